@@ -1,0 +1,1 @@
+"""Example model classes and SeldonDeployments that run locally out of the box."""
