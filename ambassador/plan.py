@@ -1,0 +1,214 @@
+"""SeldonDeployment → version-neutral Ambassador routes, before any output form is chosen.
+
+Everything Seldon v1 reads from the SeldonDeployment for Ambassador lives here: which predictors get which
+prefix, service, weight, shadow flag, headers, timeouts, retries, circuit breakers and TLS. The v2/v3alpha1 CRs
+(`mappings.py`) and the legacy v1 annotation (`legacy.py`) are renderings of these plans.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from seldon_graph import naming
+
+GRPC_PREFIX = "/(seldon.protos.*|tensorflow.serving.*|inference.*)/.*"
+DEFAULT_TIMEOUT_MS = 3000
+IDLE_TIMEOUT_THRESHOLD_MS = 300000
+EXPLAINER_HTTP_PORT = 9000
+RETRY_ON = "gateway-error"
+
+ANNOTATION_CONFIG = "seldon.io/ambassador-config"
+ANNOTATION_SERVICE_NAME = "seldon.io/ambassador-service-name"
+ANNOTATION_HEADER = "seldon.io/ambassador-header"
+ANNOTATION_REGEX_HEADER = "seldon.io/ambassador-regex-header"
+ANNOTATION_ID = "seldon.io/ambassador-id"
+ANNOTATION_RETRIES = "seldon.io/ambassador-retries"
+ANNOTATION_SHADOW = "seldon.io/ambassador-shadow"
+ANNOTATION_REST_TIMEOUT = "seldon.io/rest-timeout"
+ANNOTATION_GRPC_TIMEOUT = "seldon.io/grpc-timeout"
+CIRCUIT_BREAKER_ANNOTATIONS = {
+    "max_connections": "seldon.io/ambassador-circuit-breakers-max-connections",
+    "max_pending_requests": "seldon.io/ambassador-circuit-breakers-max-pending-requests",
+    "max_requests": "seldon.io/ambassador-circuit-breakers-max-requests",
+    "max_retries": "seldon.io/ambassador-circuit-breakers-max-retries",
+}
+NO_ENGINE = "seldon.io/no-engine"
+
+Headers = tuple[tuple[str, Any], ...]
+
+
+class AmbassadorConfigError(ValueError):
+    """A SeldonDeployment annotation that cannot become Ambassador config; the message names the annotation."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The SeldonDeployment-wide annotations (spec.annotations first, then metadata.annotations)."""
+
+    external_name: str
+    rest_timeout_ms: int
+    grpc_timeout_ms: int
+    headers: Headers
+    regex_headers: Headers
+    ambassador_id: str | None
+    retries: int
+    circuit_breakers: dict | None
+    custom_config: str | None
+    shadow_all: bool
+
+
+@dataclass(frozen=True)
+class Route:
+    """One Ambassador mapping of one predictor (or explainer), independent of the output form."""
+
+    protocol: str  # "rest" | "grpc"
+    namespaced: bool
+    unit: str  # the predictor name, or "<predictor>-explainer"
+    predictor: str
+    service: str
+    prefix: str
+    timeout_ms: int
+    headers: Headers
+    regex_headers: Headers
+    weight: int | None
+    shadow: bool
+    tls_secret: str | None
+
+
+def annotation(sdep: dict, key: str) -> str | None:
+    """An SDep annotation as Seldon v1 reads it: spec.annotations win over metadata.annotations."""
+    for source in ((sdep.get("spec") or {}).get("annotations"), (sdep.get("metadata") or {}).get("annotations")):
+        if source and key in source:
+            return str(source[key])
+    return None
+
+
+def _int_annotation(sdep: dict, key: str, default: int, what: str) -> int:
+    raw = annotation(sdep, key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise AmbassadorConfigError(f"annotation {key} must be an integer ({what}), got {raw!r}") from None
+
+
+def parse_headers(raw: str, legacy: bool) -> Headers:
+    """`seldon.io/ambassador-header`: legacy v1 takes "k1:v1[:k2:v2…]"; v2 takes one "k:v" or a bare "k"."""
+    parts = [part.strip() for part in raw.split(":")]
+    if legacy:
+        if len(parts) % 2:
+            raise AmbassadorConfigError(
+                f"annotation {ANNOTATION_HEADER} must be name:value pairs (name1:value1:name2:value2), got {raw!r}")
+        return tuple(sorted(zip(parts[0::2], parts[1::2])))
+    if len(parts) > 2:
+        raise AmbassadorConfigError(
+            f"Only a single custom header match is allowed at present but you provided: {raw} "
+            f"(annotation {ANNOTATION_HEADER})")
+    if len(parts) == 1:
+        return ((parts[0], True),)
+    return ((parts[0], parts[1]),)
+
+
+def parse_regex_header(raw: str) -> Headers:
+    """`seldon.io/ambassador-regex-header: "name:regex"`; the regex is everything after the first colon."""
+    name, sep, regex = raw.partition(":")
+    if not sep or not name.strip() or not regex.strip():
+        raise AmbassadorConfigError(f"annotation {ANNOTATION_REGEX_HEADER} must be 'name:regex', got {raw!r}")
+    return ((name.strip(), regex.strip()),)
+
+
+def options(sdep: dict, legacy: bool) -> Options:
+    """Read every Ambassador annotation of `sdep`, with a clear error for a malformed one."""
+    metadata = sdep.get("metadata") or {}
+    rest_timeout = _int_annotation(sdep, ANNOTATION_REST_TIMEOUT, DEFAULT_TIMEOUT_MS, "milliseconds")
+    grpc_fallback = DEFAULT_TIMEOUT_MS if legacy else rest_timeout
+    grpc_timeout = _int_annotation(sdep, ANNOTATION_GRPC_TIMEOUT, grpc_fallback, "milliseconds")
+    header = annotation(sdep, ANNOTATION_HEADER)
+    regex_header = annotation(sdep, ANNOTATION_REGEX_HEADER)
+    breakers = {
+        field: _int_annotation(sdep, key, 0, "a count") for field, key in CIRCUIT_BREAKER_ANNOTATIONS.items()
+    }
+    shadow = (annotation(sdep, ANNOTATION_SHADOW) or "").strip().lower()
+    return Options(
+        external_name=annotation(sdep, ANNOTATION_SERVICE_NAME) or metadata["name"],
+        rest_timeout_ms=rest_timeout,
+        grpc_timeout_ms=grpc_timeout,
+        headers=parse_headers(header, legacy) if header else (),
+        regex_headers=parse_regex_header(regex_header) if regex_header else (),
+        ambassador_id=annotation(sdep, ANNOTATION_ID),
+        retries=_int_annotation(sdep, ANNOTATION_RETRIES, 0, "a retry count"),
+        circuit_breakers={k: v for k, v in breakers.items() if v} or None,
+        custom_config=annotation(sdep, ANNOTATION_CONFIG),
+        shadow_all=shadow not in ("", "false"),
+    )
+
+
+def _is_no_engine(predictor: dict) -> bool:
+    return str((predictor.get("annotations") or {}).get(NO_ENGINE, "")).lower() == "true"
+
+
+def predictor_ports(predictor: dict, engine_http_port: int, engine_grpc_port: int) -> tuple[int, int]:
+    """The predictor Service's (http, grpc) ports: the engine's, or the root unit's when there is no engine."""
+    if not _is_no_engine(predictor):
+        return engine_http_port, engine_grpc_port
+    endpoint = (predictor.get("graph") or {}).get("endpoint") or {}
+    return int(endpoint.get("httpPort") or 9000), int(endpoint.get("grpcPort") or 9500)
+
+
+def _weight(index: int, predictor: dict, shadow: bool, legacy: bool) -> int | None:
+    """Canary weight: the first predictor takes the rest (no weight); a shadow mirrors `traffic`% or all."""
+    traffic = int(predictor.get("traffic") or 0)
+    if shadow:
+        return traffic or None
+    if index == 0:
+        return None
+    if legacy and traffic == 0:
+        return None
+    return traffic
+
+
+def _has_explainer(predictor: dict) -> bool:
+    return bool((predictor.get("explainer") or {}).get("type"))
+
+
+def routes(sdep: dict, opts: Options, single_namespace: bool, engine_ports: tuple[int, int],
+           legacy: bool) -> list[Route]:
+    """Every mapping of `sdep` in output order: per predictor REST_ns, gRPC_ns, then the single-namespace
+    pair when enabled, then the explainer's REST mappings."""
+    metadata = sdep["metadata"]
+    name, namespace = metadata["name"], metadata.get("namespace") or "default"
+    ext = opts.external_name
+    result: list[Route] = []
+    for index, predictor in enumerate(sdep["spec"]["predictors"]):
+        p = predictor["name"]
+        http_port, grpc_port = predictor_ports(predictor, *engine_ports)
+        host = f"{naming.predictor_service_name(name, predictor)}.{namespace}"
+        shadow = bool(predictor.get("shadow")) or opts.shadow_all
+        weight = _weight(index, predictor, shadow, legacy)
+        tls = (predictor.get("ssl") or {}).get("certSecretName") or None
+        variants = [True, False] if single_namespace else [True]
+        for namespaced in variants:
+            rest_prefix = f"/seldon/{namespace}/{ext}/" if namespaced else f"/seldon/{ext}/"
+            grpc_headers = (("namespace", namespace), ("seldon", ext)) if namespaced and legacy else (("seldon", ext),)
+            common = dict(namespaced=namespaced, unit=p, predictor=p, regex_headers=opts.regex_headers,
+                          weight=weight, shadow=shadow, tls_secret=tls)
+            result.append(Route(protocol="rest", service=f"{host}:{http_port}", prefix=rest_prefix,
+                                timeout_ms=opts.rest_timeout_ms, headers=opts.headers, **common))
+            result.append(Route(protocol="grpc", service=f"{host}:{grpc_port}", prefix=GRPC_PREFIX,
+                                timeout_ms=opts.grpc_timeout_ms,
+                                headers=tuple(sorted(dict(grpc_headers + opts.headers).items())), **common))
+        if _has_explainer(predictor):
+            explainer_host = f"{naming.explainer_name(name, p)}.{namespace}:{EXPLAINER_HTTP_PORT}"
+            for namespaced in variants:
+                prefix = f"/seldon/{namespace}/{ext}-explainer/{p}/" if namespaced else f"/seldon/{ext}-explainer/{p}/"
+                result.append(Route(protocol="rest", namespaced=namespaced, unit=f"{p}-explainer", predictor=p,
+                                    service=explainer_host, prefix=prefix, timeout_ms=opts.rest_timeout_ms,
+                                    headers=opts.headers, regex_headers=opts.regex_headers, weight=None,
+                                    shadow=False, tls_secret=None))
+    return result
+
+
+def idle_timeout_ms(timeout_ms: int) -> int | None:
+    """Ambassador's idle timeout follows long request timeouts (above 5 minutes), as Seldon v1 sets it."""
+    return timeout_ms if timeout_ms > IDLE_TIMEOUT_THRESHOLD_MS else None
