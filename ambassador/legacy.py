@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from .plan import RETRY_ON, Options, Route, idle_timeout_ms
+from .plan import Options, Route, idle_timeout_ms, policy_fields
 
 ANNOTATION = "getambassador.io/config"
 API_VERSION = "ambassador/v1"
@@ -60,12 +60,7 @@ def mapping_document(sdep: dict, route: Route, opts: Options) -> dict:
         doc["weight"] = route.weight
     if route.shadow:
         doc["shadow"] = True
-    if opts.retries:
-        doc["retry_policy"] = {"retry_on": RETRY_ON, "num_retries": opts.retries}
-    if opts.ambassador_id:
-        doc["ambassador_id"] = opts.ambassador_id
-    if opts.circuit_breakers:
-        doc["circuit_breakers"] = [dict(opts.circuit_breakers)]
+    doc.update(policy_fields(opts, id_as_list=False))
     if route.tls_secret:
         doc["tls"] = tls_name(sdep, route)
     return doc

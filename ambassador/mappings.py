@@ -12,7 +12,7 @@ import yaml
 
 from seldon_graph import naming
 
-from .plan import RETRY_ON, AmbassadorConfigError, Options, Route, idle_timeout_ms
+from .plan import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
 
 GROUP = "getambassador.io"
 DEPLOYMENT_ID_LABEL = "seldon-deployment-id"
@@ -97,12 +97,7 @@ def mapping(sdep: dict, route: Route, opts: Options, version: str) -> dict:
         spec["weight"] = route.weight
     if route.shadow:
         spec["shadow"] = True
-    if opts.retries:
-        spec["retry_policy"] = {"retry_on": RETRY_ON, "num_retries": opts.retries}
-    if opts.ambassador_id:
-        spec["ambassador_id"] = [opts.ambassador_id]
-    if opts.circuit_breakers:
-        spec["circuit_breakers"] = [dict(opts.circuit_breakers)]
+    spec.update(policy_fields(opts, id_as_list=True))
     if route.tls_secret:
         spec["tls"] = tls_context_name(sdep, route.predictor)
     return {"apiVersion": f"{GROUP}/{version}", "kind": "Mapping",

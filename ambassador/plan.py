@@ -209,6 +209,18 @@ def routes(sdep: dict, opts: Options, single_namespace: bool, engine_ports: tupl
     return result
 
 
+def policy_fields(opts: Options, id_as_list: bool) -> dict:
+    """retry_policy, ambassador_id (a list in the CR forms, a string in v1) and circuit_breakers, when set."""
+    fields: dict = {}
+    if opts.retries:
+        fields["retry_policy"] = {"retry_on": RETRY_ON, "num_retries": opts.retries}
+    if opts.ambassador_id:
+        fields["ambassador_id"] = [opts.ambassador_id] if id_as_list else opts.ambassador_id
+    if opts.circuit_breakers:
+        fields["circuit_breakers"] = [dict(opts.circuit_breakers)]
+    return fields
+
+
 def idle_timeout_ms(timeout_ms: int) -> int | None:
     """Ambassador's idle timeout follows long request timeouts (above 5 minutes), as Seldon v1 sets it."""
     return timeout_ms if timeout_ms > IDLE_TIMEOUT_THRESHOLD_MS else None
