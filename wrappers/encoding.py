@@ -1,0 +1,36 @@
+"""Responses as bytes and as protos: orjson with numpy support, and a proto from a dict holding numpy arrays."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+import orjson
+from google.protobuf.message import Message
+
+from seldon_graph import messages
+
+M = TypeVar("M", bound=Message)
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Message):
+        return messages.to_dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode(value: Any) -> bytes:
+    """JSON bytes of a response: dicts with numpy arrays inside, or a proto."""
+    if isinstance(value, Message):
+        value = messages.to_dict(value)
+    return orjson.dumps(value, default=_fallback, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def to_message(value: Any, message_type: type[M]) -> M:
+    """`value` as a proto of `message_type`: protos pass through, dicts (numpy inside or not) are parsed."""
+    if isinstance(value, message_type):
+        return value
+    return messages.to_proto(orjson.loads(encode(value)), message_type)

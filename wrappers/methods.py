@@ -1,0 +1,292 @@
+"""The Seldon microservice methods (predict, transform, route, aggregate, feedback, health) over one user class.
+
+Transport-neutral: REST hands in JSON dicts, gRPC hands in protos. `*_raw` user methods receive the request
+as it came; every other path works on the JSON form, converts data to numpy exactly once and builds the
+response JSON (meta handling as Seldon v1's wrapper: tags merged, metrics accumulated, puid copied,
+requestPath added). Results are a JSON dict or a proto; the transport converts what it must.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Protocol
+
+import numpy as np
+from google.protobuf.message import Message
+
+from seldon_graph import messages
+from seldon_graph.errors import BAD_DATA, SeldonError
+from seldon_graph.numpy_codec import (
+    as_array,
+    default_data_json,
+    default_data_to_array,
+    features_from_json,
+    payload_json,
+    response_kind,
+)
+from seldon_graph.proto import prediction_pb2 as pb
+from seldon_graph.wrappers.encoding import to_message
+from seldon_graph.wrappers.settings import UnitSettings
+from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, unpack
+
+PREDICT = "predict"
+INPUT_TRANSFORM = "inputtransform"
+OUTPUT_TRANSFORM = "outputtransform"
+ROUTER = "router"
+AGGREGATE = "aggregate"
+FEEDBACK = "feedback"
+HEALTH = "health"
+
+METRIC_TYPES = ("COUNTER", "GAUGE", "TIMER")
+NO_REQUEST = object()
+
+
+class MetricsSink(Protocol):
+    """Where custom metrics and feedback rewards go (the Prometheus exporter, or nowhere)."""
+
+    def record(self, metrics: list, method: str) -> None: ...
+
+    def record_feedback(self, reward: float) -> None: ...
+
+
+class NoMetrics:
+    def record(self, metrics: list, method: str) -> None:
+        pass
+
+    def record_feedback(self, reward: float) -> None:
+        pass
+
+
+def valid_metrics(metrics: Any) -> bool:
+    """Seldon's rule: a list of {key, type ∈ COUNTER/GAUGE/TIMER, numeric value}."""
+    if not isinstance(metrics, list):
+        return False
+    for metric in metrics:
+        if not isinstance(metric, dict) or not {"key", "type", "value"} <= metric.keys():
+            return False
+        if metric["type"] not in METRIC_TYPES or not isinstance(metric["value"], numbers.Number):
+            return False
+    return True
+
+
+def _bad_metrics(metrics: Any) -> SeldonError:
+    return SeldonError(f"Bad metric created during request: {metrics!r}", 500, "MICROSERVICE_BAD_METRIC")
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+class UnitService:
+    """One user object behind the Seldon microservice API."""
+
+    def __init__(self, user: UserModel, settings: UnitSettings, sink: MetricsSink | None = None):
+        self.user = user
+        self.settings = settings
+        self.sink = sink or NoMetrics()
+
+    # ---- shared pieces -------------------------------------------------------------------------------------
+
+    def _custom_metrics(self, method: str, runtime: list) -> list:
+        if not valid_metrics(runtime):
+            raise _bad_metrics(runtime)
+        self.sink.record(runtime, method)
+        own = self.user.optional("metrics", None)
+        if own is not None:
+            if not valid_metrics(own):
+                raise _bad_metrics(own)
+            self.sink.record(own, method)
+        if not self.settings.include_metrics:
+            return []
+        return list(own or []) + runtime
+
+    def _meta(self, request: dict, meta_in: dict | None, metrics: list, runtime_tags: dict) -> dict:
+        meta_in = _dict(meta_in)
+        tags = dict(_dict(meta_in.get("tags")))
+        tags.update(self.user.optional("tags", None) or {})
+        tags.update(runtime_tags)
+        all_metrics = list(meta_in.get("metrics") or []) + metrics
+        out: dict = {}
+        if all_metrics:
+            out["metrics"] = all_metrics
+        puid = _dict(request.get("meta")).get("puid")
+        if puid:
+            out["puid"] = puid
+        request_path = {**self.settings.request_path, **_dict(meta_in.get("requestPath"))}
+        if request_path:
+            out["requestPath"] = request_path
+        if tags:
+            out["tags"] = tags
+        return out
+
+    def _respond(self, request: dict, payload: str | None, data_kind: str | None, result: Any,
+                 meta_in: dict | None, metrics: list, runtime_tags: dict) -> dict:
+        array = as_array(result)
+        if array is None:
+            body = payload_json(result)
+        else:
+            kind = response_kind(array, payload, data_kind)
+            names = self.user.class_names(array.ndim, array.shape[1] if array.ndim > 1 else 0)
+            body = {"data": default_data_json(result, array, kind, names)}
+        body["meta"] = self._meta(request, meta_in, metrics, runtime_tags)
+        return body
+
+    def _raw(self, name: str, request: Any, method: str) -> Any:
+        """The user's `*_raw` result, or NotImplemented when the class has none (or it declines)."""
+        raw = self.user.raw.get(name)
+        if raw is None:
+            return NotImplemented
+        try:
+            response = raw() if request is NO_REQUEST else raw(request)
+        except Exception as exc:
+            if is_not_implemented(exc):
+                return NotImplemented
+            raise
+        self._raw_metrics(response, method)
+        return response
+
+    def _raw_metrics(self, response: Any, method: str) -> None:
+        if isinstance(response, Message):
+            if response.DESCRIPTOR.name == "SeldonMessage" and response.meta.metrics:
+                self.sink.record(messages.to_dict(response.meta).get("metrics", []), method)
+                if not self.settings.include_metrics:
+                    del response.meta.metrics[:]
+        elif isinstance(response, dict):
+            metrics = _dict(response.get("meta")).get("metrics")
+            if metrics:
+                self.sink.record(metrics, method)
+                if not self.settings.include_metrics:
+                    del response["meta"]["metrics"]
+
+    @staticmethod
+    def _as_json(request: Any) -> dict:
+        return messages.to_dict(request) if isinstance(request, Message) else request
+
+    def _call_features(self, call, raw_name: str, method: str, request: Any, echo: bool) -> Any:
+        response = self._raw(raw_name, request, method)
+        if response is not NotImplemented:
+            return response
+        request = self._as_json(request)
+        features, names, payload, data_kind = features_from_json(request)
+        meta = request.get("meta")
+        result: Any = NotImplemented
+        if call is not None:
+            try:
+                result = call(features, names, meta)
+            except Exception as exc:
+                if not is_not_implemented(exc):
+                    raise
+        if result is NotImplemented:
+            result = features if echo else []
+        data, tags, runtime_metrics = unpack(result)
+        metrics = self._custom_metrics(method, runtime_metrics)
+        return self._respond(request, payload, data_kind, data, meta, metrics, tags)
+
+    # ---- the API -------------------------------------------------------------------------------------------
+
+    def predict(self, request: Any) -> Any:
+        return self._call_features(self.user.predict, "predict_raw", PREDICT, request, echo=False)
+
+    def transform_input(self, request: Any) -> Any:
+        return self._call_features(self.user.transform_input, "transform_input_raw", INPUT_TRANSFORM, request, True)
+
+    def transform_output(self, request: Any) -> Any:
+        return self._call_features(
+            self.user.transform_output, "transform_output_raw", OUTPUT_TRANSFORM, request, True
+        )
+
+    def route(self, request: Any) -> Any:
+        response = self._raw("route_raw", request, ROUTER)
+        if response is not NotImplemented:
+            return response
+        request = self._as_json(request)
+        features, names, payload, data_kind = features_from_json(request)
+        if self.user.route is None:
+            raise SeldonError("Route not defined", 400, BAD_DATA)
+        data, tags, runtime_metrics = unpack(self.user.route(features, names, request.get("meta")))
+        if isinstance(data, np.ndarray) and data.size == 1:
+            data = data.item()
+        if not isinstance(data, numbers.Integral):
+            raise SeldonError(f"Routing response must be int but got {data}", 400, BAD_DATA)
+        metrics = self._custom_metrics(ROUTER, runtime_metrics)
+        return self._respond(request, payload, data_kind, np.array([[int(data)]]), None, metrics, tags)
+
+    def aggregate(self, request: Any) -> Any:
+        response = self._raw("aggregate_raw", request, AGGREGATE)
+        if response is not NotImplemented:
+            return response
+        request = self._as_json(request)
+        if isinstance(request, list):
+            msgs = request
+        elif isinstance(request, dict) and isinstance(request.get("seldonMessages"), list):
+            msgs = request["seldonMessages"]
+        else:
+            raise SeldonError(f"Invalid request data type: {request}", 400, BAD_DATA)
+        if not msgs:
+            raise SeldonError("Invalid request data type: seldonMessages is empty, nothing to aggregate", 400,
+                              BAD_DATA)
+        features_list, names_list, tags, request_path, child_metrics = [], [], {}, {}, []
+        for msg in msgs:
+            features, names, _, _ = features_from_json(msg)
+            features_list.append(features)
+            names_list.append(names)
+            meta = _dict(msg.get("meta"))
+            tags.update(_dict(meta.get("tags")))
+            request_path.update(_dict(meta.get("requestPath")))
+            child_metrics.extend(meta.get("metrics") or [])
+        if self.user.aggregate is None:
+            raise SeldonError("Aggregate not defined", 400, BAD_DATA)
+        data, runtime_tags, runtime_metrics = unpack(self.user.aggregate(features_list, names_list))
+        metrics = self._custom_metrics(AGGREGATE, runtime_metrics)
+        _, _, payload, data_kind = features_from_json(msgs[0])
+        merged = {"tags": tags, "requestPath": request_path, "metrics": child_metrics}
+        return self._respond(msgs[0], payload, data_kind, data, merged, metrics, runtime_tags)
+
+    def send_feedback(self, feedback: Any) -> Any:
+        if not isinstance(feedback, Message):
+            if not isinstance(feedback, dict):
+                raise SeldonError(f"Invalid feedback: expected an object, got {feedback!r}", 400, BAD_DATA)
+            feedback = messages.to_proto(feedback, pb.Feedback)
+        if feedback.reward:
+            self.sink.record_feedback(feedback.reward)
+        response = self._raw("send_feedback_raw", feedback, FEEDBACK)
+        if response is not NotImplemented:
+            return response
+        features = default_data_to_array(feedback.request.data)
+        truth = default_data_to_array(feedback.truth.data)
+        routing_map = feedback.response.meta.routing
+        key = self.settings.feedback_key
+        routing = routing_map[key] if key in routing_map else None
+        result = None
+        if self.user.send_feedback is not None:
+            try:
+                result = self.user.send_feedback(
+                    features, list(feedback.request.data.names), feedback.reward, truth, routing=routing
+                )
+            except Exception as exc:
+                if not is_not_implemented(exc):
+                    raise
+        data, tags, runtime_metrics = unpack(result)
+        metrics = self._custom_metrics(FEEDBACK, runtime_metrics)
+        request = messages.to_dict(feedback.request)
+        payload = feedback.request.WhichOneof("data_oneof")
+        data_kind = feedback.request.data.WhichOneof("data_oneof")
+        body = self._respond(request, payload, data_kind, np.array([]) if data is None else data, None, metrics,
+                             tags)
+        return to_message(body, pb.SeldonMessage)
+
+    def health_status(self) -> Any:
+        response = self._raw("health_status_raw", NO_REQUEST, HEALTH)
+        if response is not NotImplemented:
+            return response
+        status = self.user.obj.health_status if callable(getattr(self.user.obj, "health_status", None)) else None
+        result: Any = "healthy"
+        if status is not None:
+            try:
+                result = status()
+            except Exception as exc:
+                if not is_not_implemented(exc):
+                    raise
+                result = "not implemented - assuming healthy"
+        data, tags, runtime_metrics = unpack(result)
+        metrics = self._custom_metrics(HEALTH, runtime_metrics)
+        return self._respond({}, None, None, data, None, metrics, tags)

@@ -1,0 +1,87 @@
+"""The entry points of a unit's worker processes: a REST worker and the gRPC server.
+
+Each process calls the user's `load()` itself (as gunicorn's post_worker_init does in Seldon v1) and only
+then serves model calls; REST answers `/live` at once and `/ready` once `load()` has succeeded. SIGTERM
+stops accepting, lets in-flight requests finish (up to the drain timeout) and exits 0.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+from functools import partial
+
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_server import Server
+
+from seldon_graph.wrappers.rest import RestHandler
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 2**31
+LOAD_FAILED = 3
+
+
+def listening_socket(port: int, host: str = "0.0.0.0", reuse_port: bool = True) -> socket.socket:
+    """A listening TCP socket; with SO_REUSEPORT several workers share the port and the kernel balances them."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _make_request(server: Server, message, payload, protocol, writer, task) -> BaseRequest:
+    return BaseRequest(message, payload, protocol, writer, task, server._loop, client_max_size=MAX_BODY)
+
+
+async def _stop_signal() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float) -> int:
+    """Serve REST on `port` until SIGTERM; the exit code of the worker."""
+    stop = await _stop_signal()
+    loop = asyncio.get_running_loop()
+    server_factory = Server(handler, access_log=None, keepalive_timeout=75)
+    server_factory._make_request = partial(_make_request, server_factory)
+    server = await loop.create_server(server_factory, sock=listening_socket(port), backlog=2048)
+    loading = loop.run_in_executor(None, load)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([loading, stopping], return_when=asyncio.FIRST_COMPLETED)
+    if loading.done():
+        if loading.exception() is not None:
+            log.error("load() failed, the unit cannot serve", exc_info=loading.exception())
+            server.close()
+            return LOAD_FAILED
+        handler.ready = True
+        log.info("REST worker ready on port %d", port)
+        await stopping
+    handler.ready = False
+    server.close()
+    await server_factory.shutdown(drain_timeout)
+    await server.wait_closed()
+    return 0
+
+
+def run_rest_worker(handler: RestHandler, load, port: int, drain_timeout: float) -> None:
+    """Process target: a uvloop event loop running one REST worker."""
+    import uvloop
+
+    sys.exit(uvloop.run(serve_rest(handler, load, port, drain_timeout)))
+
+
+def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float) -> None:
+    """Process target: the gRPC server (grpc.aio on the default asyncio loop)."""
+    from seldon_graph.wrappers.grpc_service import serve_grpc
+
+    sys.exit(asyncio.run(serve_grpc(service, metadata, sink, load, port, drain_timeout, _stop_signal)))
