@@ -39,7 +39,7 @@ class _Mapping:
                 headers, regex, spec.get("method") or "")
 
 
-def _expand(objects: Iterable[dict]) -> list[_Mapping]:
+def expand(objects: Iterable[dict]) -> list[_Mapping]:
     """Mapping specs from Mapping CRs, legacy flat Mapping documents, and Services carrying the v1 annotation."""
     result: list[_Mapping] = []
     for obj in objects:
@@ -47,7 +47,7 @@ def _expand(objects: Iterable[dict]) -> list[_Mapping]:
         if kind == "Service":
             text = ((obj.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION)
             if text:
-                result.extend(_expand(parse_annotation(text)))
+                result.extend(expand(parse_annotation(text)))
         elif kind == "Mapping" and "spec" in obj:
             result.append(_Mapping(obj["metadata"]["name"], obj["spec"]))
         elif kind == "Mapping":
@@ -73,7 +73,7 @@ def split_service(service: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _weights(primaries: list[_Mapping]) -> list[int]:
+def canary_weights(primaries: list[_Mapping]) -> list[int]:
     """Ambassador canary weights: explicit weights as given, the rest of 100 shared by the unweighted."""
     explicit = [m.spec.get("weight") for m in primaries]
     unweighted = [i for i, w in enumerate(explicit) if w is None]
@@ -153,7 +153,7 @@ def envoy_routes(mappings: Iterable[dict], resolve: Resolve, ambassador_id: str 
     Kubernetes service address (`example-main.seldon`, 8000) to the local (ip, port) serving it.
     """
     groups: dict[tuple, list[_Mapping]] = {}
-    for mapping in _expand(mappings):
+    for mapping in expand(mappings):
         if _serves(mapping, ambassador_id):
             groups.setdefault(mapping.group_key(), []).append(mapping)
     clusters = _Clusters(resolve)
@@ -164,7 +164,7 @@ def envoy_routes(mappings: Iterable[dict], resolve: Resolve, ambassador_id: str 
         if not primaries:
             continue
         split: dict[str, int] = {}
-        for mapping, weight in zip(primaries, _weights(primaries)):
+        for mapping, weight in zip(primaries, canary_weights(primaries)):
             name = clusters.name_for(mapping)
             split[name] = split.get(name, 0) + weight
         mirrors = [envoy.mirror_policy(clusters.name_for(m), float(m.spec.get("weight") or 100))
