@@ -1,0 +1,139 @@
+"""The CLI side of the state-directory contract: ask for deployments, start a supervisor, wait, read status."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from seldon_graph.operator.local.home import Home, deployment_key, read_json, write_json
+from seldon_graph.operator.local.process import pid_alive, signal_group
+from seldon_graph.operator.local.render import identity, load
+from seldon_graph.sdep import SdepError
+
+DEFAULT_PORT = 8003
+SETTLED = ("Available", "Failed")
+
+
+class UsageError(Exception):
+    """A user mistake the CLI reports in one clear line (exit code 2)."""
+
+
+def read_manifests(path: Path) -> list[dict]:
+    """Every SeldonDeployment document of a YAML/JSON file, validated; UsageError saying what is wrong."""
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
+    if not docs:
+        raise UsageError(f"{path} holds no SeldonDeployment")
+    for doc in docs:
+        try:
+            load(doc)
+        except SdepError as exc:
+            name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc, dict) else "?"
+            raise UsageError(f"{path}: SeldonDeployment {name!r} is invalid:\n  " + "\n  ".join(exc.errors)) from None
+    return docs
+
+
+def key_of(manifest: dict) -> str:
+    return deployment_key(*identity(load(manifest)))
+
+
+def request(home: Home, manifest: dict, ingress: str, cwd: str) -> tuple[str, str]:
+    """Write the desired state of one deployment; returns (key, generation). A Failed one is retried."""
+    key = key_of(manifest)
+    attempt = 0
+    previous = read_json(home.desired_path(key)) or {}
+    status = read_json(home.status_path(key)) or {}
+    base = _generation(manifest, ingress, cwd, 0)
+    if previous.get("base") == base:
+        attempt = previous.get("attempt", 0) + (1 if status.get("state") == "Failed" else 0)
+    generation = _generation(manifest, ingress, cwd, attempt)
+    write_json(home.desired_path(key), {
+        "manifest": manifest, "ingress": ingress, "cwd": cwd, "generation": generation, "base": base,
+        "attempt": attempt,
+    })
+    return key, generation
+
+
+def _generation(manifest: dict, ingress: str, cwd: str, attempt: int) -> str:
+    text = json.dumps([manifest, ingress, cwd, attempt], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def withdraw(home: Home, keys: list[str]) -> None:
+    for key in keys:
+        home.desired_path(key).unlink(missing_ok=True)
+
+
+def spawn_supervisor(home: Home, port: int) -> None:
+    """Start a detached supervisor daemon (own session; survives this CLI)."""
+    home.root.mkdir(parents=True, exist_ok=True)
+    with open(home.supervisor_log, "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "seldon_graph.operator.local.supervisor", "--home", str(home.root), "--port",
+             str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            cwd=str(home.root),
+        )
+
+
+def wait_settled(home: Home, wanted: dict[str, str], timeout: float,
+                 on_status: Callable[[dict], None] = lambda s: None) -> dict[str, dict]:
+    """Wait until each key's status is for its generation and Available or Failed; statuses by key."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = home.statuses()
+        current = {k: statuses.get(k) for k in wanted}
+        for status in current.values():
+            if status:
+                on_status(status)
+        if all(s and s.get("generation") == g and s.get("state") in SETTLED for (k, g), s in
+               zip(wanted.items(), current.values())):
+            return current
+        if time.monotonic() > deadline:
+            return {k: s or {"state": "Unknown", "description": "no status"} for k, s in current.items()}
+        if not home.supervisor_running() and time.monotonic() > deadline - timeout + 20:
+            tail = home.supervisor_log.read_text(errors="replace")[-2000:] if home.supervisor_log.exists() else ""
+            raise UsageError(f"the supervisor is not running (log {home.supervisor_log}):\n{tail}")
+        time.sleep(0.1)
+
+
+def wait_gone(home: Home, keys: list[str], timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(home.status_path(k).exists() for k in keys) or not home.supervisor_running():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def recorded_pids(home: Home, keys: list[str] | None = None) -> list[int]:
+    """Every pid the state directory records for `keys` (all deployments when None), plus ingress processes."""
+    pids = []
+    for key, status in home.statuses().items():
+        if keys is None or key in keys:
+            pids += [u["pid"] for u in status.get("units", []) if u.get("pid")]
+    if keys is None:
+        record = read_json(home.supervisor_file) or {}
+        pids += [p for p in (record.get("envoy_pid"), record.get("oauth_pid"), record.get("pid")) if p]
+    return pids
+
+
+def kill_stale(home: Home, keys: list[str] | None = None) -> None:
+    """Without a supervisor: kill what a dead one left behind and forget its status."""
+    for pid in recorded_pids(home, keys):
+        if pid != os.getpid() and pid_alive(pid):
+            signal_group(pid, signal.SIGKILL)
+    for key in keys if keys is not None else list(home.statuses()):
+        home.status_path(key).unlink(missing_ok=True)

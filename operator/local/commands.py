@@ -1,0 +1,249 @@
+"""`seldon-graph up | status | logs | down`: run SeldonDeployments on this machine behind a local Envoy."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from seldon_graph.operator.local import client
+from seldon_graph.operator.local.client import DEFAULT_PORT, UsageError
+from seldon_graph.operator.local.home import ENV_HOME, Home
+from seldon_graph.operator.local.process import pid_alive, tail
+from seldon_graph.operator.local.render import INGRESSES
+from seldon_graph.operator.local.supervisor import Supervisor
+
+
+def _home_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--home", help=f"state directory (default ${ENV_HOME} or ~/.seldon-graph)")
+
+
+def add_up(subparsers) -> None:
+    parser = subparsers.add_parser("up", help="run SeldonDeployments locally (processes + Envoy ingress)")
+    parser.add_argument("-f", "--file", required=True, type=Path, help="SeldonDeployment YAML (one or more documents)")
+    parser.add_argument("--ingress", choices=INGRESSES, default="ambassador",
+                        help="routing objects the Envoy ingress is configured from (default: ambassador)")
+    parser.add_argument("--port", type=int, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.add_argument("--detach", action="store_true", help="leave a supervisor running and return when ready")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for readiness")
+    _home_arg(parser)
+    parser.set_defaults(func=_guarded(up))
+
+
+def add_status(subparsers) -> None:
+    parser = subparsers.add_parser("status", help="state of the locally running SeldonDeployments")
+    parser.add_argument("--json", action="store_true", help="print the raw status documents")
+    _home_arg(parser)
+    parser.set_defaults(func=_guarded(status))
+
+
+def add_logs(subparsers) -> None:
+    parser = subparsers.add_parser("logs", help="logs of local units")
+    parser.add_argument("unit", nargs="?", help="unit, pod, container or SeldonDeployment name (default: all)")
+    parser.add_argument("-n", "--lines", type=int, default=50, help="last N lines of each log (0: all)")
+    _home_arg(parser)
+    parser.set_defaults(func=_guarded(logs))
+
+
+def add_down(subparsers) -> None:
+    parser = subparsers.add_parser("down", help="stop local SeldonDeployments (all when no name is given)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="SeldonDeployment name or namespace/name")
+    _home_arg(parser)
+    parser.set_defaults(func=_guarded(down))
+
+
+def _guarded(command):
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args, Home.resolve(args.home))
+        except UsageError as exc:
+            print(f"seldon-graph {args.command}: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+# -- up ------------------------------------------------------------------------------------------------------
+def up(args: argparse.Namespace, home: Home) -> int:
+    manifests = client.read_manifests(args.file)
+    cwd = str(Path.cwd())
+    running = home.supervisor()
+    port = args.port or (running or {}).get("port") or DEFAULT_PORT
+    if running and running.get("port") != port:
+        raise UsageError(f"a supervisor for {home.root} already serves port {running['port']}; "
+                         f"use --port {running['port']} or `seldon-graph down` first")
+    wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
+    progress = Progress()
+    if args.detach:
+        if not running:
+            client.spawn_supervisor(home, port)
+        return _report(client.wait_settled(home, wanted, args.timeout, progress.show), progress)
+    with home.supervisor_lock() as held:
+        if held:
+            return _foreground_supervisor(home, port, wanted, progress)
+    return _foreground_client(home, wanted, args.timeout, progress)
+
+
+def _foreground_supervisor(home: Home, port: int, wanted: dict[str, str], progress: "Progress") -> int:
+    """This process is the supervisor: run until Ctrl-C / SIGTERM, then stop everything it started."""
+    supervisor = Supervisor(home, port)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    supervisor.register()
+    print(f"seldon-graph: starting {len(wanted)} SeldonDeployment(s); Ctrl-C stops everything", flush=True)
+
+    def on_step(_: Supervisor) -> None:
+        for status in home.statuses().values():
+            progress.show(status)
+
+    try:
+        supervisor.run(on_step)
+    finally:
+        client.withdraw(home, list(home.desired()))
+    print("seldon-graph: stopped", flush=True)
+    return 1 if progress.failed and not progress.available else 0
+
+
+def _foreground_client(home: Home, wanted: dict[str, str], timeout: float, progress: "Progress") -> int:
+    """A supervisor already runs: apply through it, then withdraw our deployments on Ctrl-C / SIGTERM."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    code = _report(client.wait_settled(home, wanted, timeout, progress.show), progress)
+    print("seldon-graph: Ctrl-C stops these deployments", flush=True)
+    while not stop and all(home.desired_path(k).exists() for k in wanted) and home.supervisor_running():
+        time.sleep(0.2)
+    client.withdraw(home, list(wanted))
+    client.wait_gone(home, list(wanted))
+    print("seldon-graph: stopped", flush=True)
+    return code
+
+
+class Progress:
+    """Prints each unit's state change once, and a summary when a deployment becomes Available or Failed."""
+
+    def __init__(self):
+        self.seen: dict[str, str] = {}
+        self.available: set[str] = set()
+        self.failed: set[str] = set()
+
+    def show(self, status: dict) -> None:
+        ident = f"{status['namespace']}/{status['name']}"
+        for unit in status.get("units", []):
+            line = f"{unit['state']}" + (f" ({unit['reason']})" if unit.get("reason") else "")
+            if self.seen.get(f"{ident}:{unit['name']}") != line:
+                self.seen[f"{ident}:{unit['name']}"] = line
+                print(f"  {ident}  {unit['name']:<50} {line}  pid {unit['pid']}", flush=True)
+        marker = f"{ident}@{status.get('generation')}:{status['state']}"
+        if status["state"] in client.SETTLED and self.seen.get(ident) != marker:
+            self.seen[ident] = marker
+            (self.available if status["state"] == "Available" else self.failed).add(ident)
+            print(summary(status), flush=True)
+
+
+def summary(status: dict) -> str:
+    ident = f"{status['namespace']}/{status['name']}"
+    if status["state"] != "Available":
+        lines = [f"SeldonDeployment {ident} is {status['state']}: {status.get('description', '')}"]
+        failed = status.get("failed_unit")
+        if failed:
+            lines += [f"  last lines of {failed['log']}:"] + [f"    {line}" for line in failed.get("log_tail", [])]
+        return "\n".join(lines)
+    urls = status["urls"]
+    lines = [
+        f"SeldonDeployment {ident} is Available",
+        f"  REST  {urls['rest']}",
+        f"  gRPC  {urls['grpc']}  (metadata seldon={status['name']}, namespace={status['namespace']})",
+        f"  try   curl -s -H 'Content-Type: application/json' -d '{{\"data\":{{\"ndarray\":[[1.0,2.0]]}}}}' "
+        f"{urls['rest']}",
+    ]
+    if status.get("oauth"):
+        lines.insert(1, f"  token POST {urls['token']} (HTTP Basic oauth_key:oauth_secret, grant_type=client_credentials)")
+    return "\n".join(lines)
+
+
+def _report(statuses: dict[str, dict], progress: Progress) -> int:
+    for status in statuses.values():
+        if status.get("state") not in client.SETTLED:
+            print(f"timed out waiting: {status.get('state')} {status.get('description', '')}", flush=True)
+    return 0 if all(s.get("state") == "Available" for s in statuses.values()) else 1
+
+
+# -- status / logs / down ------------------------------------------------------------------------------------
+def status(args: argparse.Namespace, home: Home) -> int:
+    statuses = home.statuses()
+    supervisor = home.supervisor()
+    if args.json:
+        print(json.dumps({"supervisor": supervisor, "deployments": statuses}, indent=1, sort_keys=True))
+        return 0
+    if not statuses:
+        print(f"No SeldonDeployments are running (state directory {home.root}).")
+        return 0
+    if supervisor is None:
+        print(f"The supervisor is not running: these are stale; `seldon-graph down` cleans up.")
+    print(f"{'NAMESPACE/NAME':<40} {'STATE':<10} INGRESS")
+    for status_ in statuses.values():
+        print(f"{status_['namespace'] + '/' + status_['name']:<40} {status_['state']:<10} {status_['ingress']}")
+        for unit in status_.get("units", []):
+            alive = "" if pid_alive(unit["pid"]) else " (exited)"
+            print(f"  {unit['name']:<50} {unit['state']:<8} pid {unit['pid']}{alive}  ports {unit['ports']}")
+        if status_["state"] != "Creating":
+            print("  " + summary(status_).replace("\n", "\n  "))
+    return 0
+
+
+def _units(home: Home) -> list[tuple[dict, dict]]:
+    return [(s, u) for s in home.statuses().values() for u in s.get("units", [])]
+
+
+def logs(args: argparse.Namespace, home: Home) -> int:
+    units = _units(home)
+    chosen = [
+        (s, u) for s, u in units
+        if args.unit in (None, u["name"], u["name"].split("/")[0], u["name"].split("/")[-1], s["name"],
+                         f"{s['namespace']}/{s['name']}")
+    ]
+    if not chosen:
+        names = ", ".join(u["name"] for _, u in units) or "none"
+        raise UsageError(f"no unit matches {args.unit!r}; units: {names}")
+    for _, unit in chosen:
+        lines = tail(Path(unit["log"]), args.lines) if args.lines else Path(unit["log"]).read_text(errors="replace").splitlines()
+        print(f"==> {unit['name']} ({unit['log']}) <==")
+        print("\n".join(lines))
+    return 0
+
+
+def down(args: argparse.Namespace, home: Home) -> int:
+    desired, statuses = home.desired(), home.statuses()
+    known = set(desired) | set(statuses)
+    keys = []
+    for name in args.names:
+        match = [k for k in known if k == name.replace("/", ".", 1) or k.split(".", 1)[1] == name]
+        if not match:
+            raise UsageError(f"no local SeldonDeployment named {name!r}; running: {', '.join(sorted(known)) or 'none'}")
+        keys += match
+    keys = keys or sorted(known)
+    pids = client.recorded_pids(home, keys if args.names else None)
+    client.withdraw(home, keys)
+    if home.supervisor_running():
+        if not client.wait_gone(home, keys):
+            raise UsageError("the supervisor did not stop the deployments within 60s; see `seldon-graph status`")
+        if not args.names:
+            _wait_supervisor_exit(home)
+    client.kill_stale(home, keys if args.names or home.supervisor_running() else None)
+    left = [p for p in pids if p != os.getpid() and pid_alive(p)]
+    for key in keys:
+        print(f"stopped {key.replace('.', '/', 1)}")
+    if left:
+        print(f"warning: processes still alive: {left}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _wait_supervisor_exit(home: Home, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while home.supervisor_running() and time.monotonic() < deadline:
+        time.sleep(0.1)

@@ -1,0 +1,147 @@
+"""Desired state → local units: each runnable container of each rendered Deployment becomes a process.
+
+Pure: the same rendered objects and port assignments give the same unit specs. Ports are remapped so pods do
+not collide (env values and args that name a pod port), and the engine's ENGINE_PREDICTOR is rewritten so
+every unit endpoint points at the unit's local address.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+
+from seldon_graph.operator.local.topology import (
+    LOCAL_HOSTS,
+    LOCAL_IP,
+    Topology,
+    containers,
+    declared_ports,
+)
+from seldon_graph.operator.local.units import Probe, UnitSpec
+
+ENGINE_CONTAINER = "seldon-container-engine"
+ENGINE_COMMAND = ("seldon-engine",)
+ENGINE_PREDICTOR = "ENGINE_PREDICTOR"
+INGRESS_KINDS = {"Mapping", "VirtualService", "DestinationRule", "Service"}
+
+
+@dataclass
+class LocalPlan:
+    """The units to run for one SeldonDeployment, the objects the ingress is built from, and what cannot run."""
+
+    namespace: str
+    name: str
+    units: list[UnitSpec] = field(default_factory=list)
+    ingress_objects: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def pods(self) -> set[str]:
+        return {u.pod for u in self.units}
+
+
+def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str) -> LocalPlan:
+    """The local plan of one SeldonDeployment's rendered `objects`."""
+    result = LocalPlan(namespace, name, ingress_objects=[o for o in objects if o.get("kind") in INGRESS_KINDS])
+    for pod, deployment in topology.deployments.items():
+        ports = declared_ports(deployment)
+        for container in containers(deployment):
+            argv = _command(container)
+            if argv is None:
+                result.problems.append(
+                    f"container {container['name']!r} of {pod} has only an image ({container.get('image', 'none')}): "
+                    "image-only containers cannot run locally; give it a command, e.g. command: "
+                    "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]"
+                )
+                continue
+            local = {p: topology.pod_port(pod, p) for p in ports}
+            env = _env(container, local, topology, pod)
+            result.units.append(
+                UnitSpec(
+                    name=f"{pod}/{container['name']}",
+                    pod=pod,
+                    container=container["name"],
+                    argv=tuple(_remap_args(argv, local)),
+                    env=tuple(env),
+                    cwd=os.path.join(cwd, container.get("workingDir", "")) if container.get("workingDir") else cwd,
+                    probe=_probe(container, topology, pod),
+                    ports=tuple(
+                        (p.get("name") or str(p["containerPort"]), local[int(p["containerPort"])])
+                        for p in container.get("ports") or []
+                    ),
+                )
+            )
+    return result
+
+
+def _command(container: dict) -> list[str] | None:
+    command = list(container.get("command") or [])
+    args = [str(a) for a in container.get("args") or []]
+    if command:
+        return [str(c) for c in command] + args
+    if container.get("name") == ENGINE_CONTAINER:
+        return [*ENGINE_COMMAND, *args]
+    return None
+
+
+def _remap_args(argv: list[str], local: dict[int, int]) -> list[str]:
+    """Port numbers in `--x-port N` / `--x_port=N` arguments that name a pod port become the local port."""
+    out: list[str] = []
+    for token in argv:
+        flag, eq, value = token.partition("=")
+        if eq and "port" in flag.lower() and value.isdigit() and int(value) in local:
+            token = f"{flag}={local[int(value)]}"
+        elif out and "port" in out[-1].lower() and out[-1].startswith("-") and token.isdigit() and int(token) in local:
+            token = str(local[int(token)])
+        out.append(token)
+    return out
+
+
+def _env(container: dict, local: dict[int, int], topology: Topology, pod: str) -> list[tuple[str, str]]:
+    env = []
+    for item in container.get("env") or []:
+        if "value" not in item:
+            continue
+        name, value = item["name"], str(item["value"])
+        if name.upper().endswith("PORT") and value.isdigit() and int(value) in local:
+            value = str(local[int(value)])
+        elif name == ENGINE_PREDICTOR:
+            value = rewrite_engine_predictor(value, topology, pod)
+        env.append((name, value))
+    return env
+
+
+def rewrite_engine_predictor(encoded: str, topology: Topology, pod: str) -> str:
+    """ENGINE_PREDICTOR (base64 JSON PredictorSpec) with each unit endpoint moved to its local address."""
+    predictor = json.loads(base64.b64decode(encoded))
+    _rewrite_endpoints(predictor.get("graph") or {}, topology, pod)
+    return base64.b64encode(json.dumps(predictor, separators=(",", ":")).encode()).decode()
+
+
+def _rewrite_endpoints(node: dict, topology: Topology, pod: str) -> None:
+    endpoint = node.get("endpoint")
+    if endpoint and endpoint.get("service_port"):
+        host = endpoint.get("service_host") or ""
+        for key in ("service_port", "httpPort", "grpcPort"):
+            if endpoint.get(key):
+                if host in LOCAL_HOSTS:
+                    endpoint[key] = topology.pod_port(pod, int(endpoint[key]))
+                else:
+                    endpoint[key] = topology.resolve(host, int(endpoint[key]))[1]
+        endpoint["service_host"] = LOCAL_IP
+    for child in node.get("children") or []:
+        _rewrite_endpoints(child, topology, pod)
+
+
+def _probe(container: dict, topology: Topology, pod: str) -> Probe:
+    probe = container.get("readinessProbe") or {}
+    if "httpGet" in probe:
+        get = probe["httpGet"]
+        return Probe("http", topology.pod_port(pod, get["port"]), get.get("path") or "/")
+    if "tcpSocket" in probe:
+        return Probe("tcp", topology.pod_port(pod, probe["tcpSocket"]["port"]))
+    ports = container.get("ports") or []
+    if ports:
+        return Probe("tcp", topology.pod_port(pod, int(ports[0]["containerPort"])))
+    return Probe("alive")

@@ -1,0 +1,77 @@
+"""One local unit process: started in its own process group with its log file, stopped with its children."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STARTING, READY, FAILED = "Starting", "Ready", "Failed"
+LOG_TAIL_LINES = 20
+
+
+def child_env(env: tuple[tuple[str, str], ...] | dict) -> dict[str, str]:
+    """The host env (PATH with this Python's bin first) plus the rendered container env.
+
+    The working directory is not put on PYTHONPATH: the wrapper appends it to sys.path itself, as Seldon's does,
+    so a user folder named like a stdlib module (e.g. this repository's `operator/`) cannot shadow it.
+    """
+    full = dict(os.environ)
+    full["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full.get('PATH', '')}"
+    full["PYTHONUNBUFFERED"] = "1"
+    full.update(dict(env))
+    return full
+
+
+def spawn(argv: list[str], env: dict[str, str], cwd: str, log_path: Path) -> subprocess.Popen:
+    """Start `argv` in a new session (its own process group), stdout+stderr appended to `log_path`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
+            start_new_session=True,
+        )
+
+
+def signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
+
+
+def stop_all(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """SIGTERM every process group (they drain), wait up to `grace` seconds, then SIGKILL what is left."""
+    for proc in procs:
+        signal_group(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for proc in procs:
+        signal_group(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(2)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            return False
+    return True
+
+
+def tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    try:
+        return path.read_text(errors="replace").splitlines()[-lines:]
+    except FileNotFoundError:
+        return []

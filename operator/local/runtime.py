@@ -1,0 +1,81 @@
+"""What the supervisor holds for each applied SeldonDeployment: its plan, its running units and their state."""
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seldon_graph.operator.local import probes
+from seldon_graph.operator.local.plan import ENGINE_CONTAINER, LocalPlan
+from seldon_graph.operator.local.process import FAILED, READY, STARTING, tail
+from seldon_graph.operator.local.units import UnitSpec
+
+CREATING, AVAILABLE, FAILED_STATE = "Creating", "Available", "Failed"
+
+
+@dataclass
+class RunningUnit:
+    spec: UnitSpec
+    proc: subprocess.Popen
+    log: Path
+    started: float = field(default_factory=time.monotonic)
+    state: str = STARTING
+    reason: str = ""
+
+    @property
+    def is_engine(self) -> bool:
+        return self.spec.container == ENGINE_CONTAINER
+
+    def observe(self, ready_timeout: float) -> None:
+        """Move Starting → Ready when the probe passes; → Failed when the process exits or never gets ready."""
+        if self.state == FAILED:
+            return
+        code = self.proc.poll()
+        if code is not None:
+            self.state, self.reason = FAILED, f"process exited with code {code}"
+        elif self.state == STARTING:
+            if probes.ready(self.spec.probe):
+                self.state = READY
+            elif time.monotonic() - self.started > ready_timeout:
+                self.state, self.reason = FAILED, f"not ready after {ready_timeout:.0f}s ({self.spec.probe.kind} probe)"
+
+    def to_status(self) -> dict:
+        return {
+            "name": self.spec.name,
+            "pid": self.proc.pid,
+            "state": self.state,
+            "reason": self.reason,
+            "ports": dict(self.spec.ports),
+            "command": list(self.spec.argv),
+            "log": str(self.log),
+        }
+
+
+@dataclass
+class Applied:
+    """One SeldonDeployment as applied: the generation it came from and everything started for it."""
+
+    key: str
+    namespace: str
+    name: str
+    generation: str
+    ingress: str
+    plan: LocalPlan | None = None
+    error: str = ""
+    units: dict[str, RunningUnit] = field(default_factory=dict)
+    routes: object = None
+    oauth: tuple[str, str] | None = None
+    ingress_versions: tuple[str, str] | None = None
+
+    def state(self, ingress_active: bool) -> tuple[str, str, dict | None]:
+        """(state, description, failed unit status with log tail)."""
+        if self.error:
+            return FAILED_STATE, self.error, None
+        for unit in self.units.values():
+            if unit.state == FAILED:
+                failed = {**unit.to_status(), "log_tail": tail(unit.log)}
+                return FAILED_STATE, f"unit {unit.spec.name} failed: {unit.reason}", failed
+        if all(u.state == READY for u in self.units.values()) and ingress_active:
+            return AVAILABLE, "", None
+        return CREATING, "", None

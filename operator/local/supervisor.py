@@ -1,0 +1,292 @@
+"""The supervisor: applies the desired SeldonDeployments of a state directory as local processes behind Envoy.
+
+A reconcile loop like the operator's: read desired/*.json, render each changed one with the operator's renderer,
+start/stop only the units whose spec changed, rebuild the Envoy routes, observe readiness and write
+status/*.json. One supervisor per state directory (a held lock). SIGTERM/SIGINT stop everything cleanly:
+Envoy drains first, then engines, then the model units. It exits when no deployment is desired any more.
+
+Run detached: python -m seldon_graph.operator.local.supervisor --home DIR --port 8003
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from seldon_graph import envoy
+from seldon_graph.operator.local import oauth_envoy
+from seldon_graph.operator.local.envoy_process import EnvoyProcess
+from seldon_graph.operator.local.home import Home, read_json, write_json
+from seldon_graph.operator.local.oauth import Client, clients_document
+from seldon_graph.operator.local.plan import plan
+from seldon_graph.operator.local.ports import PortBook, free_port
+from seldon_graph.operator.local.process import READY, child_env, pid_alive, signal_group, spawn, stop_all
+from seldon_graph.operator.local.render import render
+from seldon_graph.operator.local.runtime import Applied, RunningUnit
+from seldon_graph.operator.local.topology import Topology
+from seldon_graph.operator.local.units import Probe, UnitSpec
+
+READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
+TICK = 0.1
+OAUTH_UNIT = "oauth-token-service"
+
+Renderer = Callable[[dict, str], list[dict]]
+
+
+class Supervisor:
+    def __init__(self, home: Home, listen_port: int, renderer: Renderer = render, ready_timeout: float = READY_TIMEOUT):
+        self.home = home
+        self.listen_port = listen_port
+        self.renderer = renderer
+        self.ready_timeout = ready_timeout
+        self.ports = PortBook(home.ports_file)
+        self.admin_port = free_port()
+        self.envoy = EnvoyProcess(home.envoy_dir, self.admin_port)
+        self.applied: dict[str, Applied] = {}
+        self.oauth_unit: RunningUnit | None = None
+        self.ingress_versions: tuple[str, str] | None = None
+        self.ingress_error = ""
+        self.written: dict[str, dict] = {}
+        self.stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def register(self) -> None:
+        """Clean up after a supervisor that died without stopping its processes, then publish this one."""
+        previous = read_json(self.home.supervisor_file) or {}
+        for pid in [previous.get("envoy_pid"), previous.get("oauth_pid")] + [
+            u.get("pid") for s in self.home.statuses().values() for u in s.get("units", [])
+        ]:
+            if pid and pid_alive(pid):
+                signal_group(pid, signal.SIGKILL)
+        for path in self.home.status_dir.glob("*.json") if self.home.status_dir.is_dir() else ():
+            path.unlink()
+        self._publish()
+
+    def _publish(self) -> None:
+        write_json(self.home.supervisor_file, {
+            "pid": os.getpid(), "port": self.listen_port, "admin_port": self.admin_port,
+            "envoy_pid": self.envoy.proc.pid if self.envoy.proc else None,
+            "oauth_pid": self.oauth_unit.proc.pid if self.oauth_unit else None,
+        })
+
+    def request_stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def run(self, on_step: Callable[["Supervisor"], None] | None = None) -> None:
+        """Reconcile until asked to stop or nothing is desired any more, then stop everything."""
+        try:
+            while not self.stopping:
+                desired = self.home.desired()
+                if not desired and not self.applied:
+                    break
+                self.step(desired)
+                if on_step:
+                    on_step(self)
+                time.sleep(TICK)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Envoy drains first (no new requests, those in flight finish), then engines, then everything else."""
+        self.envoy.stop()
+        units = [u for a in self.applied.values() for u in a.units.values()]
+        stop_all([u.proc for u in units if u.is_engine])
+        stop_all([u.proc for u in units if not u.is_engine] + ([self.oauth_unit.proc] if self.oauth_unit else []))
+        for key in list(self.applied):
+            self.home.status_path(key).unlink(missing_ok=True)
+        self.applied.clear()
+        self.home.supervisor_file.unlink(missing_ok=True)
+
+    # -- reconcile -------------------------------------------------------------------------------------------
+    def step(self, desired: dict[str, dict]) -> None:
+        changed = False
+        for key in [k for k in self.applied if k not in desired]:
+            self._remove(key)
+            changed = True
+        for key, spec in desired.items():
+            current = self.applied.get(key)
+            if current is None or current.generation != spec.get("generation"):
+                self._apply(key, spec)
+                changed = True
+        if changed:
+            self._update_ingress()
+        for applied in self.applied.values():
+            for unit in applied.units.values():
+                unit.observe(self.ready_timeout)
+        self._write_statuses()
+
+    def _apply(self, key: str, spec: dict) -> None:
+        manifest, ingress, cwd = spec["manifest"], spec.get("ingress", "ambassador"), spec.get("cwd") or os.getcwd()
+        metadata = manifest.get("metadata") or {}
+        namespace, name = metadata.get("namespace") or "default", metadata.get("name", "")
+        previous = self.applied.get(key)
+        applied = Applied(key, namespace, name, spec.get("generation", ""), ingress)
+        keep: dict[str, RunningUnit] = {}
+        try:
+            objects = self.renderer(manifest, ingress)
+            topology = Topology(objects, namespace, self.ports.port)
+            applied.plan = plan(objects, namespace, name, topology, cwd)
+            applied.routes = self._routes(applied, topology)
+            applied.oauth = _oauth(manifest)
+        except Exception as exc:  # a rendering or routing error is this deployment's status, never a crash
+            applied.error = f"{type(exc).__name__}: {exc}"
+        if applied.plan and applied.plan.problems:
+            applied.error = "; ".join(applied.plan.problems)
+        wanted = {u.name: u for u in applied.plan.units} if applied.plan and not applied.error else {}
+        if previous:
+            for name_, unit in previous.units.items():
+                spec_ = wanted.get(name_)
+                if spec_ is not None and spec_.fingerprint() == unit.spec.fingerprint() and unit.state != "Failed":
+                    keep[name_] = unit
+            stop_all([u.proc for n, u in previous.units.items() if n not in keep])
+        applied.units = dict(keep)
+        for name_, unit_spec in wanted.items():
+            if name_ not in keep:
+                applied.units[name_] = self._start(namespace, unit_spec)
+        self.applied[key] = applied
+        pods = {u.pod for a in self.applied.values() if a.namespace == namespace and a.plan for u in a.plan.units}
+        self.ports.release(namespace, pods)
+
+    def _routes(self, applied: Applied, topology: Topology):
+        from seldon_graph import ambassador, istio
+
+        objects = applied.plan.ingress_objects
+        if applied.ingress == "istio":
+            return istio.envoy_routes(
+                [o for o in objects if o.get("kind") == "VirtualService"],
+                [o for o in objects if o.get("kind") == "DestinationRule"],
+                topology.resolve,
+            )
+        return ambassador.envoy_routes(objects, topology.resolve)
+
+    def _start(self, namespace: str, spec: UnitSpec) -> RunningUnit:
+        log = self.home.log_path(namespace, spec.name)
+        proc = spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
+        return RunningUnit(spec, proc, log)
+
+    def _remove(self, key: str) -> None:
+        applied = self.applied.pop(key)
+        stop_all([u.proc for u in applied.units.values() if u.is_engine])
+        stop_all([u.proc for u in applied.units.values() if not u.is_engine])
+        self.home.status_path(key).unlink(missing_ok=True)
+        self.written.pop(key, None)
+        keep = {u.pod for a in self.applied.values() if a.namespace == applied.namespace and a.plan for u in a.plan.units}
+        self.ports.release(applied.namespace, keep)
+
+    def _update_ingress(self) -> None:
+        tables = [a.routes for _, a in sorted(self.applied.items()) if a.routes is not None and not a.error]
+        clients = [Client(*a.oauth, a.namespace, a.name) for _, a in sorted(self.applied.items()) if a.oauth]
+        config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
+        if clients:
+            write_json(self.home.envoy_dir / "oauth-clients.json", clients_document(clients))
+            config = oauth_envoy.with_oauth(config, self._oauth_port())
+        try:
+            self.ingress_versions = self.envoy.apply(config)
+        except OSError as exc:
+            self.ingress_error = f"cannot start envoy: {exc}"
+        self._publish()
+
+    def _oauth_port(self) -> int:
+        if self.oauth_unit is None or self.oauth_unit.proc.poll() is not None:
+            port = free_port()
+            clients = self.home.envoy_dir / "oauth-clients.json"
+            argv = (sys.executable, "-m", "seldon_graph.operator.local.oauth", "--port", str(port),
+                    "--clients", str(clients))
+            spec = UnitSpec(OAUTH_UNIT, OAUTH_UNIT, OAUTH_UNIT, argv, (), str(self.home.root),
+                            Probe("http", port, "/ready"), (("http", port),))
+            self.oauth_unit = self._start("_ingress", spec)
+        return dict(self.oauth_unit.spec.ports)["http"]
+
+    # -- status ----------------------------------------------------------------------------------------------
+    def _ingress_state(self) -> tuple[bool, str]:
+        """(Envoy serves the current routes, why the ingress cannot serve at all — "" while it can)."""
+        code = self.envoy.exited()
+        if code is not None:
+            return False, f"envoy exited with code {code}: " + " | ".join(self.envoy.log_tail()[-5:])
+        if self.ingress_error:
+            return False, self.ingress_error
+        if self.oauth_unit is not None:
+            self.oauth_unit.observe(self.ready_timeout)
+            if self.oauth_unit.state == "Failed":
+                return False, f"OAuth token service failed: {self.oauth_unit.reason}"
+            if self.oauth_unit.state != READY:
+                return False, ""
+        active = self.ingress_versions is not None and self.envoy.active(self.ingress_versions)
+        if self.envoy.rejected:
+            return False, f"envoy rejected the ingress listener on port {self.listen_port}: {self.envoy.rejected}"
+        return active, ""
+
+    def _write_statuses(self) -> None:
+        active, ingress_failure = self._ingress_state()
+        for key, applied in self.applied.items():
+            state, description, failed = applied.state(active)
+            if ingress_failure and not applied.error:
+                state, description = "Failed", ingress_failure
+            status = {
+                "name": applied.name,
+                "namespace": applied.namespace,
+                "generation": applied.generation,
+                "ingress": applied.ingress,
+                "state": state,
+                "description": description,
+                "failed_unit": failed,
+                "oauth": bool(applied.oauth),
+                "urls": _urls(applied, self.listen_port),
+                "units": [u.to_status() for u in applied.units.values()],
+                "supervisor_pid": os.getpid(),
+            }
+            if self.written.get(key) != status:
+                write_json(self.home.status_path(key), status)
+                self.written[key] = status
+
+
+def _oauth(manifest: dict) -> tuple[str, str] | None:
+    spec = manifest.get("spec") or {}
+    return (spec["oauth_key"], spec.get("oauth_secret") or "") if spec.get("oauth_key") else None
+
+
+def _urls(applied: Applied, port: int) -> dict:
+    base = f"http://127.0.0.1:{port}"
+    return {
+        "rest": f"{base}/seldon/{applied.namespace}/{applied.name}/api/v1.0/predictions",
+        "grpc": f"127.0.0.1:{port}",
+        "grpc_metadata": {"seldon": applied.name, "namespace": applied.namespace},
+        **({"token": f"{base}/oauth/token"} if applied.oauth else {}),
+    }
+
+
+def serve(home: Home, listen_port: int, wait_lock: float = 15.0) -> int:
+    """Run a supervisor for `home` until stopped; waits up to `wait_lock` s for a previous one to finish."""
+    deadline = time.monotonic() + wait_lock
+    while True:
+        with home.supervisor_lock() as held:
+            if held:
+                supervisor = Supervisor(home, listen_port)
+                signal.signal(signal.SIGTERM, supervisor.request_stop)
+                signal.signal(signal.SIGINT, supervisor.request_stop)
+                supervisor.register()
+                supervisor.run()
+                return 0
+        if time.monotonic() > deadline:
+            print(f"another supervisor holds {home.root}", file=sys.stderr)
+            return 3
+        time.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The seldon-graph local supervisor (started by `seldon-graph up`).")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--port", type=int, default=8003)
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        return serve(Home.resolve(args.home), args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""What one local process is: the command, env and readiness probe of one container of one rendered pod."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Readiness: `tcp` (connect), `http` (GET `path` answers 200) or `alive` (the process keeps running)."""
+
+    kind: str
+    port: int = 0
+    path: str = "/"
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A container to run locally; `name` is `<pod>/<container>`, unique within the namespace."""
+
+    name: str
+    pod: str
+    container: str
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    cwd: str
+    probe: Probe
+    ports: tuple[tuple[str, int], ...] = field(default=())
+
+    def fingerprint(self) -> str:
+        """Same spec, same fingerprint: a unit is restarted only when this changes."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
