@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seldon_graph import ambassador
+from seldon_graph import ambassador, istio
 from seldon_graph.operator.render_engine import RenderError, add_engine, svc_orch_deployment
 from seldon_graph.operator.render_meta import SELDON_APP_LABEL, predictor_service, sorted_map
 from seldon_graph.operator.render_pods import graph_unit, model_deployment
@@ -41,12 +41,16 @@ def desired_state(sdep: SeldonDeployment | dict | str, settings: OperatorSetting
         sdep = parse(sdep)
     sdep = default(sdep, settings.sdep)
     sdep_dict = sdep.to_dict()
-    service_annotations = ambassador.service_annotations(sdep_dict, settings.ambassador) \
-        if settings.ambassador.enabled else {}
+    try:
+        service_annotations = ambassador.service_annotations(sdep_dict, settings.ambassador) \
+            if settings.ambassador.enabled else {}
+        ingress = ambassador.render(sdep_dict, settings.ambassador) if settings.ambassador.enabled else []
+        ingress += istio.render(sdep_dict, settings.istio) if settings.istio.enabled else []
+    except (ambassador.AmbassadorConfigError, istio.IstioConfigError) as exc:
+        raise RenderError(str(exc)) from None
     objects = _Objects()
     for predictor in sdep.predictors:
         _predictor_objects(sdep, predictor, settings, objects, service_annotations)
-    ingress = ambassador.render(sdep_dict, settings.ambassador) if settings.ambassador.enabled else []
     return objects.all() + ingress
 
 

@@ -11,6 +11,7 @@ from typing import Mapping
 
 from seldon_graph import __version__
 from seldon_graph.ambassador import AmbassadorSettings
+from seldon_graph.istio import IstioSettings
 from seldon_graph.sdep import SdepSettings
 from seldon_graph.sdep.settings import env_int
 
@@ -84,6 +85,7 @@ class OperatorSettings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sdep: SdepSettings = field(default_factory=SdepSettings)
     ambassador: AmbassadorSettings = field(default_factory=lambda: AmbassadorSettings(enabled=False))
+    istio: IstioSettings = field(default_factory=lambda: IstioSettings(enabled=False))
     service_http_port: int = 8000  # ENGINE_SERVER_PORT: predictor Service http port
     service_grpc_port: int = 5001  # ENGINE_SERVER_GRPC_PORT
     default_user_id: int | None = None  # DEFAULT_USER_ID: pod runAsUser
@@ -103,6 +105,7 @@ class OperatorSettings:
             engine=EngineSettings.from_env(environ),
             sdep=SdepSettings.from_env(dict(environ)),
             ambassador=AmbassadorSettings.from_env(environ),
+            istio=IstioSettings.from_env(environ),
             service_http_port=env_int(environ, "ENGINE_SERVER_PORT", 8000),
             service_grpc_port=env_int(environ, "ENGINE_SERVER_GRPC_PORT", 5001),
             default_user_id=_optional_int(environ, "DEFAULT_USER_ID"),
