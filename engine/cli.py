@@ -1,0 +1,158 @@
+"""`seldon-engine`: the per-predictor orchestrator process, a drop-in for the Seldon executor container.
+
+Accepts the executor's flags (underscore or dash spelling), reads the predictor from ENGINE_PREDICTOR or --file,
+serves REST and gRPC on one uvloop event loop, and on SIGTERM stops accepting, finishes what is in flight
+(up to --graceful_timeout) and exits 0.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import signal
+import sys
+
+import grpc
+import uvloop
+from aiohttp import web
+
+from seldon_graph.engine.graph import Graph
+from seldon_graph.engine.grpc_server import SeldonService
+from seldon_graph.engine.metrics import EngineMetrics
+from seldon_graph.engine.predictor import Predictor, PredictorError, build_predictor
+from seldon_graph.engine.request_logger import RequestLogger
+from seldon_graph.engine.rest_server import RestServer
+from seldon_graph.engine.source import (
+    PREDICTOR_ENV, PredictorSource, from_env, from_file, read_annotations_file, timeout_ms,
+)
+from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
+
+log = logging.getLogger("seldon_graph.engine")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+def duration(text: str) -> float:
+    """Seconds from a Go-style duration (`15s`, `500ms`, `1m`) or a plain number of seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 15s, 500ms)")
+    value, unit = float(match.group(1)), match.group(2) or "s"
+    return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seldon-engine", description="Serve one Seldon predictor graph.")
+
+    def flag(name: str, **kwargs) -> None:
+        parser.add_argument(f"--{name}", *([f"--{name.replace('_', '-')}"] if "_" in name else []), **kwargs)
+
+    flag("sdep", default=os.environ.get("SELDON_DEPLOYMENT_ID", ""), help="SeldonDeployment name")
+    flag("namespace", default=os.environ.get("POD_NAMESPACE", ""), help="namespace")
+    flag("predictor", default="", help="predictor name (chooses it in a SeldonDeployment --file)")
+    flag("file", default="", help="PredictorSpec or SeldonDeployment, YAML or JSON (else env ENGINE_PREDICTOR)")
+    flag("http_port", type=int, default=8080)
+    flag("grpc_port", type=int, default=5000)
+    flag("host", default="0.0.0.0", help="address to listen on")
+    flag("protocol", default="seldon", choices=["seldon"], help="only the seldon protocol is served")
+    flag("transport", default="", help="default unit transport (rest|grpc) for endpoints without a type")
+    flag("server_type", default="rpc", choices=["rpc"])
+    flag("prometheus_path", default="/metrics")
+    flag("full_health_checks", default="false", help="accepted for compatibility; readiness is a TCP check")
+    flag("graceful_timeout", type=duration, default=duration("15s"))
+    flag("shutdown_delay", type=duration, default=0.0)
+    flag("hostname", default=os.environ.get("POD_NAME", "localhost"))
+    flag("annotations_file", default="/etc/podinfo/annotations")
+    flag("annotation", action="append", default=[], metavar="KEY=VALUE",
+         help="an annotation such as seldon.io/rest-timeout=2000 (wins over the file and the SeldonDeployment)")
+    flag("rest_timeout", type=float, default=None, help="ms; same as annotation seldon.io/rest-timeout")
+    flag("grpc_timeout", type=float, default=None, help="ms; same as annotation seldon.io/grpc-timeout")
+    flag("logger_workers", type=int, default=4)
+    flag("log_work_buffer_size", type=int, default=10000)
+    flag("log_level", default=os.environ.get("SELDON_LOG_LEVEL", "INFO"))
+    flag("debug", action="store_true")
+    return parser
+
+
+def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
+    """The validated predictor from --file or ENGINE_PREDICTOR plus the annotations from every source."""
+    if args.file:
+        source = from_file(args.file, args.predictor)
+    elif os.environ.get(PREDICTOR_ENV):
+        source = from_env(os.environ[PREDICTOR_ENV])
+    else:
+        raise PredictorError(f"no predictor: set env {PREDICTOR_ENV} (base64 JSON PredictorSpec) or pass --file")
+    annotations = {**read_annotations_file(args.annotations_file), **source.annotations}
+    for item in args.annotation:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PredictorError(f"--annotation {item!r}: expected KEY=VALUE")
+        annotations[key] = value
+    for key, value in ((REST_TIMEOUT, args.rest_timeout), (GRPC_TIMEOUT, args.grpc_timeout)):
+        if value is not None:
+            annotations[key] = str(value)
+    predictor = build_predictor(
+        source.predictor, annotations, (args.transport or source.transport or "rest").upper(),
+        os.environ.get("REQUEST_LOGGER_DEFAULT_ENDPOINT", ""),
+    )
+    for key in (REST_TIMEOUT, GRPC_TIMEOUT):
+        timeout_ms(predictor.annotations, key)
+    if not str(predictor.annotations.get(GRPC_MAX_MESSAGE) or "-1").lstrip("-").isdigit():
+        raise PredictorError(f"annotation {GRPC_MAX_MESSAGE}: expected a number of bytes")
+    return predictor, source
+
+
+async def serve(args: argparse.Namespace, predictor: Predictor, source: PredictorSource) -> int:
+    deployment = args.sdep or source.deployment
+    units = UnitPool(predictor)
+    metrics = EngineMetrics(deployment, predictor)
+    logger = None
+    if any(node.logger for node in predictor.nodes()):
+        logger = RequestLogger(f"http://{args.hostname}:{args.http_port}/", deployment,
+                               args.namespace or source.namespace, predictor.name, args.logger_workers,
+                               args.log_work_buffer_size)
+        logger.start()
+    graph = Graph(predictor, units, metrics, logger)
+    runner = web.AppRunner(RestServer(graph, units, args.prometheus_path).app(), access_log=None,
+                           shutdown_timeout=args.graceful_timeout)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.http_port, backlog=1024, reuse_address=True).start()
+    max_message = int(predictor.annotations.get(GRPC_MAX_MESSAGE) or -1)
+    server = grpc.aio.server(options=[("grpc.max_send_message_length", max_message),
+                                      ("grpc.max_receive_message_length", max_message)])
+    server.add_generic_rpc_handlers((SeldonService(graph).handler(),))
+    server.add_insecure_port(f"{args.host}:{args.grpc_port}")
+    await server.start()
+    log.info("serving predictor %s: REST on %s:%d, gRPC on %s:%d", predictor.name, args.host, args.http_port,
+             args.host, args.grpc_port)
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    log.info("stopping: draining in-flight requests (up to %gs)", args.graceful_timeout)
+    if args.shutdown_delay:
+        await asyncio.sleep(args.shutdown_delay)
+    await asyncio.gather(runner.cleanup(), server.stop(args.graceful_timeout))
+    if logger is not None:
+        await logger.close()
+    await units.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        predictor, source = load(args)
+    except PredictorError as exc:
+        print(f"seldon-engine: invalid predictor: {exc}", file=sys.stderr)
+        return 2
+    return uvloop.run(serve(args, predictor, source))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""The graph walk: how one prediction, feedback or metadata request travels through the PredictiveUnit tree.
+
+For every node, in this order (predictor.TYPE_STEPS says which steps a node type performs):
+  1. TRANSFORM_INPUT  – `/predict` for a MODEL, `/transform-input` otherwise; its output feeds the children;
+  2. ROUTE            – pick the children: N = child N, -1 = all (concurrently), -2 = none; recorded in routing;
+  3. children         – each walked with the same input; a node with no children skips 2–4;
+  4. AGGREGATE        – combine the children's outputs, in child order; without it child 0's output is kept;
+  5. TRANSFORM_OUTPUT – post-process the result (also after a -2 route, and for a leaf).
+Built-in implementations (builtins.py) perform their step in-process; every other step is a unit call.
+
+Messages travel as `Payload`s: `meta` is merged here (puid, tags, routing, requestPath, metrics) and everything
+else is passed between units as undecoded bytes.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+
+from seldon_graph.engine import builtins
+from seldon_graph.engine.metrics import EngineMetrics
+from seldon_graph.engine.payload import FeedbackBody, Payload, message_list_json, message_list_proto
+from seldon_graph.engine.predictor import (
+    AGGREGATE, ROUTE, SEND_FEEDBACK, TRANSFORM_INPUT, TRANSFORM_OUTPUT, Node, Predictor,
+)
+from seldon_graph.engine.request import Request
+from seldon_graph.engine.request_logger import (
+    FEEDBACK_TYPE, REQUEST_TYPE, RESPONSE_TYPE, Event, RequestLogger,
+)
+from seldon_graph.engine.routes import ALL_CHILDREN, NO_CHILDREN, decode_reply, route_from_reply
+from seldon_graph.engine.unit_errors import UnitError
+from seldon_graph.engine.units import UnitClient, UnitPool
+from seldon_graph.errors import ENGINE_INVALID_ROUTING, INTERNAL_ERROR, NOT_FOUND, SeldonError
+
+JSON = "json"
+
+
+class Graph:
+    """A predictor's tree bound to its unit clients, metrics and request logger."""
+
+    def __init__(self, predictor: Predictor, units: UnitPool, metrics: EngineMetrics | None = None,
+                 logger: RequestLogger | None = None):
+        self.predictor = predictor
+        self.root = predictor.root
+        self.units = units
+        self.metrics = metrics
+        self.logger = logger
+        self._order = [node.name for node in predictor.nodes()]
+
+    # ---- prediction ---------------------------------------------------------------------------------------
+
+    async def predict(self, message: Payload, meta: dict, request: Request) -> tuple[Payload, dict]:
+        """The result of the whole graph for a client's message and meta, and the response meta."""
+        client_metrics = meta.get("metrics")
+        if isinstance(client_metrics, list) and client_metrics:
+            request.metrics[self.root.name] = list(client_metrics)
+        result = await self._walk(self.root, message, request)
+        return result, self.response_meta(result, request)
+
+    def response_meta(self, result: Payload, request: Request) -> dict:
+        """The meta of the client's response: puid, merged tags, routing, requestPath, collected metrics."""
+        meta: dict = {"puid": request.puid}
+        if result.tags:
+            meta["tags"] = result.tags
+        if request.routing:
+            meta["routing"] = request.routing
+        meta["requestPath"] = request.request_path
+        metrics = [m for name in self._order for m in request.metrics.get(name, ())]
+        if metrics:
+            meta["metrics"] = metrics
+        return meta
+
+    async def _walk(self, node: Node, message: Payload, request: Request) -> Payload:
+        request.request_path[node.name] = node.image
+        self._log(node, REQUEST_TYPE, message, request)
+        if node.does(TRANSFORM_INPUT):
+            message = await self._transform(node, node.predict_step, message, request)
+        if node.children:
+            message = await self._children(node, message, request)
+        if node.does(TRANSFORM_OUTPUT):
+            message = await self._transform(node, "transform-output", message, request)
+        self._log(node, RESPONSE_TYPE, message, request)
+        return message
+
+    async def _children(self, node: Node, message: Payload, request: Request) -> Payload:
+        route = await self._route(node, message, request) if node.does(ROUTE) else ALL_CHILDREN
+        request.routing[node.name] = route
+        if route == NO_CHILDREN:
+            return message
+        if route == ALL_CHILDREN:
+            outputs = await _all([self._walk(child, message, request) for child in node.children])
+        elif 0 <= route < len(node.children):
+            outputs = [await self._walk(node.children[route], message, request)]
+        else:
+            raise SeldonError(
+                f"Router '{node.name}' returned route {route}; valid are -2, -1 and 0..{len(node.children) - 1}",
+                500, ENGINE_INVALID_ROUTING,
+            )
+        if node.does(AGGREGATE):
+            return await self._aggregate(node, outputs, request)
+        return outputs[0]
+
+    async def _transform(self, node: Node, step: str, message: Payload, request: Request) -> Payload:
+        if node.builtin:
+            transform = builtins.TRANSFORMS.get(node.implementation)
+            if transform is None or step == "transform-output":
+                return message
+            output, meta = transform(node, message)
+            self._collect(node, meta, request)
+            return output
+        unit = self.units[node]
+        raw = await self._call(node, unit, step, _body(unit, message, request), request)
+        output = self._split(node, unit, raw, request)
+        output.tags = {**message.tags, **output.tags}
+        return output
+
+    async def _route(self, node: Node, message: Payload, request: Request) -> int:
+        if node.builtin:
+            return builtins.ROUTERS[node.implementation](node, message)
+        unit = self.units[node]
+        raw = await self._call(node, unit, "route", _body(unit, message, request), request)
+        reply = decode_reply(node.name, unit.wire, raw)
+        if isinstance(reply, dict) and isinstance(reply.get("meta"), dict):
+            self._collect(node, reply["meta"], request)
+        return route_from_reply(node.name, reply)
+
+    async def _aggregate(self, node: Node, outputs: list[Payload], request: Request) -> Payload:
+        tags: dict = {}
+        for output in outputs:
+            tags.update(output.tags)
+        if node.builtin:
+            result, meta = builtins.AGGREGATORS[node.implementation](node, outputs)
+            self._collect(node, meta, request)
+        else:
+            unit = self.units[node]
+            bodies = [_body(unit, output, request) for output in outputs]
+            body = message_list_json(bodies) if unit.wire == JSON else message_list_proto(bodies)
+            raw = await self._call(node, unit, "aggregate", body, request)
+            result = self._split(node, unit, raw, request)
+        result.tags = {**tags, **result.tags}
+        return result
+
+    async def _call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: Request) -> bytes:
+        started = time.perf_counter()
+        code = "200"
+        try:
+            return await unit.call(step, body, request)
+        except SeldonError as exc:
+            code = str(exc.status_code)
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.unit_call(node, f"/{step}", "post", code, time.perf_counter() - started)
+
+    def _split(self, node: Node, unit: UnitClient, raw: bytes, request: Request) -> Payload:
+        try:
+            output, meta = Payload.from_json(raw) if unit.wire == JSON else Payload.from_proto(raw)
+        except SeldonError as exc:
+            raise UnitError(f"Unit '{node.name}' sent an unreadable reply: {exc.info}", 500, INTERNAL_ERROR) from exc
+        self._collect(node, meta, request)
+        return output
+
+    def _collect(self, node: Node, meta: dict, request: Request) -> None:
+        metrics = meta.get("metrics")
+        if metrics:
+            request.metrics.setdefault(node.name, []).extend(metrics)
+            if self.metrics is not None:
+                self.metrics.custom(node, metrics)
+
+    def _log(self, node: Node, event_type: str, message: Payload, request: Request) -> None:
+        spec = node.logger
+        if spec is None or request.skip_logging or self.logger is None:
+            return
+        if (spec.requests if event_type == REQUEST_TYPE else spec.responses):
+            body = message.json_body({"puid": request.puid, "tags": message.tags})
+            self.logger.emit(Event(spec.url, event_type, node.name, request.puid, body, "application/json"))
+
+    # ---- feedback -----------------------------------------------------------------------------------------
+
+    async def feedback(self, feedback: FeedbackBody, request: Request) -> Payload:
+        """Deliver feedback along the recorded routing; the root unit's reply, or an empty message."""
+        reply = await self._feedback(self.root, feedback, request)
+        return reply if reply is not None else Payload(json_members=b"")
+
+    async def _feedback(self, node: Node, feedback: FeedbackBody, request: Request) -> Payload | None:
+        if node.children:
+            route = feedback.routing.get(node.name, ALL_CHILDREN)
+            if route == ALL_CHILDREN:
+                await _all([self._feedback(child, feedback, request) for child in node.children])
+            elif isinstance(route, int) and 0 <= route < len(node.children):
+                await self._feedback(node.children[route], feedback, request)
+        if node.logger and node.logger.responses and not request.skip_logging and self.logger is not None:
+            self.logger.emit(Event(node.logger.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(),
+                                   "application/json"))
+        if not node.does(SEND_FEEDBACK) or node.builtin:
+            return None
+        if self.metrics is not None:
+            self.metrics.feedback(node, feedback.reward)
+        unit = self.units[node]
+        body = feedback.json() if unit.wire == JSON else feedback.proto()
+        raw = await self._call(node, unit, "send-feedback", body, request)
+        return self._split(node, unit, raw, request)
+
+    # ---- metadata -----------------------------------------------------------------------------------------
+
+    async def node_metadata(self, name: str) -> bytes:
+        """A node's metadata, as its unit answers it."""
+        node = self.predictor.find(name)
+        if node is None:
+            raise SeldonError(f"No node named '{name}' in predictor '{self.predictor.name}'", 404, NOT_FOUND)
+        if node.builtin:
+            return orjson.dumps(_builtin_metadata(node))
+        return await self.units[node].metadata()
+
+    async def graph_metadata(self) -> dict:
+        """Every node's metadata plus the graph's inputs and outputs (the first child's edges)."""
+        nodes = self.predictor.nodes()
+        replies = await _all([self.node_metadata(node.name) for node in nodes])
+        models = {}
+        for node, raw in zip(nodes, replies):
+            try:
+                models[node.name] = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise UnitError(f"Unit '{node.name}' sent unreadable metadata", 500, INTERNAL_ERROR) from exc
+        inputs, outputs = _edges(self.root, models)
+        return {"name": self.predictor.name, "models": dict(sorted(models.items())),
+                "graphinputs": inputs, "graphoutputs": outputs}
+
+
+def _body(unit: UnitClient, message: Payload, request: Request) -> bytes:
+    meta = {"puid": request.puid, "tags": message.tags} if message.tags else {"puid": request.puid}
+    return message.json_body(meta) if unit.wire == JSON else message.proto_body(meta)
+
+
+async def _all(calls: list) -> list:
+    """Run calls concurrently and keep child order; after all finish, raise the lowest-index failure."""
+    if len(calls) == 1:
+        return [await calls[0]]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def _builtin_metadata(node: Node) -> dict:
+    return {"name": node.name, "platform": "seldon-graph", "versions": [node.implementation],
+            "inputs": [], "outputs": []}
+
+
+def _edges(node: Node, models: dict) -> tuple[object, object]:
+    own = models.get(node.name) or {}
+    if not node.children:
+        return own.get("inputs"), own.get("outputs")
+    child_inputs, child_outputs = _edges(node.children[0], models)
+    inputs = own.get("inputs") if node.does(TRANSFORM_INPUT) else child_inputs
+    outputs = own.get("outputs") if node.does(AGGREGATE) or node.does(TRANSFORM_OUTPUT) else child_outputs
+    return inputs, outputs

@@ -1,0 +1,104 @@
+"""The engine's external gRPC API: `seldon.protos.Seldon` (Predict, SendFeedback, ModelMetadata, GraphMetadata).
+
+Predict and SendFeedback take and return serialized bytes (no proto objects on the hot path); the puid comes
+from the message's meta or the `seldon-puid` metadata and goes back in the `seldon-puid` response header.
+"""
+from __future__ import annotations
+
+import time
+
+import grpc
+import orjson
+from google.protobuf import empty_pb2, json_format
+
+from seldon_graph.engine.graph import Graph
+from seldon_graph.engine.payload import FeedbackBody, Payload
+from seldon_graph.engine.request import Request
+from seldon_graph.engine.unit_errors import grpc_code_of
+from seldon_graph.errors import SeldonError
+from seldon_graph.proto import prediction_pb2 as pb
+
+SERVICE = "seldon.protos.Seldon"
+
+
+class SeldonService:
+    """gRPC handlers bound to one graph."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.metrics = graph.metrics
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        return grpc.method_handlers_generic_handler(SERVICE, {
+            "Predict": grpc.unary_unary_rpc_method_handler(self.predict),
+            "SendFeedback": grpc.unary_unary_rpc_method_handler(self.send_feedback),
+            "ModelMetadata": grpc.unary_unary_rpc_method_handler(
+                self.model_metadata, pb.SeldonModelMetadataRequest.FromString,
+                pb.SeldonModelMetadata.SerializeToString),
+            "GraphMetadata": grpc.unary_unary_rpc_method_handler(
+                self.graph_metadata, empty_pb2.Empty.FromString, pb.SeldonGraphMetadata.SerializeToString),
+        })
+
+    async def predict(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        started, code = time.perf_counter(), grpc.StatusCode.OK
+        try:
+            metadata = tuple(context.invocation_metadata() or ())
+            message, meta = Payload.from_proto(raw)
+            request = Request(meta.get("puid") or _puid(metadata), metadata)
+            await context.send_initial_metadata((("seldon-puid", request.puid),))
+            result, response_meta = await self.graph.predict(message, meta, request)
+            return result.proto_body(response_meta)
+        except SeldonError as exc:
+            code = grpc_code_of(exc)
+            await context.abort(code, exc.info)
+        finally:
+            self._observe("Predict", code, started)
+
+    async def send_feedback(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        started, code = time.perf_counter(), grpc.StatusCode.OK
+        try:
+            metadata = tuple(context.invocation_metadata() or ())
+            feedback = FeedbackBody.from_proto(raw)
+            request = Request(_puid(metadata), metadata)
+            await context.send_initial_metadata((("seldon-puid", request.puid),))
+            reply = await self.graph.feedback(feedback, request)
+            return reply.proto_body({"puid": request.puid})
+        except SeldonError as exc:
+            code = grpc_code_of(exc)
+            await context.abort(code, exc.info)
+        finally:
+            self._observe("SendFeedback", code, started)
+
+    async def model_metadata(self, request: pb.SeldonModelMetadataRequest,
+                             context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
+        name = request.name or self.graph.root.name
+        try:
+            raw = await self.graph.node_metadata(name)
+            return json_format.ParseDict(orjson.loads(raw), pb.SeldonModelMetadata(), ignore_unknown_fields=True)
+        except SeldonError as exc:
+            await context.abort(grpc_code_of(exc), exc.info)
+        except (json_format.ParseError, orjson.JSONDecodeError) as exc:
+            await context.abort(grpc.StatusCode.INTERNAL, f"Node '{name}' metadata is not valid: {exc}")
+
+    async def graph_metadata(self, request: empty_pb2.Empty,
+                             context: grpc.aio.ServicerContext) -> pb.SeldonGraphMetadata:
+        try:
+            described = await self.graph.graph_metadata()
+        except SeldonError as exc:
+            await context.abort(grpc_code_of(exc), exc.info)
+        reply = pb.SeldonGraphMetadata(name=described["name"])
+        for name, model in described["models"].items():
+            json_format.ParseDict(model, reply.models[name], ignore_unknown_fields=True)
+        for field, key in (("inputs", "graphinputs"), ("outputs", "graphoutputs")):
+            edges = described.get(key)
+            if isinstance(edges, list):
+                json_format.ParseDict({field: edges}, reply, ignore_unknown_fields=True)
+        return reply
+
+    def _observe(self, method: str, code: grpc.StatusCode, started: float) -> None:
+        if self.metrics is not None:
+            self.metrics.server(f"/{SERVICE}/{method}", "unary", code.name, time.perf_counter() - started)
+
+
+def _puid(metadata: tuple) -> str | None:
+    return next((value for key, value in metadata if key == "seldon-puid"), None)

@@ -1,0 +1,256 @@
+"""The graph the engine serves: a PredictorSpec's PredictiveUnit tree as validated runtime nodes.
+
+The engine refuses to start on a graph it could not walk, with an error naming the node and the field, so a
+broken SeldonDeployment fails at deploy time and not on the first request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from seldon_graph.errors import SeldonError
+from seldon_graph.parameters import parse_parameters
+
+# Steps a node can perform. The walk in graph.py runs them in this order around the node's children.
+TRANSFORM_INPUT = "TRANSFORM_INPUT"
+ROUTE = "ROUTE"
+AGGREGATE = "AGGREGATE"
+TRANSFORM_OUTPUT = "TRANSFORM_OUTPUT"
+SEND_FEEDBACK = "SEND_FEEDBACK"
+METHODS = (TRANSFORM_INPUT, TRANSFORM_OUTPUT, ROUTE, AGGREGATE, SEND_FEEDBACK)
+
+# The node-type table: the steps each type performs. A new node type is one line here.
+TYPE_STEPS: dict[str, frozenset[str]] = {
+    "UNKNOWN_TYPE": frozenset(),
+    "MODEL": frozenset({TRANSFORM_INPUT, SEND_FEEDBACK}),
+    "TRANSFORMER": frozenset({TRANSFORM_INPUT}),
+    "OUTPUT_TRANSFORMER": frozenset({TRANSFORM_OUTPUT}),
+    "ROUTER": frozenset({ROUTE, SEND_FEEDBACK}),
+    "COMBINER": frozenset({AGGREGATE}),
+}
+
+# Built-in implementations run inside the engine; each performs exactly these steps, whatever its type.
+BUILTIN_STEPS: dict[str, frozenset[str]] = {
+    "SIMPLE_MODEL": frozenset({TRANSFORM_INPUT}),
+    "SIMPLE_ROUTER": frozenset({ROUTE}),
+    "RANDOM_ABTEST": frozenset({ROUTE}),
+    "AVERAGE_COMBINER": frozenset({AGGREGATE}),
+}
+UNKNOWN_IMPLEMENTATION = "UNKNOWN_IMPLEMENTATION"
+REST, GRPC = "REST", "GRPC"
+LOGGER_MODES = ("all", "request", "response")
+
+
+class PredictorError(ValueError):
+    """The predictor cannot be served; the message names the node (by name and graph path) and the field."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a unit listens and how it is spoken to."""
+
+    host: str
+    port: int
+    transport: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}" if self.transport == REST else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class LoggerSpec:
+    """A node's request logger: where CloudEvents go and which of request/response are sent."""
+
+    url: str
+    mode: str
+
+    @property
+    def requests(self) -> bool:
+        return self.mode in ("all", "request")
+
+    @property
+    def responses(self) -> bool:
+        return self.mode in ("all", "response")
+
+
+@dataclass
+class Node:
+    """One PredictiveUnit ready to be walked."""
+
+    name: str
+    type: str
+    implementation: str
+    steps: frozenset[str]
+    predict_step: str
+    children: list["Node"] = field(default_factory=list)
+    endpoint: Endpoint | None = None
+    parameters: dict = field(default_factory=dict)
+    image: str = ""
+    logger: LoggerSpec | None = None
+
+    @property
+    def builtin(self) -> bool:
+        return self.implementation in BUILTIN_STEPS
+
+    def does(self, step: str) -> bool:
+        return step in self.steps
+
+    def walk(self):
+        """This node and its descendants, depth first, parents before children."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class Predictor:
+    """The served predictor: its name, graph and the settings the engine takes from the SeldonDeployment."""
+
+    name: str
+    root: Node
+    version: str = ""
+    annotations: dict = field(default_factory=dict)
+
+    def nodes(self) -> list[Node]:
+        return list(self.root.walk())
+
+    def find(self, name: str) -> Node | None:
+        return next((node for node in self.root.walk() if node.name == name), None)
+
+
+def container_images(predictor: dict) -> dict[str, str]:
+    """Container name → image over every componentSpec of the predictor."""
+    images = {}
+    for component in predictor.get("componentSpecs") or []:
+        for container in ((component or {}).get("spec") or {}).get("containers") or []:
+            if isinstance(container, dict) and container.get("name"):
+                images[container["name"]] = str(container.get("image") or "")
+    return images
+
+
+def build_predictor(
+    predictor: dict,
+    annotations: dict | None = None,
+    default_transport: str = REST,
+    default_logger_url: str = "",
+) -> Predictor:
+    """Validate a PredictorSpec dict and turn its graph into runtime nodes; PredictorError on the first problem."""
+    if not isinstance(predictor, dict):
+        raise PredictorError(f"predictor: expected an object, got {type(predictor).__name__}")
+    graph = predictor.get("graph")
+    if not isinstance(graph, dict):
+        raise PredictorError("predictor.graph: missing or not an object")
+    builder = _GraphBuilder(container_images(predictor), default_transport.upper(), default_logger_url)
+    root = builder.build(graph, "graph")
+    merged = {**(predictor.get("annotations") or {}), **(annotations or {})}
+    labels = predictor.get("labels") or {}
+    return Predictor(
+        name=str(predictor.get("name") or ""),
+        root=root,
+        version=str(labels.get("version") or (predictor.get("annotations") or {}).get("version") or ""),
+        annotations=merged,
+    )
+
+
+class _GraphBuilder:
+    def __init__(self, images: dict[str, str], default_transport: str, default_logger_url: str):
+        self.images = images
+        self.default_transport = default_transport if default_transport in (REST, GRPC) else REST
+        self.default_logger_url = default_logger_url
+        self.names: set[str] = set()
+
+    def build(self, unit: dict, path: str) -> Node:
+        name = unit.get("name")
+        if not isinstance(name, str) or not name:
+            raise PredictorError(f"{path}.name: every graph node needs a non-empty name")
+        where = f"graph node '{name}' ({path})"
+        if name in self.names:
+            raise PredictorError(f"{where}.name: duplicate node name '{name}'")
+        self.names.add(name)
+        node_type, implementation, methods = self._kind(unit, where)
+        steps = BUILTIN_STEPS.get(implementation) or (TYPE_STEPS[node_type] | methods)
+        if not steps and node_type == "UNKNOWN_TYPE":
+            raise PredictorError(f"{where}.methods: a node without a type must list the methods it implements")
+        children_spec = unit.get("children") or []
+        if not isinstance(children_spec, list):
+            raise PredictorError(f"{where}.children: expected a list")
+        children = [self.build(child if isinstance(child, dict) else {}, f"{path}.children[{i}]")
+                    for i, child in enumerate(children_spec)]
+        if implementation == "RANDOM_ABTEST" and len(children) != 2:
+            raise PredictorError(f"{where}.children: RANDOM_ABTEST needs exactly 2 children, got {len(children)}")
+        try:
+            parameters = parse_parameters(unit.get("parameters") or [])
+        except SeldonError as exc:
+            raise PredictorError(f"{where}.parameters: {exc.info}") from exc
+        if implementation == "RANDOM_ABTEST":
+            ratio = parameters.get("ratioA", 0.5)
+            if not isinstance(ratio, (int, float)) or not 0.0 <= float(ratio) <= 1.0:
+                raise PredictorError(f"{where}.parameters.ratioA: must be a FLOAT between 0 and 1, got {ratio!r}")
+        explicit_ti = TRANSFORM_INPUT in methods
+        return Node(
+            name=name,
+            type=node_type,
+            implementation=implementation,
+            steps=frozenset(steps),
+            predict_step="predict" if node_type == "MODEL" and not explicit_ti else "transform-input",
+            children=children,
+            endpoint=None if implementation in BUILTIN_STEPS else self._endpoint(unit.get("endpoint"), where),
+            parameters=parameters,
+            image=self.images.get(name, ""),
+            logger=self._logger(unit.get("logger"), where),
+        )
+
+    @staticmethod
+    def _kind(unit: dict, where: str) -> tuple[str, str, frozenset[str]]:
+        raw_type, implementation, raw_methods = unit.get("type"), unit.get("implementation"), unit.get("methods")
+        if raw_methods is not None and not isinstance(raw_methods, list):
+            raise PredictorError(f"{where}.methods: expected a list of {', '.join(METHODS)}")
+        for method in raw_methods or []:
+            if method not in METHODS:
+                raise PredictorError(f"{where}.methods: unknown method {method!r}; valid are {', '.join(METHODS)}")
+        if implementation is not None and (not isinstance(implementation, str) or not implementation):
+            raise PredictorError(f"{where}.implementation: expected a non-empty string")
+        if raw_type is None:
+            # Operator defaulting: nothing at all → MODEL; a prepackaged server → MODEL; otherwise untyped.
+            prepack = implementation not in (None, UNKNOWN_IMPLEMENTATION) and implementation not in BUILTIN_STEPS
+            node_type = "MODEL" if (implementation is None and raw_methods is None) or prepack else "UNKNOWN_TYPE"
+        elif raw_type in TYPE_STEPS:
+            node_type = raw_type
+        else:
+            raise PredictorError(f"{where}.type: unknown type {raw_type!r}; valid are {', '.join(TYPE_STEPS)}")
+        return node_type, implementation or UNKNOWN_IMPLEMENTATION, frozenset(raw_methods or [])
+
+    def _endpoint(self, endpoint: object, where: str) -> Endpoint:
+        if not isinstance(endpoint, dict):
+            raise PredictorError(f"{where}.endpoint: a unit that is not built in needs an endpoint (host and port)")
+        transport = str(endpoint.get("type") or self.default_transport).upper()
+        if transport not in (REST, GRPC):
+            raise PredictorError(f"{where}.endpoint.type: must be REST or GRPC, got {endpoint.get('type')!r}")
+        own_port = "httpPort" if transport == REST else "grpcPort"
+        port = endpoint.get(own_port) or endpoint.get("service_port")
+        try:
+            port = int(port)
+        except (TypeError, ValueError):
+            port = 0
+        if not 0 < port < 65536:
+            raise PredictorError(
+                f"{where}.endpoint.{own_port}: a {transport} unit needs {own_port} or service_port (1-65535), "
+                f"got {endpoint.get(own_port) or endpoint.get('service_port')!r}"
+            )
+        host = endpoint.get("service_host") or "localhost"
+        if not isinstance(host, str):
+            raise PredictorError(f"{where}.endpoint.service_host: expected a host name")
+        return Endpoint(host, port, transport)
+
+    def _logger(self, logger: object, where: str) -> LoggerSpec | None:
+        if logger is None:
+            return None
+        if not isinstance(logger, dict):
+            raise PredictorError(f"{where}.logger: expected an object with url and mode")
+        mode = str(logger.get("mode") or "all").lower()
+        if mode not in LOGGER_MODES:
+            raise PredictorError(f"{where}.logger.mode: must be one of {', '.join(LOGGER_MODES)}, got {mode!r}")
+        url = logger.get("url") or self.default_logger_url
+        if not url:
+            raise PredictorError(f"{where}.logger.url: no url and REQUEST_LOGGER_DEFAULT_ENDPOINT is not set")
+        return LoggerSpec(str(url), mode)

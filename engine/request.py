@@ -1,0 +1,51 @@
+"""One request in flight: its puid, the headers to forward to units, and what the graph walk records.
+
+Incoming headers (REST) or metadata (gRPC) are forwarded to every unit, so auth and tracing reach the models;
+hop-by-hop and framing headers are not, since each hop has its own.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Iterable
+
+PUID_HEADER = "Seldon-Puid"
+SKIP_LOGGING_HEADER = "seldon-skip-logging"
+NOT_FORWARDED = frozenset({
+    "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
+    "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect", "accept-encoding", "seldon-puid",
+    "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
+})
+_TRUE = frozenset({"true", "on", "1"})
+
+
+class Request:
+    """Per-request state shared by every step of one walk."""
+
+    __slots__ = ("puid", "forwarded", "routing", "request_path", "metrics", "skip_logging", "_headers",
+                 "_metadata")
+
+    def __init__(self, puid: str | None, forwarded: Iterable[tuple[str, str]] = ()):
+        self.puid = puid or str(uuid.uuid4())
+        self.forwarded = [(k, v) for k, v in forwarded if k.lower() not in NOT_FORWARDED and not k.startswith(":")]
+        self.skip_logging = any(k.lower() == SKIP_LOGGING_HEADER and v.strip().lower() in _TRUE
+                                for k, v in self.forwarded)
+        self.routing: dict[str, int] = {}
+        self.request_path: dict[str, str] = {}
+        self.metrics: dict[str, list] = {}
+        self._headers: dict[str, str] | None = None
+        self._metadata: tuple[tuple[str, str], ...] | None = None
+
+    def rest_headers(self) -> dict[str, str]:
+        if self._headers is None:
+            headers = {k: v for k, v in self.forwarded if not k.lower().endswith("-bin")}
+            headers[PUID_HEADER] = self.puid
+            headers["Content-Type"] = "application/json"
+            self._headers = headers
+        return self._headers
+
+    def grpc_metadata(self) -> tuple[tuple[str, str], ...]:
+        if self._metadata is None:
+            pairs = [(k.lower(), v) for k, v in self.forwarded if v.isascii() and v.isprintable()]
+            pairs.append(("seldon-puid", self.puid))
+            self._metadata = tuple(pairs)
+        return self._metadata

@@ -1,0 +1,183 @@
+"""The engine's external REST API (aiohttp): predictions, feedback, metadata, probes and Prometheus.
+
+Bodies are JSON, or form-encoded with a `json=` field (as SeldonClient's microservice calls send), or a `json=`
+query argument. Every failure is a Seldon status body with a status code that says whose fault it was.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import orjson
+from aiohttp import web
+
+from seldon_graph.engine.graph import Graph
+from seldon_graph.engine.payload import FeedbackBody, Payload
+from seldon_graph.engine.request import PUID_HEADER, Request
+from seldon_graph.engine.units import UnitPool
+from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
+from seldon_graph.messages import json_from_form
+
+JSON_TYPE = "application/json"
+log = logging.getLogger(__name__)
+
+
+def request_document(raw: bytes, content_type: str, query_json: str | None) -> bytes:
+    """The JSON bytes of a client request in any accepted form; a 400 saying what is wrong otherwise."""
+    document: bytes | None = raw
+    if content_type == "application/x-www-form-urlencoded":
+        document = json_from_form(raw) or raw
+    if not document and query_json is not None:
+        document = query_json.encode("utf-8")
+    if not document:
+        raise SeldonError("Empty request: send a SeldonMessage as a JSON body or a json= form field", 400,
+                          ENGINE_BAD_REQUEST)
+    return document
+
+
+def parse_message(document: bytes) -> tuple[Payload, dict]:
+    """Validate a client's SeldonMessage JSON (fully: it comes from outside) and split off its meta."""
+    try:
+        value = orjson.loads(document)
+    except orjson.JSONDecodeError as exc:
+        raise SeldonError(f"Invalid JSON in request: {exc}", 400, BAD_DATA) from exc
+    if not isinstance(value, dict):
+        raise SeldonError(f"Request must be a JSON object (a SeldonMessage), got {type(value).__name__}", 400,
+                          BAD_DATA)
+    meta = value.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise SeldonError(f"Request meta must be an object, got {meta!r}", 400, BAD_DATA)
+    tags = (meta or {}).get("tags")
+    if tags is not None and not isinstance(tags, dict):
+        raise SeldonError(f"Request meta.tags must be an object, got {tags!r}", 400, BAD_DATA)
+    return Payload.from_json(document)
+
+
+class RestServer:
+    """Handlers bound to one graph; `app()` builds the aiohttp application."""
+
+    def __init__(self, graph: Graph, units: UnitPool, prometheus_path: str = "/metrics"):
+        self.graph = graph
+        self.units = units
+        self.metrics = graph.metrics
+        self.prometheus_path = prometheus_path
+        self.cors = {
+            "Access-Control-Allow-Origin": os.environ.get("CORS_ALLOWED_ORIGINS", "*"),
+            "Access-Control-Allow-Headers": os.environ.get(
+                "CORS_ALLOWED_HEADERS", "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, "
+                "X-CSRF-Token"),
+            "X-Content-Type-Options": "nosniff",
+        }
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._errors], client_max_size=1024 ** 3)
+        for version in ("v0.1", "v1.0"):
+            app.router.add_post(f"/api/{version}/predictions", self.predictions)
+            app.router.add_post(f"/api/{version}/feedback", self.feedback)
+            app.router.add_get(f"/api/{version}/metadata/{{node}}", self.node_metadata)
+            app.router.add_get(f"/api/{version}/status/{{node}}", self.node_status)
+        app.router.add_get("/api/v1.0/metadata", self.graph_metadata)
+        for path in ("/ready", "/api/v1.0/status", "/api/v1.0/health/status"):
+            app.router.add_get(path, self.ready)
+        app.router.add_get("/live", self.live)
+        app.router.add_get("/ping", self.ping)
+        app.router.add_get(self.prometheus_path, self.prometheus)
+        app.on_response_prepare.append(self._headers)
+        return app
+
+    async def predictions(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        puid = request.headers.get(PUID_HEADER)
+        try:
+            raw = await request.read()
+            message, meta = parse_message(request_document(raw, request.content_type, request.query.get("json")))
+            walk = Request(meta.get("puid") or puid, request.headers.items())
+            puid = walk.puid
+            result, response_meta = await self.graph.predict(message, meta, walk)
+            body, status = result.json_body(response_meta), 200
+        except SeldonError as exc:
+            body, status = exc.to_json(), exc.status_code
+        self._observe("predictions", status, started)
+        return self._response(body, status, puid)
+
+    async def feedback(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        puid = request.headers.get(PUID_HEADER)
+        try:
+            raw = await request.read()
+            feedback = FeedbackBody.from_json(request_document(raw, request.content_type, request.query.get("json")))
+            walk = Request(puid or _feedback_puid(feedback), request.headers.items())
+            puid = walk.puid
+            reply = await self.graph.feedback(feedback, walk)
+            body, status = reply.json_body({"puid": walk.puid}), 200
+        except SeldonError as exc:
+            body, status = exc.to_json(), exc.status_code
+        self._observe("feedback", status, started)
+        return self._response(body, status, puid)
+
+    async def graph_metadata(self, request: web.Request) -> web.Response:
+        return self._response(orjson.dumps(await self.graph.graph_metadata()), 200)
+
+    async def node_metadata(self, request: web.Request) -> web.Response:
+        return self._response(await self.graph.node_metadata(request.match_info["node"]), 200)
+
+    async def node_status(self, request: web.Request) -> web.Response:
+        name = request.match_info["node"]
+        node = self.graph.predictor.find(name)
+        if node is None:
+            raise SeldonError(f"No node named '{name}' in predictor '{self.graph.predictor.name}'", 404, NOT_FOUND)
+        if node.builtin:
+            return self._response(b'{"strData":"healthy"}', 200)
+        return self._response(await self.units[node].status(), 200)
+
+    async def ready(self, request: web.Request) -> web.Response:
+        return web.Response(status=200 if await self.units.ready() else 503)
+
+    async def live(self, request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def ping(self, request: web.Request) -> web.Response:
+        return web.Response(text="pong")
+
+    async def prometheus(self, request: web.Request) -> web.Response:
+        body, content_type = self.metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler) -> web.StreamResponse:
+        if request.method == "OPTIONS":
+            return web.Response(status=200)
+        try:
+            return await handler(request)
+        except SeldonError as exc:
+            return self._response(exc.to_json(), exc.status_code)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            reason = NOT_FOUND if exc.status == 404 else ENGINE_BAD_REQUEST
+            info = f"{exc.reason}: {request.method} {request.path}"
+            return self._response(SeldonError(info, exc.status, reason).to_json(), exc.status)
+        except Exception as exc:  # a bug must still answer with a Seldon status body
+            log.exception("unexpected failure on %s", request.path)
+            return self._response(SeldonError(f"Engine failure: {exc!r}", 500, INTERNAL_ERROR).to_json(), 500)
+
+    async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.update(self.cors)
+
+    def _response(self, body: bytes, status: int, puid: str | None = None) -> web.Response:
+        response = web.Response(body=body, status=status, content_type=JSON_TYPE)
+        if puid:
+            response.headers[PUID_HEADER] = puid
+        return response
+
+    def _observe(self, service: str, status: int, started: float) -> None:
+        if self.metrics is not None:
+            self.metrics.server(service, "post", str(status), time.perf_counter() - started)
+
+
+def _feedback_puid(feedback: FeedbackBody) -> str | None:
+    response = feedback.decoded.get("response")
+    meta = response.get("meta") if isinstance(response, dict) else None
+    puid = meta.get("puid") if isinstance(meta, dict) else None
+    return puid if isinstance(puid, str) and puid else None

@@ -1,0 +1,98 @@
+"""The one interface the graph walk uses to reach a unit, whatever its transport, and the pool that makes them.
+
+A unit client sends the bytes of one step (`predict`, `route`, …) and returns the reply's bytes: JSON documents
+for REST units (`wire == "json"`), serialized protos for gRPC units (`wire == "proto"`). Connections are pooled
+per endpoint, so nodes served by the same process share one keep-alive pool or channel.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+import aiohttp
+import grpc
+
+from seldon_graph.engine.grpc_unit import GrpcUnit, open_channel
+from seldon_graph.engine.predictor import GRPC, Node, Predictor
+from seldon_graph.engine.rest_unit import RestUnit, open_session
+from seldon_graph.engine.source import timeout_ms
+
+REST_TIMEOUT = "seldon.io/rest-timeout"
+GRPC_TIMEOUT = "seldon.io/grpc-timeout"
+GRPC_MAX_MESSAGE = "seldon.io/grpc-max-message-size"
+READY_TIMEOUT = 0.5
+
+
+class CallContext(Protocol):
+    """What a unit call needs from the request: headers to forward (REST) or metadata (gRPC)."""
+
+    def rest_headers(self) -> dict[str, str]: ...
+
+    def grpc_metadata(self) -> tuple[tuple[str, str], ...]: ...
+
+
+class UnitClient(Protocol):
+    node: str
+    url: str
+    wire: str
+
+    async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
+        """The reply bytes of `step`; a UnitError naming the node when the unit fails or cannot be reached."""
+
+    async def metadata(self) -> bytes:
+        """The unit's model metadata as JSON bytes."""
+
+    async def status(self) -> bytes:
+        """The unit's health status as JSON bytes."""
+
+
+class UnitPool:
+    """Unit clients for every non-built-in node of a predictor, sharing connections per endpoint."""
+
+    def __init__(self, predictor: Predictor):
+        annotations = predictor.annotations
+        rest_timeout = timeout_ms(annotations, REST_TIMEOUT)
+        grpc_timeout = timeout_ms(annotations, GRPC_TIMEOUT)
+        max_message = int(annotations.get(GRPC_MAX_MESSAGE) or -1)
+        self._sessions: dict[tuple, aiohttp.ClientSession] = {}
+        self._channels: dict[tuple, grpc.aio.Channel] = {}
+        self.units: dict[str, UnitClient] = {}
+        for node in predictor.nodes():
+            if node.endpoint is None:
+                continue
+            key = (node.endpoint.host, node.endpoint.port)
+            if node.endpoint.transport == GRPC:
+                if key not in self._channels:
+                    self._channels[key] = open_channel(node.endpoint, max_message)
+                self.units[node.name] = GrpcUnit(node, self._channels[key], grpc_timeout)
+            else:
+                if key not in self._sessions:
+                    self._sessions[key] = open_session()
+                self.units[node.name] = RestUnit(node, self._sessions[key], rest_timeout)
+        self._endpoints = sorted({(n.endpoint.host, n.endpoint.port) for n in predictor.nodes() if n.endpoint})
+
+    def __getitem__(self, node: Node) -> UnitClient:
+        return self.units[node.name]
+
+    async def ready(self) -> bool:
+        """True when every unit endpoint accepts a TCP connection."""
+        results = await asyncio.gather(*(_accepts(host, port) for host, port in self._endpoints))
+        return all(results)
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        for channel in self._channels.values():
+            await channel.close()
+
+
+async def _accepts(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), READY_TIMEOUT)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
