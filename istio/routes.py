@@ -3,8 +3,10 @@
 Each `http` route of each VirtualService (in order; one Envoy route per `match` entry) keeps Istio's meaning:
 URI prefix/exact/regex and header matches, `rewrite.uri`, weighted destinations, `mirror` with
 `mirrorPercentage`, `timeout` (none by default) and `retries` (Istio's default of 2 attempts when unset).
-Clusters follow the downstream protocol (HTTP/1.1 or h2c), as Istio's protocol sniffing does, and take the
-HTTP idle timeout of the DestinationRule for their host. Subsets need no local meaning: `resolve` maps a
+A cluster speaks the protocol Istio would pick from the Service port (`appProtocol`, else the port name
+prefix: grpc/http2 → HTTP/2, http → HTTP/1.1) when the Services are given; otherwise it follows the downstream
+protocol, which is right for routed requests but sends mirrored gRPC copies as HTTP/1.1. Clusters take the HTTP
+idle timeout of the DestinationRule for their host. Subsets need no local meaning: `resolve` maps a
 host and port to the one local process serving it.
 """
 from __future__ import annotations
@@ -57,19 +59,41 @@ def _match(match: dict, where: str) -> dict:
     return result
 
 
+def port_protocol(port: dict) -> envoy.Protocol:
+    """Istio's protocol selection for a Service port: `appProtocol`, else the name's prefix."""
+    selector = (port.get("appProtocol") or str(port.get("name") or "").split("-", 1)[0]).lower()
+    if selector in ("grpc", "grpc-web", "http2", "h2c"):
+        return "http2"
+    if selector == "http":
+        return "http1"
+    return "auto"
+
+
+def _protocols(services: Iterable[dict]) -> dict[tuple[str, int], envoy.Protocol]:
+    result = {}
+    for service in services:
+        metadata = service.get("metadata") or {}
+        host = qualify(metadata["name"], metadata.get("namespace") or "default")
+        for port in (service.get("spec") or {}).get("ports") or []:
+            result[(host, int(port["port"]))] = port_protocol(port)
+    return result
+
+
 class _Clusters:
-    def __init__(self, resolve: Resolve, idle_timeouts: dict[str, str]):
+    def __init__(self, resolve: Resolve, idle_timeouts: dict[str, str], protocols: dict[tuple[str, int], str]):
         self.resolve = resolve
         self.idle_timeouts = idle_timeouts
+        self.protocols = protocols
         self.by_name: dict[str, dict] = {}
 
     def name_for(self, destination: dict, namespace: str) -> str:
         host = qualify(destination["host"], namespace)
         port = int((destination.get("port") or {}).get("number") or DEFAULT_PORT)
-        name = envoy.cluster_name(host, port, "auto")
+        protocol = self.protocols.get((host, port), "auto")
+        name = envoy.cluster_name(host, port, protocol)
         if name not in self.by_name:
             idle = self.idle_timeouts.get(host)
-            self.by_name[name] = envoy.cluster(name, self.resolve(host, port), "auto",
+            self.by_name[name] = envoy.cluster(name, self.resolve(host, port), protocol,
                                                idle_timeout=envoy.duration(seconds(idle)) if idle else None)
         return name
 
@@ -114,14 +138,15 @@ def _action(http: dict, namespace: str, clusters: _Clusters, prefix_match: bool)
     return action
 
 
-def envoy_routes(virtual_services: Iterable[dict], destination_rules: Iterable[dict],
-                 resolve: Resolve) -> envoy.RouteTable:
+def envoy_routes(virtual_services: Iterable[dict], destination_rules: Iterable[dict], resolve: Resolve,
+                 services: Iterable[dict] = ()) -> envoy.RouteTable:
     """Envoy routes + clusters serving the VirtualServices' http routes as Istio's gateway would.
 
     `resolve` maps a Service host (`iris-main.seldon.svc.cluster.local`) and port to the local (ip, port).
+    `services` (the rendered Services, optional) tell each destination port's protocol.
     Raises ValueError naming the VirtualService for a route feature the local ingress does not implement.
     """
-    clusters = _Clusters(resolve, _idle_timeouts(destination_rules))
+    clusters = _Clusters(resolve, _idle_timeouts(destination_rules), _protocols(services))
     routes = []
     for vs in virtual_services:
         metadata = vs.get("metadata") or {}
