@@ -37,3 +37,35 @@ class MeanCombiner:
 
     def aggregate(self, Xs, features_names=None):
         return np.mean(np.array(Xs), axis=0)
+
+
+class Tripler:
+    """MODEL: returns X * 3 (tells apart the second model, the canary or the shadow in the examples)."""
+
+    def predict(self, X, features_names=None):
+        return X * 3
+
+
+class Recorder:
+    """MODEL: returns X * 3 and appends each request's values as one line to the file named by env RECORD_FILE."""
+
+    def __init__(self):
+        import os
+
+        self.path = os.environ.get("RECORD_FILE")
+
+    def predict(self, X, features_names=None):
+        if self.path:
+            with open(self.path, "a") as out:
+                out.write(" ".join(str(v) for v in np.asarray(X).flatten()) + "\n")
+        return X * 3
+
+
+class Crasher:
+    """A model that cannot start: raises on load (shows how a failed unit is reported)."""
+
+    def __init__(self):
+        raise RuntimeError("Crasher refuses to start: this is the failing unit of examples/failing.yaml")
+
+    def predict(self, X, features_names=None):
+        return X

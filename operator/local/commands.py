@@ -227,12 +227,13 @@ def down(args: argparse.Namespace, home: Home) -> int:
         keys += match
     keys = keys or sorted(known)
     pids = client.recorded_pids(home, keys if args.names else None)
+    supervisor_pid = (home.supervisor() or {}).get("pid")
     client.withdraw(home, keys)
     if home.supervisor_running():
         if not client.wait_gone(home, keys):
             raise UsageError("the supervisor did not stop the deployments within 60s; see `seldon-graph status`")
         if not args.names:
-            _wait_supervisor_exit(home)
+            _wait_supervisor_exit(home, supervisor_pid)
     client.kill_stale(home, keys if args.names or home.supervisor_running() else None)
     left = [p for p in pids if p != os.getpid() and pid_alive(p)]
     for key in keys:
@@ -243,7 +244,8 @@ def down(args: argparse.Namespace, home: Home) -> int:
     return 0
 
 
-def _wait_supervisor_exit(home: Home, timeout: float = 30.0) -> None:
+def _wait_supervisor_exit(home: Home, pid: int | None, timeout: float = 30.0) -> None:
+    """Until the supervisor released its lock and its process is gone."""
     deadline = time.monotonic() + timeout
-    while home.supervisor_running() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    while (home.supervisor_running() or (pid and pid_alive(pid))) and time.monotonic() < deadline:
+        time.sleep(0.05)

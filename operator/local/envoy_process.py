@@ -92,7 +92,11 @@ class EnvoyProcess:
         stats = self._admin_json("/stats?format=json&filter=downstream_rq_active")
         if stats is None:
             return 0
-        return sum(int(s.get("value") or 0) for s in stats.get("stats", []) if "value" in s)
+        return sum(
+            int(s.get("value") or 0)
+            for s in stats.get("stats", [])
+            if "value" in s and not s.get("name", "").startswith("http.admin.")
+        )
 
     def _admin_json(self, path: str) -> dict | None:
         try:
