@@ -8,13 +8,17 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import grpc
 import requests
 
 from seldon_graph import envoy
+from seldon_graph.proto import prediction_pb2, prediction_pb2_grpc
 from tests.support.procs import VENV_BIN, free_port, running, wait_http, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +71,39 @@ def envoy_ingress(tmp_path: Path, table: envoy.RouteTable, extra_http_filters=()
         wait_http(f"http://127.0.0.1:{admin}/ready", proc=proc)
         wait_port(listen, proc=proc)
         yield listen
+
+
+PREDICT = "api/v1.0/predictions"
+PAYLOAD = {"data": {"ndarray": [[1.0, 2.0]]}}
+
+
+def rest_split(port: int, prefix: str, count: int) -> Counter:
+    """POST `count` predictions to `prefix` through the ingress; which backend answered how often.
+
+    Also checks every request reached its backend with the prefix rewritten to `/`."""
+    seen: Counter = Counter()
+    with requests.Session() as session:
+        for _ in range(count):
+            response = session.post(f"http://127.0.0.1:{port}{prefix}{PREDICT}", json=PAYLOAD)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["path"] == f"/{PREDICT}"
+            seen[body["backend"]] += 1
+    return seen
+
+
+def grpc_predict(port: int, metadata: list[tuple[str, str]], timeout: float = 5.0) -> str:
+    """seldon.protos.Seldon/Predict through the ingress; the name of the backend that answered."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        request = prediction_pb2.SeldonMessage()
+        request.data.ndarray.values.add().number_value = 1.0
+        reply = prediction_pb2_grpc.SeldonStub(channel).Predict(request, metadata=metadata, timeout=timeout)
+        return reply.meta.tags["backend"].string_value
+
+
+def wait_count(backends: Backends, name: str, expected: int, timeout: float = 10.0) -> int:
+    """Backend `name`'s request count once it reaches `expected` (mirrors arrive asynchronously) or time is up."""
+    deadline = time.monotonic() + timeout
+    while backends.count(name) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return backends.count(name)

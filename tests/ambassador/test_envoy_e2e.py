@@ -8,33 +8,16 @@ import pytest
 import requests
 
 from seldon_graph import ambassador
-from seldon_graph.proto import prediction_pb2, prediction_pb2_grpc
 from tests.ambassador import examples
-from tests.ambassador.harness import echo_backends, envoy_ingress
+from tests.ambassador.harness import (PAYLOAD, PREDICT, echo_backends, envoy_ingress, grpc_predict, rest_split,
+                                      wait_count)
 
 V2 = ambassador.AmbassadorSettings()
-PREDICT = "api/v1.0/predictions"
-PAYLOAD = {"data": {"ndarray": [[1.0, 2.0]]}}
 
 
 def serve(tmp_path, backends, sdeps, settings=V2):
     objects = [obj for sdep in sdeps for obj in ambassador.render(sdep, settings)]
     return envoy_ingress(tmp_path, ambassador.envoy_routes(objects, backends.resolve))
-
-
-def grpc_predict(port, metadata, timeout=5.0):
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = prediction_pb2_grpc.SeldonStub(channel)
-        request = prediction_pb2.SeldonMessage()
-        request.data.ndarray.values.add().number_value = 1.0
-        return stub.Predict(request, metadata=metadata, timeout=timeout).meta.tags["backend"].string_value
-
-
-def wait_count(backends, name, expected, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while backends.count(name) < expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return backends.count(name)
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +29,8 @@ def backends(tmp_path_factory):
 
 
 def test_canary_75_25_with_prefix_rewrite(tmp_path, backends):
-    with serve(tmp_path, backends, [examples.canary()]) as port, requests.Session() as session:
-        seen = Counter()
-        for _ in range(400):
-            response = session.post(f"http://127.0.0.1:{port}/seldon/seldon/example/{PREDICT}", json=PAYLOAD)
-            assert response.status_code == 200
-            body = response.json()
-            assert body["path"] == f"/{PREDICT}"
-            seen[body["backend"]] += 1
+    with serve(tmp_path, backends, [examples.canary()]) as port:
+        seen = rest_split(port, "/seldon/seldon/example/", 400)
         assert set(seen) == {"example-main", "example-canary"}
         assert 60 <= seen["example-canary"] <= 140, seen  # 25% of 400 = 100, sd 8.7
         grpc_seen = Counter(grpc_predict(port, [("seldon", "example"), ("namespace", "seldon")]) for _ in range(200))
@@ -119,8 +96,7 @@ def test_legacy_v1_annotations_on_services(tmp_path, backends):
     services = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "annotations": values}}
                 for name, values in annotated.items()]
     with envoy_ingress(tmp_path, ambassador.envoy_routes(services, backends.resolve)) as port:
-        seen = Counter(requests.post(f"http://127.0.0.1:{port}/seldon/seldon/example/{PREDICT}", json=PAYLOAD)
-                       .json()["backend"] for _ in range(100))
+        seen = rest_split(port, "/seldon/seldon/example/", 100)
         assert set(seen) == {"example-main", "example-canary"}
         assert grpc_predict(port, [("seldon", "example"), ("namespace", "seldon")]) in seen
         with pytest.raises(grpc.RpcError) as failure:

@@ -9,13 +9,11 @@ import pytest
 import requests
 
 from seldon_graph import istio
-from seldon_graph.proto import prediction_pb2, prediction_pb2_grpc
 from tests.ambassador import examples
-from tests.ambassador.harness import echo_backends, envoy_ingress
+from tests.ambassador.harness import (PAYLOAD, PREDICT, echo_backends, envoy_ingress, grpc_predict, rest_split,
+                                      wait_count)
 
 SETTINGS = istio.IstioSettings()
-PREDICT = "api/v1.0/predictions"
-PAYLOAD = {"data": {"ndarray": [[1.0, 2.0]]}}
 
 
 def predictor_services(objects):
@@ -33,14 +31,6 @@ def table(objects, backends, with_services=True):
                               predictor_services(objects) if with_services else ())
 
 
-def grpc_predict(port, metadata):
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        request = prediction_pb2.SeldonMessage()
-        request.data.ndarray.values.add().number_value = 1.0
-        reply = prediction_pb2_grpc.SeldonStub(channel).Predict(request, metadata=metadata, timeout=5)
-        return reply.meta.tags["backend"].string_value
-
-
 @pytest.fixture(scope="module")
 def backends(tmp_path_factory):
     names = ["iris-main", "iris-canary", "example-default", "example-shadow", "slow-single", "flaky-single",
@@ -52,12 +42,8 @@ def backends(tmp_path_factory):
 def test_canary_90_10_rest_and_grpc(tmp_path, backends):
     """Without the Services, clusters follow the downstream protocol: REST and gRPC still route."""
     objects = istio.render(examples.canary("iris", main=90, canary_traffic=10), SETTINGS)
-    with envoy_ingress(tmp_path, table(objects, backends, with_services=False)) as port, requests.Session() as session:
-        seen = Counter()
-        for _ in range(400):
-            body = session.post(f"http://127.0.0.1:{port}/seldon/seldon/iris/{PREDICT}", json=PAYLOAD).json()
-            assert body["path"] == f"/{PREDICT}"
-            seen[body["backend"]] += 1
+    with envoy_ingress(tmp_path, table(objects, backends, with_services=False)) as port:
+        seen = rest_split(port, "/seldon/seldon/iris/", 400)
         assert set(seen) == {"iris-main", "iris-canary"}
         assert 15 <= seen["iris-canary"] <= 65, seen  # 10% of 400 = 40, sd 6
         grpc_seen = Counter(grpc_predict(port, [("seldon", "iris"), ("namespace", "seldon")]) for _ in range(200))
@@ -77,10 +63,7 @@ def test_mirror_gets_every_request(tmp_path, backends):
             assert response.json()["backend"] == "example-default"
         for _ in range(10):
             assert grpc_predict(port, [("seldon", "example"), ("namespace", "seldon")]) == "example-default"
-        deadline = time.monotonic() + 10
-        while backends.count("example-shadow") < before + 40 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert backends.count("example-shadow") == before + 40
+        assert wait_count(backends, "example-shadow", before + 40) == before + 40
 
 
 def test_timeout_and_retries(tmp_path, backends):
