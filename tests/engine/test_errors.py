@@ -1,0 +1,111 @@
+"""Failures reach the client as Seldon status bodies whose code says whose fault it was and which node said it."""
+import grpc
+import pytest
+import requests
+
+from seldon_graph.proto import prediction_pb2 as pb
+from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
+from tests.engine.conftest import engines_running, node, predictor
+from tests.support.procs import free_port
+
+X = {"data": {"ndarray": [[1, 2]]}}
+
+
+@pytest.fixture(scope="module")
+def engines(units, tmp_path_factory):
+    u = units
+    nowhere = {"service_host": "127.0.0.1", "type": "REST", "httpPort": free_port()}
+    specs = {
+        "failing": predictor(node("transformer", u["addone"], "TRANSFORMER", children=[node("bad", u["failing"])])),
+        "failing_grpc": predictor(node("bad", u["failing"], transport="GRPC")),
+        "unreachable": predictor(node("ghost", None, endpoint=nowhere)),
+        "slow": predictor(node("slowpoke", u["sleeper"]),
+                          annotations={"seldon.io/rest-timeout": "300"}),
+        "slow_grpc": predictor(node("slowpoke", u["sleeper"], transport="GRPC"),
+                               annotations={"seldon.io/grpc-timeout": "300"}),
+        "model": predictor(node("doubler", u["doubler"])),
+    }
+    with engines_running(specs, tmp_path_factory.mktemp("errors"), never_ready=("unreachable",)) as started:
+        yield started
+
+
+def post(engine, body=None, **kwargs):
+    return requests.post(f"{engine.url}/api/v1.0/predictions", json=body, timeout=30, **kwargs)
+
+
+def status_of(response) -> dict:
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.json()["status"]
+
+
+def test_unit_error_keeps_status_and_reason_and_names_the_node(engines):
+    response = post(engines["failing"], X)
+    assert response.status_code == 418
+    status = status_of(response)
+    assert status["reason"] == "MY_REASON" and status["status"] == 1
+    assert "'bad'" in status["info"] and "custom failure" in status["info"]
+
+
+def test_unreachable_unit_is_503_naming_the_node(engines):
+    response = post(engines["unreachable"], X)
+    assert response.status_code == 503
+    assert "'ghost'" in status_of(response)["info"]
+
+
+def test_unit_timeout_is_504_naming_the_node(engines):
+    response = post(engines["slow"], {"data": {"ndarray": [[1.5]]}})
+    assert response.status_code == 504
+    status = status_of(response)
+    assert "'slowpoke'" in status["info"] and "300 ms" in status["info"]
+
+
+@pytest.mark.parametrize("body, content_type, expected", [
+    (b'{"data": {"ndarray": [[1, 2]]', "application/json", "Invalid JSON"),
+    (b"not json at all", "application/json", "Invalid JSON"),
+    (b"[1, 2]", "application/json", "JSON object"),
+    (b'{"meta": "x", "data": {}}', "application/json", "meta must be an object"),
+    (b"", "application/json", "Empty request"),
+])
+def test_malformed_request_is_400_saying_what_is_wrong(engines, body, content_type, expected):
+    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions", data=body,
+                             headers={"Content-Type": content_type}, timeout=30)
+    assert response.status_code == 400
+    assert expected in status_of(response)["info"]
+
+
+def test_unknown_path_and_node_are_404(engines):
+    assert requests.get(f"{engines['model'].url}/nowhere", timeout=30).status_code == 404
+    response = requests.get(f"{engines['model'].url}/api/v1.0/metadata/nobody", timeout=30)
+    assert response.status_code == 404 and "nobody" in status_of(response)["info"]
+
+
+def test_wrong_method_is_405_with_a_status_body(engines):
+    response = requests.get(f"{engines['model'].url}/api/v1.0/predictions", timeout=30)
+    assert response.status_code == 405 and status_of(response)["status"] == 1
+
+
+def grpc_predict(engine, message):
+    with grpc.insecure_channel(engine.grpc_target) as channel:
+        return pb_grpc.SeldonStub(channel).Predict(message, timeout=30)
+
+
+def test_grpc_unit_error_names_the_node(engines):
+    with pytest.raises(grpc.RpcError) as caught:
+        grpc_predict(engines["failing_grpc"], pb.SeldonMessage(data=pb.DefaultData(ndarray=None)))
+    assert "'bad'" in caught.value.details()
+
+
+def test_grpc_timeout_is_deadline_exceeded_naming_the_node(engines):
+    message = pb.SeldonMessage()
+    message.data.tensor.shape.extend([1, 1])
+    message.data.tensor.values.append(1.5)
+    with pytest.raises(grpc.RpcError) as caught:
+        grpc_predict(engines["slow_grpc"], message)
+    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "'slowpoke'" in caught.value.details()
+
+
+def test_grpc_unreachable_is_unavailable(engines):
+    with pytest.raises(grpc.RpcError) as caught:
+        grpc_predict(engines["unreachable"], pb.SeldonMessage(strData="x"))
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE and "'ghost'" in caught.value.details()
