@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -57,6 +58,15 @@ def echo_backends(tmp_path: Path, names: list[str], grpc: bool = True) -> Iterat
         for port in grpc_ports.values():
             wait_port(port, proc=proc)
         yield Backends(http_ports, grpc_ports, control)
+
+
+def assert_envoy_accepts(table: envoy.RouteTable, tmp_path: Path) -> None:
+    """The real `envoy` accepts a bootstrap of `table` (validate mode: config checked, nothing served)."""
+    path = tmp_path / "envoy-validate.json"
+    path.write_text(json.dumps(envoy.bootstrap(table, 18003, 18004)))
+    result = subprocess.run([str(VENV_BIN / "envoy"), "--mode", "validate", "-c", str(path), "--disable-hot-restart"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
 @contextlib.contextmanager

@@ -1,13 +1,12 @@
 """Ambassador Mappings → Envoy routes and clusters (the translation alone), and every rendered form accepted by
 the real `envoy` in validate mode."""
 import json
-import subprocess
 
 import pytest
 
 from seldon_graph import ambassador, envoy
 from tests.ambassador import examples
-from tests.support.procs import VENV_BIN
+from tests.ambassador.harness import assert_envoy_accepts
 
 
 def local(host, port):
@@ -138,8 +137,4 @@ def test_envoy_accepts_every_form(tmp_path, version):
                 for s in sdeps for n, a in ambassador.service_annotations(s, settings).items()]
     table = ambassador.envoy_routes(objects, local)
     assert len(table.routes) >= 6
-    path = tmp_path / "envoy.json"
-    path.write_text(json.dumps(envoy.bootstrap(table, 18003, 18004)))
-    result = subprocess.run([str(VENV_BIN / "envoy"), "--mode", "validate", "-c", str(path), "--disable-hot-restart"],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert_envoy_accepts(table, tmp_path)
