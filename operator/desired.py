@@ -13,6 +13,7 @@ from seldon_graph import ambassador, istio
 from seldon_graph.operator.render_engine import RenderError, add_engine, svc_orch_deployment
 from seldon_graph.operator.render_meta import SELDON_APP_LABEL, predictor_service, sorted_map
 from seldon_graph.operator.render_pods import graph_unit, model_deployment
+from seldon_graph.operator.render_prepack import add_model_servers
 from seldon_graph.operator.render_scaling import hpa, pdb, scaled_object
 from seldon_graph.operator.render_security import add_certificates
 from seldon_graph.operator.render_services import container_service, predictor_service_object
@@ -78,6 +79,7 @@ def _predictor_objects(sdep: SeldonDeployment, predictor: PredictorSpec, setting
             unit = graph_unit(predictor, container.get("name") or "")
             if unit is not None:
                 objects.services.append(container_service(sdep, predictor, unit))
+    add_model_servers(sdep, predictor, deployments, settings)
     extra = service_annotations.get(predictor_service(sdep, predictor), {})
     if engine_free:
         model = predictor.graph

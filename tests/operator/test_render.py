@@ -103,7 +103,9 @@ def test_user_container_ports_probes_and_injected_env():
     assert values["PREDICTOR_LABELS"] == '{"team":"x","version":"main"}'
     assert (values["PREDICTIVE_UNIT_IMAGE"], values["SELDON_DEPLOYMENT_ID"], values["PREDICTOR_ID"]) == (
         "repo/classifier:1", "iris", "main")
-    assert container["volumeMounts"] == [{"name": "seldon-podinfo", "mountPath": "/etc/podinfo"}]
+    assert container["volumeMounts"] == [{"name": "seldon-podinfo", "mountPath": "/etc/podinfo"},
+                                         {"name": "classifier-provision-location", "mountPath": "/mnt/models",
+                                          "readOnly": True}]
 
 
 def test_user_set_env_and_probes_are_kept():
