@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from seldon_graph import ambassador, istio
 from seldon_graph.operator.render_engine import RenderError, add_engine, svc_orch_deployment
+from seldon_graph.operator.render_explainer import explainer_objects
 from seldon_graph.operator.render_meta import SELDON_APP_LABEL, predictor_service, sorted_map
 from seldon_graph.operator.render_pods import graph_unit, model_deployment
 from seldon_graph.operator.render_prepack import add_model_servers
@@ -93,6 +94,10 @@ def _predictor_objects(sdep: SeldonDeployment, predictor: PredictorSpec, setting
         target = svc_orch or _holder(deployments, predictor.graph.name, predictor)
         add_certificates(target, predictor.ssl.cert_secret_name, settings.cert_mount_path)
     objects.deployments.extend(deployments)
+    explainer = explainer_objects(sdep, predictor, settings)
+    if explainer:
+        objects.deployments.append(explainer[0])
+        objects.services.append(explainer[1])
 
 
 def _holder(deployments: list[dict], container_name: str | None, predictor: PredictorSpec) -> dict:

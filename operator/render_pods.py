@@ -77,7 +77,7 @@ def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: in
         labels.update(unit_labels(unit, predictor))
     annotations = {**((sdep.spec.annotations if sdep.spec else None) or {}), **(predictor.annotations or {}),
                    **(component_meta.get("annotations") or {})}
-    _pod_defaults(pod, settings)
+    pod_defaults(pod, settings)
     spec: dict = {"selector": {"matchLabels": sorted_map(selector)}}
     if component.hpa_spec is None and component.keda_spec is None:
         count = replicas(sdep, predictor, component.replicas)
@@ -95,7 +95,8 @@ def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: in
             "spec": spec}
 
 
-def _pod_defaults(pod: dict, settings) -> None:
+def pod_defaults(pod: dict, settings) -> None:
+    """Pod-level defaults of the original: restart/DNS/scheduler policy, grace period, security context, podinfo."""
     pod.setdefault("restartPolicy", "Always")
     pod.setdefault("dnsPolicy", "ClusterFirst")
     pod.setdefault("schedulerName", "default-scheduler")

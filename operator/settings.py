@@ -97,6 +97,8 @@ class OperatorSettings:
     pod_namespace: str = "seldon-system"  # POD_NAMESPACE
     storage_initializer_image: str = "seldonio/rclone-storage-initializer:1.18.2"  # RELATED_IMAGE_STORAGE_INITIALIZER
     default_env_secret_ref_name: str = ""  # PREDICTIVE_UNIT_DEFAULT_ENV_SECRET_REF_NAME
+    explainer_image: str = "seldonio/alibiexplainer:1.18.2"  # RELATED_IMAGE_EXPLAINER
+    explainer_image_v2: str = "seldonio/mlserver:1.3.5-alibi-explain"  # RELATED_IMAGE_EXPLAINER_V2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OperatorSettings:
@@ -118,4 +120,6 @@ class OperatorSettings:
             storage_initializer_image=environ.get("RELATED_IMAGE_STORAGE_INITIALIZER")
             or "seldonio/rclone-storage-initializer:1.18.2",
             default_env_secret_ref_name=environ.get("PREDICTIVE_UNIT_DEFAULT_ENV_SECRET_REF_NAME") or "",
+            explainer_image=environ.get("RELATED_IMAGE_EXPLAINER") or "seldonio/alibiexplainer:1.18.2",
+            explainer_image_v2=environ.get("RELATED_IMAGE_EXPLAINER_V2") or "seldonio/mlserver:1.3.5-alibi-explain",
         )
