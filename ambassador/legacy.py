@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from .plan import Options, Route, idle_timeout_ms, policy_fields
+from .plan import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
 
 ANNOTATION = "getambassador.io/config"
 API_VERSION = "ambassador/v1"
@@ -108,4 +108,7 @@ def service_annotations(sdep: dict, routes: list[Route], opts: Options) -> dict[
 
 def parse_annotation(text: str) -> list[dict]:
     """The Mapping/TLSContext documents of a `getambassador.io/config` annotation (empty documents dropped)."""
-    return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+    try:
+        return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+    except yaml.YAMLError as exc:
+        raise AmbassadorConfigError(f"annotation {ANNOTATION} is not valid YAML: {exc}") from None

@@ -121,6 +121,12 @@ def test_legacy_documents_and_services():
     assert table.clusters and ambassador.routes.split_service("http://x.ns") == ("x.ns", 80)
 
 
+def test_invalid_custom_annotation_is_a_clear_error():
+    service = {"kind": "Service", "metadata": {"name": "s", "annotations": {"getambassador.io/config": "a: [x"}}}
+    with pytest.raises(ambassador.AmbassadorConfigError, match="getambassador.io/config is not valid YAML"):
+        ambassador.envoy_routes([service], local)
+
+
 def test_translation_is_deterministic():
     sdeps = [examples.canary(), examples.header_routed()]
     assert json.dumps(envoy.bootstrap(routes_of(sdeps), 1, 2)) == json.dumps(envoy.bootstrap(routes_of(sdeps), 1, 2))
