@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from seldon_graph import envoy
 
 from .legacy import ANNOTATION, parse_annotation
+from .plan import AmbassadorConfigError
 
 Resolve = Callable[[str, int], tuple[str, int]]
 DEFAULT_TIMEOUT_MS = 3000
@@ -23,9 +24,16 @@ PRESENT = "\0present"  # group-key stand-in for a `header: true` (presence) matc
 
 
 @dataclass(frozen=True)
-class _Mapping:
+class Mapping:
+    """One Mapping's name and spec, whichever form it came in."""
+
     name: str
     spec: dict
+
+    def __post_init__(self) -> None:
+        missing = [key for key in ("prefix", "service") if not self.spec.get(key)]
+        if missing:
+            raise AmbassadorConfigError(f"Mapping {self.name!r} has no {' or '.join(missing)}")
 
     @property
     def shadow(self) -> bool:
@@ -39,9 +47,9 @@ class _Mapping:
                 headers, regex, spec.get("method") or "")
 
 
-def expand(objects: Iterable[dict]) -> list[_Mapping]:
+def expand(objects: Iterable[dict]) -> list[Mapping]:
     """Mapping specs from Mapping CRs, legacy flat Mapping documents, and Services carrying the v1 annotation."""
-    result: list[_Mapping] = []
+    result: list[Mapping] = []
     for obj in objects:
         kind = obj.get("kind")
         if kind == "Service":
@@ -49,14 +57,14 @@ def expand(objects: Iterable[dict]) -> list[_Mapping]:
             if text:
                 result.extend(expand(parse_annotation(text)))
         elif kind == "Mapping" and "spec" in obj:
-            result.append(_Mapping(obj["metadata"]["name"], obj["spec"]))
+            result.append(Mapping(obj["metadata"]["name"], obj["spec"]))
         elif kind == "Mapping":
-            result.append(_Mapping(obj.get("name", ""), {k: v for k, v in obj.items()
+            result.append(Mapping(obj.get("name", ""), {k: v for k, v in obj.items()
                                                           if k not in ("apiVersion", "kind", "name")}))
     return result
 
 
-def _serves(mapping: _Mapping, ambassador_id: str | None) -> bool:
+def _serves(mapping: Mapping, ambassador_id: str | None) -> bool:
     """Whether an Ambassador with `ambassador_id` takes this Mapping (None: take every Mapping)."""
     if ambassador_id is None:
         return True
@@ -73,7 +81,7 @@ def split_service(service: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def canary_weights(primaries: list[_Mapping]) -> list[int]:
+def canary_weights(primaries: list[Mapping]) -> list[int]:
     """Ambassador canary weights: explicit weights as given, the rest of 100 shared by the unweighted."""
     explicit = [m.spec.get("weight") for m in primaries]
     unweighted = [i for i, w in enumerate(explicit) if w is None]
@@ -91,7 +99,7 @@ class _Clusters:
         self.resolve = resolve
         self.by_name: dict[str, dict] = {}
 
-    def name_for(self, mapping: _Mapping) -> str:
+    def name_for(self, mapping: Mapping) -> str:
         host, port = split_service(mapping.spec["service"])
         protocol = "http2" if mapping.spec.get("grpc") else "http1"
         breakers = (mapping.spec.get("circuit_breakers") or [None])[0]
@@ -139,7 +147,7 @@ def _action(main: dict, destination: dict, mirrors: list[dict]) -> dict:
     return action
 
 
-def _order(key: tuple, group: list[_Mapping]) -> tuple:
+def _order(key: tuple, group: list[Mapping]) -> tuple:
     _, prefix, _, headers, regex, method = key
     precedence = max(int(m.spec.get("precedence") or 0) for m in group)
     return (-precedence, -len(prefix), -(len(headers) + len(regex) + bool(method)), prefix, headers, regex)
@@ -152,7 +160,7 @@ def envoy_routes(mappings: Iterable[dict], resolve: Resolve, ambassador_id: str 
     and Services carrying the `getambassador.io/config` annotation; other kinds are ignored. `resolve` maps a
     Kubernetes service address (`example-main.seldon`, 8000) to the local (ip, port) serving it.
     """
-    groups: dict[tuple, list[_Mapping]] = {}
+    groups: dict[tuple, list[Mapping]] = {}
     for mapping in expand(mappings):
         if _serves(mapping, ambassador_id):
             groups.setdefault(mapping.group_key(), []).append(mapping)

@@ -125,6 +125,8 @@ def test_invalid_custom_annotation_is_a_clear_error():
     service = {"kind": "Service", "metadata": {"name": "s", "annotations": {"getambassador.io/config": "a: [x"}}}
     with pytest.raises(ambassador.AmbassadorConfigError, match="getambassador.io/config is not valid YAML"):
         ambassador.envoy_routes([service], local)
+    with pytest.raises(ambassador.AmbassadorConfigError, match="'m' has no service"):
+        ambassador.envoy_routes([{"kind": "Mapping", "metadata": {"name": "m"}, "spec": {"prefix": "/"}}], local)
 
 
 def test_translation_is_deterministic():
