@@ -174,3 +174,24 @@ def test_custom_prepack_server_and_metrics_port_name_from_settings():
 def test_bad_predictor_servers_json_is_a_clear_error():
     with pytest.raises(ValueError, match="PREDICTOR_SERVERS is not valid JSON"):
         SdepSettings.from_env({"PREDICTOR_SERVERS": "{"})
+
+
+def test_two_prepack_units_in_two_pods():
+    """TestValidateTwoPrepackTwoPods: TF root in pod 0, TF child (no image) in pod 1."""
+    graph = {"name": "classifier", "implementation": "TENSORFLOW_SERVER", "modelUri": "gs://a", "children": [
+        {"name": "classifier2", "implementation": "TENSORFLOW_SERVER", "modelUri": "gs://b"}]}
+    raw = sdep([{"name": "p1", "graph": graph, "componentSpecs": [
+        {"spec": {"containers": [{"name": "classifier"}]}}, {"spec": {"containers": [{"name": "classifier2"}]}}]}])
+    defaulted = default(raw)
+    root, child = defaulted.predictors[0].units()
+    assert root.endpoint.service_host == "localhost"
+    assert child.endpoint.service_host == "mydep-p1-classifier2.default.svc.cluster.local"
+    images = [c["image"] for cs in defaulted.predictors[0].component_specs for c in cs.containers]
+    assert images == ["seldonio/tfserving-proxy:1.18.2"] * 2
+    assert default(defaulted).to_dict() == defaulted.to_dict()
+
+
+def test_graph_without_component_specs_or_prepack_is_left_alone():
+    defaulted = default(sdep([{"name": "p1", "graph": {"name": "c", "implementation": "SIMPLE_MODEL"}}]))
+    assert defaulted.predictors[0].component_specs is None
+    assert defaulted.predictors[0].graph.endpoint is None
