@@ -1,6 +1,7 @@
 """The graph the engine serves: a PredictorSpec's PredictiveUnit tree as validated runtime nodes.
 
-The engine refuses to start on a graph it could not walk, with an error naming the node and the field, so a
+The shape of the spec (field names and types) is checked by `seldon_graph.sdep`; what the engine itself needs to
+walk the graph (types, methods, endpoints, children counts, parameters) is checked here. The engine refuses to start on a graph it could not walk, with an error naming the node and the field, so a
 broken SeldonDeployment fails at deploy time and not on the first request.
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 
 from seldon_graph.errors import SeldonError
 from seldon_graph.parameters import parse_parameters
+from seldon_graph.sdep import SdepError, parse_predictor
 
 # Steps a node can perform. The walk in graph.py runs them in this order around the node's children.
 TRANSFORM_INPUT = "TRANSFORM_INPUT"
@@ -137,6 +139,10 @@ def build_predictor(
     """Validate a PredictorSpec dict and turn its graph into runtime nodes; PredictorError on the first problem."""
     if not isinstance(predictor, dict):
         raise PredictorError(f"predictor: expected an object, got {type(predictor).__name__}")
+    try:
+        parse_predictor(predictor)
+    except SdepError as exc:
+        raise PredictorError(f"predictor: {exc}") from exc
     graph = predictor.get("graph")
     if not isinstance(graph, dict):
         raise PredictorError("predictor.graph: missing or not an object")

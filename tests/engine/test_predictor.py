@@ -61,9 +61,13 @@ def test_invalid_graphs_name_node_and_field(root, words):
         assert word in str(caught.value)
 
 
-def test_missing_graph():
-    with pytest.raises(PredictorError, match="predictor.graph"):
+def test_shape_errors_come_from_the_sdep_schema_with_their_path():
+    with pytest.raises(PredictorError, match="graph: required"):
         build_predictor({"name": "p"})
+    with pytest.raises(PredictorError, match="graph.children\\[0\\].endpoint.httpPort: expected integer"):
+        build_predictor(graph(children=[{"name": "c", "endpoint": {"httpPort": "x"}}]))
+    with pytest.raises(PredictorError, match="graph.tyep: unknown field"):
+        build_predictor(graph(tyep="MODEL"))
 
 
 def test_sdep_file_picks_the_predictor_and_collects_annotations(tmp_path):
