@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(settings).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # kopf logs every handler run at INFO; the controller logs what matters itself
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     try:
         client = api_client(args.kubeconfig)
     except (kubernetes.config.ConfigException, OSError) as exc:

@@ -1,0 +1,178 @@
+"""End to end: the REAL `seldon-operator` process (kopf + the kubernetes client) against the Kubernetes API double.
+
+No Kubernetes API server can run on these machines: `ApiDouble` is a real HTTP server on 127.0.0.1 speaking the
+Kubernetes REST API that kopf and the client need (discovery, LIST + WATCH with resourceVersion, server-side
+apply, merge patch, DELETE, the status subresource). The operator runs as a subprocess with a kubeconfig that
+points at it; the tests act as `kubectl` (through the real kubernetes client) and as the cluster's Deployment
+controller (`roll_out` reports Deployments available), and watch what the operator does.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from seldon_graph.operator.kube import KubeApi
+from tests.operator.apidouble import ApiDouble
+from tests.operator.conftest import client_for, predictor, roll_out, seldon_deployment, wait_for
+from tests.support.procs import VENV_BIN, free_port, running, stop
+from tests.support import schemas
+
+SDEPS = "/apis/machinelearning.seldon.io/v1/namespaces/{ns}/seldondeployments"
+
+
+@dataclass
+class Cluster:
+    api: ApiDouble
+    kube: KubeApi
+    kubeconfig: Path
+    webhook_url: str
+    directory: Path
+
+    def apply(self, sdep: dict) -> None:
+        """`kubectl create` of a SeldonDeployment (its namespace is created first if missing)."""
+        namespace = sdep["metadata"]["namespace"]
+        if self.api.get("namespaces", None, namespace) is None:
+            self.kube.request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+        self.kube.request("POST", SDEPS.format(ns=namespace), body=sdep)
+
+    def patch(self, namespace: str, name: str, spec: dict) -> None:
+        self.kube.request("PATCH", SDEPS.format(ns=namespace) + f"/{name}", body={"spec": spec},
+                          content_type="application/merge-patch+json")
+
+    def status(self, namespace: str, name: str) -> dict:
+        return (self.api.get("seldondeployments", namespace, name) or {}).get("status") or {}
+
+    def wait_state(self, namespace: str, name: str, state: str, timeout: float = 20.0) -> dict:
+        return wait_for(lambda: self.status(namespace, name).get("state") == state and self.status(namespace, name),
+                        timeout, f"{namespace}/{name} to be {state} (now {self.status(namespace, name)})")
+
+    def deployments(self, namespace: str) -> list[str]:
+        return [d["metadata"]["name"] for d in self.api.objects("deployments", namespace)]
+
+
+def operator_args(kubeconfig: Path, webhook_port: int, *extra: str) -> list[str]:
+    return [str(VENV_BIN / "seldon-operator"), "--kubeconfig", str(kubeconfig), "--webhook-host", "127.0.0.1",
+            "--webhook-port", str(webhook_port), *extra]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("kopf")
+    with ApiDouble() as double:
+        kubeconfig = double.kubeconfig(directory / "kubeconfig")
+        port = free_port()
+        with running(operator_args(kubeconfig, port), directory / "operator.log",
+                     ready_url=f"http://127.0.0.1:{port}/healthz"):
+            yield Cluster(double, client_for(double, directory), kubeconfig, f"http://127.0.0.1:{port}", directory)
+
+
+def test_create_renders_objects_and_status_follows_the_rollout(cluster):
+    cluster.apply(seldon_deployment("iris", "create", [predictor("main", replicas=2)]))
+    wait_for(lambda: cluster.deployments("create") == ["iris-main-0-classifier"], what="the model Deployment")
+    status = cluster.wait_state("create", "iris", "Creating")
+    assert status["address"]["url"] == "http://iris-main.create.svc.cluster.local:8000/api/v1.0/predictions"
+    services = [s["metadata"]["name"] for s in cluster.api.objects("services", "create")]
+    assert services == ["iris-main", "iris-main-classifier"]
+    for obj in cluster.api.objects("deployments", "create") + cluster.api.objects("services", "create"):
+        schemas.validate({k: v for k, v in obj.items() if k != "status"})
+
+    roll_out(cluster.api, "create")
+    status = cluster.wait_state("create", "iris", "Available")
+    assert status["deploymentStatus"] == {"iris-main-0-classifier": {"replicas": 2, "availableReplicas": 2}}
+    assert all(c["status"] == "True" for c in status["conditions"])
+    schemas.validate(cluster.api.get("seldondeployments", "create", "iris"))
+    events = [e["reason"] for e in cluster.api.objects("events", "create")]
+    assert "CreateDeployment" in events and "Updated" in events
+
+
+def test_settled_sdep_causes_no_further_writes(cluster):
+    cluster.apply(seldon_deployment("iris", "settle", [predictor("main")]))
+    wait_for(lambda: cluster.deployments("settle"), what="the model Deployment")
+    roll_out(cluster.api, "settle")
+    cluster.wait_state("settle", "iris", "Available")
+    time.sleep(0.5)
+    mark = len(cluster.api.requests)
+    time.sleep(1.5)
+    assert cluster.api.writes(mark) == []
+
+
+def test_update_and_removed_predictor(cluster):
+    cluster.apply(seldon_deployment("iris", "update", [predictor("main", traffic=75),
+                                                       predictor("canary", traffic=25)]))
+    wait_for(lambda: len(cluster.deployments("update")) == 2, what="two Deployments")
+    roll_out(cluster.api, "update")
+    cluster.wait_state("update", "iris", "Available")
+
+    cluster.patch("update", "iris", {"predictors": [predictor("main", image="seldonio/mock_classifier:2.0",
+                                                              replicas=3, traffic=75),
+                                                    predictor("canary", traffic=25)]})
+
+    def main_updated():
+        dep = cluster.api.get("deployments", "update", "iris-main-0-classifier")
+        images = [c["image"] for c in dep["spec"]["template"]["spec"]["containers"]]
+        return dep["spec"].get("replicas") == 3 and "seldonio/mock_classifier:2.0" in images
+    wait_for(main_updated, what="the new image and replicas")
+    roll_out(cluster.api, "update")
+    cluster.wait_state("update", "iris", "Available")
+
+    cluster.patch("update", "iris", {"predictors": [predictor("main", image="seldonio/mock_classifier:2.0",
+                                                              replicas=3)]})
+    wait_for(lambda: cluster.deployments("update") == ["iris-main-0-classifier"], what="the canary to be pruned")
+    services = [s["metadata"]["name"] for s in cluster.api.objects("services", "update")]
+    assert services == ["iris-main", "iris-main-classifier"]
+    status = cluster.wait_state("update", "iris", "Available")
+    assert list(status["deploymentStatus"]) == ["iris-main-0-classifier"]
+
+
+def test_invalid_sdep_is_failed(cluster):
+    bad = seldon_deployment("iris", "invalid", [predictor("main"), predictor("main")])
+    cluster.apply(bad)
+    status = cluster.wait_state("invalid", "iris", "Failed")
+    assert "spec.predictors[1]" in status["description"]
+    assert cluster.deployments("invalid") == []
+    assert "InvalidSpec" in [e["reason"] for e in cluster.api.objects("events", "invalid")]
+
+
+def test_deleted_deployment_is_recreated(cluster):
+    cluster.apply(seldon_deployment("iris", "heal", [predictor("main")]))
+    wait_for(lambda: cluster.deployments("heal"), what="the model Deployment")
+    cluster.kube.delete("apps/v1", "Deployment", "heal", "iris-main-0-classifier")
+    wait_for(lambda: cluster.deployments("heal") == ["iris-main-0-classifier"], what="the Deployment to come back")
+
+
+def test_controller_id_selects_which_operator_serves(cluster):
+    """The module's operator (no id) and a second one with `--controller-id team-a` share the cluster."""
+    cluster.apply(seldon_deployment("plain", "shards", [predictor("main")]))
+    cluster.apply(seldon_deployment("tagged", "shards", [predictor("main")],
+                                    labels={"seldon.io/controller-id": "team-a"}))
+    wait_for(lambda: "plain-main-0-classifier" in cluster.deployments("shards"), what="the unlabelled SDep")
+    time.sleep(0.5)
+    assert "tagged-main-0-classifier" not in cluster.deployments("shards")
+    assert cluster.status("shards", "tagged") == {}
+
+    port = free_port()
+    with running(operator_args(cluster.kubeconfig, port, "--controller-id", "team-a"),
+                 cluster.directory / "team-a.log", ready_url=f"http://127.0.0.1:{port}/healthz") as team_a:
+        wait_for(lambda: "tagged-main-0-classifier" in cluster.deployments("shards"), what="the labelled SDep")
+        cluster.wait_state("shards", "tagged", "Creating")
+        assert stop(team_a) == 0  # SIGTERM: a clean exit
+
+
+def test_webhook_of_the_running_operator(cluster):
+    valid = seldon_deployment("iris", "hooks", [predictor("main")])
+    review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+              "request": {"uid": "u-1", "operation": "CREATE", "object": valid}}
+    url = cluster.webhook_url + "/validate-machinelearning-seldon-io-v1-seldondeployment"
+    answer = requests.post(url, json=review, timeout=5).json()
+    assert answer["response"] == {"uid": "u-1", "allowed": True}
+
+    valid["spec"]["predictors"][0]["traffic"] = 50
+    valid["spec"]["predictors"].append(predictor("main", traffic=50))
+    answer = requests.post(url, json=review, timeout=5).json()
+    assert answer["response"]["allowed"] is False
+    assert answer["response"]["status"]["code"] == 422
+    assert "spec.predictors[1]" in answer["response"]["status"]["message"]
