@@ -1,7 +1,8 @@
 """Desired state: every Kubernetes object one SeldonDeployment asks for, in a fixed order.
 
 Pure: the same SeldonDeployment and settings give the same objects (same bytes once serialised). The
-SeldonDeployment is defaulted here (defaulting is idempotent, so an already defaulted one is fine); the
+SeldonDeployment is validated (an invalid one is a RenderError listing every problem) and defaulted here
+(defaulting is idempotent, so an already defaulted one is fine); the
 result is Deployments, Services, HPAs, KEDA ScaledObjects, PDBs, then the ingress objects of the enabled
 ingress (Ambassador Mappings, Istio VirtualService + DestinationRules).
 """
@@ -19,7 +20,8 @@ from seldon_graph.operator.render_scaling import hpa, pdb, scaled_object
 from seldon_graph.operator.render_security import add_certificates
 from seldon_graph.operator.render_services import container_service, predictor_service_object
 from seldon_graph.operator.settings import OperatorSettings
-from seldon_graph.sdep import PredictorSpec, SeldonDeployment, default, no_engine, parse, separate_engine
+from seldon_graph.sdep import PredictorSpec, SdepError, SeldonDeployment, default, no_engine, parse, separate_engine, \
+    validate
 
 __all__ = ["RenderError", "desired_state"]
 
@@ -40,7 +42,13 @@ def desired_state(sdep: SeldonDeployment | dict | str, settings: OperatorSetting
     """Every object for `sdep`; raises RenderError when it cannot be rendered (the message says why)."""
     settings = settings or OperatorSettings()
     if not isinstance(sdep, SeldonDeployment):
-        sdep = parse(sdep)
+        try:
+            sdep = parse(sdep)
+        except SdepError as exc:
+            raise RenderError(str(exc)) from None
+    problems = validate(sdep, settings.sdep)
+    if problems:
+        raise RenderError("; ".join(problems))
     sdep = default(sdep, settings.sdep)
     sdep_dict = sdep.to_dict()
     try:

@@ -351,3 +351,10 @@ def test_engine_injection_needs_a_localhost_unit():
     graph = {"name": "a", "children": [{"name": "b"}]}
     with pytest.raises(RenderError, match="no unit with a localhost service - not clear where to inject the engine"):
         desired_state(sdep([predictor(graph=graph, pods=[pod("x"), pod("a", "b")])]))
+
+
+def test_invalid_or_malformed_sdeps_are_render_errors():
+    with pytest.raises(RenderError, match='spec.predictors\\[0\\].shadow: Invalid value: "main": Shadow can not exist'):
+        desired_state(sdep([predictor(shadow=True)]))
+    with pytest.raises(RenderError, match="spec.predictors\\[0\\].typo: unknown field"):
+        desired_state(sdep([predictor(typo=1)]))
