@@ -34,7 +34,8 @@ def _documents(text: str) -> list:
 
 
 def _label(doc, index: int) -> str:
-    name = doc.get("metadata", {}).get("name") if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) else None
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
     return name or f"document {index + 1}"
 
 

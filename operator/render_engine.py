@@ -13,8 +13,8 @@ from seldon_graph import naming
 from seldon_graph.operator.render_containers import compact_json
 from seldon_graph.operator.render_meta import CONTAINS_ENGINE_LABEL, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
     predictor_service, seldon_id, sorted_map
-from seldon_graph.operator.render_pods import ENGINE_CONTAINER, PODINFO_MOUNT, podinfo_volume, replicas, rolling_update, \
-    prometheus_annotations
+from seldon_graph.operator.render_pods import ENGINE_CONTAINER, PODINFO_MOUNT, podinfo_volume, \
+    prometheus_annotations, replicas, rolling_update
 from seldon_graph.operator.settings import OperatorSettings
 from seldon_graph.sdep import PredictorSpec, SeldonDeployment
 from seldon_graph.sdep.defaulting import SEPARATE_ENGINE_ANNOTATION

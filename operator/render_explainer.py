@@ -15,6 +15,7 @@ from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SELDON_
 from seldon_graph.operator.render_pods import pod_defaults
 from seldon_graph.operator.render_prepack import MODEL_PATH, add_storage_initializer
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
+from seldon_graph.operator.settings import OperatorSettings
 
 EXPLAINER_LABEL = "seldon.io/explainer"
 DEFAULT_PORT = 9000
@@ -41,7 +42,7 @@ def _probe(initial_delay: int, failures: int) -> dict:
             "successThreshold": 1, "failureThreshold": failures, "timeoutSeconds": 1}
 
 
-def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings) -> list[dict]:
+def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings: OperatorSettings) -> list[dict]:
     """[Deployment, Service] of the predictor's explainer, or [] when it has none."""
     if not has_explainer(predictor):
         return []

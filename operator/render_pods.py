@@ -11,6 +11,7 @@ from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SHADOW_
     sorted_map, unit_labels
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonPodSpec
 from seldon_graph.sdep.defaulting import LEGACY_PODINFO_VOLUME, PODINFO_PATH, PODINFO_VOLUME
+from seldon_graph.operator.settings import OperatorSettings
 
 PODINFO_MOUNT = {"name": PODINFO_VOLUME, "mountPath": PODINFO_PATH}
 ENGINE_CONTAINER = "seldon-container-engine"
@@ -28,7 +29,7 @@ def rolling_update() -> dict:
     return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}}
 
 
-def prometheus_annotations(settings) -> dict:
+def prometheus_annotations(settings: OperatorSettings) -> dict:
     return {"prometheus.io/path": settings.engine.prometheus_path, "prometheus.io/scrape": "true"}
 
 
@@ -48,13 +49,13 @@ def graph_unit(predictor: PredictorSpec, container_name: str) -> PredictiveUnit 
 
 
 def deployment_name(sdep: SeldonDeployment, predictor: PredictorSpec, index: int, component: SeldonPodSpec,
-                    settings) -> str:
+                    settings: OperatorSettings) -> str:
     return naming.deployment_name(sdep.name, predictor.name or "", index, component.to_dict(),
                                   settings.deployment_name_as_prefix)
 
 
 def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: int, component: SeldonPodSpec,
-                     settings) -> dict:
+                     settings: OperatorSettings) -> dict:
     """The Deployment of componentSpec `index`, its graph-node containers given ports, probes and env."""
     name = deployment_name(sdep, predictor, index, component, settings)
     sid = seldon_id(sdep)
@@ -95,7 +96,7 @@ def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: in
             "spec": spec}
 
 
-def pod_defaults(pod: dict, settings) -> None:
+def pod_defaults(pod: dict, settings: OperatorSettings) -> None:
     """Pod-level defaults of the original: restart/DNS/scheduler policy, grace period, security context, podinfo."""
     pod.setdefault("restartPolicy", "Always")
     pod.setdefault("dnsPolicy", "ClusterFirst")

@@ -15,6 +15,7 @@ from seldon_graph.operator.render_containers import compact_json, named_port, se
 from seldon_graph.operator.render_pods import TFSERVING_CONTAINER
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, is_prepack
 from seldon_graph.sdep.prepack import image_name
+from seldon_graph.operator.settings import OperatorSettings
 
 MODEL_PATH = "/mnt/models"
 NO_STORAGE_INITIALIZER = "seldon.io/no-storage-initializer"
@@ -42,7 +43,8 @@ def _find(deployments: list[dict], name: str) -> tuple[dict, dict] | None:
     return None
 
 
-def add_model_servers(sdep: SeldonDeployment, predictor: PredictorSpec, deployments: list[dict], settings) -> None:
+def add_model_servers(sdep: SeldonDeployment, predictor: PredictorSpec, deployments: list[dict],
+                      settings: OperatorSettings) -> None:
     """Shape every prepack unit's container and add storage initializers, in graph pre-order."""
     protocol = (sdep.spec.protocol if sdep.spec else None) or "seldon"
     for unit in predictor.units():
@@ -70,7 +72,7 @@ def _loads_directly(sdep: SeldonDeployment, unit: PredictiveUnit) -> bool:
     return unit.implementation == "TRITON_SERVER" and (sdep.spec_annotation(NO_STORAGE_INITIALIZER) or "") == "true"
 
 
-def add_storage_initializer(pod: dict, container: dict, unit: PredictiveUnit, settings) -> None:
+def add_storage_initializer(pod: dict, container: dict, unit: PredictiveUnit, settings: OperatorSettings) -> None:
     """An init container downloading `modelUri` into an emptyDir that `container` mounts read-only at /mnt/models."""
     name = container.get("name") or ""
     init_name, volume = _cut(f"{name}-model-initializer"), _cut(f"{name}-provision-location")
@@ -92,7 +94,8 @@ def add_storage_initializer(pod: dict, container: dict, unit: PredictiveUnit, se
 def _http_probes(container: dict, ready: str, live: str, period: int | None = None) -> None:
     """Point the probes at MLServer/Triton's HTTP health endpoints, keeping any timings already set."""
     for key, path, delay in (("readinessProbe", ready, 20), ("livenessProbe", live, 60)):
-        probe = {k: v for k, v in (container.get(key) or {}).items() if k not in ("tcpSocket", "httpGet", "exec", "grpc")}
+        handlers = ("tcpSocket", "httpGet", "exec", "grpc")
+        probe = {k: v for k, v in (container.get(key) or {}).items() if k not in handlers}
         probe.setdefault("initialDelaySeconds", delay)
         if period is not None:
             probe["periodSeconds"] = period
@@ -131,7 +134,7 @@ def _triton(sdep: SeldonDeployment, unit: PredictiveUnit, container: dict) -> No
     _http_probes(container, "/v2/health/ready", "/v2/health/live", period=10)
 
 
-def _tensorflow(unit: PredictiveUnit, container: dict, pod: dict, protocol: str, settings) -> dict:
+def _tensorflow(unit: PredictiveUnit, container: dict, pod: dict, protocol: str, settings: OperatorSettings) -> dict:
     """TF Serving in the unit's container (tensorflow protocol), else the proxy plus a `tfserving` container."""
     servers = settings.sdep.predictor_servers
     if protocol == "tensorflow":

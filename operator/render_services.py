@@ -7,6 +7,7 @@ from seldon_graph import naming
 from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
     predictor_service, seldon_id, unit_labels
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
+from seldon_graph.operator.settings import OperatorSettings
 
 HEADLESS_ANNOTATION = "seldon.io/headless-svc"
 SVC_LABEL_PREFIX = "seldon-app-svc-"
@@ -34,7 +35,7 @@ def headless(sdep: SeldonDeployment) -> bool:
     return value is not None and value != "false"
 
 
-def predictor_service_object(sdep: SeldonDeployment, predictor: PredictorSpec, settings,
+def predictor_service_object(sdep: SeldonDeployment, predictor: PredictorSpec, settings: OperatorSettings,
                              model: PredictiveUnit | None = None, extra_annotations: dict | None = None) -> dict:
     """The predictor Service: engine ports 8000/5001, or the model's own ports when `model` (no-engine) is given."""
     name = predictor_service(sdep, predictor)

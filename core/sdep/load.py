@@ -24,7 +24,8 @@ class SdepError(ValueError):
 def _document(obj: dict | str, what: str) -> dict:
     if isinstance(obj, (str, bytes)):
         try:
-            docs = [d for d in yaml.load_all(obj, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d is not None]
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            docs = [d for d in yaml.load_all(obj, Loader=loader) if d is not None]
         except yaml.YAMLError as exc:
             raise SdepError([f"not valid YAML or JSON: {exc}".replace("\n", " ")]) from None
         if len(docs) != 1:

@@ -24,7 +24,8 @@ DEFAULT_PREDICTOR_SERVERS: dict[str, dict] = {
     "TENSORFLOW_SERVER": {"protocols": {
         "seldon": {"image": "seldonio/tfserving-proxy", "defaultImageVersion": SEMVER},
         "tensorflow": {"image": "tensorflow/serving", "defaultImageVersion": "2.1.0"}}},
-    "TRITON_SERVER": {"protocols": {"v2": {"image": "nvcr.io/nvidia/tritonserver", "defaultImageVersion": "21.08-py3"}}},
+    "TRITON_SERVER": {"protocols": {
+        "v2": {"image": "nvcr.io/nvidia/tritonserver", "defaultImageVersion": "21.08-py3"}}},
     "XGBOOST_SERVER": {"protocols": {
         "seldon": {"image": "seldonio/xgboostserver", "defaultImageVersion": SEMVER},
         "v2": dict(MLSERVER, defaultImageVersion="1.3.5-xgboost")}},

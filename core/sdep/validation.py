@@ -99,8 +99,8 @@ def _svc_name_errors(predictors: list[PredictorSpec]) -> list[str]:
         if not name:
             continue
         if name in seen:
-            errors.append(invalid(f"spec.predictors[{index}].annotations[{naming.SVC_NAME_ANNOTATION}]",
-                                  predictor.name, f"Found duplicate service name in seldon.io/svc-name with value {name}"))
+            errors.append(invalid(f"spec.predictors[{index}].annotations[{naming.SVC_NAME_ANNOTATION}]", predictor.name,
+                                  f"Found duplicate service name in seldon.io/svc-name with value {name}"))
         seen.add(name)
     return errors
 
@@ -144,7 +144,8 @@ def _unit_errors(unit: PredictiveUnit, path: str, containers: dict[str, dict], p
         if not unit.model_uri and implementation != "HUGGINGFACE_SERVER":
             errors.append(invalid(path, name, "Predictive unit modelUri required when using standalone servers"))
         if protocol == "tensorflow" and implementation in TENSORFLOW_INCAPABLE:
-            errors.append(invalid(path, name, f"Prepackaged server does not handle tensorflow protocol {implementation}"))
+            errors.append(invalid(path, name,
+                                  f"Prepackaged server does not handle tensorflow protocol {implementation}"))
         container = containers.get(name)
         if (container is None or not container.get("image")) and implementation not in settings.predictor_servers:
             errors.append(invalid(path, name, f"No entry in predictors map for {implementation}"))
