@@ -42,8 +42,12 @@ class _Ports:
 
 
 def separate_engine(sdep: SeldonDeployment) -> bool:
-    """`seldon.io/engine-separate-pod: "true"` (any case) in spec.annotations: the engine runs in its own pod."""
-    return (sdep.spec_annotation(SEPARATE_ENGINE_ANNOTATION) or "").lower() == "true"
+    """`seldon.io/engine-separate-pod: "true"` (any case): the engine runs in its own pod.
+
+    Read from spec.annotations, then metadata.annotations as the original's documentation says (its code only
+    read spec.annotations).
+    """
+    return (sdep.annotation(SEPARATE_ENGINE_ANNOTATION) or "").lower() == "true"
 
 
 def uses_grpc(sdep: SeldonDeployment, unit: PredictiveUnit) -> bool:

@@ -195,3 +195,9 @@ def test_graph_without_component_specs_or_prepack_is_left_alone():
     defaulted = default(sdep([{"name": "p1", "graph": {"name": "c", "implementation": "SIMPLE_MODEL"}}]))
     assert defaulted.predictors[0].component_specs is None
     assert defaulted.predictors[0].graph.endpoint is None
+
+
+def test_separate_engine_pod_annotation_also_read_from_metadata():
+    raw = sdep([{"name": "p1", "componentSpecs": [pod("c")], "graph": {"name": "c"}}])
+    raw.metadata["annotations"] = {"seldon.io/engine-separate-pod": "true"}
+    assert default(raw).predictors[0].graph.endpoint.service_host == "mydep-p1-c.default.svc.cluster.local"
