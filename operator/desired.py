@@ -14,7 +14,7 @@ from seldon_graph import ambassador, istio
 from seldon_graph.operator.render_engine import RenderError, add_engine, svc_orch_deployment
 from seldon_graph.operator.render_explainer import explainer_objects
 from seldon_graph.operator.render_meta import SELDON_APP_LABEL, predictor_service, sorted_map
-from seldon_graph.operator.render_pods import graph_unit, model_deployment
+from seldon_graph.operator.render_pods import autoscaler, graph_unit, model_deployment
 from seldon_graph.operator.render_prepack import add_model_servers
 from seldon_graph.operator.render_scaling import hpa, pdb, scaled_object
 from seldon_graph.operator.render_security import add_certificates
@@ -77,10 +77,10 @@ def _predictor_objects(sdep: SeldonDeployment, predictor: PredictorSpec, setting
         deployment = model_deployment(sdep, predictor, index, component, settings)
         name = deployment["metadata"]["name"]
         deployments.append(deployment)
-        if component.keda_spec is not None:
-            if settings.keda_enabled:
-                objects.scaled_objects.append(scaled_object(sdep, component, name))
-        elif component.hpa_spec is not None:
+        scaler = autoscaler(component, settings)
+        if scaler == "keda":
+            objects.scaled_objects.append(scaled_object(sdep, component, name))
+        elif scaler == "hpa":
             objects.hpas.append(hpa(sdep, component, name))
         if component.pdb_spec is not None:
             objects.pdbs.append(pdb(sdep, component, name))

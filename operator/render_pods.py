@@ -48,6 +48,16 @@ def graph_unit(predictor: PredictorSpec, container_name: str) -> PredictiveUnit 
     return next((u for u in predictor.units() if u.name == container_name), None)
 
 
+def autoscaler(component: SeldonPodSpec, settings: OperatorSettings) -> str | None:
+    """"keda", "hpa" or None: KEDA when asked for and enabled, else the HPA when asked for.
+
+    The original let `kedaSpec` suppress `hpaSpec` even with KEDA disabled, leaving the Deployment unscaled.
+    """
+    if component.keda_spec is not None and settings.keda_enabled:
+        return "keda"
+    return "hpa" if component.hpa_spec is not None else None
+
+
 def deployment_name(sdep: SeldonDeployment, predictor: PredictorSpec, index: int, component: SeldonPodSpec,
                     settings: OperatorSettings) -> str:
     return naming.deployment_name(sdep.name, predictor.name or "", index, component.to_dict(),
@@ -80,7 +90,7 @@ def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: in
                    **(component_meta.get("annotations") or {})}
     pod_defaults(pod, settings)
     spec: dict = {"selector": {"matchLabels": sorted_map(selector)}}
-    if component.hpa_spec is None and component.keda_spec is None:
+    if autoscaler(component, settings) is None:
         count = replicas(sdep, predictor, component.replicas)
         if count is not None:
             spec["replicas"] = count

@@ -83,14 +83,20 @@ def test_pdb_selects_the_deployments_own_pods():
     assert pdb["spec"]["maxUnavailable"] == "10%" and "minAvailable" not in pdb["spec"]
 
 
-def test_keda_spec_suppresses_the_hpa_and_renders_a_scaled_object_only_when_enabled():
+def test_keda_spec_wins_over_the_hpa_only_when_keda_is_enabled():
     keda = {"kedaSpec": {"minReplicaCount": 2, "maxReplicaCount": 15, "pollingInterval": 15,
                          "triggers": [{"type": "prometheus", "metadata": {"query": "q", "threshold": "1"}}]},
             "hpaSpec": {"maxReplicas": 3}}
     objects = render(sdep(keda))
-    assert not of_kind(objects, "HorizontalPodAutoscaler") and not of_kind(objects, "ScaledObject")
+    assert [o["metadata"]["name"] for o in of_kind(objects, "HorizontalPodAutoscaler")] == ["dep-p1-0-classifier"]
+    assert not of_kind(objects, "ScaledObject")
     assert "replicas" not in of_kind(objects, "Deployment")[0]["spec"]
+    only_keda = render(sdep({"kedaSpec": keda["kedaSpec"], "replicas": 4}))
+    assert not of_kind(only_keda, "HorizontalPodAutoscaler") and not of_kind(only_keda, "ScaledObject")
+    assert of_kind(only_keda, "Deployment")[0]["spec"]["replicas"] == 4
     objects = desired_state(sdep(keda), OperatorSettings.from_env({"KEDA_ENABLED": "true"}))
+    assert not of_kind(objects, "HorizontalPodAutoscaler")
+    assert "replicas" not in of_kind(objects, "Deployment")[0]["spec"]
     (scaled,) = of_kind(objects, "ScaledObject")
     assert scaled["apiVersion"] == "keda.sh/v1alpha1" and scaled["metadata"]["name"] == "dep-p1-0-classifier"
     assert scaled["spec"] == {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
