@@ -6,20 +6,25 @@ pointed at the predictor Service; v2/kfserving explainers run MLServer's alibi-e
 from __future__ import annotations
 
 import copy
-import re
 
 from seldon_graph import naming
 from seldon_graph.operator.render_containers import PRESTOP, compact_json, named_port, set_env
+from seldon_graph.operator.render_engine import RenderError
 from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
     predictor_service, seldon_id, sorted_map
 from seldon_graph.operator.render_pods import pod_defaults
 from seldon_graph.operator.render_prepack import MODEL_PATH, add_storage_initializer
-from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 
 EXPLAINER_LABEL = "seldon.io/explainer"
 DEFAULT_PORT = 9000
 V2_PROTOCOLS = ("v2", "kfserving")
+ALIBI_EXPLAIN_TYPES = {
+    "AnchorTabular": "anchor_tabular", "AnchorImages": "anchor_image", "AnchorText": "anchor_text",
+    "Counterfactuals": "counterfactuals", "Contrastive": "contrastive", "KernelShap": "kernel_shap",
+    "IntegratedGradients": "integrated_gradients", "ALE": "ALE", "TreeShap": "tree_shap",
+}
 
 
 def has_explainer(predictor: PredictorSpec) -> bool:
@@ -33,8 +38,14 @@ def explainer_replicas(sdep: SeldonDeployment, predictor: PredictorSpec) -> int 
     return predictor.explainer.replicas
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+def explainer_type_tag(explainer_type: str) -> str:
+    """MLServer alibi-explain's name for an explainer type; an unknown type is a RenderError."""
+    try:
+        return ALIBI_EXPLAIN_TYPES[explainer_type]
+    except KeyError:
+        known = ", ".join(ALIBI_EXPLAIN_TYPES)
+        raise RenderError(f"explainer type {explainer_type!r} is not supported by the v2 explainer runtime "
+                          f"(use one of {known})") from None
 
 
 def _probe(initial_delay: int, failures: int) -> dict:
@@ -64,7 +75,7 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
     graph_name = predictor.graph.name if predictor.graph else ""
     host = f"{service}.{sdep.namespace}:{settings.service_http_port}"
     if protocol in V2_PROTOCOLS:
-        extra = {"explainer_type": _snake(explainer.type), "infer_uri": f"http://{host}/v2/models/{graph_name}/infer"}
+        extra = {"explainer_type": explainer_type_tag(explainer.type), "infer_uri": f"http://{host}/v2/models/{graph_name}/infer"}
         if explainer.init_parameters:
             extra["init_parameters"] = explainer.init_parameters
         for key, value in (("MLSERVER_HTTP_PORT", str(port)),

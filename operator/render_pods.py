@@ -9,9 +9,9 @@ from seldon_graph import naming
 from seldon_graph.operator.render_containers import mutate_unit_container
 from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SHADOW_LABEL, object_meta, seldon_id, \
     sorted_map, unit_labels
+from seldon_graph.operator.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonPodSpec
 from seldon_graph.sdep.defaulting import LEGACY_PODINFO_VOLUME, PODINFO_PATH, PODINFO_VOLUME
-from seldon_graph.operator.settings import OperatorSettings
 
 PODINFO_MOUNT = {"name": PODINFO_VOLUME, "mountPath": PODINFO_PATH}
 ENGINE_CONTAINER = "seldon-container-engine"

@@ -13,9 +13,9 @@ import copy
 from seldon_graph.naming import MAX_NAME
 from seldon_graph.operator.render_containers import compact_json, named_port, set_env
 from seldon_graph.operator.render_pods import TFSERVING_CONTAINER
+from seldon_graph.operator.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, is_prepack
 from seldon_graph.sdep.prepack import image_name
-from seldon_graph.operator.settings import OperatorSettings
 
 MODEL_PATH = "/mnt/models"
 NO_STORAGE_INITIALIZER = "seldon.io/no-storage-initializer"

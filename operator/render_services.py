@@ -6,8 +6,8 @@ from __future__ import annotations
 from seldon_graph import naming
 from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
     predictor_service, seldon_id, unit_labels
-from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 
 HEADLESS_ANNOTATION = "seldon.io/headless-svc"
 SVC_LABEL_PREFIX = "seldon-app-svc-"

@@ -358,3 +358,16 @@ def test_invalid_or_malformed_sdeps_are_render_errors():
         desired_state(sdep([predictor(shadow=True)]))
     with pytest.raises(RenderError, match="spec.predictors\\[0\\].typo: unknown field"):
         desired_state(sdep([predictor(typo=1)]))
+
+
+def test_logger_settings_from_metadata_annotations_and_env():
+    doc = sdep([predictor()])
+    doc["metadata"]["annotations"] = {"seldon.io/executor-logger-queue-size": "22",
+                                      "seldon.io/executor-logger-write-timeout-ms": "5"}
+    engine = containers(by_kind(render(doc), "Deployment")["iris-main-0-classifier"])["seldon-container-engine"]
+    assert engine["args"][-5:-1] == ["--log_work_buffer_size", "22", "--log_write_timeout_ms", "5"]
+    settings = OperatorSettings.from_env({"EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE": "1",
+                                          "EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS": "1"})
+    engine = containers(by_kind(render(sdep([predictor()]), settings), "Deployment")["iris-main-0-classifier"])
+    assert engine["seldon-container-engine"]["args"][-5:-1] == ["--log_work_buffer_size", "1",
+                                                               "--log_write_timeout_ms", "1"]

@@ -1,7 +1,9 @@
 """Explainer Deployment and Service (v1 alibi-explain command line, v2 MLServer runtime)."""
 import json
 
-from seldon_graph.operator.desired import desired_state
+import pytest
+
+from seldon_graph.operator.desired import RenderError, desired_state
 from seldon_graph.operator.settings import OperatorSettings
 from tests.support.schemas import validate_all
 
@@ -53,7 +55,7 @@ def test_v2_explainer_runs_the_mlserver_runtime():
     assert env["MLSERVER_MODEL_IMPLEMENTATION"] == "mlserver_alibi_explain.AlibiExplainRuntime"
     assert env["MLSERVER_MODEL_NAME"] == "dep-p1-explainer" and env["MLSERVER_HTTP_PORT"] == "9000"
     assert json.loads(env["MLSERVER_MODEL_EXTRA"]) == {
-        "explainer_type": "anchor_images", "infer_uri": "http://dep-p1.ns:8000/v2/models/classifier/infer",
+        "explainer_type": "anchor_image", "infer_uri": "http://dep-p1.ns:8000/v2/models/classifier/infer",
         "init_parameters": '{"segmentation_fn": "slic"}'}
 
 
@@ -66,3 +68,17 @@ def test_zero_replicas_propagate_to_the_explainer():
 def test_no_explainer_without_a_type():
     objects = render(sdep({"modelUri": "gs://e"}))
     assert ("Deployment", "dep-p1-explainer") not in objects
+
+
+@pytest.mark.parametrize("kind, tag", [("AnchorText", "anchor_text"), ("KernelShap", "kernel_shap"), ("ALE", "ALE"),
+                                       ("IntegratedGradients", "integrated_gradients"), ("TreeShap", "tree_shap")])
+def test_v2_explainer_type_tags(kind, tag):
+    objects = render(sdep({"type": kind}, spec_extra={"protocol": "v2"}))
+    (container,) = objects[("Deployment", "dep-p1-explainer")]["spec"]["template"]["spec"]["containers"]
+    extra = json.loads({e["name"]: e["value"] for e in container["env"]}["MLSERVER_MODEL_EXTRA"])
+    assert extra["explainer_type"] == tag
+
+
+def test_unknown_v2_explainer_type_is_a_render_error():
+    with pytest.raises(RenderError, match="explainer type 'Magic' is not supported"):
+        desired_state(sdep({"type": "Magic"}, spec_extra={"protocol": "v2"}))
