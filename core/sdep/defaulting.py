@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from seldon_graph.naming import container_service_name
 from seldon_graph.sdep import prepack
-from seldon_graph.sdep.settings import SdepSettings
+from seldon_graph.sdep.settings import SdepSettings, resolve
 from seldon_graph.sdep.types import Endpoint, PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonPodSpec
 
 PODINFO_VOLUME = "seldon-podinfo"
@@ -57,8 +57,11 @@ def uses_grpc(sdep: SeldonDeployment, unit: PredictiveUnit) -> bool:
 
 
 def default(sdep: SeldonDeployment, settings: SdepSettings | None = None) -> SeldonDeployment:
-    """A defaulted copy of `sdep` (namespace, labels, node types, ports, endpoints, prepack containers)."""
-    settings = settings or SdepSettings()
+    """A defaulted copy of `sdep` (namespace, labels, node types, ports, endpoints, prepack containers).
+
+    `settings` may also be the operator's settings (anything with an `.sdep`).
+    """
+    settings = resolve(settings)
     sdep = copy.deepcopy(sdep)
     sdep.metadata = sdep.metadata or {}
     if not sdep.metadata.get("namespace"):
@@ -87,7 +90,8 @@ def _find_unit(predictor: PredictorSpec, name: str) -> PredictiveUnit | None:
     return next((u for u in predictor.units() if u.name == name), None)
 
 
-def _default_containers(sdep: SeldonDeployment, predictor: PredictorSpec, ports: _Ports, settings: SdepSettings):
+def _default_containers(sdep: SeldonDeployment, predictor: PredictorSpec, ports: _Ports,
+                        settings: SdepSettings) -> None:
     for index, component in enumerate(predictor.component_specs or ()):
         for container in component.containers:
             name = container.get("name") or ""

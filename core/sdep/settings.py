@@ -48,3 +48,10 @@ class SdepSettings:
             metrics_port_name=environ.get("PREDICTIVE_UNIT_METRICS_PORT_NAME") or "metrics",
             predictor_servers=with_related_images(servers, environ),
         )
+
+
+def resolve(settings) -> SdepSettings:
+    """SdepSettings from None (defaults), an SdepSettings, or anything holding one as `.sdep` (OperatorSettings)."""
+    if settings is None:
+        return SdepSettings()
+    return settings if isinstance(settings, SdepSettings) else settings.sdep

@@ -14,7 +14,7 @@ import re
 
 from seldon_graph import naming
 from seldon_graph.sdep import prepack
-from seldon_graph.sdep.settings import SdepSettings
+from seldon_graph.sdep.settings import SdepSettings, resolve
 from seldon_graph.sdep.types import PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonDeploymentSpec
 
 PROTOCOLS = ("seldon", "tensorflow", "kfserving", "v2")
@@ -40,7 +40,7 @@ def no_engine(predictor: PredictorSpec) -> bool:
 
 def validate(sdep: SeldonDeployment, settings: SdepSettings | None = None) -> list[str]:
     """Every problem of `sdep`, each naming its field path; an empty list means valid."""
-    settings = settings or SdepSettings()
+    settings = resolve(settings)
     spec = sdep.spec
     errors: list[str] = []
     if spec is None:
@@ -72,7 +72,7 @@ def validate_predictor(predictor: PredictorSpec, settings: SdepSettings | None =
                        path: str = "predictor") -> list[str]:
     """The per-predictor rules (graph, containers, prepack, logger) for a lone predictor (the engine's)."""
     sdep = SeldonDeployment(spec=SeldonDeploymentSpec(protocol=protocol, predictors=[predictor]))
-    return _predictor_errors(sdep, predictor, path, set(), settings or SdepSettings())
+    return _predictor_errors(sdep, predictor, path, set(), resolve(settings))
 
 
 def _kafka_errors(predictors: list[PredictorSpec]) -> list[str]:

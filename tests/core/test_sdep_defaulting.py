@@ -201,3 +201,10 @@ def test_separate_engine_pod_annotation_also_read_from_metadata():
     raw = sdep([{"name": "p1", "componentSpecs": [pod("c")], "graph": {"name": "c"}}])
     raw.metadata["annotations"] = {"seldon.io/engine-separate-pod": "true"}
     assert default(raw).predictors[0].graph.endpoint.service_host == "mydep-p1-c.default.svc.cluster.local"
+
+
+def test_operator_style_settings_are_accepted():
+    class Holder:
+        sdep = SdepSettings(http_port=7000)
+    defaulted = default(sdep([{"name": "p1", "componentSpecs": [pod("c")], "graph": {"name": "c"}}]), Holder())
+    assert defaulted.predictors[0].graph.endpoint.http_port == 7000
