@@ -8,7 +8,6 @@ TRITON_SERVER gets Triton's command line and HTTP health probes.
 """
 from __future__ import annotations
 
-import copy
 
 from seldon_graph.naming import MAX_NAME
 from seldon_graph.operator.render_containers import compact_json, named_port, set_env
