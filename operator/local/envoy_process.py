@@ -14,6 +14,7 @@ from seldon_graph.operator.local.home import write_json
 from seldon_graph.operator.local.process import child_env, spawn, stop_all, tail
 
 DRAIN_GRACE = 10.0
+CLUSTER_WAIT = 5.0
 
 
 def envoy_binary() -> str:
@@ -45,6 +46,7 @@ class EnvoyProcess:
         if cds["resources"] != self.written.get("cds"):
             write_json(self.folder / "cds.json", cds)
             self.written["cds"], self.versions["cds"] = cds["resources"], cds["version_info"]
+            self._wait_clusters(cds["version_info"])
         if lds["resources"] != self.written.get("lds"):
             write_json(self.folder / "lds.json", lds)
             self.written["lds"], self.versions["lds"] = lds["resources"], lds["version_info"]
@@ -56,15 +58,24 @@ class EnvoyProcess:
             self.proc = spawn(argv, child_env({}), str(self.folder), self.log_path)
         return self.versions["lds"], self.versions["cds"]
 
+    def _wait_clusters(self, version: str, timeout: float = CLUSTER_WAIT) -> None:
+        """New routes may only name clusters Envoy already has: Envoy rejects the whole listener otherwise."""
+        if self.proc is None:
+            return  # a fresh Envoy loads clusters before listeners
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if self._dumps().get("ClustersConfigDump", {}).get("version_info") == version:
+                return
+            time.sleep(0.02)
+
     def exited(self) -> int | None:
         return self.proc.poll() if self.proc else None
 
     def active(self, versions: tuple[str, str]) -> bool:
         """Envoy answers and has taken the listeners and clusters of `versions` (from `apply`)."""
-        dump = self._admin_json("/config_dump")
-        if dump is None:
+        seen = self._dumps()
+        if not seen:
             return False
-        seen = {c["@type"].rsplit(".", 1)[-1]: c for c in dump.get("configs", [])}
         listeners, clusters = seen.get("ListenersConfigDump", {}), seen.get("ClustersConfigDump", {})
         self.rejected = "; ".join(
             str((c.get("error_state") or {}).get("details", ""))
@@ -72,6 +83,11 @@ class EnvoyProcess:
         )
         warming = any("warming_state" in c for c in listeners.get("dynamic_listeners", []))
         return (listeners.get("version_info"), clusters.get("version_info")) == versions and not warming
+
+    def _dumps(self) -> dict[str, dict]:
+        """Envoy's config dump by kind ({} while the admin endpoint does not answer)."""
+        dump = self._admin_json("/config_dump") or {}
+        return {c["@type"].rsplit(".", 1)[-1]: c for c in dump.get("configs", [])}
 
     def log_tail(self) -> list[str]:
         return tail(self.log_path)

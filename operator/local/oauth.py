@@ -4,7 +4,8 @@ and the check Envoy's ext_authz filter calls before every ingress request.
 POST /oauth/token     HTTP Basic key:secret (or form client_id/client_secret), grant_type=client_credentials
                       → {"access_token", "token_type": "bearer", "expires_in", "scope"}
 ANY  /check/<path>    200 when <path> is not a protected deployment or carries a valid token for it
-                      (`Authorization: Bearer <t>` or SeldonClient's `X-Auth-Token: <t>`), else 401.
+                      (`Authorization: Bearer <t>` or SeldonClient's `X-Auth-Token: <t>`), else 401 with the
+                      reason as plain text (Envoy turns it into a Seldon status body).
 
 Protected deployments and their credentials come from a JSON file the supervisor rewrites; it is re-read when
 it changes. Run: python -m seldon_graph.operator.local.oauth --port P --clients FILE
@@ -118,6 +119,10 @@ def make_app(clients: Clients) -> web.Application:
             {"access_token": value, "token_type": "bearer", "expires_in": TOKEN_TTL, "scope": "read write"}
         )
 
+    def refuse(info: str) -> web.Response:
+        """Plain text: Envoy wraps it into the Seldon status body of its 401 local reply (oauth_envoy)."""
+        return web.Response(status=401, text=info, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
     async def check(request: web.Request) -> web.Response:
         path = request.path[len(CHECK_PREFIX):] or "/"
         protecting = clients.protecting(path, request.headers)
@@ -125,10 +130,10 @@ def make_app(clients: Clients) -> web.Application:
             return web.Response(status=200)
         value = _bearer(request.headers)
         if value is None:
-            return _deny("this deployment requires an OAuth bearer token: get one from POST /oauth/token")
+            return refuse("this deployment requires an OAuth bearer token: get one from POST /oauth/token")
         key, expires = tokens.get(value, ("", 0.0))
         if expires < time.time() or key not in {c.key for c in protecting}:
-            return _deny("invalid or expired OAuth token for this deployment")
+            return refuse("invalid or expired OAuth token for this deployment")
         return web.Response(status=200)
 
     async def ready(_: web.Request) -> web.Response:

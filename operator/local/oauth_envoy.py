@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from seldon_graph.operator.local.oauth import CHECK_PREFIX
+from seldon_graph.operator.local.oauth import CHECK_PREFIX, UNAUTHORIZED
 
 CLUSTER = "seldon_graph_oauth"
 HCM = "envoy.filters.network.http_connection_manager"
@@ -49,12 +49,25 @@ def ext_authz_filter() -> dict:
     }
 
 
+def unauthorized_reply_mapper() -> dict:
+    """Envoy's 401 local reply (a refused check) as a Seldon status body carrying the token service's reason."""
+    return {
+        "filter": {"status_code_filter": {"comparison": {
+            "op": "EQ", "value": {"default_value": 401, "runtime_key": "seldon_graph.local_reply.401"}}}},
+        "body_format_override": {
+            "json_format": {"status": {"code": -1, "info": "%LOCAL_REPLY_BODY%", "reason": UNAUTHORIZED, "status": 1}},
+            "content_type": "application/json",
+        },
+    }
+
+
 def token_route() -> dict:
     return {"match": {"path": TOKEN_PATH}, "route": {"cluster": CLUSTER}}
 
 
 def with_oauth(bootstrap: dict, port: int) -> dict:
-    """`bootstrap` with the token route first in every virtual host, ext_authz before the router, and the cluster."""
+    """`bootstrap` with the token route first in every virtual host, ext_authz before the router, 401 replies as
+    Seldon status bodies, and the token service's cluster."""
     result = copy.deepcopy(bootstrap)
     static = result.setdefault("static_resources", {})
     static.setdefault("clusters", []).append(oauth_cluster(port))
@@ -66,6 +79,8 @@ def with_oauth(bootstrap: dict, port: int) -> dict:
                 config = network_filter["typed_config"]
                 filters = config.setdefault("http_filters", [])
                 filters.insert(max(len(filters) - 1, 0), ext_authz_filter())
+                replies = config.setdefault("local_reply_config", {})
+                replies["mappers"] = [unauthorized_reply_mapper(), *replies.get("mappers", [])]
                 for host in (config.get("route_config") or {}).get("virtual_hosts") or []:
                     host.setdefault("routes", []).insert(0, token_route())
     return result

@@ -9,6 +9,7 @@ from pathlib import Path
 from seldon_graph.operator.local import probes
 from seldon_graph.operator.local.plan import ENGINE_CONTAINER, LocalPlan
 from seldon_graph.operator.local.process import FAILED, READY, STARTING, tail
+from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.units import UnitSpec
 
 CREATING, AVAILABLE, FAILED_STATE = "Creating", "Available", "Failed"
@@ -64,7 +65,7 @@ class Applied:
     plan: LocalPlan | None = None
     error: str = ""
     units: dict[str, RunningUnit] = field(default_factory=dict)
-    routes: object = None
+    topology: Topology | None = None
     oauth: tuple[str, str] | None = None
     ingress_versions: tuple[str, str] | None = None
 

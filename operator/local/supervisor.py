@@ -28,7 +28,7 @@ from seldon_graph.operator.local.ports import PortBook, free_port
 from seldon_graph.operator.local.process import READY, child_env, pid_alive, signal_group, spawn, stop_all
 from seldon_graph.operator.local.render import render
 from seldon_graph.operator.local.runtime import Applied, RunningUnit
-from seldon_graph.operator.local.topology import Topology
+from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
 from seldon_graph.operator.local.units import Probe, UnitSpec
 
 READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
@@ -104,10 +104,13 @@ class Supervisor:
 
     # -- reconcile -------------------------------------------------------------------------------------------
     def step(self, desired: dict[str, dict]) -> None:
+        retiring = [self.applied.pop(k) for k in list(self.applied) if k not in desired]
+        if retiring:
+            self._update_ingress()  # unroute first, so nothing in flight reaches a unit being stopped
+            self._wait_ingress()
+            for applied in retiring:
+                self._remove(applied)
         changed = False
-        for key in [k for k in self.applied if k not in desired]:
-            self._remove(key)
-            changed = True
         for key, spec in desired.items():
             current = self.applied.get(key)
             if current is None or current.generation != spec.get("generation"):
@@ -131,7 +134,8 @@ class Supervisor:
             objects = self.renderer(manifest, ingress)
             topology = Topology(objects, namespace, self.ports.port)
             applied.plan = plan(objects, namespace, name, topology, cwd)
-            applied.routes = self._routes(applied, topology)
+            applied.topology = topology
+            self._routes([applied], topology.resolve)  # routing errors belong to this deployment's status
             applied.oauth = _oauth(manifest)
         except Exception as exc:  # a rendering or routing error is this deployment's status, never a crash
             applied.error = f"{type(exc).__name__}: {exc}"
@@ -152,25 +156,35 @@ class Supervisor:
         pods = {u.pod for a in self.applied.values() if a.namespace == namespace and a.plan for u in a.plan.units}
         self.ports.release(namespace, pods)
 
-    def _routes(self, applied: Applied, topology: Topology):
+    @staticmethod
+    def _routes(applied: list[Applied], resolve) -> list:
+        """Route tables for all `applied` at once, so Envoy orders every deployment's routes together (a header
+        route of one SeldonDeployment must precede the plain prefix route of another)."""
         from seldon_graph import ambassador, istio
 
-        objects = applied.plan.ingress_objects
-        if applied.ingress == "istio":
-            return istio.envoy_routes(
-                [o for o in objects if o.get("kind") == "VirtualService"],
-                [o for o in objects if o.get("kind") == "DestinationRule"],
-                topology.resolve,
-            )
-        return ambassador.envoy_routes(objects, topology.resolve)
+        def objects(ingress: str, *kinds: str) -> list[dict]:
+            return [o for a in applied if a.ingress == ingress for o in a.plan.ingress_objects if o.get("kind") in kinds]
+
+        tables = []
+        if any(a.ingress == "ambassador" for a in applied):
+            tables.append(ambassador.envoy_routes(objects("ambassador", "Mapping", "Service"), resolve))
+        if any(a.ingress == "istio" for a in applied):
+            tables.append(istio.envoy_routes(objects("istio", "VirtualService"), objects("istio", "DestinationRule"),
+                                             resolve))
+        return tables
 
     def _start(self, namespace: str, spec: UnitSpec) -> RunningUnit:
         log = self.home.log_path(namespace, spec.name)
         proc = spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
         return RunningUnit(spec, proc, log)
 
-    def _remove(self, key: str) -> None:
-        applied = self.applied.pop(key)
+    def _wait_ingress(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.ingress_versions and not self._ingress_state()[0]:
+            time.sleep(0.02)
+
+    def _remove(self, applied: Applied) -> None:
+        key = applied.key
         stop_all([u.proc for u in applied.units.values() if u.is_engine])
         stop_all([u.proc for u in applied.units.values() if not u.is_engine])
         self.home.status_path(key).unlink(missing_ok=True)
@@ -179,16 +193,18 @@ class Supervisor:
         self.ports.release(applied.namespace, keep)
 
     def _update_ingress(self) -> None:
-        tables = [a.routes for _, a in sorted(self.applied.items()) if a.routes is not None and not a.error]
-        clients = [Client(*a.oauth, a.namespace, a.name) for _, a in sorted(self.applied.items()) if a.oauth]
-        config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
-        if clients:
-            write_json(self.home.envoy_dir / "oauth-clients.json", clients_document(clients))
-            config = oauth_envoy.with_oauth(config, self._oauth_port())
+        serving = [a for _, a in sorted(self.applied.items()) if a.topology is not None and not a.error]
+        clients = [Client(*a.oauth, a.namespace, a.name) for a in serving if a.oauth]
         try:
+            tables = self._routes(serving, _resolve_any([a.topology for a in serving]))
+            config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
+            if clients:
+                write_json(self.home.envoy_dir / "oauth-clients.json", clients_document(clients))
+                config = oauth_envoy.with_oauth(config, self._oauth_port())
             self.ingress_versions = self.envoy.apply(config)
-        except OSError as exc:
-            self.ingress_error = f"cannot start envoy: {exc}"
+            self.ingress_error = ""
+        except (OSError, ValueError) as exc:
+            self.ingress_error = f"cannot configure the Envoy ingress: {exc}"
         self._publish()
 
     def _oauth_port(self) -> int:
@@ -243,6 +259,19 @@ class Supervisor:
             if self.written.get(key) != status:
                 write_json(self.home.status_path(key), status)
                 self.written[key] = status
+
+
+def _resolve_any(topologies: list[Topology]):
+    """Resolve a Service address in whichever deployment rendered that Service."""
+    def resolve(host: str, port: int) -> tuple[str, int]:
+        for topology in topologies:
+            try:
+                return topology.resolve(host, port)
+            except UnresolvableAddress:
+                continue
+        raise UnresolvableAddress(f"no rendered Service serves {host}:{port}")
+
+    return resolve
 
 
 def _oauth(manifest: dict) -> tuple[str, str] | None:

@@ -155,4 +155,5 @@ def test_oauth_puts_the_token_route_first_and_the_check_before_the_router():
     assert [f["name"] for f in hcm["http_filters"]] == ["envoy.filters.http.ext_authz", "envoy.filters.http.router"]
     assert hcm["route_config"]["virtual_hosts"][0]["routes"] == [oauth_envoy.token_route(), route]
     assert oauth_envoy.oauth_cluster(7777) in result["static_resources"]["clusters"]
+    assert hcm["local_reply_config"]["mappers"][0] == oauth_envoy.unauthorized_reply_mapper()
     assert base["static_resources"]["clusters"] == []
