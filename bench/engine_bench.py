@@ -1,0 +1,306 @@
+"""Engine benchmark: what the engine adds on top of its units, as same-run ratios.
+
+    .venv/bin/python bench/engine_bench.py [--seconds 5]
+
+Units are our wrapper (`seldon-core-microservice` from seldon_graph.wrappers); load comes from `wrk` (install
+with `apt-get install -y wrk`), and from a small keep-alive Python client where a request depends on the previous
+answer. Three parts:
+
+1. One-node graph: p50 latency at concurrency 1 and throughput at concurrency 8 — unit called directly, through
+   Envoy as a pure proxy (one worker), and through the engine. Targets: engine-added p50 <= 2x Envoy-added p50,
+   engine throughput >= 60 % of direct.
+2. Fan-out: a COMBINER over 8 children that each sleep 20 ms vs one such child called directly (target <= 1.25x).
+3. Large payload: a 1 MB tensor through TRANSFORMER -> MODEL -> OUTPUT_TRANSFORMER, engine vs the client calling
+   the three units itself; engine CPU per request for 1 MB vs a tiny message (no decode of `data` means the
+   engine's CPU barely grows with the payload) next to the cost of one orjson parse+dump of the same 1 MB.
+
+The machine has 2 cores shared by load generator, engine, units and anything else running: numbers are noisy,
+compare the ratios within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.support.procs import VENV_BIN, free_port, start, stop, wait_http, wait_port  # noqa: E402
+
+MODELS = {
+    "Identity.py": "class Identity:\n    def predict(self, X, features_names=None):\n        return X\n",
+    "Sleep20.py": "import time\n\nclass Sleep20:\n    def predict(self, X, features_names=None):\n"
+                  "        time.sleep(0.02)\n        return X\n",
+    "Mean.py": "import numpy as np\n\nclass Mean:\n    def aggregate(self, Xs, features_names=None):\n"
+               "        return np.mean(np.array(Xs), axis=0)\n",
+    "Passthrough.py": "class Passthrough:\n    def transform_input(self, X, features_names=None):\n        return X\n\n"
+                      "    def transform_output(self, X, features_names=None):\n        return X\n",
+}
+SMALL = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
+LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("{body}", "rb")
+wrk.body = f:read("*all")
+f:close()
+"""
+
+
+class Bench:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.dir = Path(tempfile.mkdtemp(prefix="engine-bench-"))
+        self.procs: list = []
+        for name, code in MODELS.items():
+            (self.dir / name).write_text(code)
+
+    def close(self) -> None:
+        for proc in reversed(self.procs):
+            stop(proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- processes ----------------------------------------------------------------------------------------
+
+    def unit(self, cls: str, service_type: str = "MODEL", threads: int = 1) -> int:
+        port = free_port()
+        args = [str(VENV_BIN / "seldon-core-microservice"), cls, "--service-type", service_type, "--http-port",
+                str(port), "--grpc-port", str(free_port()), "--metrics-port", str(free_port()), "--threads",
+                str(threads), "--log-level", "WARNING"]
+        proc = start(args, self.dir / f"unit-{port}.log", cwd=self.dir)
+        self.procs.append(proc)
+        wait_http(f"http://127.0.0.1:{port}/health/ping", proc=proc)
+        return port
+
+    def engine(self, graph: dict) -> tuple[int, object]:
+        port = free_port()
+        path = self.dir / f"predictor-{port}.json"
+        path.write_text(json.dumps({"name": "bench", "graph": graph}))
+        args = [str(VENV_BIN / "seldon-engine"), "--file", str(path), "--http_port", str(port), "--grpc_port",
+                str(free_port()), "--host", "127.0.0.1", "--log_level", "WARNING"]
+        proc = start(args, self.dir / f"engine-{port}.log")
+        self.procs.append(proc)
+        wait_http(f"http://127.0.0.1:{port}/ready", proc=proc)
+        return port, proc
+
+    def envoy(self, unit_port: int) -> int:
+        port = free_port()
+        config = envoy_config(port, free_port(), unit_port)
+        path = self.dir / f"envoy-{port}.json"
+        path.write_text(json.dumps(config))
+        args = [str(VENV_BIN / "envoy"), "-c", str(path), "--concurrency", "1", "--disable-hot-restart",
+                "-l", "error", "--base-id", str(port)]
+        proc = start(args, self.dir / f"envoy-{port}.log")
+        self.procs.append(proc)
+        wait_port(port, proc=proc)
+        return port
+
+    # ---- load -----------------------------------------------------------------------------------------------
+
+    def wrk(self, port: int, path: str, body: bytes, connections: int) -> dict:
+        body_file = self.dir / f"body-{len(body)}.json"
+        body_file.write_bytes(body)
+        script = self.dir / f"post-{len(body)}.lua"
+        script.write_text(LUA.replace("{body}", str(body_file)))
+        threads = 1 if connections == 1 else 2
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{self.seconds:g}s", "--latency",
+                              "-s", str(script), f"http://127.0.0.1:{port}{path}"],
+                             capture_output=True, text=True, check=True).stdout
+        if "Non-2xx" in out or "Socket errors" in out:
+            raise RuntimeError(f"wrk saw errors against :{port}{path}\n{out}")
+        return {"p50_ms": _wrk_latency(out, "50%"), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}
+
+
+def _wrk_latency(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"{re.escape(percentile)}\s+([\d.]+)(us|ms|s)", out).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def envoy_config(port: int, admin_port: int, unit_port: int) -> dict:
+    router = {"name": "envoy.filters.http.router",
+              "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
+    manager = {
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "bench",
+        "route_config": {"virtual_hosts": [{"name": "unit", "domains": ["*"], "routes": [
+            {"match": {"prefix": "/"}, "route": {"cluster": "unit", "timeout": "0s"}}]}]},
+        "http_filters": [router],
+    }
+    endpoint = {"address": {"socket_address": {"address": "127.0.0.1", "port_value": unit_port}}}
+    return {
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
+        "static_resources": {
+            "listeners": [{"name": "bench", "address": {"socket_address": {"address": "127.0.0.1",
+                                                                          "port_value": port}},
+                           "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
+                                                           "typed_config": manager}]}]}],
+            "clusters": [{"name": "unit", "type": "STATIC", "connect_timeout": "1s",
+                          "load_assignment": {"cluster_name": "unit",
+                                              "endpoints": [{"lb_endpoints": [{"endpoint": endpoint}]}]}}],
+        },
+    }
+
+
+class Client:
+    """A keep-alive HTTP client for request chains that wrk cannot express."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port)
+
+    def post(self, path: str, body: bytes) -> bytes:
+        self.connection.request("POST", path, body, {"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {data[:300]!r}")
+        return data
+
+
+def timed(calls, count: int) -> dict:
+    """p50 latency and rate of `count` sequential calls (after a warm-up)."""
+    for _ in range(3):
+        calls()
+    durations = []
+    started = time.perf_counter()
+    for _ in range(count):
+        begin = time.perf_counter()
+        calls()
+        durations.append(time.perf_counter() - begin)
+    elapsed = time.perf_counter() - started
+    return {"p50_ms": statistics.median(durations) * 1000, "rps": count / elapsed}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def engine_cpu_per_request(port: int, proc, body: bytes, count: int) -> float:
+    client = Client(port)
+    client.post("/api/v1.0/predictions", body)
+    before = cpu_seconds(proc.pid)
+    for _ in range(count):
+        client.post("/api/v1.0/predictions", body)
+    return (cpu_seconds(proc.pid) - before) / count * 1000
+
+
+def large_tensor(size: int = 1_000_000) -> bytes:
+    """A tensor message of about `size` bytes of JSON (1 MB; our wrapper refuses bodies over 1 MiB)."""
+    numbers = [repr((i % 4000) / 4) for i in range(size // 4)]  # short, exact reprs: units re-encode them alike
+    total, count = 0, 0
+    while total < size - 64:
+        total += len(numbers[count]) + 1
+        count += 1
+    values = ",".join(numbers[:count])
+    return f'{{"data":{{"tensor":{{"shape":[{count}],"values":[{values}]}}}}}}'.encode()
+
+
+def one_node(bench: Bench) -> list[tuple]:
+    unit = bench.unit("Identity")
+    envoy = bench.envoy(unit)
+    engine, _ = bench.engine({"name": "model", "type": "MODEL",
+                              "endpoint": {"service_host": "127.0.0.1", "httpPort": unit}})
+    path = "/api/v1.0/predictions"
+    rows = {}
+    for name, port in (("direct", unit), ("envoy", envoy), ("engine", engine)):
+        rows[name] = (bench.wrk(port, path, SMALL, 1), bench.wrk(port, path, SMALL, 8))
+    direct_p50 = rows["direct"][0]["p50_ms"]
+    envoy_added = rows["envoy"][0]["p50_ms"] - direct_p50
+    engine_added = rows["engine"][0]["p50_ms"] - direct_p50
+    return [
+        ("one-node p50 @c1 (ms): direct / envoy / engine",
+         " / ".join(f"{rows[n][0]['p50_ms']:.2f}" for n in rows)),
+        ("one-node added p50 (ms): envoy / engine", f"{envoy_added:.2f} / {engine_added:.2f}"),
+        ("engine-added / envoy-added p50 (target <= 2)", f"{engine_added / envoy_added:.2f}" if envoy_added > 0
+         else "n/a (envoy added nothing measurable)"),
+        ("one-node rps @c8: direct / envoy / engine", " / ".join(f"{rows[n][1]['rps']:.0f}" for n in rows)),
+        ("engine rps / direct rps @c8 (target >= 0.60)", f"{rows['engine'][1]['rps'] / rows['direct'][1]['rps']:.2f}"),
+    ]
+
+
+def fan_out(bench: Bench) -> list[tuple]:
+    child = bench.unit("Sleep20", threads=16)
+    combiner = bench.unit("Mean", "COMBINER")
+    endpoint = {"service_host": "127.0.0.1", "httpPort": child}
+    children = [{"name": f"child{i}", "type": "MODEL", "endpoint": endpoint} for i in range(8)]
+    engine, _ = bench.engine({"name": "mean", "type": "COMBINER", "children": children,
+                              "endpoint": {"service_host": "127.0.0.1", "httpPort": combiner}})
+    direct = bench.wrk(child, "/api/v1.0/predictions", SMALL, 1)
+    through = bench.wrk(engine, "/api/v1.0/predictions", SMALL, 1)
+    return [
+        ("fan-out p50 (ms): one child direct / combiner over 8", f"{direct['p50_ms']:.1f} / {through['p50_ms']:.1f}"),
+        ("fan-out latency / one child (target <= 1.25)", f"{through['p50_ms'] / direct['p50_ms']:.2f}"),
+    ]
+
+
+def large_payload(bench: Bench, count: int) -> list[tuple]:
+    transformer = bench.unit("Passthrough", "TRANSFORMER")
+    model = bench.unit("Identity")
+    output = bench.unit("Passthrough", "TRANSFORMER")
+    graph = {"name": "in", "type": "TRANSFORMER", "endpoint": {"service_host": "127.0.0.1", "httpPort": transformer},
+             "children": [{"name": "model", "type": "MODEL",
+                           "endpoint": {"service_host": "127.0.0.1", "httpPort": model},
+                           "children": [{"name": "out", "type": "OUTPUT_TRANSFORMER",
+                                         "endpoint": {"service_host": "127.0.0.1", "httpPort": output}}]}]}
+    engine, proc = bench.engine(graph)
+    body = large_tensor()
+    clients = [Client(p) for p in (transformer, model, output)]
+
+    def direct_chain():
+        reply = clients[0].post("/transform-input", body)
+        reply = clients[1].post("/predict", reply)
+        clients[2].post("/transform-output", reply)
+
+    via = Client(engine)
+    direct = timed(direct_chain, count)
+    through = timed(lambda: via.post("/api/v1.0/predictions", body), count)
+    cpu_large = engine_cpu_per_request(engine, proc, body, count)
+    cpu_small = engine_cpu_per_request(engine, proc, SMALL, count * 5)
+    started = time.perf_counter()
+    for _ in range(10):
+        orjson.dumps(orjson.loads(body))
+    decode_ms = (time.perf_counter() - started) / 10 * 1000
+    return [
+        ("1 MB T->M->OT rps @c1: client chains units / engine", f"{direct['rps']:.1f} / {through['rps']:.1f}"),
+        ("1 MB engine rps / direct chain rps", f"{through['rps'] / direct['rps']:.2f}"),
+        ("1 MB engine p50 (ms): direct chain / engine", f"{direct['p50_ms']:.1f} / {through['p50_ms']:.1f}"),
+        ("engine CPU per request (ms): 1 MB / 40-byte message", f"{cpu_large:.2f} / {cpu_small:.2f}"),
+        ("one orjson parse+dump of that 1 MB (ms, for scale)", f"{decode_ms:.2f}"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each wrk run")
+    parser.add_argument("--count", type=int, default=40, help="sequential requests in the 1 MB part")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk not found: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    bench = Bench(args.seconds)
+    rows = []
+    with contextlib.ExitStack() as stack:
+        stack.callback(bench.close)
+        rows += one_node(bench)
+        rows += fan_out(bench)
+        rows += large_payload(bench, args.count)
+    width = max(len(name) for name, _ in rows)
+    print(f"{'measure'.ljust(width)} | value")
+    print(f"{'-' * width}-|------")
+    for name, value in rows:
+        print(f"{name.ljust(width)} | {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
