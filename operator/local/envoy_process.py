@@ -64,7 +64,7 @@ class EnvoyProcess:
             return  # a fresh Envoy loads clusters before listeners
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.poll() is None:
-            if self._dumps().get("ClustersConfigDump", {}).get("version_info") == version:
+            if self._dumps().get("ClustersConfigDump", {}).get("version_info", version) == version:
                 return
             time.sleep(0.02)
 
@@ -82,7 +82,8 @@ class EnvoyProcess:
             for c in listeners.get("dynamic_listeners", []) if "error_state" in c
         )
         warming = any("warming_state" in c for c in listeners.get("dynamic_listeners", []))
-        return (listeners.get("version_info"), clusters.get("version_info")) == versions and not warming
+        cluster_version = clusters.get("version_info") or (versions[1] if not self.written.get("cds") else None)
+        return (listeners.get("version_info"), cluster_version) == versions and not warming
 
     def _dumps(self) -> dict[str, dict]:
         """Envoy's config dump by kind ({} while the admin endpoint does not answer)."""

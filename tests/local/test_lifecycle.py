@@ -1,0 +1,161 @@
+"""The lifecycle of local deployments: failures with their logs, bad input, updates that restart only what
+changed, foreground Ctrl-C, SIGTERM of the supervisor, `down` leaving no process behind, the Istio ingress."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.local.conftest import EXAMPLES, REPO, Local, alive
+from tests.support.procs import VENV_BIN, free_port
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    stack = Local(tmp_path / "home", free_port())
+    try:
+        yield stack
+    finally:
+        stack.run("down", timeout=120)
+
+
+def wait_until(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_crashing_unit_shows_as_failed_with_its_log(fresh):
+    result = fresh.up(EXAMPLES / "failing.yaml", check=False)
+    assert result.returncode == 1
+    assert "SeldonDeployment seldon/failing is Failed" in result.stdout
+    assert "failing-default-0-classifier/classifier failed: process exited with code" in result.stdout
+    assert "Crasher refuses to start" in result.stdout
+    status = fresh.status()["deployments"]["seldon.failing"]
+    assert status["state"] == "Failed"
+    assert status["failed_unit"]["name"] == "failing-default-0-classifier/classifier"
+    assert any("Crasher refuses to start" in line for line in status["failed_unit"]["log_tail"])
+    printed = fresh.run("status", check=True).stdout
+    assert "Failed" in printed and "Crasher refuses to start" in printed
+    logs = fresh.run("logs", "classifier", check=True).stdout
+    assert "==> failing-default-0-classifier/classifier" in logs and "Crasher refuses to start" in logs
+
+
+def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
+    fresh.up(EXAMPLES / "single-model.yaml")
+    unit = next(u for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
+                if u["name"].endswith("/classifier"))
+    os.killpg(unit["pid"], signal.SIGKILL)
+    wait_until(lambda: fresh.status()["deployments"]["seldon.single-model"]["state"] == "Failed")
+    status = fresh.status()["deployments"]["seldon.single-model"]
+    assert status["failed_unit"]["name"] == unit["name"]
+    assert "exited with code -9" in status["description"]
+    fresh.up(EXAMPLES / "single-model.yaml")  # up again retries the failed unit
+    assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
+
+
+def test_bad_files_are_refused_with_a_clear_message(fresh, tmp_path):
+    missing = fresh.run("up", "-f", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: [unclosed")
+    result = fresh.run("up", "-f", str(broken))
+    assert result.returncode == 2 and "is not valid YAML" in result.stderr
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_text((EXAMPLES / "canary.yaml").read_text().replace("traffic: 25", "traffic: 20"))
+    result = fresh.run("up", "-f", str(invalid))
+    assert result.returncode == 2
+    assert "SeldonDeployment 'canary' is invalid" in result.stderr and "Traffic must sum to 100" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_image_only_containers_are_reported(fresh, tmp_path):
+    manifest = tmp_path / "image-only.yaml"
+    manifest.write_text((EXAMPLES / "single-model.yaml").read_text().replace(
+        "          command: [seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]\n", ""))
+    result = fresh.up(manifest, check=False)
+    assert result.returncode == 1
+    assert "image-only containers cannot run locally" in result.stdout
+
+
+def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
+    fresh.up(EXAMPLES / "canary.yaml")
+    before = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]}
+    fresh.up(EXAMPLES / "canary.yaml")
+    assert {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]} == before
+    changed = tmp_path / "canary.yaml"
+    changed.write_text((EXAMPLES / "canary.yaml").read_text().replace("examples.models.Tripler",
+                                                                        "examples.models.Doubler"))
+    fresh.up(changed)
+    after = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]}
+    main = [n for n in before if n.startswith("canary-main-")]
+    canary_model = "canary-canary-0-classifier/classifier"
+    assert all(after[n] == before[n] for n in main)
+    assert after[canary_model] != before[canary_model] and not alive(before[canary_model])
+    answers = {requests.post(fresh.rest("canary"), json={"data": {"ndarray": [[1.0]]}}).json()["data"]["ndarray"][0][0]
+               for _ in range(40)}
+    assert answers == {2.0}
+
+
+def test_down_leaves_no_process_behind(fresh):
+    fresh.up(EXAMPLES / "graph.yaml")
+    fresh.up(EXAMPLES / "oauth.yaml")
+    pids = fresh.pids()
+    assert len(pids) == 5 + 2 + 3  # units, then supervisor, envoy, token service
+    assert all(alive(p) for p in pids)
+    result = fresh.run("down", check=True)
+    assert "stopped seldon/graph" in result.stdout and "stopped seldon/oauth" in result.stdout
+    assert [p for p in pids if alive(p)] == []
+    assert fresh.run("status", check=True).stdout.startswith("No SeldonDeployments are running")
+
+
+def test_sigterm_to_the_supervisor_stops_everything(fresh):
+    fresh.up(EXAMPLES / "single-model.yaml")
+    pids = fresh.pids()
+    os.kill(fresh.status()["supervisor"]["pid"], signal.SIGTERM)
+    wait_until(lambda: not any(alive(p) for p in pids))
+
+
+def test_foreground_up_serves_until_ctrl_c_with_istio(tmp_path):
+    stack = Local(tmp_path / "home", free_port())
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "seldon-graph"), "up", "-f", str(EXAMPLES / "canary.yaml"), "--ingress", "istio",
+         "--port", str(stack.port)],
+        cwd=REPO, env=stack.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_until(lambda: stack.status()["deployments"].get("seldon.canary", {}).get("state") == "Available")
+        counts = {2.0: 0, 3.0: 0}
+        for _ in range(200):
+            response = requests.post(stack.rest("canary"), json={"data": {"ndarray": [[1.0]]}})
+            counts[response.json()["data"]["ndarray"][0][0]] += 1
+        assert 120 <= counts[2.0] <= 180, counts  # 75/25 through the Istio VirtualService weights
+        pids = stack.pids()
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, output
+    assert "SeldonDeployment seldon/canary is Available" in output
+    assert f"REST  http://127.0.0.1:{stack.port}/seldon/seldon/canary/api/v1.0/predictions" in output
+    assert "seldon-graph: stopped" in output
+    assert [p for p in pids if alive(p)] == []
+    assert stack.status()["deployments"] == {}
+
+
+def test_a_second_up_joins_the_running_supervisor(fresh):
+    fresh.up(EXAMPLES / "single-model.yaml")
+    supervisor = fresh.status()["supervisor"]["pid"]
+    fresh.up(EXAMPLES / "combiner.yaml")
+    assert fresh.status()["supervisor"]["pid"] == supervisor
+    other_port = fresh.run("up", "-f", str(EXAMPLES / "graph.yaml"), "--detach", "--port", str(free_port()))
+    assert other_port.returncode == 2 and f"already serves port {fresh.port}" in other_port.stderr
