@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from seldon_graph import ambassador, istio
-from seldon_graph.operator.render_engine import RenderError, add_engine, svc_orch_deployment
+from seldon_graph.operator.render_engine import add_engine, svc_orch_deployment
+from seldon_graph.operator.render_errors import RenderError
 from seldon_graph.operator.render_explainer import explainer_objects
 from seldon_graph.operator.render_meta import SELDON_APP_LABEL, predictor_service, sorted_map
 from seldon_graph.operator.render_pods import autoscaler, graph_unit, model_deployment

@@ -11,6 +11,7 @@ import copy
 
 from seldon_graph import naming
 from seldon_graph.operator.render_containers import compact_json
+from seldon_graph.operator.render_errors import RenderError
 from seldon_graph.operator.render_meta import CONTAINS_ENGINE_LABEL, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
     predictor_service, seldon_id, sorted_map
 from seldon_graph.operator.render_pods import ENGINE_CONTAINER, PODINFO_MOUNT, podinfo_volume, \
@@ -21,10 +22,6 @@ from seldon_graph.sdep.defaulting import SEPARATE_ENGINE_ANNOTATION
 
 ENGINE_ANNOTATION_PREFIX = "seldon.io/engine-"
 LOGGER_QUEUE_ANNOTATION = "seldon.io/executor-logger-queue-size"
-
-
-class RenderError(ValueError):
-    """A SeldonDeployment that validates but cannot be turned into objects (message says what to fix)."""
 
 
 def engine_predictor(predictor: PredictorSpec) -> str:

@@ -9,7 +9,7 @@ import copy
 
 from seldon_graph import naming
 from seldon_graph.operator.render_containers import PRESTOP, compact_json, named_port, set_env
-from seldon_graph.operator.render_engine import RenderError
+from seldon_graph.operator.render_errors import RenderError
 from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
     predictor_service, seldon_id, sorted_map
 from seldon_graph.operator.render_pods import pod_defaults
