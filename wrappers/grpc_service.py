@@ -44,19 +44,21 @@ class UnitServicer:
 
     async def _call(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         started = time.perf_counter()
-        code = "OK"
         try:
-            return to_message(getattr(self.service, name)(request), pb.SeldonMessage)
+            response = to_message(getattr(self.service, name)(request), pb.SeldonMessage)
         except Exception as exc:
             error = from_user_exception(exc)
             if error.status_code >= 500:
                 log.error("%s failed: %s", name, error.info, exc_info=not isinstance(exc, SeldonError))
             status = grpc_code(error)
-            code = status.name
+            self._observe(name, status.name, started)
             await context.abort(status, error.info)
-        finally:
-            if self.sink is not None:
-                self.sink.observe_request(name, "grpc", code, time.perf_counter() - started)
+        self._observe(name, "OK", started)
+        return response
+
+    def _observe(self, name: str, code: str, started: float) -> None:
+        if self.sink is not None:
+            self.sink.observe_request(name, "grpc", code, time.perf_counter() - started)
 
     async def Predict(self, request, context):
         return await self._call("predict", request, context)

@@ -66,10 +66,13 @@ async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float
         handler.ready = True
         log.info("REST worker ready on port %d", port)
         await stopping
+    log.info("REST worker draining")
     handler.ready = False
     server.close()
+    server_factory.pre_shutdown()
     await server_factory.shutdown(drain_timeout)
     await server.wait_closed()
+    log.info("REST worker stopped")
     return 0
 
 

@@ -1,0 +1,129 @@
+"""Startup (parameters, import errors, load() before ready), several workers, and draining on SIGTERM."""
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.support.procs import VENV_BIN, stop
+from tests.wrappers.conftest import MODELS, launch, running_unit
+
+ALL_TYPES = [
+    {"name": "i", "value": "3", "type": "INT"},
+    {"name": "f", "value": "1.5", "type": "FLOAT"},
+    {"name": "d", "value": "2.5", "type": "DOUBLE"},
+    {"name": "s", "value": "x", "type": "STRING"},
+    {"name": "b", "value": "yes", "type": "BOOL"},
+    {"name": "n", "value": "off", "type": "BOOL"},
+    {"name": "j", "value": "{\"a\": [1]}", "type": "JSON"},
+]
+EXPECTED = {"i": [3, "int"], "f": [1.5, "float"], "d": [2.5, "float"], "s": ["x", "str"], "b": [True, "bool"],
+            "n": [False, "bool"], "j": [{"a": [1]}, "dict"]}
+
+
+def predict(unit, body=None, timeout=10):
+    return requests.post(unit.url("/predict"), json=body or {"data": {"ndarray": [[1]]}}, timeout=timeout)
+
+
+def test_parameters_of_every_type_from_flag_and_env(tmp_path):
+    with running_unit(tmp_path, "ParamModel", "--parameters", json.dumps(ALL_TYPES), grpc=False) as unit:
+        assert predict(unit).json()["jsonData"] == EXPECTED
+    env = {"PREDICTIVE_UNIT_PARAMETERS": json.dumps(ALL_TYPES[:2])}
+    with running_unit(tmp_path, "ParamModel", env=env, grpc=False) as unit:
+        assert predict(unit).json()["jsonData"] == {"i": [3, "int"], "f": [1.5, "float"]}
+
+
+def run_to_exit(*args, env=None):
+    cmd = [str(VENV_BIN / "seldon-core-microservice"), *args, "--http-port", "0", "--metrics-port", "0"]
+    return subprocess.run(cmd, cwd=MODELS, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        ([{"name": "i", "value": "1.0", "type": "INT"}], "Bad model parameter: i with value 1.0 can't be parsed as a INT"),
+        ([{"name": "b", "value": "maybe", "type": "BOOL"}], "Bad model parameter: b with value maybe"),
+        ([{"name": "x", "value": "1", "type": "COMPLEX"}], "Bad model parameter type: COMPLEX for parameter x"),
+        ("not json", "Bad model parameters: not a JSON list"),
+        ([{"value": "1"}], "Bad model parameter at index 0"),
+    ],
+)
+def test_bad_parameters_exit_non_zero_with_a_clear_message(parameters, message):
+    text = parameters if isinstance(parameters, str) else json.dumps(parameters)
+    result = run_to_exit("ParamModel", "--parameters", text)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_bad_interface_exits_non_zero():
+    missing = run_to_exit("NoSuchModule")
+    assert missing.returncode != 0 and "cannot import module 'NoSuchModule'" in missing.stderr
+    no_class = run_to_exit("Model.Nope")
+    assert no_class.returncode != 0 and "module 'Model' has no class 'Nope'" in no_class.stderr
+    unknown_flag = run_to_exit("Model", "--no-such-flag")
+    assert unknown_flag.returncode != 0 and "--no-such-flag" in unknown_flag.stderr
+
+
+def test_ready_only_after_load(tmp_path):
+    unit = launch(tmp_path, "SlowLoad", "--parameters", json.dumps([{"name": "delay", "value": "2", "type": "STRING"}]))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(unit.url("/live"), timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        ready = requests.get(unit.url("/ready"))
+        early = predict(unit)
+        assert ready.status_code == 503
+        assert early.status_code == 503 and "load() has not finished" in early.json()["status"]["info"]
+        while requests.get(unit.url("/ready")).status_code != 200:
+            assert time.monotonic() < deadline and unit.proc.poll() is None
+            time.sleep(0.05)
+        assert predict(unit).json()["data"]["ndarray"] == [[101]]
+    finally:
+        stop(unit.proc)
+
+
+def test_failing_load_exits_non_zero(tmp_path):
+    unit = launch(tmp_path, "FailingLoad")
+    try:
+        assert unit.proc.wait(30) != 0
+        assert "weights not found" in open(unit.proc.log_path).read()
+    finally:
+        stop(unit.proc)
+
+
+def test_several_workers_share_the_port(tmp_path):
+    with running_unit(tmp_path, "SlowModel", "--workers", "2", grpc=False) as unit:
+        started = time.monotonic()
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda _: predict(unit, {"data": {"ndarray": [[0.3]]}}), range(16)))
+        elapsed = time.monotonic() - started
+        assert all(a.status_code == 200 for a in answers)
+        assert len({a.json()["jsonData"]["pid"] for a in answers}) == 2
+        assert elapsed < 16 * 0.3
+
+
+def test_sigterm_drains_in_flight_requests_then_exits_0(tmp_path):
+    unit = launch(tmp_path, "SlowModel")
+    try:
+        from tests.support.procs import wait_http
+        wait_http(unit.url("/ready"), proc=unit.proc)
+        result = {}
+        thread = threading.Thread(target=lambda: result.setdefault("r", predict(unit, {"data": {"ndarray": [[1.5]]}})))
+        thread.start()
+        time.sleep(0.5)
+        os.kill(unit.proc.pid, signal.SIGTERM)
+        thread.join(10)
+        assert result["r"].status_code == 200
+        assert unit.proc.wait(15) == 0
+    finally:
+        stop(unit.proc)
