@@ -37,8 +37,13 @@ API_VERSION = f"{GROUP}/{VERSION}"
 CONTROLLER_ID_LABEL = "seldon.io/controller-id"
 SDEP_ID_LABEL = "seldon-deployment-id"
 COMPONENT = "seldon-graph-operator"
+# Kinds searched for stale objects: labelled workload kinds by `seldon-deployment-id`, routing kinds (Istio objects
+# carry no labels) by owner only. A kind the cluster does not serve is skipped.
 WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
-                  ("policy/v1", "PodDisruptionBudget"))
+                  ("policy/v1", "PodDisruptionBudget"), ("keda.sh/v1alpha1", "ScaledObject"))
+ROUTING_KINDS_BY_VERSION = (("getambassador.io/v2", "Mapping"), ("getambassador.io/v2", "TLSContext"),
+                            ("networking.istio.io/v1alpha3", "VirtualService"),
+                            ("networking.istio.io/v1alpha3", "DestinationRule"))
 OWNED_WATCHES = (("apps", "v1", "deployments"), ("", "v1", "services"))
 MAX_PASSES = 3
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -176,8 +181,7 @@ class Controller:
         namespace, uid = body["metadata"].get("namespace") or "default", body["metadata"]["uid"]
         keep = {object_key(o) for o in objects}
         self.backend.prune(namespace, uid, keep, WORKLOAD_KINDS, result, selector=SDEP_ID_LABEL)
-        routing_kinds = sorted({(o["apiVersion"], o["kind"]) for o in routing})
-        self.backend.prune(namespace, uid, keep, routing_kinds, result)
+        self.backend.prune(namespace, uid, keep, ROUTING_KINDS_BY_VERSION, result)
         return result
 
     @staticmethod

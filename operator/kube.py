@@ -134,8 +134,9 @@ class KubeApi:
         query = [("fieldManager", field_manager), ("force", "true")]
         return self.request("PATCH", path, query, obj, "application/apply-patch+yaml")
 
-    def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
-        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"}
+    def delete(self, api_version: str, kind: str, namespace: str | None, name: str,
+               propagation: str = "Foreground") -> bool:
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
         try:
             self.request("DELETE", resource_path(api_version, kind, namespace, name), body=body)
             return True
@@ -180,6 +181,12 @@ class KubernetesBackend:
             if live is not None and up_to_date(live, stamped):
                 result.live[key] = live
                 continue
+            if live is not None and selector_changed(live, obj):
+                # a Deployment's selector is immutable: replace the Deployment, as the original does
+                self.api.delete(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"],
+                                propagation="Background")
+                result.deleted.append(key)
+                live = None
             result.live[key] = self.api.apply(stamped, self.field_manager)
             (result.updated if live is not None else result.created).append(key)
         return result
@@ -191,7 +198,7 @@ class KubernetesBackend:
             try:
                 candidates = self.api.list(api_version, kind, namespace, selector)
             except KubeError as exc:
-                if exc.status == 404:  # the kind is not installed in this cluster: nothing of it to prune
+                if exc.status in (403, 404):  # a kind this cluster (or our role) does not have: nothing to prune
                     continue
                 raise
             for obj in candidates:
@@ -208,6 +215,14 @@ def stamp(obj: dict) -> dict:
     meta = dict(obj["metadata"])
     meta["annotations"] = {**(meta.get("annotations") or {}), HASH_ANNOTATION: desired_hash(obj)}
     return {**obj, "metadata": meta}
+
+
+def selector_changed(live: dict, desired: dict) -> bool:
+    """A Deployment whose live (immutable) selector differs from the desired one."""
+    if desired["kind"] != "Deployment":
+        return False
+    wanted = (desired.get("spec") or {}).get("selector")
+    return wanted is not None and (live.get("spec") or {}).get("selector") != wanted
 
 
 def up_to_date(live: dict, stamped: dict) -> bool:

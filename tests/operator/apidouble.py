@@ -5,8 +5,9 @@ and the REAL kopf at this double through a kubeconfig. It speaks enough of the R
 (/version, /api, /apis, APIResourceLists with subresources), GET / LIST / WATCH with resourceVersion and label
 selectors, POST (with generateName), PUT, PATCH (merge-patch, strategic-merge treated as merge, JSON patch, and
 server-side apply `application/apply-patch+yaml` with field managers: fields a manager stops applying are removed,
-an apply that changes nothing bumps no resourceVersion), DELETE (one or a collection by label selector), the
-status subresource, generation bumps on spec changes, and garbage collection of owned objects.
+an apply that changes nothing bumps no resourceVersion), an immutable Deployment selector, DELETE (one or a collection by label selector), the
+status subresource, generation bumps on spec changes, and garbage collection of owned objects (also of objects
+created with an owner that no longer exists).
 
 Tests simulate the other controllers of a cluster (the Deployment controller reporting availability) with
 `set_status`, and read `requests` to assert what the controller under test sent.
@@ -343,6 +344,9 @@ class ApiDouble:
         result = await self._commit(key, obj, "ADDED")
         if manager:
             self._store[key].managers[manager] = leaf_paths(without_server_fields(obj))
+        owners = {ref.get("uid") for ref in meta.get("ownerReferences") or []}
+        if owners and not any(s.obj["metadata"].get("uid") in owners for s in self._store.values()):
+            await self._delete(kind, key)  # the garbage collector removes dependents whose owners are gone
         return result
 
     async def _update(self, kind: Kind, key: tuple, new: dict, subresource: str | None) -> dict:
@@ -366,6 +370,9 @@ class ApiDouble:
             meta["name"], meta["namespace"] = live["metadata"]["name"], live["metadata"].get("namespace")
             if meta["namespace"] is None:
                 meta.pop("namespace")
+            if kind.kind == "Deployment" and (merged.get("spec") or {}).get("selector") != live["spec"].get("selector"):
+                raise ApiError(422, "Invalid", f'Deployment.apps "{meta["name"]}" is invalid: spec.selector: '
+                                               "Invalid value: field is immutable")
             spec_of = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}  # noqa: E731
             if spec_of(merged) != spec_of(live):
                 meta["generation"] = live["metadata"].get("generation", 1) + 1

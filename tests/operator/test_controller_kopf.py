@@ -122,10 +122,11 @@ def test_update_and_removed_predictor(cluster):
     cluster.patch("update", "iris", {"predictors": [predictor("main", image="seldonio/mock_classifier:2.0",
                                                               replicas=3)]})
     wait_for(lambda: cluster.deployments("update") == ["iris-main-0-classifier"], what="the canary to be pruned")
-    services = [s["metadata"]["name"] for s in cluster.api.objects("services", "update")]
-    assert services == ["iris-main", "iris-main-classifier"]
-    status = cluster.wait_state("update", "iris", "Available")
-    assert list(status["deploymentStatus"]) == ["iris-main-0-classifier"]
+    wait_for(lambda: [s["metadata"]["name"] for s in cluster.api.objects("services", "update")]
+             == ["iris-main", "iris-main-classifier"], what="the canary's Services to be pruned")
+    wait_for(lambda: list(cluster.status("update", "iris").get("deploymentStatus", {})) == ["iris-main-0-classifier"],
+             what="the status to forget the canary")
+    assert cluster.status("update", "iris")["state"] == "Available"
 
 
 def test_invalid_sdep_is_failed(cluster):
@@ -176,3 +177,29 @@ def test_webhook_of_the_running_operator(cluster):
     assert answer["response"]["allowed"] is False
     assert answer["response"]["status"]["code"] == 422
     assert "spec.predictors[1]" in answer["response"]["status"]["message"]
+
+
+def test_namespaced_operator_serves_the_namespace_the_cluster_wide_one_leaves(cluster):
+    """A namespace labelled `seldon.io/controller-id` belongs to its own (namespaced) operator."""
+    cluster.kube.request("POST", "/api/v1/namespaces",
+                         body={"metadata": {"name": "team-b", "labels": {"seldon.io/controller-id": "team-b"}}})
+    cluster.apply(seldon_deployment("iris", "team-b", [predictor("main")]))
+    time.sleep(0.5)
+    assert cluster.deployments("team-b") == [] and cluster.status("team-b", "iris") == {}
+
+    port = free_port()
+    with running(operator_args(cluster.kubeconfig, port, "--namespace", "team-b"),
+                 cluster.directory / "team-b.log", ready_url=f"http://127.0.0.1:{port}/healthz"):
+        wait_for(lambda: cluster.deployments("team-b") == ["iris-main-0-classifier"], what="the namespaced operator")
+        roll_out(cluster.api, "team-b")
+        cluster.wait_state("team-b", "iris", "Available")
+
+
+def test_deleting_the_sdep_leaves_cleanup_to_owner_garbage_collection(cluster):
+    cluster.apply(seldon_deployment("iris", "gone", [predictor("main")]))
+    wait_for(lambda: cluster.deployments("gone"), what="the model Deployment")
+    cluster.kube.request("DELETE", SDEPS.format(ns="gone") + "/iris")
+    wait_for(lambda: cluster.deployments("gone") == [], what="garbage collection")
+    time.sleep(0.5)
+    assert cluster.deployments("gone") == []
+    assert cluster.api.objects("services", "gone") == []

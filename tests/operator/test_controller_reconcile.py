@@ -287,3 +287,43 @@ def test_deleted_or_missing_sdep_is_a_no_op(api, kube):
     controller, recorder = make_controller(kube)
     assert reconcile(controller, "ghost") is None
     assert api.writes() == [] and recorder.events == []
+
+
+def test_routing_objects_no_longer_wanted_are_pruned(api, kube):
+    istio = OperatorSettings(istio=IstioSettings(enabled=True))
+    controller, _ = make_controller(kube, istio)
+    create(api, seldon_deployment("iris", NS, [predictor("main", traffic=90), predictor("canary", traffic=10)]))
+    reconcile(controller, "iris")
+    roll_out(api, NS)
+    reconcile(controller, "iris")
+    assert names(api, "destinationrules") == ["iris-canary", "iris-main"]
+
+    patch_spec(kube, "iris", {"predictors": [predictor("main")]})
+    reconcile(controller, "iris")
+    assert names(api, "destinationrules") == ["iris-main"]
+    assert [route["destination"]["subset"] for route in api.get("virtualservices", NS, "iris")["spec"]["http"][0]
+            ["route"]] == ["main"]
+
+    plain, _ = make_controller(kube)  # the operator restarted with ISTIO_ENABLED unset
+    reconcile(plain, "iris")
+    assert names(api, "virtualservices") == [] and names(api, "destinationrules") == []
+    assert sdep_status(api, "iris")["state"] == "Available"
+
+
+def test_a_deployment_with_another_selector_is_replaced(api, kube):
+    """E.g. a Deployment left by the Seldon v1 operator: its selector is immutable, so it is deleted and recreated."""
+    controller, recorder = make_controller(kube)
+    create(api, seldon_deployment("iris", NS, [predictor("main")]))
+    reconcile(controller, "iris")
+    legacy = api.get("deployments", NS, "iris-main-0-classifier")
+    kube.delete("apps/v1", "Deployment", NS, "iris-main-0-classifier")
+    legacy["metadata"] = {k: legacy["metadata"][k] for k in ("name", "namespace", "ownerReferences")}
+    legacy["spec"]["selector"] = {"matchLabels": {"app": "legacy"}}
+    legacy["spec"]["template"]["metadata"]["labels"] = {"app": "legacy"}
+    old = api.create(legacy)
+    mark = len(recorder.events)
+    reconcile(controller, "iris")
+    new = api.get("deployments", NS, "iris-main-0-classifier")
+    assert new["metadata"]["uid"] != old["metadata"]["uid"]
+    assert new["spec"]["selector"]["matchLabels"]["seldon-deployment-id"] == "iris"
+    assert {"DeleteDeployment", "CreateDeployment"} <= set(recorder.reasons()[mark:])
