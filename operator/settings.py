@@ -23,14 +23,6 @@ def env_flag(environ: Mapping[str, str], name: str) -> bool:
     return (environ.get(name) or "").strip().lower() in ("true", "1")
 
 
-def _optional_int(environ: Mapping[str, str], name: str) -> int | None:
-    """An integer variable, or None when unset or not an integer (the original ignores a bad DEFAULT_USER_ID)."""
-    try:
-        return int(environ.get(name, ""))
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True)
 class EngineSettings:
     """The injected `seldon-engine` container (the original's executor)."""
@@ -60,7 +52,7 @@ class EngineSettings:
             or DEFAULT_ENGINE_IMAGE,
             command=("seldon-engine",) if command is None else tuple(command.split()),
             pull_policy=environ.get("EXECUTOR_CONTAINER_IMAGE_PULL_POLICY") or "IfNotPresent",
-            user=_optional_int(environ, "EXECUTOR_CONTAINER_USER"),
+            user=env_int(environ, "EXECUTOR_CONTAINER_USER", None),
             service_account=environ.get("EXECUTOR_CONTAINER_SERVICE_ACCOUNT_NAME") or "default",
             http_port=env_int(environ, "EXECUTOR_SERVER_PORT", 8000),
             grpc_port=env_int(environ, "EXECUTOR_SERVER_GRPC_PORT", 5001),
@@ -108,7 +100,7 @@ class OperatorSettings:
             istio=IstioSettings.from_env(environ),
             service_http_port=env_int(environ, "ENGINE_SERVER_PORT", 8000),
             service_grpc_port=env_int(environ, "ENGINE_SERVER_GRPC_PORT", 5001),
-            default_user_id=_optional_int(environ, "DEFAULT_USER_ID"),
+            default_user_id=env_int(environ, "DEFAULT_USER_ID", None),  # a bad value is ignored, as in the original
             deployment_name_as_prefix=env_flag(environ, "DEPLOYMENT_NAME_AS_PREFIX"),
             cert_mount_path=environ.get("DEFAULT_CERT_MOUNT_PATH_NAME") or "/cert/",
             keda_enabled=env_flag(environ, "KEDA_ENABLED"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from seldon_graph.sdep.prepack import DEFAULT_PREDICTOR_SERVERS, with_related_images
 
 
-def env_int(environ: dict, name: str, default: int) -> int:
+def env_int(environ: dict, name: str, default: int | None) -> int | None:
     """An integer variable; unset or unparsable gives `default`, as the original's getEnvAsInt does."""
     try:
         return int(environ.get(name, ""))
