@@ -370,3 +370,15 @@ def test_logger_settings_from_metadata_annotations_and_env():
     settings = OperatorSettings.from_env({"EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE": "1"})
     engine = containers(by_kind(render(sdep([predictor()]), settings), "Deployment")["iris-main-0-classifier"])
     assert engine["seldon-container-engine"]["args"][-3:-1] == ["--log_work_buffer_size", "1"]
+
+
+def test_pod_security_context_precedence():
+    settings = OperatorSettings.from_env({"DEFAULT_USER_ID": "5556"})
+    own = [{"spec": {"containers": [{"name": "classifier", "image": "i"}], "securityContext": {"runAsUser": 5555}}}]
+    deployment = by_kind(render(sdep([predictor(pods=own)]), settings), "Deployment")["iris-main-0-classifier"]
+    assert deployment["spec"]["template"]["spec"]["securityContext"] == {"runAsUser": 5555}
+    deployment = by_kind(render(sdep([predictor()]), settings), "Deployment")["iris-main-0-classifier"]
+    assert deployment["spec"]["template"]["spec"]["securityContext"] == {"runAsUser": 5556}
+    assert OperatorSettings.from_env({"DEFAULT_USER_ID": "abc"}).default_user_id is None
+    deployment = by_kind(render(sdep([predictor()])), "Deployment")["iris-main-0-classifier"]
+    assert "securityContext" not in deployment["spec"]["template"]["spec"]
