@@ -105,8 +105,12 @@ def _predictor_objects(sdep: SeldonDeployment, predictor: PredictorSpec, setting
     objects.deployments.extend(deployments)
     explainer = explainer_objects(sdep, predictor, settings)
     if explainer:
-        objects.deployments.append(explainer[0])
-        objects.services.append(explainer[1])
+        deployment, service = explainer
+        extra = service_annotations.get(service["metadata"]["name"])
+        if extra:
+            service["metadata"]["annotations"] = sorted_map({**extra, **service["metadata"].get("annotations", {})})
+        objects.deployments.append(deployment)
+        objects.services.append(service)
 
 
 def _holder(deployments: list[dict], container_name: str | None, predictor: PredictorSpec) -> dict:

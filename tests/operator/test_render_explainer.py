@@ -82,3 +82,9 @@ def test_v2_explainer_type_tags(kind, tag):
 def test_unknown_v2_explainer_type_is_a_render_error():
     with pytest.raises(RenderError, match="explainer type 'Magic' is not supported"):
         desired_state(sdep({"type": "Magic"}, spec_extra={"protocol": "v2"}))
+
+
+def test_explainer_service_carries_the_legacy_ambassador_annotation():
+    objects = render(sdep({"type": "AnchorTabular"}), {"AMBASSADOR_ENABLED": "true", "AMBASSADOR_VERSION": "v1"})
+    annotation = objects[("Service", "dep-p1-explainer")]["metadata"]["annotations"]["getambassador.io/config"]
+    assert "prefix: /seldon/ns/dep-explainer/p1/" in annotation
