@@ -181,8 +181,8 @@ class KubernetesBackend:
             if live is not None and up_to_date(live, stamped):
                 result.live[key] = live
                 continue
-            if live is not None and selector_changed(live, obj):
-                # a Deployment's selector is immutable: replace the Deployment, as the original does
+            if live is not None and immutable_field_changed(live, obj):
+                # replace the object (the original did so for a changed Deployment selector only)
                 self.api.delete(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"],
                                 propagation="Background")
                 result.deleted.append(key)
@@ -217,12 +217,15 @@ def stamp(obj: dict) -> dict:
     return {**obj, "metadata": meta}
 
 
-def selector_changed(live: dict, desired: dict) -> bool:
-    """A Deployment whose live (immutable) selector differs from the desired one."""
-    if desired["kind"] != "Deployment":
-        return False
-    wanted = (desired.get("spec") or {}).get("selector")
-    return wanted is not None and (live.get("spec") or {}).get("selector") != wanted
+def immutable_field_changed(live: dict, desired: dict) -> bool:
+    """The API server cannot make `live` into `desired` in place: a Deployment's selector differs, or a Service
+    must switch between headless (`clusterIP: None`, `seldon.io/headless-svc`) and a cluster IP."""
+    spec, live_spec = desired.get("spec") or {}, live.get("spec") or {}
+    if desired["kind"] == "Deployment":
+        return "selector" in spec and live_spec.get("selector") != spec["selector"]
+    if desired["kind"] == "Service":
+        return (spec.get("clusterIP") == "None") != (live_spec.get("clusterIP") == "None")
+    return False
 
 
 def up_to_date(live: dict, stamped: dict) -> bool:

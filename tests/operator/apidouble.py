@@ -5,7 +5,8 @@ and the REAL kopf at this double through a kubeconfig. It speaks enough of the R
 (/version, /api, /apis, APIResourceLists with subresources), GET / LIST / WATCH with resourceVersion and label
 selectors, POST (with generateName), PUT, PATCH (merge-patch, strategic-merge treated as merge, JSON patch, and
 server-side apply `application/apply-patch+yaml` with field managers: fields a manager stops applying are removed,
-an apply that changes nothing bumps no resourceVersion), an immutable Deployment selector, DELETE (one or a collection by label selector), the
+an apply that changes nothing bumps no resourceVersion), an immutable Deployment selector and Service
+clusterIP, DELETE (one or a collection by label selector), the
 status subresource, generation bumps on spec changes, and garbage collection of owned objects (also of objects
 created with an owner that no longer exists).
 
@@ -370,8 +371,9 @@ class ApiDouble:
             meta["name"], meta["namespace"] = live["metadata"]["name"], live["metadata"].get("namespace")
             if meta["namespace"] is None:
                 meta.pop("namespace")
-            if kind.kind == "Deployment" and (merged.get("spec") or {}).get("selector") != live["spec"].get("selector"):
-                raise ApiError(422, "Invalid", f'Deployment.apps "{meta["name"]}" is invalid: spec.selector: '
+            immutable = {"Deployment": "selector", "Service": "clusterIP"}.get(kind.kind)
+            if immutable and (merged.get("spec") or {}).get(immutable) != live["spec"].get(immutable):
+                raise ApiError(422, "Invalid", f'{kind.kind} "{meta["name"]}" is invalid: spec.{immutable}: '
                                                "Invalid value: field is immutable")
             spec_of = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}  # noqa: E731
             if spec_of(merged) != spec_of(live):

@@ -327,3 +327,24 @@ def test_a_deployment_with_another_selector_is_replaced(api, kube):
     assert new["metadata"]["uid"] != old["metadata"]["uid"]
     assert new["spec"]["selector"]["matchLabels"]["seldon-deployment-id"] == "iris"
     assert {"DeleteDeployment", "CreateDeployment"} <= set(recorder.reasons()[mark:])
+
+
+def test_toggling_a_headless_service_replaces_it(api, kube):
+    controller, _ = make_controller(kube)
+    sdep = seldon_deployment("iris", NS, [predictor("main")])
+    sdep["spec"]["annotations"] = {"seldon.io/headless-svc": "true"}
+    create(api, sdep)
+    reconcile(controller, "iris")
+    headless = api.get("services", NS, "iris-main")
+    assert headless["spec"]["clusterIP"] == "None"
+    container_service = api.get("services", NS, "iris-main-classifier")
+
+    patch_spec(kube, "iris", {"annotations": None})
+    reconcile(controller, "iris")
+    with_ip = api.get("services", NS, "iris-main")
+    assert with_ip["spec"]["clusterIP"] != "None" and with_ip["metadata"]["uid"] != headless["metadata"]["uid"]
+
+    patch_spec(kube, "iris", {"annotations": {"seldon.io/headless-svc": "true"}})
+    reconcile(controller, "iris")
+    assert api.get("services", NS, "iris-main")["spec"]["clusterIP"] == "None"
+    assert api.get("services", NS, "iris-main-classifier")["metadata"]["uid"] == container_service["metadata"]["uid"]
