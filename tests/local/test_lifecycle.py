@@ -61,6 +61,23 @@ def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
     assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
 
 
+def test_a_unit_that_never_gets_ready_turns_the_deployment_failed(tmp_path):
+    stack = Local(tmp_path / "home", free_port())
+    manifest = tmp_path / "sleepy.yaml"
+    manifest.write_text((EXAMPLES / "single-model.yaml").read_text().replace(
+        "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]", "[sleep, '60']"))
+    try:
+        result = subprocess.run(
+            [str(VENV_BIN / "seldon-graph"), "up", "-f", str(manifest), "--detach", "--port", str(stack.port)],
+            cwd=REPO, env={**stack.env(), "SELDON_GRAPH_READY_TIMEOUT": "2"}, capture_output=True, text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert "single-model-default-0-classifier/classifier failed: not ready after 2s (tcp probe)" in result.stdout
+    finally:
+        stack.run("down")
+
+
 def test_bad_files_are_refused_with_a_clear_message(fresh, tmp_path):
     missing = fresh.run("up", "-f", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
