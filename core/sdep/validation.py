@@ -192,16 +192,15 @@ def _name_errors(sdep: SeldonDeployment) -> list[str]:
     """Names that would make Kubernetes reject a rendered object (the original fails later, at apply time)."""
     errors = []
     sdep_name = sdep.name
-    if sdep.metadata is not None and "name" in sdep.metadata and not DNS1123_SUBDOMAIN.match(sdep_name):
-        errors.append(invalid("metadata.name", sdep_name, "must be a lowercase RFC 1123 subdomain"))
-        return errors
+    if not sdep_name:
+        return ["metadata.name: Required value: every object name is derived from it"]
+    if not DNS1123_SUBDOMAIN.match(sdep_name):
+        return [invalid("metadata.name", sdep_name, "must be a lowercase RFC 1123 subdomain")]
     for index, predictor in enumerate(sdep.predictors):
         path = f"spec.predictors[{index}]"
         if predictor.name is not None and not DNS1123_LABEL.match(predictor.name or ""):
             errors.append(invalid(f"{path}.name", predictor.name,
                                   "must be a lowercase RFC 1123 label (a-z, 0-9, '-'): it is part of object names"))
-            continue
-        if not sdep_name:
             continue
         service = naming.predictor_service_name(sdep_name, predictor.to_dict())
         if not DNS1035_LABEL.match(service):

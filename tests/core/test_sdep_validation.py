@@ -205,3 +205,10 @@ def test_validate_predictor_for_the_engine():
     sklearn = parse_predictor({"name": "p", "graph": {"name": "a", "implementation": "SKLEARN_SERVER", "modelUri": "m"}})
     assert validate_predictor(sklearn, protocol="tensorflow") == [
         'predictor.graph: Invalid value: "a": Prepackaged server does not handle tensorflow protocol SKLEARN_SERVER']
+
+
+def test_metadata_name_is_required():
+    doc = {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "metadata": {},
+           "spec": {"predictors": [predictor()]}}
+    assert validate(parse(doc)) == ["metadata.name: Required value: every object name is derived from it"]
+    assert validate(parse({**doc, "metadata": {"name": "Iris"}}))[0].startswith('metadata.name: Invalid value: "Iris"')
