@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     except (kubernetes.config.ConfigException, OSError) as exc:
         print(f"seldon-operator: cannot configure the Kubernetes client: {exc}", file=sys.stderr)
         return 2
-    cluster_wide = not args.namespace
+    cluster_wide = args.all_namespaces or not args.namespace
     controller = ctl.Controller(
         KubeApi(client), lambda loaded: desired_state(loaded, settings), settings.sdep,
         ctl.Selection(controller_id=args.controller_id or "", cluster_wide=cluster_wide))
@@ -129,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         kopf.run(registry=registry, settings=kopf_settings(), standalone=True, clusterwide=cluster_wide,
-                 namespaces=[args.namespace] if args.namespace else (), liveness_endpoint=args.liveness_endpoint)
+                 namespaces=() if cluster_wide else [args.namespace], liveness_endpoint=args.liveness_endpoint)
+    except Exception as exc:  # kopf has logged the details (e.g. the API server stayed unreachable)
+        print(f"seldon-operator: stopped: {exc}", file=sys.stderr)
+        return 1
     finally:
         controller.close()
     return 0

@@ -97,15 +97,14 @@ class Controller:
         meta = body.get("metadata") or {}
         namespace, name = meta.get("namespace") or "default", meta["name"]
         with self._lock(namespace, name):
-            current = self.api.get(API_VERSION, "SeldonDeployment", namespace, name)
-            if current is None or current["metadata"].get("deletionTimestamp"):
-                return None
-            if not self._selected(current):
-                return None
+            current = None
             try:
+                current = self.api.get(API_VERSION, "SeldonDeployment", namespace, name)
+                if current is None or current["metadata"].get("deletionTimestamp") or not self._selected(current):
+                    return None
                 result = self._reconcile(current)
             except KubeError as exc:
-                self._failed_by_api(current, exc)
+                self._failed_by_api(current, exc, (namespace, name))
                 return None
             self._retries.pop((namespace, name), None)
             return result
@@ -223,11 +222,10 @@ class Controller:
         if activity.created or activity.updated or activity.deleted or status_written:
             self.emit(body, "Normal", "Updated", f'Updated SeldonDeployment "{body["metadata"]["name"]}"')
 
-    def _failed_by_api(self, body: dict, exc: KubeError) -> None:
-        meta = body["metadata"]
-        key = (meta.get("namespace") or "default", meta["name"])
+    def _failed_by_api(self, body: dict | None, exc: KubeError, key: tuple[str, str]) -> None:
         log.warning("reconcile of %s/%s failed: %s", key[0], key[1], exc)
-        if exc.status != 409:  # a conflict is someone else's newer write: just try again
+        if body is not None and exc.status != 409:  # a conflict is someone else's newer write: just try again
+            meta = body["metadata"]
             new = sdep_status.failed_status(body.get("status"), str(exc), meta.get("generation"), self.clock())
             try:
                 self._write_status(body, new)

@@ -14,7 +14,7 @@ from seldon_graph.operator import controller as ctl
 from seldon_graph.operator.desired import desired_state
 from seldon_graph.operator.kube import HASH_ANNOTATION, contains
 from seldon_graph.operator.settings import OperatorSettings
-from tests.operator.conftest import predictor, roll_out, seldon_deployment
+from tests.operator.conftest import predictor, roll_out, seldon_deployment, wait_for
 from tests.support import schemas
 
 NS = "models"
@@ -253,6 +253,29 @@ def test_an_api_error_marks_the_sdep_failed_with_the_error_text(api, kube):
         assert status["state"] == "Failed"
         assert status["description"].startswith("404")
         assert "InternalError" in recorder.reasons()
+    finally:
+        controller.close()
+
+
+def test_a_failed_reconcile_is_retried(api, kube):
+    """The widget kind is 'installed' after the first failure; the retry (1 s later) then succeeds unprompted."""
+    settings = OperatorSettings()
+    installed = []
+
+    def render(loaded):
+        objects = desired_state(loaded, settings)
+        if installed:
+            return objects
+        installed.append(True)
+        return objects + [{"apiVersion": "example.com/v1", "kind": "Widget",
+                           "metadata": {"name": "w", "namespace": NS}, "spec": {}}]
+
+    controller = ctl.Controller(kube, render, settings.sdep, emit=Recorder())
+    create(api, seldon_deployment("iris", NS, [predictor("main")]))
+    try:
+        reconcile(controller, "iris")
+        assert sdep_status(api, "iris")["state"] == "Failed"
+        wait_for(lambda: sdep_status(api, "iris")["state"] == "Creating", timeout=10, what="the retry")
     finally:
         controller.close()
 
