@@ -283,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each wrk run")
     parser.add_argument("--count", type=int, default=40, help="sequential requests in the 1 MB part")
+    parser.add_argument("--only", choices=["one-node", "fan-out", "large"], action="append",
+                        help="run only these parts (default: all)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
@@ -291,9 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with contextlib.ExitStack() as stack:
         stack.callback(bench.close)
-        rows += one_node(bench)
-        rows += fan_out(bench)
-        rows += large_payload(bench, args.count)
+        parts = {"one-node": one_node, "fan-out": fan_out, "large": lambda b: large_payload(b, args.count)}
+        for name, part in parts.items():
+            if not args.only or name in args.only:
+                rows += part(bench)
     width = max(len(name) for name, _ in rows)
     print(f"{'measure'.ljust(width)} | value")
     print(f"{'-' * width}-|------")

@@ -114,8 +114,8 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
                                args.log_work_buffer_size)
         logger.start()
     graph = Graph(predictor, units, metrics, logger)
-    runner = web.AppRunner(RestServer(graph, units, args.prometheus_path).app(), access_log=None,
-                           shutdown_timeout=args.graceful_timeout)
+    runner = web.ServerRunner(RestServer(graph, units, args.prometheus_path).server(),
+                              shutdown_timeout=args.graceful_timeout)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.http_port, backlog=1024, reuse_address=True).start()
     max_message = int(predictor.annotations.get(GRPC_MAX_MESSAGE) or -1)

@@ -32,15 +32,15 @@ class Request:
         self.routing: dict[str, int] = {}
         self.request_path: dict[str, str] = {}
         self.metrics: dict[str, list] = {}
-        self._headers: dict[str, str] | None = None
+        self._headers: bytes | None = None
         self._metadata: tuple[tuple[str, str], ...] | None = None
 
-    def rest_headers(self) -> dict[str, str]:
+    def rest_headers(self) -> bytes:
+        """The header lines of every REST unit call of this request (forwarded headers, puid, JSON type)."""
         if self._headers is None:
-            headers = {k: v for k, v in self.forwarded if not k.lower().endswith("-bin")}
-            headers[PUID_HEADER] = self.puid
-            headers["Content-Type"] = "application/json"
-            self._headers = headers
+            lines = [f"{k}: {v}\r\n" for k, v in self.forwarded if not k.lower().endswith("-bin")]
+            lines.append(f"{PUID_HEADER}: {self.puid}\r\nContent-Type: application/json\r\n")
+            self._headers = "".join(lines).encode("latin-1", errors="replace")
         return self._headers
 
     def grpc_metadata(self) -> tuple[tuple[str, str], ...]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+from functools import partial
+from typing import Callable
 
 import orjson
 from aiohttp import web
@@ -20,6 +22,7 @@ from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NO
 from seldon_graph.messages import json_from_form
 
 JSON_TYPE = "application/json"
+NODE_PREFIXES = frozenset(f"/api/{version}/{kind}" for version in ("v0.1", "v1.0") for kind in ("metadata", "status"))
 log = logging.getLogger(__name__)
 
 
@@ -69,24 +72,62 @@ class RestServer:
                 "X-CSRF-Token"),
             "X-Content-Type-Options": "nosniff",
         }
+        self._table = self._routes()
 
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors], client_max_size=1024 ** 3)
+    def server(self) -> web.Server:
+        """aiohttp's low-level server with a dict dispatch: the hot path skips the router and middlewares."""
+        return web.Server(self, client_max_size=1024 ** 3)
+
+    def _routes(self) -> dict[str, tuple[str, Callable]]:
+        routes: dict[str, tuple[str, Callable]] = {}
         for version in ("v0.1", "v1.0"):
-            app.router.add_post(f"/api/{version}/predictions", self.predictions)
-            app.router.add_post(f"/api/{version}/feedback", self.feedback)
-            app.router.add_get(f"/api/{version}/metadata/{{node}}", self.node_metadata)
-            app.router.add_get(f"/api/{version}/status/{{node}}", self.node_status)
-        app.router.add_get("/api/v1.0/metadata", self.graph_metadata)
+            routes[f"/api/{version}/predictions"] = ("POST", self.predictions)
+            routes[f"/api/{version}/feedback"] = ("POST", self.feedback)
+        routes["/api/v1.0/metadata"] = ("GET", self.graph_metadata)
         for path in ("/ready", "/api/v1.0/status", "/api/v1.0/health/status"):
-            app.router.add_get(path, self.ready)
-        app.router.add_get("/live", self.live)
-        app.router.add_get("/ping", self.ping)
-        app.router.add_get(self.prometheus_path, self.prometheus)
-        app.on_response_prepare.append(self._headers)
-        return app
+            routes[path] = ("GET", self.ready)
+        routes["/live"] = ("GET", self.live)
+        routes["/ping"] = ("GET", self.ping)
+        routes[self.prometheus_path] = ("GET", self.prometheus)
+        return routes
 
-    async def predictions(self, request: web.Request) -> web.Response:
+    def _resolve(self, path: str) -> tuple[str, Callable] | None:
+        route = self._table.get(path)
+        if route is not None:
+            return route
+        prefix, _, node = path.rpartition("/")
+        if node and prefix in NODE_PREFIXES:
+            handler = self.node_metadata if prefix.endswith("metadata") else self.node_status
+            return "GET", partial(handler, node=node)
+        return None
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.method == "OPTIONS":
+            response = web.Response(status=200)
+        else:
+            response = await self._dispatch(request)
+        response.headers.update(self.cors)
+        return response
+
+    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        route = self._resolve(request.path)
+        if route is None:
+            error = SeldonError(f"Not found: {request.method} {request.path}", 404, NOT_FOUND)
+            return self._response(error.to_json(), 404)
+        method, handler = route
+        if request.method != method:
+            error = SeldonError(f"Method not allowed: {request.method} {request.path}; use {method}", 405,
+                                ENGINE_BAD_REQUEST)
+            return self._response(error.to_json(), 405)
+        try:
+            return await handler(request)
+        except SeldonError as exc:
+            return self._response(exc.to_json(), exc.status_code)
+        except Exception as exc:  # a bug must still answer with a Seldon status body
+            log.exception("unexpected failure on %s", request.path)
+            return self._response(SeldonError(f"Engine failure: {exc!r}", 500, INTERNAL_ERROR).to_json(), 500)
+
+    async def predictions(self, request: web.BaseRequest) -> web.Response:
         started = time.perf_counter()
         puid = request.headers.get(PUID_HEADER)
         try:
@@ -101,7 +142,7 @@ class RestServer:
         self._observe("predictions", status, started)
         return self._response(body, status, puid)
 
-    async def feedback(self, request: web.Request) -> web.Response:
+    async def feedback(self, request: web.BaseRequest) -> web.Response:
         started = time.perf_counter()
         puid = request.headers.get(PUID_HEADER)
         try:
@@ -116,54 +157,32 @@ class RestServer:
         self._observe("feedback", status, started)
         return self._response(body, status, puid)
 
-    async def graph_metadata(self, request: web.Request) -> web.Response:
+    async def graph_metadata(self, request: web.BaseRequest) -> web.Response:
         return self._response(orjson.dumps(await self.graph.graph_metadata()), 200)
 
-    async def node_metadata(self, request: web.Request) -> web.Response:
-        return self._response(await self.graph.node_metadata(request.match_info["node"]), 200)
+    async def node_metadata(self, request: web.BaseRequest, node: str) -> web.Response:
+        return self._response(await self.graph.node_metadata(node), 200)
 
-    async def node_status(self, request: web.Request) -> web.Response:
-        name = request.match_info["node"]
-        node = self.graph.predictor.find(name)
-        if node is None:
-            raise SeldonError(f"No node named '{name}' in predictor '{self.graph.predictor.name}'", 404, NOT_FOUND)
-        if node.builtin:
+    async def node_status(self, request: web.BaseRequest, node: str) -> web.Response:
+        found = self.graph.predictor.find(node)
+        if found is None:
+            raise SeldonError(f"No node named '{node}' in predictor '{self.graph.predictor.name}'", 404, NOT_FOUND)
+        if found.builtin:
             return self._response(b'{"strData":"healthy"}', 200)
-        return self._response(await self.units[node].status(), 200)
+        return self._response(await self.units[found].status(), 200)
 
-    async def ready(self, request: web.Request) -> web.Response:
+    async def ready(self, request: web.BaseRequest) -> web.Response:
         return web.Response(status=200 if await self.units.ready() else 503)
 
-    async def live(self, request: web.Request) -> web.Response:
+    async def live(self, request: web.BaseRequest) -> web.Response:
         return web.Response(status=200)
 
-    async def ping(self, request: web.Request) -> web.Response:
+    async def ping(self, request: web.BaseRequest) -> web.Response:
         return web.Response(text="pong")
 
-    async def prometheus(self, request: web.Request) -> web.Response:
+    async def prometheus(self, request: web.BaseRequest) -> web.Response:
         body, content_type = self.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": content_type})
-
-    @web.middleware
-    async def _errors(self, request: web.Request, handler) -> web.StreamResponse:
-        if request.method == "OPTIONS":
-            return web.Response(status=200)
-        try:
-            return await handler(request)
-        except SeldonError as exc:
-            return self._response(exc.to_json(), exc.status_code)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            reason = NOT_FOUND if exc.status == 404 else ENGINE_BAD_REQUEST
-            info = f"{exc.reason}: {request.method} {request.path}"
-            return self._response(SeldonError(info, exc.status, reason).to_json(), exc.status)
-        except Exception as exc:  # a bug must still answer with a Seldon status body
-            log.exception("unexpected failure on %s", request.path)
-            return self._response(SeldonError(f"Engine failure: {exc!r}", 500, INTERNAL_ERROR).to_json(), 500)
-
-    async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
-        response.headers.update(self.cors)
 
     def _response(self, body: bytes, status: int, puid: str | None = None) -> web.Response:
         response = web.Response(body=body, status=status, content_type=JSON_TYPE)

@@ -1,4 +1,4 @@
-"""Calling a unit over REST: POST `/<step>` with a JSON SeldonMessage on a keep-alive aiohttp pool.
+"""Calling a unit over REST: POST `/<step>` with a JSON SeldonMessage on the unit's keep-alive pool.
 
 Connection failures (nothing was sent) are retried a few times with a short backoff; anything after the request
 left is reported, never retried, since a unit's work is not assumed idempotent.
@@ -8,33 +8,24 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-import aiohttp
-
+from seldon_graph.engine.http_client import ConnectError, HttpPool, ProtocolError
 from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.unit_errors import from_rest_reply, timed_out, unreachable
 
 if TYPE_CHECKING:
     from seldon_graph.engine.units import CallContext
 
-CONNECT_TIMEOUT = 2.0
 CONNECT_BACKOFF = (0.02, 0.1, 0.3)
-
-
-def open_session() -> aiohttp.ClientSession:
-    """One keep-alive pool for one unit endpoint."""
-    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=30, enable_cleanup_closed=True)
-    return aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",), auto_decompress=True)
 
 
 class RestUnit:
     wire = "json"
 
-    def __init__(self, node: Node, session: aiohttp.ClientSession, timeout: float | None):
+    def __init__(self, node: Node, pool: HttpPool, timeout: float | None):
         self.node = node.name
         self.url = node.endpoint.url
-        self.timeout_seconds = timeout
-        self._session = session
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=CONNECT_TIMEOUT)
+        self.timeout = timeout
+        self._pool = pool
 
     async def call(self, step: str, body: bytes, context: "CallContext") -> bytes:
         status, reply = await self._request("POST", f"/{step}", body, context.rest_headers())
@@ -49,25 +40,25 @@ class RestUnit:
         return await self._get("/health/status")
 
     async def _get(self, path: str) -> bytes:
-        status, reply = await self._request("GET", path, None, {})
+        status, reply = await self._request("GET", path, None, b"")
         if status != 200:
             raise from_rest_reply(self.node, path.lstrip("/"), status, reply)
         return reply
 
-    async def _request(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
+    async def _request(self, method: str, path: str, body: bytes | None, headers: bytes) -> tuple[int, bytes]:
         url = self.url + path
-        last: Exception | None = None
-        for backoff in (*CONNECT_BACKOFF, None):
+        attempt = 0
+        while True:
             try:
-                async with self._session.request(method, url, data=body, headers=headers,
-                                                 timeout=self._timeout) as response:
-                    return response.status, await response.read()
-            except aiohttp.ClientConnectorError as exc:
-                last = exc
-                if backoff is not None:
-                    await asyncio.sleep(backoff)
+                if self.timeout is None:
+                    return await self._pool.request(method, path, headers, body)
+                return await asyncio.wait_for(self._pool.request(method, path, headers, body), self.timeout)
+            except ConnectError as exc:
+                if attempt == len(CONNECT_BACKOFF):
+                    raise unreachable(self.node, url, exc) from exc
+                await asyncio.sleep(CONNECT_BACKOFF[attempt])
+                attempt += 1
             except asyncio.TimeoutError as exc:
-                raise timed_out(self.node, url, path.lstrip("/"), self.timeout_seconds) from exc
-            except aiohttp.ClientError as exc:
+                raise timed_out(self.node, url, path.lstrip("/"), self.timeout) from exc
+            except (ConnectionError, ProtocolError) as exc:
                 raise unreachable(self.node, url, exc) from exc
-        raise unreachable(self.node, url, last)

@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 from typing import Protocol
 
-import aiohttp
 import grpc
 
 from seldon_graph.engine.grpc_unit import GrpcUnit, open_channel
 from seldon_graph.engine.predictor import GRPC, Node, Predictor
-from seldon_graph.engine.rest_unit import RestUnit, open_session
+from seldon_graph.engine.http_client import HttpPool
+from seldon_graph.engine.rest_unit import RestUnit
 from seldon_graph.engine.source import timeout_ms
 
 REST_TIMEOUT = "seldon.io/rest-timeout"
@@ -27,7 +27,7 @@ READY_TIMEOUT = 0.5
 class CallContext(Protocol):
     """What a unit call needs from the request: headers to forward (REST) or metadata (gRPC)."""
 
-    def rest_headers(self) -> dict[str, str]: ...
+    def rest_headers(self) -> bytes: ...
 
     def grpc_metadata(self) -> tuple[tuple[str, str], ...]: ...
 
@@ -55,7 +55,7 @@ class UnitPool:
         rest_timeout = timeout_ms(annotations, REST_TIMEOUT)
         grpc_timeout = timeout_ms(annotations, GRPC_TIMEOUT)
         max_message = int(annotations.get(GRPC_MAX_MESSAGE) or -1)
-        self._sessions: dict[tuple, aiohttp.ClientSession] = {}
+        self._pools: dict[tuple, HttpPool] = {}
         self._channels: dict[tuple, grpc.aio.Channel] = {}
         self.units: dict[str, UnitClient] = {}
         for node in predictor.nodes():
@@ -67,9 +67,9 @@ class UnitPool:
                     self._channels[key] = open_channel(node.endpoint, max_message)
                 self.units[node.name] = GrpcUnit(node, self._channels[key], grpc_timeout)
             else:
-                if key not in self._sessions:
-                    self._sessions[key] = open_session()
-                self.units[node.name] = RestUnit(node, self._sessions[key], rest_timeout)
+                if key not in self._pools:
+                    self._pools[key] = HttpPool(*key)
+                self.units[node.name] = RestUnit(node, self._pools[key], rest_timeout)
         self._endpoints = sorted({(n.endpoint.host, n.endpoint.port) for n in predictor.nodes() if n.endpoint})
 
     def __getitem__(self, node: Node) -> UnitClient:
@@ -81,8 +81,8 @@ class UnitPool:
         return all(results)
 
     async def close(self) -> None:
-        for session in self._sessions.values():
-            await session.close()
+        for pool in self._pools.values():
+            pool.close()
         for channel in self._channels.values():
             await channel.close()
 
