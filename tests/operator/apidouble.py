@@ -2,13 +2,13 @@
 
 No Kubernetes API server can run on these machines, so the controller tests point the REAL kubernetes client
 and the REAL kopf at this double through a kubeconfig. It speaks enough of the REST API for them: discovery
-(/version, /api, /apis, APIResourceLists with subresources), GET / LIST / WATCH with resourceVersion and label
-selectors, POST (with generateName), PUT, PATCH (merge-patch, strategic-merge treated as merge, JSON patch, and
-server-side apply `application/apply-patch+yaml` with field managers: fields a manager stops applying are removed,
-an apply that changes nothing bumps no resourceVersion), an immutable Deployment selector and Service
-clusterIP, DELETE (one or a collection by label selector), the
-status subresource, generation bumps on spec changes, and garbage collection of owned objects (also of objects
-created with an owner that no longer exists).
+(/version, /api, /apis, APIResourceLists with subresources), bearer-token auth (401 without the kubeconfig's
+token), GET / LIST / WATCH with resourceVersion and label selectors, POST (with generateName), PUT, PATCH
+(merge-patch, strategic-merge treated as merge, JSON patch, and server-side apply `application/apply-patch+yaml`
+with field managers: fields a manager stops applying are removed, an apply that changes nothing bumps no
+resourceVersion), immutable Deployment selectors and Service clusterIPs, DELETE (one, or a collection by label
+selector), the status subresource, generation bumps on spec changes, and garbage collection of owned objects
+(also of objects created with an owner that no longer exists).
 
 Tests simulate the other controllers of a cluster (the Deployment controller reporting availability) with
 `set_status`, and read `requests` to assert what the controller under test sent.
@@ -59,6 +59,7 @@ KINDS = (
     Kind("apiextensions.k8s.io", ("v1",), "customresourcedefinitions", "CustomResourceDefinition",
          namespaced=False),
 )
+TOKEN = "double-token"
 SERVER_OWNED_META = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
                      "deletionTimestamp", "selfLink")
 
@@ -248,7 +249,7 @@ class ApiDouble:
         config = {
             "apiVersion": "v1", "kind": "Config", "current-context": "double",
             "clusters": [{"name": "double", "cluster": {"server": self.url}}],
-            "users": [{"name": "tester", "user": {"token": "double-token"}}],
+            "users": [{"name": "tester", "user": {"token": TOKEN}}],
             "contexts": [{"name": "double", "context": {"cluster": "double", "user": "tester",
                                                          "namespace": namespace}}],
         }
@@ -423,6 +424,8 @@ class ApiDouble:
 
     # ------------------------------------------------------------ HTTP
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return ApiError(401, "Unauthorized", "a bearer token from the kubeconfig is required").response()
         body = None
         if request.can_read_body:
             raw = await request.read()
