@@ -22,6 +22,7 @@ from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NO
 from seldon_graph.messages import json_from_form
 
 JSON_TYPE = "application/json"
+MAX_BODY = 1024 ** 3
 NODE_PREFIXES = frozenset(f"/api/{version}/{kind}" for version in ("v0.1", "v1.0") for kind in ("metadata", "status"))
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class RestServer:
 
     def server(self) -> web.Server:
         """aiohttp's low-level server with a dict dispatch: the hot path skips the router and middlewares."""
-        return web.Server(self, client_max_size=1024 ** 3)
+        return web.Server(self, request_factory=_large_body_request)
 
     def _routes(self) -> dict[str, tuple[str, Callable]]:
         routes: dict[str, tuple[str, Callable]] = {}
@@ -193,6 +194,11 @@ class RestServer:
     def _observe(self, service: str, status: int, started: float) -> None:
         if self.metrics is not None:
             self.metrics.server(service, "post", str(status), time.perf_counter() - started)
+
+
+def _large_body_request(message, payload, protocol, writer, task) -> web.BaseRequest:
+    """A request object that accepts bodies up to MAX_BODY (aiohttp's default is 1 MiB)."""
+    return web.BaseRequest(message, payload, protocol, writer, task, task.get_loop(), client_max_size=MAX_BODY)
 
 
 def _feedback_puid(feedback: FeedbackBody) -> str | None:

@@ -161,3 +161,10 @@ def test_random_abtest_splits_traffic(engines):
 
 def test_average_combiner(engines):
     assert values(predict(engines["average"])) == [[51.5, 53.0]]
+
+
+def test_large_request_passes_through(engines):
+    values_in = list(range(200_000))
+    body = {"data": {"tensor": {"shape": [len(values_in)], "values": values_in}}}
+    reply = predict(engines["model"], body)
+    assert reply["data"]["tensor"]["values"][-1] == 2 * values_in[-1]
