@@ -16,10 +16,11 @@ import yaml
 from seldon_graph.operator.local.home import Home, deployment_key, read_json, write_json
 from seldon_graph.operator.local.process import pid_alive, signal_group
 from seldon_graph.operator.local.render import identity, load
+from seldon_graph.operator.local.runtime import AVAILABLE, FAILED_STATE
 from seldon_graph.sdep import SdepError
 
 DEFAULT_PORT = 8003
-SETTLED = ("Available", "Failed")
+SETTLED = (AVAILABLE, FAILED_STATE)
 
 
 class UsageError(Exception):
@@ -57,7 +58,7 @@ def request(home: Home, manifest: dict, ingress: str, cwd: str) -> tuple[str, st
     status = read_json(home.status_path(key)) or {}
     base = _generation(manifest, ingress, cwd, 0)
     if previous.get("base") == base:
-        attempt = previous.get("attempt", 0) + (1 if status.get("state") == "Failed" else 0)
+        attempt = previous.get("attempt", 0) + (1 if status.get("state") == FAILED_STATE else 0)
     generation = _generation(manifest, ingress, cwd, attempt)
     write_json(home.desired_path(key), {
         "manifest": manifest, "ingress": ingress, "cwd": cwd, "generation": generation, "base": base,

@@ -25,9 +25,9 @@ from seldon_graph.operator.local.home import Home, read_json, write_json
 from seldon_graph.operator.local.oauth import Client, clients_document
 from seldon_graph.operator.local.plan import plan
 from seldon_graph.operator.local.ports import PortBook, free_port
-from seldon_graph.operator.local.process import READY, child_env, pid_alive, signal_group, spawn, stop_all
+from seldon_graph.operator.local.process import FAILED, READY, child_env, pid_alive, signal_group, spawn, stop_all
 from seldon_graph.operator.local.render import render
-from seldon_graph.operator.local.runtime import Applied, RunningUnit
+from seldon_graph.operator.local.runtime import FAILED_STATE, Applied, RunningUnit
 from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
 from seldon_graph.operator.local.units import Probe, UnitSpec
 
@@ -50,6 +50,7 @@ class Supervisor:
         self.applied: dict[str, Applied] = {}
         self.oauth_unit: RunningUnit | None = None
         self.ingress_versions: tuple[str, str] | None = None
+        self.active_versions: tuple[str, str] | None = None
         self.ingress_error = ""
         self.written: dict[str, dict] = {}
         self.stopping = False
@@ -94,9 +95,9 @@ class Supervisor:
     def shutdown(self) -> None:
         """Envoy drains first (no new requests, those in flight finish), then engines, then everything else."""
         self.envoy.stop()
-        units = [u for a in self.applied.values() for u in a.units.values()]
-        stop_all([u.proc for u in units if u.is_engine])
-        stop_all([u.proc for u in units if not u.is_engine] + ([self.oauth_unit.proc] if self.oauth_unit else []))
+        _stop_units([u for a in self.applied.values() for u in a.units.values()])
+        if self.oauth_unit:
+            stop_all([self.oauth_unit.proc])
         for key in list(self.applied):
             self.home.status_path(key).unlink(missing_ok=True)
         self.applied.clear()
@@ -145,14 +146,24 @@ class Supervisor:
         if previous:
             for name_, unit in previous.units.items():
                 spec_ = wanted.get(name_)
-                if spec_ is not None and spec_.fingerprint() == unit.spec.fingerprint() and unit.state != "Failed":
+                if spec_ is not None and spec_.fingerprint() == unit.spec.fingerprint() and unit.state != FAILED:
                     keep[name_] = unit
-            stop_all([u.proc for n, u in previous.units.items() if n not in keep])
+            _stop_units([u for n, u in previous.units.items() if n not in keep])
         applied.units = dict(keep)
         for name_, unit_spec in wanted.items():
             if name_ not in keep:
-                applied.units[name_] = self._start(namespace, unit_spec)
+                try:
+                    applied.units[name_] = self._start(namespace, unit_spec)
+                except OSError as exc:  # e.g. the command is not installed
+                    applied.error = f"unit {name_}: cannot run {unit_spec.argv[0]!r}: {exc.strerror or exc}"
+                    _stop_units(list(applied.units.values()))
+                    applied.units = {}
+                    break
         self.applied[key] = applied
+        self._release_ports(namespace)
+
+    def _release_ports(self, namespace: str) -> None:
+        """Forget the local ports of pods that no applied deployment of `namespace` has any more."""
         pods = {u.pod for a in self.applied.values() if a.namespace == namespace and a.plan for u in a.plan.units}
         self.ports.release(namespace, pods)
 
@@ -184,13 +195,10 @@ class Supervisor:
             time.sleep(0.02)
 
     def _remove(self, applied: Applied) -> None:
-        key = applied.key
-        stop_all([u.proc for u in applied.units.values() if u.is_engine])
-        stop_all([u.proc for u in applied.units.values() if not u.is_engine])
-        self.home.status_path(key).unlink(missing_ok=True)
-        self.written.pop(key, None)
-        keep = {u.pod for a in self.applied.values() if a.namespace == applied.namespace and a.plan for u in a.plan.units}
-        self.ports.release(applied.namespace, keep)
+        _stop_units(list(applied.units.values()))
+        self.home.status_path(applied.key).unlink(missing_ok=True)
+        self.written.pop(applied.key, None)
+        self._release_ports(applied.namespace)
 
     def _update_ingress(self) -> None:
         serving = [a for _, a in sorted(self.applied.items()) if a.topology is not None and not a.error]
@@ -228,21 +236,25 @@ class Supervisor:
             return False, self.ingress_error
         if self.oauth_unit is not None:
             self.oauth_unit.observe(self.ready_timeout)
-            if self.oauth_unit.state == "Failed":
+            if self.oauth_unit.state == FAILED:
                 return False, f"OAuth token service failed: {self.oauth_unit.reason}"
             if self.oauth_unit.state != READY:
                 return False, ""
-        active = self.ingress_versions is not None and self.envoy.active(self.ingress_versions)
+        if self.ingress_versions is not None and self.ingress_versions == self.active_versions:
+            return True, ""
+        if self.ingress_versions is not None and self.envoy.active(self.ingress_versions):
+            self.active_versions = self.ingress_versions
+            return True, ""
         if self.envoy.rejected:
             return False, f"envoy rejected the ingress listener on port {self.listen_port}: {self.envoy.rejected}"
-        return active, ""
+        return False, ""
 
     def _write_statuses(self) -> None:
         active, ingress_failure = self._ingress_state()
         for key, applied in self.applied.items():
             state, description, failed = applied.state(active)
             if ingress_failure and not applied.error:
-                state, description = "Failed", ingress_failure
+                state, description = FAILED_STATE, ingress_failure
             status = {
                 "name": applied.name,
                 "namespace": applied.namespace,
@@ -259,6 +271,12 @@ class Supervisor:
             if self.written.get(key) != status:
                 write_json(self.home.status_path(key), status)
                 self.written[key] = status
+
+
+def _stop_units(units: list[RunningUnit]) -> None:
+    """Engines first (they drain what is in flight), then the units they call."""
+    stop_all([u.proc for u in units if u.is_engine])
+    stop_all([u.proc for u in units if not u.is_engine])
 
 
 def _resolve_any(topologies: list[Topology]):

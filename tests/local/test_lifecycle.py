@@ -102,6 +102,16 @@ def test_image_only_containers_are_reported(fresh, tmp_path):
     assert "image-only containers cannot run locally" in result.stdout
 
 
+def test_a_command_that_is_not_installed_is_reported(fresh, tmp_path):
+    manifest = tmp_path / "missing-command.yaml"
+    manifest.write_text((EXAMPLES / "single-model.yaml").read_text().replace(
+        "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]", "[no-such-server, --serve]"))
+    result = fresh.up(manifest, check=False)
+    assert result.returncode == 1
+    assert "cannot run 'no-such-server': No such file or directory" in result.stdout
+    assert fresh.status()["deployments"]["seldon.single-model"]["units"] == []
+
+
 def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
     fresh.up(EXAMPLES / "canary.yaml")
     before = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]}
