@@ -23,6 +23,7 @@ from seldon_graph.messages import json_from_form
 
 JSON_TYPE = "application/json"
 MAX_BODY = 1024 ** 3
+FULL_CHECK_LIMIT = 256 * 1024
 NODE_PREFIXES = frozenset(f"/api/{version}/{kind}" for version in ("v0.1", "v1.0") for kind in ("metadata", "status"))
 log = logging.getLogger(__name__)
 
@@ -41,25 +42,30 @@ def request_document(raw: bytes, content_type: str, query_json: str | None) -> b
 
 
 def parse_message(document: bytes) -> tuple[Payload, dict]:
-    """Validate a client's SeldonMessage JSON (fully: it comes from outside) and split off its meta."""
-    try:
-        value = orjson.loads(document)
-    except orjson.JSONDecodeError as exc:
-        raise SeldonError(f"Invalid JSON in request: {exc}", 400, BAD_DATA) from exc
-    if not isinstance(value, dict):
-        raise SeldonError(f"Request must be a JSON object (a SeldonMessage), got {type(value).__name__}", 400,
-                          BAD_DATA)
-    meta = value.get("meta")
-    if meta is not None and not isinstance(meta, dict):
-        raise SeldonError(f"Request meta must be an object, got {meta!r}", 400, BAD_DATA)
-    tags = (meta or {}).get("tags")
-    if tags is not None and not isinstance(tags, dict):
-        raise SeldonError(f"Request meta.tags must be an object, got {tags!r}", 400, BAD_DATA)
-    return Payload.from_json(document)
+    """Check a client's SeldonMessage JSON and split off its meta.
+
+    Bodies up to FULL_CHECK_LIMIT are parsed in full, so a malformed one gets a precise 400 here. Larger ones are
+    only split (their `data` is not decoded in the engine): the first unit parses them anyway and answers a
+    malformed one with its own 400, which reaches the client with the node's name.
+    """
+    if len(document) <= FULL_CHECK_LIMIT:
+        try:
+            value = orjson.loads(document)
+        except orjson.JSONDecodeError as exc:
+            raise SeldonError(f"Invalid JSON in request: {exc}", 400, BAD_DATA) from exc
+        if not isinstance(value, dict):
+            raise SeldonError(f"Request must be a JSON object (a SeldonMessage), got {type(value).__name__}", 400,
+                              BAD_DATA)
+        if value.get("meta") is not None and not isinstance(value["meta"], dict):
+            raise SeldonError(f"Request meta must be an object, got {value['meta']!r}", 400, BAD_DATA)
+    payload, meta = Payload.from_json(document)
+    if meta.get("tags") is not None and not isinstance(meta["tags"], dict):
+        raise SeldonError(f"Request meta.tags must be an object, got {meta['tags']!r}", 400, BAD_DATA)
+    return payload, meta
 
 
 class RestServer:
-    """Handlers bound to one graph; `app()` builds the aiohttp application."""
+    """Handlers bound to one graph; `server()` builds the aiohttp low-level server."""
 
     def __init__(self, graph: Graph, units: UnitPool, prometheus_path: str = "/metrics"):
         self.graph = graph

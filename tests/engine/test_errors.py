@@ -109,3 +109,11 @@ def test_grpc_unreachable_is_unavailable(engines):
     with pytest.raises(grpc.RpcError) as caught:
         grpc_predict(engines["unreachable"], pb.SeldonMessage(strData="x"))
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE and "'ghost'" in caught.value.details()
+
+
+def test_malformed_large_request_is_refused_by_the_first_unit_with_its_node_name(engines):
+    body = b'{"data":{"tensor":{"shape":[300000],"values":[' + b"1," * 300000 + b"]}}}"
+    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 400
+    assert "'doubler'" in status_of(response)["info"]
