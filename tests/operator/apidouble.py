@@ -8,7 +8,8 @@ token), GET / LIST / WATCH with resourceVersion and label selectors, POST (with 
 with field managers: fields a manager stops applying are removed, an apply that changes nothing bumps no
 resourceVersion), immutable Deployment selectors and Service clusterIPs, DELETE (one, or a collection by label
 selector), the status subresource, generation bumps on spec changes, and garbage collection of owned objects
-(also of objects created with an owner that no longer exists).
+(also of objects created with an owner that no longer exists). With `admission_url` set it calls the
+SeldonDeployment validating webhook on create and update through the API (test helpers bypass it).
 
 Tests simulate the other controllers of a cluster (the Deployment controller reporting availability) with
 `set_status`, and read `requests` to assert what the controller under test sent.
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import yaml
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, web
 
 from tests.support.procs import free_port
 
@@ -60,6 +61,7 @@ KINDS = (
          namespaced=False),
 )
 TOKEN = "double-token"
+WEBHOOK = "v1.vseldondeployment.kb.io"
 SERVER_OWNED_META = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
                      "deletionTimestamp", "selfLink")
 
@@ -216,6 +218,7 @@ class ApiDouble:
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="apidouble", daemon=True)
         self._closing = False
+        self.admission_url: str | None = None  # the SeldonDeployment validating webhook, when set
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> "ApiDouble":
@@ -322,7 +325,27 @@ class ApiDouble:
             self._changed.notify_all()
         return result
 
-    async def _create(self, kind: Kind, namespace: str | None, obj: dict, manager: str | None = None) -> dict:
+    async def _admit(self, kind: Kind, operation: str, obj: dict, old: dict | None) -> None:
+        """Call the validating webhook for SeldonDeployments, as the API server would (failurePolicy: Fail)."""
+        if not self.admission_url or kind.plural != "seldondeployments":
+            return
+        review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+            "uid": str(uuid.uuid4()), "operation": operation, "name": obj["metadata"].get("name"),
+            "namespace": obj["metadata"].get("namespace"), "object": obj, "oldObject": old,
+            "kind": {"group": kind.group, "version": "v1", "kind": kind.kind},
+            "resource": {"group": kind.group, "version": "v1", "resource": kind.plural}}}
+        try:
+            async with ClientSession() as session, session.post(self.admission_url, json=review) as reply:
+                answer = (await reply.json())["response"]
+        except (ClientError, ValueError, KeyError) as exc:
+            raise ApiError(500, "InternalError", f'failed calling webhook "{WEBHOOK}": {exc}') from None
+        if not answer.get("allowed"):
+            status = answer.get("status") or {}
+            raise ApiError(status.get("code", 400), status.get("reason", "BadRequest"),
+                           f'admission webhook "{WEBHOOK}" denied the request: {status.get("message", "")}')
+
+    async def _create(self, kind: Kind, namespace: str | None, obj: dict, manager: str | None = None,
+                      admit: bool = False) -> dict:
         meta = obj.setdefault("metadata", {})
         if not meta.get("name"):
             if not meta.get("generateName"):
@@ -337,6 +360,8 @@ class ApiDouble:
             raise ApiError(409, "AlreadyExists", f'{kind.plural} "{meta["name"]}" already exists')
         for server_field in SERVER_OWNED_META:
             meta.pop(server_field, None)
+        if admit:
+            await self._admit(kind, "CREATE", obj, None)
         meta["uid"] = f"uid-{next(self._uids):06d}"
         meta["creationTimestamp"] = "2026-01-01T00:00:00Z"
         meta["generation"] = 1
@@ -351,7 +376,7 @@ class ApiDouble:
             await self._delete(kind, key)  # the garbage collector removes dependents whose owners are gone
         return result
 
-    async def _update(self, kind: Kind, key: tuple, new: dict, subresource: str | None) -> dict:
+    async def _update(self, kind: Kind, key: tuple, new: dict, subresource: str | None, admit: bool = False) -> dict:
         """Store `new` over the live object: the main endpoint keeps status, the status endpoint only writes it."""
         live = self._store[key].obj
         if subresource == "status":
@@ -383,6 +408,8 @@ class ApiDouble:
         merged.setdefault("kind", live.get("kind"))
         if merged == live:
             return copy.deepcopy(live)
+        if admit and subresource is None:
+            await self._admit(kind, "UPDATE", merged, live)
         if merged["metadata"].get("deletionTimestamp") and not merged["metadata"].get("finalizers"):
             return await self._delete(kind, key)
         return await self._commit(key, merged, "MODIFIED")
@@ -411,14 +438,14 @@ class ApiDouble:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name in the URL")
         meta["name"] = name
         if key not in self._store:
-            return await self._create(kind, namespace, applied, manager), 201
+            return await self._create(kind, namespace, applied, manager, admit=True), 201
         stored = self._store[key]
         new_paths = leaf_paths(applied)
         base = copy.deepcopy(stored.obj)
         for path in stored.managers.get(manager, set()) - new_paths:
             remove_path(base, path)
         merged = deep_merge(base, applied)
-        result = await self._update(kind, key, merged, subresource)
+        result = await self._update(kind, key, merged, subresource, admit=True)
         stored.managers[manager] = new_paths
         return result, 200
 
@@ -530,7 +557,7 @@ class ApiDouble:
             if not isinstance(body, dict):
                 raise ApiError(400, "BadRequest", "the body must be an object")
             created = await self._create(kind, namespace or (body.get("metadata") or {}).get("namespace"),
-                                         body, query.get("fieldManager"))
+                                         body, query.get("fieldManager"), admit=True)
             return web.json_response(self._as_version(created, api_version), status=201)
         if request.method == "DELETE":
             doomed = [(kind.group, kind.plural, o["metadata"].get("namespace"), o["metadata"]["name"])
@@ -565,7 +592,7 @@ class ApiDouble:
             sent_rv = (body.get("metadata") or {}).get("resourceVersion")
             if sent_rv and sent_rv != live["metadata"]["resourceVersion"]:
                 raise ApiError(409, "Conflict", f'the object "{name}" has been modified; please retry')
-            result = await self._update(kind, key, body, subresource)
+            result = await self._update(kind, key, body, subresource, admit=True)
             return web.json_response(self._as_version(result, api_version))
         if method == "PATCH":
             if request.content_type == "application/json-patch+json":
@@ -574,7 +601,7 @@ class ApiDouble:
                 patched = merge_patch(live, body or {})
             else:
                 raise ApiError(415, "UnsupportedMediaType", f"unsupported patch type {request.content_type}")
-            result = await self._update(kind, key, patched, subresource)
+            result = await self._update(kind, key, patched, subresource, admit=True)
             return web.json_response(self._as_version(result, api_version))
         raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed")
 

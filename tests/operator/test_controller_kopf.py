@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from seldon_graph.operator.kube import KubeApi
+from seldon_graph.operator.kube import KubeApi, KubeError
+from seldon_graph.operator.webhook import WEBHOOK_PATH
 from tests.operator.apidouble import ApiDouble
 from tests.operator.conftest import client_for, predictor, roll_out, seldon_deployment, wait_for
 from tests.support.procs import VENV_BIN, free_port, running, stop
@@ -67,6 +68,7 @@ def cluster(tmp_path_factory):
         port = free_port()
         with running(operator_args(kubeconfig, port), directory / "operator.log",
                      ready_url=f"http://127.0.0.1:{port}/healthz"):
+            double.admission_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
             yield Cluster(double, client_for(double, directory), kubeconfig, f"http://127.0.0.1:{port}", directory)
 
 
@@ -129,9 +131,26 @@ def test_update_and_removed_predictor(cluster):
     assert cluster.status("update", "iris")["state"] == "Available"
 
 
-def test_invalid_sdep_is_failed(cluster):
+def test_invalid_sdep_is_refused_by_the_operators_webhook(cluster):
+    """The double calls the running operator's webhook on create and update, as the API server would."""
+    cluster.apply(seldon_deployment("iris", "refused", [predictor("main")]))
+    with pytest.raises(KubeError) as refused:
+        cluster.apply(seldon_deployment("bad", "refused", [predictor("main"), predictor("main")]))
+    assert refused.value.status == 422
+    assert 'admission webhook "v1.vseldondeployment.kb.io" denied the request' in refused.value.message
+    assert "spec.predictors[1]" in refused.value.message
+    with pytest.raises(KubeError) as refused_update:
+        cluster.patch("refused", "iris", {"protocol": "soap"})
+    assert "spec.protocol" in refused_update.value.message
+    assert cluster.api.get("seldondeployments", "refused", "bad") is None
+    assert "protocol" not in cluster.api.get("seldondeployments", "refused", "iris")["spec"]
+
+
+def test_invalid_sdep_that_got_in_is_failed(cluster):
+    """Created behind the webhook's back (as when the webhook is not installed)."""
     bad = seldon_deployment("iris", "invalid", [predictor("main"), predictor("main")])
-    cluster.apply(bad)
+    cluster.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "invalid"}})
+    cluster.api.create(bad)
     status = cluster.wait_state("invalid", "iris", "Failed")
     assert "spec.predictors[1]" in status["description"]
     assert cluster.deployments("invalid") == []
