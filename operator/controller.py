@@ -106,7 +106,9 @@ class Controller:
             except KubeError as exc:
                 self._failed_by_api(current, exc, (namespace, name))
                 return None
-            self._retries.pop((namespace, name), None)
+            with self._guard:  # healthy again: forget the backoff
+                self._retries.pop((namespace, name), None)
+                self._timers.pop((namespace, name), None)
             return result
 
     def reconcile_owner(self, owned: dict) -> dict | None:
