@@ -1,7 +1,8 @@
-"""Fixtures for the engine tests: real unit processes (the real seldon-core 1.18.2 wrapper) and engine processes.
+"""Fixtures for the engine tests: real unit processes and engine processes.
 
-The unit processes are started once per session, all at once, and shared by every test; each test module starts
-the few engines (one per graph) it needs.
+Units are our wrapper (`units`) or the real seldon-core 1.18.2 wrapper (`seldon_core_units`), serving the same
+classes from tests/engine/units/. They are started once per session, all at once, and shared by every test;
+each test module starts the few engines (one per graph) it needs.
 """
 from __future__ import annotations
 
@@ -66,18 +67,17 @@ class Engine:
         return Path(self.proc.log_path).read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def units(seldon_core, tmp_path_factory) -> dict[str, Unit]:
-    """Every test unit class served by the real seldon-core wrapper, REST and gRPC."""
-    workdir = tmp_path_factory.mktemp("units")
+@contextlib.contextmanager
+def units_running(microservice: Path, workdir: Path, names: tuple[str, ...] = tuple(UNIT_CLASSES)):
+    """The test unit classes `names`, each served by `microservice` (a seldon-core-microservice), REST and gRPC."""
     started, procs = {}, []
     try:
-        for name, (cls, service_type) in UNIT_CLASSES.items():
+        for name in names:
+            cls, service_type = UNIT_CLASSES[name]
             unit = Unit(name, free_port(), free_port(), workdir / f"{name}-feedback.jsonl")
             env = {"PREDICTIVE_UNIT_ID": name, "FEEDBACK_LOG": str(unit.feedback_log)}
-            args = [str(seldon_core / "seldon-core-microservice"), cls, "--service-type", service_type,
-                    "--http-port", str(unit.http_port), "--grpc-port", str(unit.grpc_port),
-                    "--metrics-port", str(free_port())]
+            args = [str(microservice), cls, "--service-type", service_type, "--http-port", str(unit.http_port),
+                    "--grpc-port", str(unit.grpc_port), "--metrics-port", str(free_port())]
             procs.append(start(args, workdir / f"{name}.log", env=env, cwd=UNITS_DIR))
             started[name] = unit
         for proc, unit in zip(procs, started.values()):
@@ -87,6 +87,20 @@ def units(seldon_core, tmp_path_factory) -> dict[str, Unit]:
     finally:
         for proc in procs:
             stop(proc)
+
+
+@pytest.fixture(scope="session")
+def units(tmp_path_factory) -> dict[str, Unit]:
+    """Every test unit class served by our wrapper (seldon_graph.wrappers), REST and gRPC."""
+    with units_running(VENV_BIN / "seldon-core-microservice", tmp_path_factory.mktemp("units")) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def seldon_core_units(seldon_core, tmp_path_factory) -> dict[str, Unit]:
+    """The same unit classes served by the real seldon-core 1.18.2 wrapper."""
+    with units_running(seldon_core / "seldon-core-microservice", tmp_path_factory.mktemp("sc-units")) as started:
+        yield started
 
 
 @contextlib.contextmanager

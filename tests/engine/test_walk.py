@@ -1,5 +1,5 @@
 """The graph walk end to end: every node type, `methods`, routers, combiners, built-ins and meta merging,
-through real engine processes in front of real seldon-core 1.18.2 wrapper units."""
+through real engine processes in front of units served by our wrapper."""
 import pytest
 import requests
 

@@ -1,0 +1,55 @@
+"""The engine in front of the real seldon-core 1.18.2 wrapper as graph nodes, over REST and gRPC, unchanged."""
+import pytest
+import requests
+
+from tests.engine.conftest import engines_running, node, predictor, values
+
+
+@pytest.fixture(scope="module")
+def engines(seldon_core_units, tmp_path_factory):
+    u = seldon_core_units
+    specs = {
+        "router": predictor(node("router", u["router"], "ROUTER", children=[
+            node("addone", u["addone"], "TRANSFORMER", transport="GRPC", children=[node("doubler", u["doubler"])]),
+            node("tagger", u["tagger"]),
+        ])),
+        "combiner": predictor(node("difference", u["difference"], "COMBINER", transport="GRPC",
+                                   children=[node("doubler", u["doubler"]),
+                                             node("tagger", u["tagger"], transport="GRPC")])),
+        "failing": predictor(node("bad", u["failing"])),
+    }
+    with engines_running(specs, tmp_path_factory.mktemp("seldon-core")) as started:
+        yield started
+
+
+def post(engine, body):
+    return requests.post(f"{engine.url}/api/v1.0/predictions", json=body, timeout=30)
+
+
+def test_router_transformer_and_model_mixed_transports(engines):
+    reply = post(engines["router"], {"data": {"ndarray": [[0, 5]]}}).json()
+    assert values(reply) == [[2, 12]]
+    assert reply["meta"]["routing"] == {"router": 0, "addone": -1}
+    reply = post(engines["router"], {"data": {"ndarray": [[1, 5]]}}).json()
+    assert values(reply) == [[101, 105]] and reply["meta"]["tags"]["tagger"] == "yes"
+
+
+def test_combiner_over_grpc(engines):
+    assert values(post(engines["combiner"], {"data": {"ndarray": [[1, 2]]}}).json())[0] == [-99, -98]
+
+
+def test_unit_error_passes_through_with_the_node_name(engines):
+    response = post(engines["failing"], {"data": {"ndarray": [[1, 2]]}})
+    assert response.status_code == 418
+    status = response.json()["status"]
+    assert status["reason"] == "MY_REASON" and "'bad'" in status["info"]
+
+
+def test_feedback_reaches_the_real_router_with_its_routing(engines, seldon_core_units):
+    request = {"data": {"ndarray": [[1, 5]]}}
+    response = post(engines["router"], request).json()
+    before = len(seldon_core_units["router"].feedback())
+    feedback = {"request": request, "response": response, "reward": 3.0}
+    assert requests.post(f"{engines['router'].url}/api/v1.0/feedback", json=feedback, timeout=30).ok
+    entry = seldon_core_units["router"].feedback()[before]
+    assert entry["routing"] == 1 and entry["reward"] == 3.0
