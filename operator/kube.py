@@ -5,8 +5,11 @@ Objects go through a thin REST layer on the kubernetes client's ApiClient (auth,
 the client's), so any kind the renderers produce — Deployments, Services, HPAs, PDBs, Ambassador Mappings, Istio
 VirtualServices and DestinationRules — is applied the same way, without per-kind API classes or discovery.
 
-Idempotence: every applied object carries a hash of its desired form; an object whose live copy has that hash and
-still holds every desired field is not sent again, so a reconcile of an unchanged SeldonDeployment writes nothing.
+Idempotence: every applied object carries a hash of its desired form. An object is not sent again when its live
+copy has that hash and either is exactly what our last apply left (same resourceVersion) or still holds every
+desired field; the API server normalises some values (CPU "0.5" reads back as "500m"), so after a restart such an
+object is applied once more, which the server answers without a change. An object counts as changed only when an
+apply created it or moved its resourceVersion, so a reconcile of an unchanged SeldonDeployment changes nothing.
 """
 from __future__ import annotations
 
@@ -170,6 +173,8 @@ class KubernetesBackend:
     def __init__(self, api: KubeApi, field_manager: str = FIELD_MANAGER):
         self.api = api
         self.field_manager = field_manager
+        # (namespace, group, kind, name) -> (desired hash, resourceVersion our last apply left)
+        self._applied: dict[tuple, tuple[str, str]] = {}
 
     def apply(self, objects: list[dict], result: ApplyResult | None = None) -> ApplyResult:
         result = result if result is not None else ApplyResult()
@@ -177,8 +182,9 @@ class KubernetesBackend:
             key = object_key(obj)
             stamped = stamp(obj)
             meta = obj["metadata"]
+            where = (meta.get("namespace"), *key)
             live = self.api.get(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
-            if live is not None and up_to_date(live, stamped):
+            if live is not None and self._unchanged(where, live, stamped):
                 result.live[key] = live
                 continue
             if live is not None and immutable_field_changed(live, obj):
@@ -187,9 +193,24 @@ class KubernetesBackend:
                                 propagation="Background")
                 result.deleted.append(key)
                 live = None
-            result.live[key] = self.api.apply(stamped, self.field_manager)
-            (result.updated if live is not None else result.created).append(key)
+            applied = self.api.apply(stamped, self.field_manager)
+            version = applied["metadata"].get("resourceVersion")
+            self._applied[where] = (stamped["metadata"]["annotations"][HASH_ANNOTATION], version)
+            result.live[key] = applied
+            if live is None:
+                result.created.append(key)
+            elif version != live["metadata"].get("resourceVersion"):
+                result.updated.append(key)
         return result
+
+    def _unchanged(self, where: tuple, live: dict, stamped: dict) -> bool:
+        """`live` was applied from this exact desired form and is untouched since, or holds every desired field."""
+        digest = stamped["metadata"]["annotations"][HASH_ANNOTATION]
+        if (live["metadata"].get("annotations") or {}).get(HASH_ANNOTATION) != digest:
+            return False
+        if self._applied.get(where) == (digest, live["metadata"].get("resourceVersion")):
+            return True
+        return contains(live, {k: v for k, v in stamped.items() if k not in ("apiVersion", "status")})
 
     def prune(self, namespace: str, owner_uid: str, keep: set[tuple[str, str, str]],
               kinds: Iterable[tuple[str, str]], result: ApplyResult, selector: str = "") -> ApplyResult:
@@ -226,10 +247,3 @@ def immutable_field_changed(live: dict, desired: dict) -> bool:
     if desired["kind"] == "Service":
         return (spec.get("clusterIP") == "None") != (live_spec.get("clusterIP") == "None")
     return False
-
-
-def up_to_date(live: dict, stamped: dict) -> bool:
-    """The live object was applied from this exact desired form and still holds every desired field."""
-    live_hash = (live["metadata"].get("annotations") or {}).get(HASH_ANNOTATION)
-    desired = {k: v for k, v in stamped.items() if k not in ("apiVersion", "status")}
-    return live_hash == stamped["metadata"]["annotations"][HASH_ANNOTATION] and contains(live, desired)

@@ -6,10 +6,11 @@ and the REAL kopf at this double through a kubeconfig. It speaks enough of the R
 token), GET / LIST / WATCH with resourceVersion and label selectors, POST (with generateName), PUT, PATCH
 (merge-patch, strategic-merge treated as merge, JSON patch, and server-side apply `application/apply-patch+yaml`
 with field managers: fields a manager stops applying are removed, an apply that changes nothing bumps no
-resourceVersion), immutable Deployment selectors and Service clusterIPs, DELETE (one, or a collection by label
-selector), the status subresource, generation bumps on spec changes, and garbage collection of owned objects
-(also of objects created with an owner that no longer exists). With `admission_url` set it calls the
-SeldonDeployment validating webhook on create and update through the API (test helpers bypass it).
+resourceVersion), CPU quantities read back in canonical form, immutable Deployment selectors and Service
+clusterIPs, DELETE (one, or a collection by label selector), the status subresource, generation bumps on spec
+changes, and garbage collection of owned objects (also of objects created with an owner that no longer exists).
+With `admission_url` set it calls the SeldonDeployment validating webhook on create and update through the API
+(test helpers bypass it).
 
 Tests simulate the other controllers of a cluster (the Deployment controller reporting availability) with
 `set_status`, and read `requests` to assert what the controller under test sent.
@@ -191,6 +192,18 @@ def deep_merge(base: Any, overlay: Any) -> Any:
     return copy.deepcopy(overlay)
 
 
+def canonical_quantities(obj: dict) -> None:
+    """Rewrite CPU quantities of pod templates in the API server's canonical form ("0.5" -> "500m", "2.0" -> "2"),
+    so a client comparing what it sent with what it reads back sees what it would see on a real cluster."""
+    pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    for container in (pod.get("containers") or []) + (pod.get("initContainers") or []):
+        for section in (container.get("resources") or {}).values():
+            cpu = section.get("cpu") if isinstance(section, dict) else None
+            if isinstance(cpu, str) and re.fullmatch(r"\d*\.\d+", cpu):
+                milli = round(float(cpu) * 1000)
+                section["cpu"] = str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
+
+
 def without_server_fields(obj: dict) -> dict:
     obj = copy.deepcopy(obj)
     meta = obj.get("metadata") or {}
@@ -366,6 +379,7 @@ class ApiDouble:
         meta["creationTimestamp"] = "2026-01-01T00:00:00Z"
         meta["generation"] = 1
         obj.setdefault("kind", kind.kind)
+        canonical_quantities(obj)
         if kind.kind == "Service":
             obj.setdefault("spec", {}).setdefault("clusterIP", f"10.96.0.{next(self._uids) % 250 + 1}")
         result = await self._commit(key, obj, "ADDED")
@@ -401,6 +415,7 @@ class ApiDouble:
             if immutable and (merged.get("spec") or {}).get(immutable) != live["spec"].get(immutable):
                 raise ApiError(422, "Invalid", f'{kind.kind} "{meta["name"]}" is invalid: spec.{immutable}: '
                                                "Invalid value: field is immutable")
+            canonical_quantities(merged)
             spec_of = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}  # noqa: E731
             if spec_of(merged) != spec_of(live):
                 meta["generation"] = live["metadata"].get("generation", 1) + 1

@@ -14,6 +14,7 @@ from seldon_graph.operator import controller as ctl
 from seldon_graph.operator.desired import desired_state
 from seldon_graph.operator.kube import HASH_ANNOTATION, contains
 from seldon_graph.operator.settings import OperatorSettings
+from tests.operator.apidouble import canonical_quantities
 from tests.operator.conftest import predictor, roll_out, seldon_deployment, wait_for
 from tests.support import schemas
 
@@ -74,6 +75,7 @@ def test_create_applies_every_rendered_object_with_server_side_apply(api, kube):
     assert names(api, "services") == ["iris-main", "iris-main-classifier"]
     for obj in wanted:
         live = api.get(f"{obj['kind'].lower()}s", NS, obj["metadata"]["name"])
+        canonical_quantities(obj)  # as the API server stores it: CPU "0.5" reads back as "500m"
         assert contains(live, {k: v for k, v in obj.items() if k != "status"}), obj["metadata"]["name"]
         assert live["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"]
         assert HASH_ANNOTATION in live["metadata"]["annotations"]
@@ -130,6 +132,26 @@ def test_second_reconcile_of_an_unchanged_sdep_writes_nothing(api, kube):
     assert api.writes(mark) == []
     assert recorder.events[events:] == []
     assert api.last_rv() == rv
+
+
+def test_a_restarted_controller_settles_despite_normalised_values(api, kube):
+    """After a restart nothing is cached: objects whose live form differs only by server normalisation (CPU
+    "0.5" vs "500m") are applied once more, the server changes nothing, and the next reconcile sends nothing."""
+    first, _ = make_controller(kube)
+    create(api, seldon_deployment("iris", NS, [predictor("main")]))
+    reconcile(first, "iris")
+    roll_out(api, NS)
+    reconcile(first, "iris")
+    assert sdep_status(api, "iris")["state"] == "Available"
+
+    restarted, recorder = make_controller(kube)
+    rv = api.last_rv()
+    reconcile(restarted, "iris")
+    assert api.last_rv() == rv and recorder.events == []
+    assert sdep_status(api, "iris")["state"] == "Available"
+    mark = len(api.requests)
+    reconcile(restarted, "iris")
+    assert api.writes(mark) == []
 
 
 def test_update_of_replicas_and_image_patches_only_what_changed(api, kube):
