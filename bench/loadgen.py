@@ -67,7 +67,7 @@ def run_wrk(url: str, body: bytes, content_type: str, concurrency: int, duration
         method = "POST" if body else "GET"
         script.write_text(WRK_SCRIPT.format(body=body_path, method=method, content_type=content_type))
         cmd = ["wrk", f"-t{min(threads, concurrency)}", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
-               "--latency", "-s", str(script), url]
+               "--timeout", "30s", "--latency", "-s", str(script), url]
         output = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
 

@@ -11,7 +11,6 @@ import logging
 import signal
 import socket
 import sys
-from functools import partial
 
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
@@ -36,8 +35,11 @@ def listening_socket(port: int, host: str = "0.0.0.0", reuse_port: bool = True) 
     return sock
 
 
-def _make_request(server: Server, message, payload, protocol, writer, task) -> BaseRequest:
-    return BaseRequest(message, payload, protocol, writer, task, server._loop, client_max_size=MAX_BODY)
+def _request_factory(loop: asyncio.AbstractEventLoop):
+    """aiohttp's request factory with no practical body limit (its default of 1 MB is too small for tensors)."""
+    def make(message, payload, protocol, writer, task) -> BaseRequest:
+        return BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY)
+    return make
 
 
 async def _stop_signal() -> asyncio.Event:
@@ -52,8 +54,7 @@ async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float
     """Serve REST on `port` until SIGTERM; the exit code of the worker."""
     stop = await _stop_signal()
     loop = asyncio.get_running_loop()
-    server_factory = Server(handler, access_log=None, keepalive_timeout=75)
-    server_factory._make_request = partial(_make_request, server_factory)
+    server_factory = Server(handler, request_factory=_request_factory(loop), access_log=None, keepalive_timeout=75)
     server = await loop.create_server(server_factory, sock=listening_socket(port), backlog=2048)
     loading = loop.run_in_executor(None, load)
     stopping = asyncio.ensure_future(stop.wait())

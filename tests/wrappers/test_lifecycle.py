@@ -127,3 +127,13 @@ def test_sigterm_drains_in_flight_requests_then_exits_0(tmp_path):
         assert unit.proc.wait(15) == 0
     finally:
         stop(unit.proc)
+
+
+def test_threads_run_slow_predictions_concurrently(tmp_path):
+    with running_unit(tmp_path, "SlowModel", "--threads", "4", grpc=False) as unit:
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: predict(unit, {"data": {"ndarray": [[0.5]]}}), range(4)))
+        assert all(a.status_code == 200 for a in answers)
+        assert time.monotonic() - started < 1.5
+        assert requests.get(unit.url("/live"), timeout=2).status_code == 200

@@ -276,3 +276,11 @@ def test_metrics_accumulate_along_a_chain(meta_model):
     upstream = [{"key": "up", "type": "GAUGE", "value": 3}]
     response = post(meta_model, "/predict", {"meta": {"metrics": upstream}, "data": {"ndarray": [[1, 2]]}})
     assert response.json()["meta"]["metrics"] == upstream + [{"type": "COUNTER", "key": "mycounter", "value": 1}]
+
+
+def test_large_tensor_over_one_megabyte(model):
+    values = [float(i % 97) for i in range(1000 * 100)]
+    response = post(model, "/predict", {"data": {"tensor": {"shape": [1000, 100], "values": values}}})
+    assert response.status_code == 200
+    tensor = response.json()["data"]["tensor"]
+    assert tensor["shape"] == [1000, 100] and tensor["values"] == [v * 2 for v in values]
