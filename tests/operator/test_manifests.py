@@ -205,6 +205,8 @@ def test_rbac_covers_everything_the_controller_does(chart, manager):
         assert _allowed(role, group, PLURALS[kind], manage), kind
     assert _allowed(role, "machinelearning.seldon.io", "seldondeployments", {"get", "list", "watch"})
     assert _allowed(role, "machinelearning.seldon.io", "seldondeployments/status", {"patch"})
+    # ownerReferences with blockOwnerDeletion need this where OwnerReferencesPermissionEnforcement is on
+    assert _allowed(role, "machinelearning.seldon.io", "seldondeployments/finalizers", {"update"})
     assert _allowed(role, "", "events", {"create"})
     assert _allowed(role, "", "namespaces", {"get", "list", "watch"})
     binding = chart[("ClusterRoleBinding", "seldon-graph-operator")]
