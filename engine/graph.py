@@ -151,7 +151,7 @@ class Graph:
             raise
         finally:
             if self.metrics is not None:
-                self.metrics.unit_call(node, f"/{step}", "post", code, time.perf_counter() - started)
+                self.metrics.unit_call(node, *unit.labels(step), code, time.perf_counter() - started)
 
     def _split(self, node: Node, unit: UnitClient, raw: bytes, request: Request) -> Payload:
         try:

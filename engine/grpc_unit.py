@@ -49,6 +49,9 @@ class GrpcUnit:
     async def call(self, step: str, body: bytes, context: "CallContext") -> bytes:
         return await self._invoke(step, body, context.grpc_metadata())
 
+    def labels(self, step: str) -> tuple[str, str]:
+        return STEP_METHODS[step], "unary"
+
     async def metadata(self) -> bytes:
         raw = await self._invoke("metadata", b"", ())
         return orjson.dumps(json_format.MessageToDict(pb.SeldonModelMetadata.FromString(raw)))

@@ -33,6 +33,9 @@ class RestUnit:
             return reply
         raise from_rest_reply(self.node, step, status, reply)
 
+    def labels(self, step: str) -> tuple[str, str]:
+        return f"/{step}", "post"
+
     async def metadata(self) -> bytes:
         return await self._get("/metadata")
 

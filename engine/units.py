@@ -40,6 +40,9 @@ class UnitClient(Protocol):
     async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
         """The reply bytes of `step`; a UnitError naming the node when the unit fails or cannot be reached."""
 
+    def labels(self, step: str) -> tuple[str, str]:
+        """The `service` and `method` metric labels of a call of `step` (as the Seldon executor names them)."""
+
     async def metadata(self) -> bytes:
         """The unit's model metadata as JSON bytes."""
 

@@ -72,6 +72,7 @@ def engines(units, sink, tmp_path_factory):
         "chain": predictor(node("doubler", u["doubler"], children=[node("tagger", u["tagger"])]),
                            componentSpecs=[{"spec": {"containers": [{"name": "tagger", "image": "acme/tag:2.0"}]}}]),
         "failing": predictor(node("bad", u["failing"])),
+        "grpc": predictor(node("doubler", u["doubler"], transport="GRPC")),
     }
     with engines_running(specs, tmp_path_factory.mktemp("observability")) as started:
         yield started
@@ -108,6 +109,13 @@ def test_metrics_count_failures_with_their_code(engines):
     found = samples(engine)
     assert value(found, "seldon_api_executor_server_requests_seconds_count", code="418") == 1
     assert value(found, "seldon_api_executor_client_requests_seconds_count", model_name="bad", code="418") == 1
+
+
+def test_grpc_unit_calls_are_labelled_with_the_grpc_method(engines):
+    engine = engines["grpc"]
+    assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30).ok
+    assert value(samples(engine), "seldon_api_executor_client_requests_seconds_count", model_name="doubler",
+                 service="/seldon.protos.Model/Predict", method="unary", code="200") == 1
 
 
 def test_prometheus_path_and_deployment_label_flags(units, tmp_path):
