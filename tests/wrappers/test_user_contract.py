@@ -54,3 +54,29 @@ def test_feedback_routing_is_looked_up_by_unit_id(feature_model, routing, expect
     assert response.status_code == 200
     assert response.json()["data"]["ndarray"] == [[expected]]
     assert response.json()["meta"]["requestPath"] == {"feat": "NOT_IMPLEMENTED:NOT_IMPLEMENTED"}
+
+
+def test_model_metadata_env_overrides_and_invalid_metadata_is_500(tmp_path):
+    from tests.wrappers.conftest import running_unit
+
+    env = {"MODEL_METADATA": "name: from-env\nplatform: yaml\ncustom:\n  team: a\n", "PREDICTIVE_UNIT_IMAGE": "img:2.0"}
+    with running_unit(tmp_path, "MetaModel", env=env, grpc=False) as unit:
+        metadata = requests.get(unit.url("/metadata")).json()
+    assert (metadata["name"], metadata["platform"], metadata["versions"], metadata["custom"]) == (
+        "from-env", "yaml", ["v1"], {"team": "a"})
+    with running_unit(tmp_path, "Model", env={"MODEL_METADATA": '{"inputs": [{"messagetype": "tensor", "bad": 1}]}',
+                                              "PREDICTIVE_UNIT_IMAGE": "img:2.0"}, grpc=False) as unit:
+        response = requests.get(unit.url("/metadata"))
+        assert (response.status_code, response.json()["status"]["info"]) == (500, "Model metadata unavailable")
+    with running_unit(tmp_path, "Model", env={"PREDICTIVE_UNIT_IMAGE": "reg:5000/img:2.0"}, grpc=False) as unit:
+        metadata = requests.get(unit.url("/metadata")).json()
+    assert (metadata["name"], metadata["versions"]) == ("reg:5000/img", ["2.0"])
+
+
+def test_metrics_can_be_left_out_of_responses(tmp_path):
+    from tests.wrappers.conftest import running_unit
+
+    with running_unit(tmp_path, "MetaModel", env={"INCLUDE_METRICS_IN_CLIENT_RESPONSE": "false"}, grpc=False) as unit:
+        body = requests.post(unit.url("/predict"), json={"data": {"ndarray": [[1, 2]]}}).json()
+        assert body["meta"] == {"tags": {"mytag": "v1"}}
+        assert "mycounter_total{" in requests.get(unit.metrics_url).text
