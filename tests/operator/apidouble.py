@@ -232,6 +232,7 @@ class ApiDouble:
         self._thread = threading.Thread(target=self._loop.run_forever, name="apidouble", daemon=True)
         self._closing = False
         self.admission_url: str | None = None  # the SeldonDeployment validating webhook, when set
+        self.write_delay = 0.0  # seconds every PATCH/POST/PUT/DELETE waits before it is served (a slow server)
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> "ApiDouble":
@@ -478,6 +479,8 @@ class ApiDouble:
                     return ApiError(400, "BadRequest", f"cannot decode body: {exc}").response()
         self.requests.append(Request(request.method, request.path, dict(request.query), request.content_type,
                                      body))
+        if self.write_delay and request.method != "GET":
+            await asyncio.sleep(self.write_delay)
         try:
             return await self._route(request, body)
         except ApiError as exc:

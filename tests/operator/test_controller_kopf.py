@@ -222,3 +222,25 @@ def test_deleting_the_sdep_leaves_cleanup_to_owner_garbage_collection(cluster):
     time.sleep(0.5)
     assert cluster.deployments("gone") == []
     assert cluster.api.objects("services", "gone") == []
+
+
+def test_sigterm_lets_a_running_reconcile_finish(cluster):
+    """The API answers writes slowly; SIGTERM arrives mid-reconcile; the operator exits only after finishing it."""
+    port = free_port()
+    cluster.api.write_delay = 0.3
+    try:
+        with running(operator_args(cluster.kubeconfig, port, "--controller-id", "drain"),
+                     cluster.directory / "drain.log", ready_url=f"http://127.0.0.1:{port}/healthz") as drained:
+            cluster.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "drain"}})
+            mark = len(cluster.api.requests)
+            cluster.api.create(seldon_deployment("iris", "drain", [predictor("main")],
+                                                 labels={"seldon.io/controller-id": "drain"}))
+            wait_for(lambda: any(r.method == "PATCH" and "/namespaces/drain/" in r.path
+                                 for r in cluster.api.requests[mark:]), what="the first apply")
+            assert stop(drained, timeout=30) == 0
+        assert cluster.deployments("drain") == ["iris-main-0-classifier"]
+        assert [s["metadata"]["name"] for s in cluster.api.objects("services", "drain")] == \
+            ["iris-main", "iris-main-classifier"]
+        assert cluster.status("drain", "iris")["state"] == "Creating"
+    finally:
+        cluster.api.write_delay = 0.0
