@@ -63,13 +63,18 @@ def alive(pid: int) -> bool:
         return False
 
 
+def variant(folder: Path, example: str, old: str, new: str) -> Path:
+    """A copy of examples/`example` in `folder` with `old` replaced by `new` (which must occur)."""
+    text = (EXAMPLES / example).read_text()
+    assert old in text, f"{old!r} not in {example}"
+    path = folder / example
+    path.write_text(text.replace(old, new))
+    return path
+
+
 def shadow_manifest(folder: Path) -> Path:
     """examples/shadow.yaml with the shadow's RECORD_FILE in `folder` (not the working directory)."""
-    text = (EXAMPLES / "shadow.yaml").read_text().replace("value: shadow-requests.log",
-                                                          f"value: {folder / 'shadow-requests.log'}")
-    path = folder / "shadow.yaml"
-    path.write_text(text)
-    return path
+    return variant(folder, "shadow.yaml", "value: shadow-requests.log", f"value: {folder / 'shadow-requests.log'}")
 
 
 @pytest.fixture(scope="module")

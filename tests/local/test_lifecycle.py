@@ -10,8 +10,11 @@ import time
 import pytest
 import requests
 
-from tests.local.conftest import EXAMPLES, REPO, Local, alive
+from tests.local.conftest import EXAMPLES, REPO, Local, alive, variant
 from tests.support.procs import VENV_BIN, free_port
+
+
+DOUBLER = "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]"
 
 
 @pytest.fixture
@@ -63,9 +66,7 @@ def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
 
 def test_a_unit_that_never_gets_ready_turns_the_deployment_failed(tmp_path):
     stack = Local(tmp_path / "home", free_port())
-    manifest = tmp_path / "sleepy.yaml"
-    manifest.write_text((EXAMPLES / "single-model.yaml").read_text().replace(
-        "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]", "[sleep, '60']"))
+    manifest = variant(tmp_path, "single-model.yaml", DOUBLER, "[sleep, '60']")
     try:
         result = subprocess.run(
             [str(VENV_BIN / "seldon-graph"), "up", "-f", str(manifest), "--detach", "--port", str(stack.port)],
@@ -85,8 +86,7 @@ def test_bad_files_are_refused_with_a_clear_message(fresh, tmp_path):
     broken.write_text("kind: [unclosed")
     result = fresh.run("up", "-f", str(broken))
     assert result.returncode == 2 and "is not valid YAML" in result.stderr
-    invalid = tmp_path / "invalid.yaml"
-    invalid.write_text((EXAMPLES / "canary.yaml").read_text().replace("traffic: 25", "traffic: 20"))
+    invalid = variant(tmp_path, "canary.yaml", "traffic: 25", "traffic: 20")
     result = fresh.run("up", "-f", str(invalid))
     assert result.returncode == 2
     assert "SeldonDeployment 'canary' is invalid" in result.stderr and "Traffic must sum to 100" in result.stderr
@@ -94,18 +94,14 @@ def test_bad_files_are_refused_with_a_clear_message(fresh, tmp_path):
 
 
 def test_image_only_containers_are_reported(fresh, tmp_path):
-    manifest = tmp_path / "image-only.yaml"
-    manifest.write_text((EXAMPLES / "single-model.yaml").read_text().replace(
-        "          command: [seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]\n", ""))
+    manifest = variant(tmp_path, "single-model.yaml", f"          command: {DOUBLER}\n", "")
     result = fresh.up(manifest, check=False)
     assert result.returncode == 1
     assert "image-only containers cannot run locally" in result.stdout
 
 
 def test_a_command_that_is_not_installed_is_reported(fresh, tmp_path):
-    manifest = tmp_path / "missing-command.yaml"
-    manifest.write_text((EXAMPLES / "single-model.yaml").read_text().replace(
-        "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]", "[no-such-server, --serve]"))
+    manifest = variant(tmp_path, "single-model.yaml", DOUBLER, "[no-such-server, --serve]")
     result = fresh.up(manifest, check=False)
     assert result.returncode == 1
     assert "cannot run 'no-such-server': No such file or directory" in result.stdout
@@ -117,9 +113,7 @@ def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
     before = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]}
     fresh.up(EXAMPLES / "canary.yaml")
     assert {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]} == before
-    changed = tmp_path / "canary.yaml"
-    changed.write_text((EXAMPLES / "canary.yaml").read_text().replace("examples.models.Tripler",
-                                                                        "examples.models.Doubler"))
+    changed = variant(tmp_path, "canary.yaml", "examples.models.Tripler", "examples.models.Doubler")
     fresh.up(changed)
     after = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]}
     main = [n for n in before if n.startswith("canary-main-")]
