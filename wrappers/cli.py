@@ -144,6 +144,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.pidfile:
         with open(args.pidfile, "w") as pidfile:
             pidfile.write(str(os.getpid()))
+    plan = supervisor.Plan(args.http_port, args.grpc_port, args.metrics_port, max(1, args.workers),
+                           args.grpc_workers > 0, args.drain_timeout)
+    for name, port in (("HTTP", plan.http_port), ("gRPC", plan.grpc_port if plan.grpc else None),
+                       ("metrics", plan.metrics_port)):
+        if port is not None and not serving.port_is_free(port):
+            raise StartupError(f"{name} port {port} is already in use")
     user = UserModel(user_object)
     settings = UnitSettings.from_env()
     metadata = model_metadata(user)
@@ -152,15 +158,13 @@ def _run(args: argparse.Namespace) -> int:
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
         handler = RestHandler(UnitService(user, settings, sink), metadata, sink, threads)
-        serving.run_rest_worker(handler, user.load, args.http_port, args.drain_timeout)
+        serving.run_rest_worker(handler, user.load, args.http_port, args.drain_timeout, plan.workers > 1)
 
     def grpc_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
         serving.run_grpc_server(UnitService(user, settings, sink), metadata, sink, user.load, args.grpc_port,
                                 args.drain_timeout)
 
-    plan = supervisor.Plan(args.http_port, args.grpc_port, args.metrics_port, max(1, args.workers),
-                           args.grpc_workers > 0, args.drain_timeout)
     log.info("serving %s (%s): REST %d x%d, gRPC %s, metrics %d", args.interface_name, args.service_type,
              args.http_port, plan.workers, args.grpc_port if plan.grpc else "off", args.metrics_port)
     return supervisor.supervise(plan, rest_worker, grpc_worker,

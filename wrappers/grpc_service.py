@@ -98,7 +98,7 @@ async def serve_grpc(service, metadata, sink, load, port: int, drain_timeout: fl
     except Exception:
         log.exception("load() failed, the gRPC server cannot serve")
         return 3
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", -1),
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", -1),
                                       ("grpc.max_send_message_length", -1)])
     servicer = UnitServicer(service, metadata, sink)
     for add in SERVICES:

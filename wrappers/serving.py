@@ -23,7 +23,18 @@ MAX_BODY = 2**31
 LOAD_FAILED = 3
 
 
-def listening_socket(port: int, host: str = "0.0.0.0", reuse_port: bool = True) -> socket.socket:
+def port_is_free(port: int, host: str = "0.0.0.0") -> bool:
+    """True when nothing listens on `port` (checked without SO_REUSEPORT, so another unit's workers count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def listening_socket(port: int, host: str = "0.0.0.0", reuse_port: bool = False) -> socket.socket:
     """A listening TCP socket; with SO_REUSEPORT several workers share the port and the kernel balances them."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -50,12 +61,12 @@ async def _stop_signal() -> asyncio.Event:
     return stop
 
 
-async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float) -> int:
-    """Serve REST on `port` until SIGTERM; the exit code of the worker."""
+async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool) -> int:
+    """Serve REST on `port` (shared with sibling workers when `shared`) until SIGTERM; the worker's exit code."""
     stop = await _stop_signal()
     loop = asyncio.get_running_loop()
     server_factory = Server(handler, request_factory=_request_factory(loop), access_log=None, keepalive_timeout=75)
-    server = await loop.create_server(server_factory, sock=listening_socket(port), backlog=2048)
+    server = await loop.create_server(server_factory, sock=listening_socket(port, reuse_port=shared), backlog=2048)
     loading = loop.run_in_executor(None, load)
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait([loading, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -77,11 +88,11 @@ async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float
     return 0
 
 
-def run_rest_worker(handler: RestHandler, load, port: int, drain_timeout: float) -> None:
+def run_rest_worker(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool) -> None:
     """Process target: a uvloop event loop running one REST worker."""
     import uvloop
 
-    sys.exit(uvloop.run(serve_rest(handler, load, port, drain_timeout)))
+    sys.exit(uvloop.run(serve_rest(handler, load, port, drain_timeout, shared)))
 
 
 def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float) -> None:

@@ -137,3 +137,17 @@ def test_threads_run_slow_predictions_concurrently(tmp_path):
         assert all(a.status_code == 200 for a in answers)
         assert time.monotonic() - started < 1.5
         assert requests.get(unit.url("/live"), timeout=2).status_code == 200
+
+
+def test_port_in_use_exits_non_zero(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cmd = [str(VENV_BIN / "seldon-core-microservice"), "Model", "--http-port", str(port), "--grpc-port", "0",
+               "--metrics-port", "0"]
+        result = subprocess.run(cmd, cwd=MODELS, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"HTTP port {port} is already in use" in result.stderr
