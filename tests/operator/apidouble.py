@@ -625,9 +625,7 @@ class ApiDouble:
 
     async def _watch(self, request, kind: Kind, api_version: str, namespace) -> web.StreamResponse:
         query = request.query
-        since = int(query.get("resourceVersion") or 0)
-        if since == 0:
-            since = self._last_rv
+        since = int(query["resourceVersion"]) if query.get("resourceVersion") else self._last_rv
         selector = query.get("labelSelector", "")
         timeout = float(query.get("timeoutSeconds") or 3600)
         response = web.StreamResponse(headers={"Content-Type": "application/json"})

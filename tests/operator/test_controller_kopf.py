@@ -244,3 +244,15 @@ def test_sigterm_lets_a_running_reconcile_finish(cluster):
         assert cluster.status("drain", "iris")["state"] == "Creating"
     finally:
         cluster.api.write_delay = 0.0
+
+
+def test_sdeps_created_while_the_operator_was_down_are_reconciled_at_start(cluster):
+    """kopf's initial listing (resume) reconciles what changed while no operator was running."""
+    cluster.apply(seldon_deployment("iris", "resume", [predictor("main")],
+                                    labels={"seldon.io/controller-id": "resume"}))
+    time.sleep(0.3)
+    assert cluster.deployments("resume") == []
+    port = free_port()
+    with running(operator_args(cluster.kubeconfig, port, "--controller-id", "resume"),
+                 cluster.directory / "resume.log", ready_url=f"http://127.0.0.1:{port}/healthz"):
+        wait_for(lambda: cluster.deployments("resume") == ["iris-main-0-classifier"], what="the resumed SDep")
