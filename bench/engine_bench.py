@@ -8,7 +8,8 @@ answer. Three parts:
 
 1. One-node graph: p50 latency at concurrency 1 and throughput at concurrency 8 — unit called directly, through
    Envoy as a pure proxy (one worker), and through the engine. Targets: engine-added p50 <= 2x Envoy-added p50,
-   engine throughput >= 60 % of direct.
+   engine throughput >= 60 % of direct. Repeated with the real seldon-core 1.18.2 wrapper as the unit (from the
+   test venv cache) for a unit that costs what a typical model server costs.
 2. Fan-out: a COMBINER (a unit, and the built-in AVERAGE_COMBINER) over 8 children (one unit process, 16 threads)
    that each sleep 20 ms, vs one such child called directly (target <= 1.25x).
 3. Large payload: a 1 MB tensor through TRANSFORMER -> MODEL -> OUTPUT_TRANSFORMER, engine vs the client calling
@@ -39,6 +40,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.support.procs import VENV_BIN, free_port, start, stop, wait_http, wait_port  # noqa: E402
+from tests.support.venvs import seldon_core_bin  # noqa: E402
 
 MODELS = {
     "Identity.py": "class Identity:\n    def predict(self, X, features_names=None):\n        return X\n",
@@ -73,9 +75,10 @@ class Bench:
 
     # ---- processes ----------------------------------------------------------------------------------------
 
-    def unit(self, cls: str, service_type: str = "MODEL", threads: int = 1) -> int:
+    def unit(self, cls: str, service_type: str = "MODEL", threads: int = 1, microservice: Path | None = None) -> int:
         port = free_port()
-        args = [str(VENV_BIN / "seldon-core-microservice"), cls, "--service-type", service_type, "--http-port",
+        microservice = microservice or VENV_BIN / "seldon-core-microservice"
+        args = [str(microservice), cls, "--service-type", service_type, "--http-port",
                 str(port), "--grpc-port", str(free_port()), "--metrics-port", str(free_port()), "--threads",
                 str(threads), "--log-level", "WARNING"]
         proc = start(args, self.dir / f"unit-{port}.log", cwd=self.dir)
@@ -206,8 +209,8 @@ def large_tensor(size: int = 1_000_000) -> bytes:
     return f'{{"data":{{"tensor":{{"shape":[{count}],"values":[{values}]}}}}}}'.encode()
 
 
-def one_node(bench: Bench) -> list[tuple]:
-    unit = bench.unit("Identity")
+def one_node(bench: Bench, microservice: Path | None = None, label: str = "one-node") -> list[tuple]:
+    unit = bench.unit("Identity", microservice=microservice)
     envoy = bench.envoy(unit)
     engine, _ = bench.engine({"name": "model", "type": "MODEL",
                               "endpoint": {"service_host": "127.0.0.1", "httpPort": unit}})
@@ -219,13 +222,13 @@ def one_node(bench: Bench) -> list[tuple]:
     envoy_added = rows["envoy"][0]["p50_ms"] - direct_p50
     engine_added = rows["engine"][0]["p50_ms"] - direct_p50
     return [
-        ("one-node p50 @c1 (ms): direct / envoy / engine",
+        (f"{label} p50 @c1 (ms): direct / envoy / engine",
          " / ".join(f"{rows[n][0]['p50_ms']:.2f}" for n in rows)),
-        ("one-node added p50 (ms): envoy / engine", f"{envoy_added:.2f} / {engine_added:.2f}"),
-        ("engine-added / envoy-added p50 (target <= 2)", f"{engine_added / envoy_added:.2f}" if envoy_added > 0
+        (f"{label} added p50 (ms): envoy / engine", f"{envoy_added:.2f} / {engine_added:.2f}"),
+        (f"{label} engine-added / envoy-added p50 (target <= 2)", f"{engine_added / envoy_added:.2f}" if envoy_added > 0
          else "n/a (envoy added nothing measurable)"),
-        ("one-node rps @c8: direct / envoy / engine", " / ".join(f"{rows[n][1]['rps']:.0f}" for n in rows)),
-        ("engine rps / direct rps @c8 (target >= 0.60)", f"{rows['engine'][1]['rps'] / rows['direct'][1]['rps']:.2f}"),
+        (f"{label} rps @c8: direct / envoy / engine", " / ".join(f"{rows[n][1]['rps']:.0f}" for n in rows)),
+        (f"{label} engine rps / direct rps @c8 (target >= 0.60)", f"{rows['engine'][1]['rps'] / rows['direct'][1]['rps']:.2f}"),
     ]
 
 
@@ -290,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each wrk run")
     parser.add_argument("--count", type=int, default=40, help="sequential requests in the 1 MB part")
-    parser.add_argument("--only", choices=["one-node", "fan-out", "large"], action="append",
+    parser.add_argument("--only", choices=["one-node", "seldon-core-unit", "fan-out", "large"], action="append",
                         help="run only these parts (default: all)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -300,7 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with contextlib.ExitStack() as stack:
         stack.callback(bench.close)
-        parts = {"one-node": one_node, "fan-out": fan_out, "large": lambda b: large_payload(b, args.count)}
+        parts = {
+            "one-node": one_node,
+            "seldon-core-unit": lambda b: one_node(b, seldon_core_bin() / "seldon-core-microservice",
+                                                   "one-node (seldon-core 1.18.2 unit)"),
+            "fan-out": fan_out,
+            "large": lambda b: large_payload(b, args.count),
+        }
         for name, part in parts.items():
             if not args.only or name in args.only:
                 rows += part(bench)
