@@ -69,3 +69,16 @@ class Crasher:
 
     def predict(self, X, features_names=None):
         return X
+
+
+class Slow:
+    """MODEL: returns X * 2 after `delay` seconds (shows that requests in flight finish on shutdown)."""
+
+    def __init__(self, delay=1.0):
+        self.delay = float(delay)
+
+    def predict(self, X, features_names=None):
+        import time
+
+        time.sleep(self.delay)
+        return X * 2

@@ -2,6 +2,7 @@
 changed, foreground Ctrl-C, SIGTERM of the supervisor, `down` leaving no process behind, the Istio ingress."""
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -141,6 +142,24 @@ def test_sigterm_to_the_supervisor_stops_everything(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
     pids = fresh.pids()
     os.kill(fresh.status()["supervisor"]["pid"], signal.SIGTERM)
+    wait_until(lambda: not any(alive(p) for p in pids))
+
+
+def test_requests_in_flight_finish_when_the_supervisor_stops(fresh, tmp_path):
+    manifest = variant(tmp_path, "single-model.yaml", DOUBLER,
+                       "[seldon-core-microservice, examples.models.Slow, --service-type, MODEL, --workers, '2']\n"
+                       "          env: [{name: PREDICTIVE_UNIT_PARAMETERS,"
+                       " value: '[{\"name\": \"delay\", \"type\": \"FLOAT\", \"value\": \"1.0\"}]'}]")
+    fresh.up(manifest)
+    pids = fresh.pids()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(requests.post, fresh.rest("single-model"), json={"data": {"ndarray": [[float(i)]]}},
+                               timeout=30) for i in range(2)]
+        time.sleep(0.5)
+        os.kill(fresh.status()["supervisor"]["pid"], signal.SIGTERM)
+        answers = [f.result() for f in futures]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [a.json()["data"]["ndarray"] for a in answers] == [[[0.0]], [[2.0]]]
     wait_until(lambda: not any(alive(p) for p in pids))
 
 
