@@ -6,8 +6,12 @@ import subprocess
 import threading
 import time
 
+import grpc
 import requests
+from google.protobuf import json_format
 
+from seldon_graph.proto import prediction_pb2 as pb
+from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
 from tests.engine.conftest import echo_unit, engine_running, node, predictor
 from tests.support.procs import VENV_BIN, free_port, start, stop, wait_http
 
@@ -43,6 +47,25 @@ def test_sigterm_drains_in_flight_requests(units, tmp_path):
         assert engine.proc.wait(30) == 0
     assert result["response"].status_code == 200
     assert result["response"].json()["data"]["ndarray"] == [[2.0]]
+
+
+def test_sigterm_drains_in_flight_grpc_requests(units, tmp_path):
+    spec = predictor(node("slowpoke", units["sleeper"], transport="GRPC"))
+    with engine_running(spec, tmp_path) as engine:
+        result = {}
+
+        def call():
+            message = json_format.ParseDict({"data": {"ndarray": [[1.0]]}}, pb.SeldonMessage())
+            with grpc.insecure_channel(engine.grpc_target) as channel:
+                result["reply"] = pb_grpc.SeldonStub(channel).Predict(message, timeout=30)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(0.4)
+        engine.proc.send_signal(signal.SIGTERM)
+        caller.join(30)
+        assert engine.proc.wait(30) == 0
+    assert json_format.MessageToDict(result["reply"])["data"]["ndarray"] == [[2.0]]
 
 
 def test_predictor_from_env(units, tmp_path):

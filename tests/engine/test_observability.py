@@ -175,3 +175,12 @@ def test_headers_and_puid_are_forwarded_to_units(tmp_path):
     puid = response.json()["meta"]["puid"]
     assert tags["seen_custom_header"] == "abc" and tags["seen_authorization"] == "Bearer t0k"
     assert tags["seen_puid_header"] == puid and tags["seen_meta_puid"] == puid
+
+
+def test_feedback_is_logged_as_a_feedback_cloudevent(engines, sink):
+    sink.events.clear()
+    feedback = {"request": X, "reward": 1.0}
+    assert requests.post(f"{engines['response'].url}/api/v1.0/feedback", json=feedback, timeout=30).ok
+    events = sink.wait_for(1)
+    assert [headers["ce-type"] for headers, _ in events] == ["io.seldon.serving.feedback"]
+    assert b'"reward":1.0' in events[0][1].replace(b" ", b"")
