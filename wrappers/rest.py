@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
@@ -24,6 +25,8 @@ GET, POST = frozenset({"GET"}), frozenset({"POST"})
 BOTH = GET | POST
 JSON_HEADERS = {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}
 NOT_READY = "MICROSERVICE_NOT_READY"
+FIRST_CHAR = re.compile(rb"\s*(\S)")
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 # path → (allowed HTTP methods, what answers it: a UnitService method or a probe)
 ROUTES: dict[str, tuple[frozenset, str]] = {
@@ -59,12 +62,23 @@ def error_response(error: SeldonError) -> web.Response:
 def parse_request(raw: bytes, content_type: str, query_json: str | None, allow_list: bool) -> Any:
     """The request object. A JSON body counts whatever the Content-Type says (curl -d sends form-encoded);
     a combiner also accepts a bare JSON array of messages."""
-    first = raw.lstrip()[:1]
+    match = FIRST_CHAR.match(raw)
+    first = match[1] if match else b""
     if allow_list and first == b"[":
         return messages.loads(raw)
     if first == b"{":
         content_type = "application/json"
     return messages.parse_body(raw, content_type, query_json)
+
+
+def preflight(request: BaseRequest, allowed: frozenset) -> web.Response:
+    """A CORS preflight answer: any origin, the path's methods, the headers the browser asked for."""
+    methods = ", ".join(sorted(allowed | {"OPTIONS"}))
+    headers = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": methods, "Allow": methods}
+    asked = request.headers.get("Access-Control-Request-Headers")
+    if asked:
+        headers["Access-Control-Allow-Headers"] = asked
+    return web.Response(headers=headers)
 
 
 class RestHandler:
@@ -88,7 +102,9 @@ class RestHandler:
             return error_response(SeldonError(f"Not found: {request.method} {request.path} is not a Seldon "
                                               f"microservice path", 404, NOT_FOUND))
         allowed, name = route
-        if request.method not in allowed:
+        if request.method == "OPTIONS":
+            return preflight(request, allowed)
+        if request.method not in allowed and not (request.method == "HEAD" and "GET" in allowed):
             return error_response(SeldonError(
                 f"Method {request.method} not allowed on {request.path}; use {' or '.join(sorted(allowed))}",
                 405, NOT_FOUND))
@@ -124,6 +140,8 @@ class RestHandler:
         try:
             if not self.ready:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
+            if request.headers.get("Expect", "").lower() == "100-continue":
+                await request.writer.write(CONTINUE)
             raw = await request.read()
             query_json = request.query.get("json") if request.query_string else None
             body = parse_request(raw, request.headers.get("Content-Type", ""), query_json, name == "aggregate")

@@ -284,3 +284,32 @@ def test_large_tensor_over_one_megabyte(model):
     assert response.status_code == 200
     tensor = response.json()["data"]["tensor"]
     assert tensor["shape"] == [1000, 100] and tensor["values"] == [v * 2 for v in values]
+
+
+def test_cors_preflight_and_head(model):
+    preflight = requests.options(model.url("/api/v1.0/predictions"),
+                                 headers={"Origin": "http://x", "Access-Control-Request-Method": "POST",
+                                          "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"
+    head = requests.head(model.url("/health/status"))
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_expect_100_continue(model):
+    import socket
+
+    body = b'{"data":{"ndarray":[[1,2]]}}'
+    with socket.create_connection(("127.0.0.1", model.http_port), timeout=5) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        answer = b""
+        while b"[[2,4]]" not in answer:
+            chunk = sock.recv(4096)
+            assert chunk
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200")
