@@ -30,42 +30,38 @@ def test_ready_only_when_every_unit_answers(units, tmp_path):
             assert requests.get(f"{engine.url}/api/v1.0/health/status", timeout=5).status_code == 200
 
 
+def sigterm_during(engine, call) -> object:
+    """Start `call` (a 1 s prediction), SIGTERM the engine while it is in flight; the call's result."""
+    result = {}
+    caller = threading.Thread(target=lambda: result.setdefault("reply", call()))
+    caller.start()
+    time.sleep(0.4)
+    engine.proc.send_signal(signal.SIGTERM)
+    caller.join(30)
+    assert engine.proc.wait(30) == 0
+    return result["reply"]
+
+
 def test_sigterm_drains_in_flight_requests(units, tmp_path):
     spec = predictor(node("slowpoke", units["sleeper"]))
     with engine_running(spec, tmp_path) as engine:
-        result = {}
-
-        def call():
-            result["response"] = requests.post(f"{engine.url}/api/v1.0/predictions",
-                                               json={"data": {"ndarray": [[1.0]]}}, timeout=30)
-
-        caller = threading.Thread(target=call)
-        caller.start()
-        time.sleep(0.4)
-        engine.proc.send_signal(signal.SIGTERM)
-        caller.join(30)
-        assert engine.proc.wait(30) == 0
-    assert result["response"].status_code == 200
-    assert result["response"].json()["data"]["ndarray"] == [[2.0]]
+        response = sigterm_during(engine, lambda: requests.post(
+            f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}}, timeout=30))
+    assert response.status_code == 200
+    assert response.json()["data"]["ndarray"] == [[2.0]]
 
 
 def test_sigterm_drains_in_flight_grpc_requests(units, tmp_path):
     spec = predictor(node("slowpoke", units["sleeper"], transport="GRPC"))
+    message = json_format.ParseDict({"data": {"ndarray": [[1.0]]}}, pb.SeldonMessage())
+
+    def call():
+        with grpc.insecure_channel(engine.grpc_target) as channel:
+            return pb_grpc.SeldonStub(channel).Predict(message, timeout=30)
+
     with engine_running(spec, tmp_path) as engine:
-        result = {}
-
-        def call():
-            message = json_format.ParseDict({"data": {"ndarray": [[1.0]]}}, pb.SeldonMessage())
-            with grpc.insecure_channel(engine.grpc_target) as channel:
-                result["reply"] = pb_grpc.SeldonStub(channel).Predict(message, timeout=30)
-
-        caller = threading.Thread(target=call)
-        caller.start()
-        time.sleep(0.4)
-        engine.proc.send_signal(signal.SIGTERM)
-        caller.join(30)
-        assert engine.proc.wait(30) == 0
-    assert json_format.MessageToDict(result["reply"])["data"]["ndarray"] == [[2.0]]
+        reply = sigterm_during(engine, call)
+    assert json_format.MessageToDict(reply)["data"]["ndarray"] == [[2.0]]
 
 
 def test_predictor_from_env(units, tmp_path):
