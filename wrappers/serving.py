@@ -7,7 +7,9 @@ stops accepting, lets in-flight requests finish (up to the drain timeout) and ex
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
+import os
 import signal
 import socket
 import sys
@@ -20,6 +22,7 @@ from seldon_graph.wrappers.rest import RestHandler
 log = logging.getLogger(__name__)
 
 MAX_BODY = 2**31
+PR_SET_PDEATHSIG = 1
 LOAD_FAILED = 3
 
 
@@ -88,10 +91,22 @@ async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float
     return 0
 
 
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child when the supervisor dies, even by SIGKILL, so no orphan keeps the port."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.debug("prctl is not available; workers will not follow the supervisor's death")
+    if os.getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run_rest_worker(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool) -> None:
     """Process target: a uvloop event loop running one REST worker."""
     import uvloop
 
+    die_with_parent()
     sys.exit(uvloop.run(serve_rest(handler, load, port, drain_timeout, shared)))
 
 
@@ -99,4 +114,5 @@ def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: flo
     """Process target: the gRPC server (grpc.aio on the default asyncio loop)."""
     from seldon_graph.wrappers.grpc_service import serve_grpc
 
+    die_with_parent()
     sys.exit(asyncio.run(serve_grpc(service, metadata, sink, load, port, drain_timeout, _stop_signal)))

@@ -151,3 +151,17 @@ def test_port_in_use_exits_non_zero(tmp_path):
         result = subprocess.run(cmd, cwd=MODELS, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert f"HTTP port {port} is already in use" in result.stderr
+
+
+def test_workers_do_not_outlive_a_killed_supervisor(tmp_path):
+    with running_unit(tmp_path, "Model", "--workers", "2") as unit:
+        children = subprocess.run(["pgrep", "-P", str(unit.proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 3  # two REST workers and the gRPC server
+        os.kill(unit.proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        alive = children
+        while alive and time.monotonic() < deadline:
+            alive = [pid for pid in children if os.path.exists(f"/proc/{pid}") and
+                     "zombie" not in open(f"/proc/{pid}/status").read()]
+            time.sleep(0.05)
+        assert alive == []
