@@ -45,6 +45,8 @@ ROUTING_KINDS_BY_VERSION = (("getambassador.io/v2", "Mapping"), ("getambassador.
                             ("networking.istio.io/v1alpha3", "VirtualService"),
                             ("networking.istio.io/v1alpha3", "DestinationRule"))
 OWNED_WATCHES = (("apps", "v1", "deployments"), ("", "v1", "services"))
+# The original's creation order (§4.2 step 5): a Deployment the API server refuses still leaves its Services.
+APPLY_ORDER = ("Service", "HorizontalPodAutoscaler", "ScaledObject", "PodDisruptionBudget", "Deployment")
 MAX_PASSES = 3
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
@@ -83,7 +85,7 @@ class Controller:
         self.render = render
         self.sdep_settings = sdep_settings
         self.selection = selection
-        self.emit = emit or self.post_event
+        self.emit = emit if emit is not None else self.post_event
         self.clock = clock
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
@@ -148,42 +150,48 @@ class Controller:
             if self._write_status(body, new):
                 self.emit(body, "Warning", "InternalError", message)
             return new
-        result, activity = self._converge(body, objects)
+        activity = ApplyResult()
+        try:
+            result = self._converge(body, objects, activity)
+        finally:  # what was done is announced even when a later step failed
+            self._announce_objects(body, activity)
         new = sdep_status.build_status(body, objects, result.live, result.changed, previous, self.clock())
-        written = self._write_status(body, new)
-        self._announce(body, activity, written)
+        if self._write_status(body, new) or activity.created or activity.updated or activity.deleted:
+            self.emit(body, "Normal", "Updated", f'Updated SeldonDeployment "{meta["name"]}"')
         return new
 
-    def _converge(self, body: dict, objects: list[dict]) -> tuple[ApplyResult, ApplyResult]:
-        """Apply passes until one changes nothing (the last pass is what status reports)."""
-        activity = ApplyResult()
+    def _converge(self, body: dict, objects: list[dict], activity: ApplyResult) -> ApplyResult:
+        """Apply passes until one changes nothing (the last pass is what status reports); `activity` collects
+        what every pass created, updated and deleted, up to a failure."""
         result = ApplyResult()
         for _ in range(MAX_PASSES):
-            result = self._pass(body, objects)
-            activity.created += result.created
-            activity.updated += result.updated
-            activity.deleted += result.deleted
+            result = ApplyResult()
+            try:
+                self._pass(body, objects, result)
+            finally:
+                activity.created += result.created
+                activity.updated += result.updated
+                activity.deleted += result.deleted
             if not (result.changed or result.deleted):
                 break
-        return result, activity
+        return result
 
-    def _pass(self, body: dict, objects: list[dict]) -> ApplyResult:
-        workload = [o for o in objects if o["kind"] not in ROUTING_KINDS]
+    def _pass(self, body: dict, objects: list[dict], result: ApplyResult) -> None:
+        workload = sorted((o for o in objects if o["kind"] not in ROUTING_KINDS), key=_apply_rank)
         routing = [o for o in objects if o["kind"] in ROUTING_KINDS]
-        result = self.backend.apply(workload)
+        self.backend.apply(workload, result)
         if not self._rolled_out(workload, result):
             for obj in routing:  # observed for status only: traffic moves once the new pods serve
                 live = self.api.get(obj["apiVersion"], obj["kind"], obj["metadata"].get("namespace"),
                                     obj["metadata"]["name"])
                 if live is not None:
                     result.live[object_key(obj)] = live
-            return result
+            return
         self.backend.apply(routing, result)
         namespace, uid = body["metadata"].get("namespace") or "default", body["metadata"]["uid"]
         keep = {object_key(o) for o in objects}
         self.backend.prune(namespace, uid, keep, WORKLOAD_KINDS, result, selector=SDEP_ID_LABEL)
         self.backend.prune(namespace, uid, keep, ROUTING_KINDS_BY_VERSION, result)
-        return result
 
     @staticmethod
     def _rolled_out(workload: list[dict], result: ApplyResult) -> bool:
@@ -216,13 +224,11 @@ class Controller:
                               patch)
         return True
 
-    def _announce(self, body: dict, activity: ApplyResult, status_written: bool) -> None:
+    def _announce_objects(self, body: dict, activity: ApplyResult) -> None:
         for verb, keys in (("Create", activity.created), ("Update", activity.updated),
                            ("Delete", activity.deleted)):
             for _, kind, name in keys:
                 self.emit(body, "Normal", f"{verb}{kind}", f'{verb}d {kind} "{name}"')
-        if activity.created or activity.updated or activity.deleted or status_written:
-            self.emit(body, "Normal", "Updated", f'Updated SeldonDeployment "{body["metadata"]["name"]}"')
 
     def _failed_by_api(self, body: dict | None, exc: KubeError, key: tuple[str, str]) -> None:
         log.warning("reconcile of %s/%s failed: %s", key[0], key[1], exc)
@@ -273,6 +279,10 @@ class Controller:
             self.api.request("POST", f"/api/v1/namespaces/{event['metadata']['namespace']}/events", body=event)
         except KubeError as exc:
             log.warning("cannot post event %s on %s: %s", reason, meta["name"], exc)
+
+
+def _apply_rank(obj: dict) -> int:
+    return APPLY_ORDER.index(obj["kind"]) if obj["kind"] in APPLY_ORDER else len(APPLY_ORDER)
 
 
 # ---------------------------------------------------------------- kopf handlers (plain functions)

@@ -7,7 +7,7 @@ token), GET / LIST / WATCH with resourceVersion and label selectors, POST (with 
 (merge-patch, strategic-merge treated as merge, JSON patch, and server-side apply `application/apply-patch+yaml`
 with field managers: fields a manager stops applying are removed, an apply that changes nothing bumps no
 resourceVersion), CPU quantities read back in canonical form, immutable Deployment selectors and Service
-clusterIPs, DELETE (one, or a collection by label selector), the status subresource, generation bumps on spec
+clusterIPs, volume mounts checked against the pod's volumes, DELETE (one, or a collection by label selector), the status subresource, generation bumps on spec
 changes, and garbage collection of owned objects (also of objects created with an owner that no longer exists).
 With `admission_url` set it calls the SeldonDeployment validating webhook on create and update through the API
 (test helpers bypass it).
@@ -54,6 +54,7 @@ KINDS = (
     Kind("policy", ("v1",), "poddisruptionbudgets", "PodDisruptionBudget"),
     Kind("machinelearning.seldon.io", ("v1", "v1alpha2", "v1alpha3"), "seldondeployments", "SeldonDeployment",
          subresources=("status", "scale")),
+    Kind("keda.sh", ("v1alpha1",), "scaledobjects", "ScaledObject"),
     Kind("getambassador.io", ("v2", "v3alpha1"), "mappings", "Mapping", subresources=()),
     Kind("getambassador.io", ("v2", "v3alpha1"), "tlscontexts", "TLSContext", subresources=()),
     Kind("networking.istio.io", ("v1alpha3", "v1beta1", "v1"), "virtualservices", "VirtualService"),
@@ -202,6 +203,26 @@ def canonical_quantities(obj: dict) -> None:
             if isinstance(cpu, str) and re.fullmatch(r"\d*\.\d+", cpu):
                 milli = round(float(cpu) * 1000)
                 section["cpu"] = str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
+
+
+def pod_template_errors(obj: dict) -> list[str]:
+    """What the API server's validation says about volume mounts naming no volume of the pod."""
+    pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    volumes = {v.get("name") for v in pod.get("volumes") or []}
+    errors = []
+    for i, container in enumerate(pod.get("containers") or []):
+        for j, mount in enumerate(container.get("volumeMounts") or []):
+            if mount.get("name") not in volumes:
+                errors.append(f'spec.template.spec.containers[{i}].volumeMounts[{j}].name: Not found: '
+                              f'"{mount.get("name")}"')
+    return errors
+
+
+def check_object(kind: Kind, obj: dict) -> None:
+    errors = pod_template_errors(obj) if kind.kind == "Deployment" else []
+    if errors:
+        raise ApiError(422, "Invalid", f'{kind.kind}.{kind.group or "core"} "{obj["metadata"]["name"]}" is invalid: '
+                                       + ", ".join(errors))
 
 
 def without_server_fields(obj: dict) -> dict:
@@ -380,6 +401,7 @@ class ApiDouble:
         meta["creationTimestamp"] = "2026-01-01T00:00:00Z"
         meta["generation"] = 1
         obj.setdefault("kind", kind.kind)
+        check_object(kind, obj)
         canonical_quantities(obj)
         if kind.kind == "Service":
             obj.setdefault("spec", {}).setdefault("clusterIP", f"10.96.0.{next(self._uids) % 250 + 1}")
@@ -416,6 +438,7 @@ class ApiDouble:
             if immutable and (merged.get("spec") or {}).get(immutable) != live["spec"].get(immutable):
                 raise ApiError(422, "Invalid", f'{kind.kind} "{meta["name"]}" is invalid: spec.{immutable}: '
                                                "Invalid value: field is immutable")
+            check_object(kind, merged)
             canonical_quantities(merged)
             spec_of = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}  # noqa: E731
             if spec_of(merged) != spec_of(live):
