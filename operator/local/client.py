@@ -138,3 +138,5 @@ def kill_stale(home: Home, keys: list[str] | None = None) -> None:
             signal_group(pid, signal.SIGKILL)
     for key in keys if keys is not None else list(home.statuses()):
         home.status_path(key).unlink(missing_ok=True)
+    if keys is None:
+        home.supervisor_file.unlink(missing_ok=True)

@@ -235,13 +235,21 @@ def down(args: argparse.Namespace, home: Home) -> int:
         if not args.names:
             _wait_supervisor_exit(home, supervisor_pid)
     client.kill_stale(home, keys if args.names or home.supervisor_running() else None)
-    left = [p for p in pids if p != os.getpid() and pid_alive(p)]
+    left = _wait_dead([p for p in pids if p != os.getpid()])
     for key in keys:
         print(f"stopped {key.replace('.', '/', 1)}")
     if left:
         print(f"warning: processes still alive: {left}", file=sys.stderr)
         return 1
     return 0
+
+
+def _wait_dead(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """The pids still alive after up to `timeout` seconds (a killed process takes a moment to go)."""
+    deadline = time.monotonic() + timeout
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [p for p in pids if pid_alive(p)]
 
 
 def _wait_supervisor_exit(home: Home, pid: int | None, timeout: float = 30.0) -> None:

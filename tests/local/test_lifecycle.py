@@ -192,6 +192,42 @@ def test_foreground_up_serves_until_ctrl_c_with_istio(tmp_path):
     assert stack.status()["deployments"] == {}
 
 
+def test_down_cleans_up_after_a_killed_supervisor(fresh):
+    fresh.up(EXAMPLES / "oauth.yaml")
+    pids = fresh.pids()
+    supervisor = fresh.status()["supervisor"]["pid"]
+    os.kill(supervisor, signal.SIGKILL)
+    wait_until(lambda: not alive(supervisor))
+    stale = fresh.run("status", check=True).stdout
+    assert "The supervisor is not running" in stale and "seldon/oauth" in stale
+    assert all(alive(p) for p in pids if p != supervisor)
+    fresh.run("down", check=True)
+    assert [p for p in pids if alive(p)] == []
+    assert fresh.status() == {"supervisor": None, "deployments": {}}
+
+
+def test_foreground_up_joins_a_running_supervisor_and_withdraws_on_ctrl_c(fresh):
+    fresh.up(EXAMPLES / "single-model.yaml")
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "seldon-graph"), "up", "-f", str(EXAMPLES / "combiner.yaml")],
+        cwd=REPO, env=fresh.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_until(lambda: fresh.status()["deployments"].get("seldon.combiner", {}).get("state") == "Available")
+        combiner = [u["pid"] for u in fresh.status()["deployments"]["seldon.combiner"]["units"]]
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, output
+    assert "SeldonDeployment seldon/combiner is Available" in output
+    assert set(fresh.status()["deployments"]) == {"seldon.single-model"}
+    assert [p for p in combiner if alive(p)] == []
+    assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
+
+
 def test_a_second_up_joins_the_running_supervisor(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
     supervisor = fresh.status()["supervisor"]["pid"]
