@@ -228,6 +228,7 @@ class KubernetesBackend:
                     continue
                 if self.api.delete(api_version, kind, namespace, obj["metadata"]["name"]):
                     result.deleted.append(key)
+                self._applied.pop((namespace, *key), None)
         return result
 
 
