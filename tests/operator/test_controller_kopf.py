@@ -19,7 +19,7 @@ from seldon_graph.operator.kube import KubeApi, KubeError
 from seldon_graph.operator.webhook import WEBHOOK_PATH
 from tests.operator.apidouble import ApiDouble
 from tests.operator.conftest import client_for, predictor, roll_out, seldon_deployment, wait_for
-from tests.support.procs import VENV_BIN, free_port, running, stop
+from tests.support.procs import VENV_BIN, free_port, running, stop, wait_http
 from tests.support import schemas
 
 SDEPS = "/apis/machinelearning.seldon.io/v1/namespaces/{ns}/seldondeployments"
@@ -252,7 +252,9 @@ def test_sdeps_created_while_the_operator_was_down_are_reconciled_at_start(clust
                                     labels={"seldon.io/controller-id": "resume"}))
     time.sleep(0.3)
     assert cluster.deployments("resume") == []
-    port = free_port()
-    with running(operator_args(cluster.kubeconfig, port, "--controller-id", "resume"),
-                 cluster.directory / "resume.log", ready_url=f"http://127.0.0.1:{port}/healthz"):
+    port, liveness = free_port(), free_port()
+    args = operator_args(cluster.kubeconfig, port, "--controller-id", "resume",
+                         "--liveness-endpoint", f"http://127.0.0.1:{liveness}/healthz")
+    with running(args, cluster.directory / "resume.log", ready_url=f"http://127.0.0.1:{port}/healthz"):
         wait_for(lambda: cluster.deployments("resume") == ["iris-main-0-classifier"], what="the resumed SDep")
+        wait_http(f"http://127.0.0.1:{liveness}/healthz")  # kopf's own liveness probe
