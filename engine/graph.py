@@ -185,10 +185,10 @@ class Graph:
 
     async def _feedback(self, node: Node, feedback: FeedbackBody, request: Request) -> Payload | None:
         if node.children:
-            route = feedback.routing.get(node.name, ALL_CHILDREN)
+            route = _as_route(feedback.routing.get(node.name, ALL_CHILDREN))
             if route == ALL_CHILDREN:
                 await _all([self._feedback(child, feedback, request) for child in node.children])
-            elif isinstance(route, int) and 0 <= route < len(node.children):
+            elif 0 <= route < len(node.children):
                 await self._feedback(node.children[route], feedback, request)
         if node.logger and node.logger.responses and not request.skip_logging and self.logger is not None:
             self.logger.emit(Event(node.logger.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(),
@@ -242,6 +242,14 @@ async def _all(calls: list) -> list:
         if isinstance(result, BaseException):
             raise result
     return results
+
+
+def _as_route(value: object) -> int:
+    """A recorded route as an int; anything unreadable counts as "all children"."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return ALL_CHILDREN
 
 
 def _builtin_metadata(node: Node) -> dict:

@@ -59,7 +59,7 @@ class SeldonService:
         try:
             metadata = tuple(context.invocation_metadata() or ())
             feedback = FeedbackBody.from_proto(raw)
-            request = Request(_puid(metadata), metadata)
+            request = Request(_puid(metadata) or feedback.puid, metadata)
             await context.send_initial_metadata((("seldon-puid", request.puid),))
             reply = await self.graph.feedback(feedback, request)
             return reply.proto_body({"puid": request.puid})

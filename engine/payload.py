@@ -285,6 +285,14 @@ class FeedbackBody:
         return routing if isinstance(routing, dict) else {}
 
     @property
+    def puid(self) -> str | None:
+        """The puid of the prediction this feedback is about, when the client sent its response back."""
+        response = self.decoded.get("response")
+        meta = response.get("meta") if isinstance(response, dict) else None
+        puid = meta.get("puid") if isinstance(meta, dict) else None
+        return puid if isinstance(puid, str) and puid else None
+
+    @property
     def reward(self) -> float:
         reward = self.decoded.get("reward", 0.0)
         return float(reward) if isinstance(reward, (int, float)) else 0.0

@@ -18,6 +18,11 @@ NOT_FORWARDED = frozenset({
 _TRUE = frozenset({"true", "on", "1"})
 
 
+def new_puid() -> str:
+    """A request id for a request that came without one (UUID4, as the Seldon executor makes them)."""
+    return str(uuid.uuid4())
+
+
 class Request:
     """Per-request state shared by every step of one walk."""
 
@@ -25,7 +30,7 @@ class Request:
                  "_metadata")
 
     def __init__(self, puid: str | None, forwarded: Iterable[tuple[str, str]] = ()):
-        self.puid = puid or str(uuid.uuid4())
+        self.puid = puid or new_puid()
         self.forwarded = [(k, v) for k, v in forwarded if k.lower() not in NOT_FORWARDED and not k.startswith(":")]
         self.skip_logging = any(k.lower() == SKIP_LOGGING_HEADER and v.strip().lower() in _TRUE
                                 for k, v in self.forwarded)

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
-from seldon_graph.engine.request import PUID_HEADER, Request
+from seldon_graph.engine.request import PUID_HEADER, Request, new_puid
 from seldon_graph.engine.units import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
 from seldon_graph.messages import json_from_form
@@ -136,7 +136,7 @@ class RestServer:
 
     async def predictions(self, request: web.BaseRequest) -> web.Response:
         started = time.perf_counter()
-        puid = request.headers.get(PUID_HEADER)
+        puid = request.headers.get(PUID_HEADER) or new_puid()
         try:
             raw = await request.read()
             message, meta = parse_message(request_document(raw, request.content_type, request.query.get("json")))
@@ -155,7 +155,7 @@ class RestServer:
         try:
             raw = await request.read()
             feedback = FeedbackBody.from_json(request_document(raw, request.content_type, request.query.get("json")))
-            walk = Request(puid or _feedback_puid(feedback), request.headers.items())
+            walk = Request(puid or feedback.puid, request.headers.items())
             puid = walk.puid
             reply = await self.graph.feedback(feedback, walk)
             body, status = reply.json_body({"puid": walk.puid}), 200
@@ -205,10 +205,3 @@ class RestServer:
 def _large_body_request(message, payload, protocol, writer, task) -> web.BaseRequest:
     """A request object that accepts bodies up to MAX_BODY (aiohttp's default is 1 MiB)."""
     return web.BaseRequest(message, payload, protocol, writer, task, task.get_loop(), client_max_size=MAX_BODY)
-
-
-def _feedback_puid(feedback: FeedbackBody) -> str | None:
-    response = feedback.decoded.get("response")
-    meta = response.get("meta") if isinstance(response, dict) else None
-    puid = meta.get("puid") if isinstance(meta, dict) else None
-    return puid if isinstance(puid, str) and puid else None
