@@ -157,8 +157,8 @@ def _run(args: argparse.Namespace) -> int:
 
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
-        handler = RestHandler(UnitService(user, settings, sink), metadata, sink, threads)
-        serving.run_rest_worker(handler, user.load, args.http_port, args.drain_timeout, plan.workers > 1)
+        handler = RestHandler(UnitService(user, settings, sink), metadata, sink)
+        serving.run_rest_worker(handler, user.load, args.http_port, args.drain_timeout, plan.workers > 1, threads)
 
     def grpc_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)

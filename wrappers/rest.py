@@ -1,32 +1,28 @@
-"""The REST side of a unit: Seldon v1's microservice paths on aiohttp's low-level server, uvloop and orjson.
+"""The REST side of a unit: Seldon v1's microservice paths, answered from a path table.
 
-One handler function and a path table instead of a router: the hot path is a dict lookup, one orjson parse,
-the user's method called inline (or on a thread pool when --threads > 1), one orjson dump.
+The hot path is a dict lookup, one orjson parse, the user's method, one orjson dump. The handler is
+synchronous: the HTTP server calls it inline, or on a thread pool for model calls when --threads > 1.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
-
-from aiohttp import web
-from aiohttp.web_request import BaseRequest
+from typing import Any
+from urllib.parse import parse_qs
 
 from seldon_graph import messages
-from seldon_graph.errors import NOT_FOUND, SeldonError, from_user_exception
+from seldon_graph.errors import NOT_FOUND, SeldonError, from_user_exception, status_body
 from seldon_graph.wrappers.encoding import encode
+from seldon_graph.wrappers.http11 import Request, Response
 
 log = logging.getLogger(__name__)
 
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
 BOTH = GET | POST
-JSON_HEADERS = {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}
+CORS = {"Access-Control-Allow-Origin": "*"}
 NOT_READY = "MICROSERVICE_NOT_READY"
 FIRST_CHAR = re.compile(rb"\s*(\S)")
-CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 # path → (allowed HTTP methods, what answers it: a UnitService method or a probe)
 ROUTES: dict[str, tuple[frozenset, str]] = {
@@ -51,12 +47,22 @@ ROUTES: dict[str, tuple[frozenset, str]] = {
 BODY_METHODS = {"predict", "send_feedback", "transform_input", "transform_output", "route", "aggregate"}
 
 
-def json_response(body: bytes, status: int = 200) -> web.Response:
-    return web.Response(body=body, status=status, headers=JSON_HEADERS)
+def json_response(body: bytes, status: int = 200) -> Response:
+    return Response(status, body, "application/json", CORS)
 
 
-def error_response(error: SeldonError) -> web.Response:
+def text_response(text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> Response:
+    return Response(status, text.encode(), content_type, CORS)
+
+
+def error_response(error: SeldonError) -> Response:
     return json_response(error.to_json(), error.status_code)
+
+
+def server_error(status: int, info: str) -> Response:
+    """The HTTP server's own failures (malformed HTTP, a bug) as a Seldon status body."""
+    reason = "MICROSERVICE_BAD_DATA" if status < 500 else "MICROSERVICE_INTERNAL_ERROR"
+    return json_response(encode(status_body(info, reason)), status)
 
 
 def parse_request(raw: bytes, content_type: str, query_json: str | None, allow_list: bool) -> Any:
@@ -71,32 +77,32 @@ def parse_request(raw: bytes, content_type: str, query_json: str | None, allow_l
     return messages.parse_body(raw, content_type, query_json)
 
 
-def preflight(request: BaseRequest, allowed: frozenset) -> web.Response:
+def preflight(request: Request, allowed: frozenset) -> Response:
     """A CORS preflight answer: any origin, the path's methods, the headers the browser asked for."""
     methods = ", ".join(sorted(allowed | {"OPTIONS"}))
-    headers = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": methods, "Allow": methods}
-    asked = request.headers.get("Access-Control-Request-Headers")
+    headers = {**CORS, "Access-Control-Allow-Methods": methods, "Allow": methods}
+    asked = request.headers.get("access-control-request-headers")
     if asked:
         headers["Access-Control-Allow-Headers"] = asked
-    return web.Response(headers=headers)
+    return Response(200, b"", "text/plain", headers)
 
 
 class RestHandler:
     """Answers every REST request of one worker."""
 
-    def __init__(self, service, metadata: dict | None, sink=None, threads: int = 1):
+    def __init__(self, service, metadata: dict | None, sink=None):
         self.service = service
         self.metadata_body = encode(metadata) if metadata is not None else None
         self.sink = sink
         self.ready = False
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="model") if threads > 1 else None
 
-    async def _call(self, fn: Callable, arg: Any) -> Any:
-        if self.pool is None:
-            return fn(arg)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, arg)
+    @staticmethod
+    def calls_model(request: Request) -> bool:
+        """Whether the request runs user code (and so goes to the thread pool when there is one)."""
+        route = ROUTES.get(request.path)
+        return route is not None and (route[1] in BODY_METHODS or route[1] == "health_status")
 
-    async def __call__(self, request: BaseRequest) -> web.StreamResponse:
+    def __call__(self, request: Request) -> Response:
         route = ROUTES.get(request.path)
         if route is None:
             return error_response(SeldonError(f"Not found: {request.method} {request.path} is not a Seldon "
@@ -109,43 +115,38 @@ class RestHandler:
                 f"Method {request.method} not allowed on {request.path}; use {' or '.join(sorted(allowed))}",
                 405, NOT_FOUND))
         if name in BODY_METHODS:
-            return await self._unit_call(request, name)
+            return self._unit_call(request, name)
         if name == "live":
-            return web.Response(text="ok")
+            return text_response("ok")
         if name == "ready":
-            return web.Response(text="ready") if self.ready else web.Response(text="not ready", status=503)
+            return text_response("ready") if self.ready else text_response("not ready", 503)
         if name == "ping":
-            return web.Response(text="pong", content_type="text/html")
+            return text_response("pong", content_type="text/html; charset=utf-8")
         if name == "metadata":
             if self.metadata_body is None:
                 return error_response(SeldonError("Model metadata unavailable", 500, "MICROSERVICE_BAD_METADATA"))
             return json_response(self.metadata_body)
-        return await self._health(request)
-
-    async def _health(self, request: BaseRequest) -> web.Response:
         try:
-            return json_response(encode(await self._call(lambda _: self.service.health_status(), None)))
+            return json_response(encode(self.service.health_status()))
         except Exception as exc:
             return self._failure(exc, "health_status")
 
-    def _failure(self, exc: BaseException, name: str) -> web.Response:
+    def _failure(self, exc: BaseException, name: str) -> Response:
         error = from_user_exception(exc)
         if error.status_code >= 500:
             log.error("%s failed: %s", name, error.info, exc_info=not isinstance(exc, SeldonError))
         return error_response(error)
 
-    async def _unit_call(self, request: BaseRequest, name: str) -> web.Response:
+    def _unit_call(self, request: Request, name: str) -> Response:
         started = time.perf_counter()
         status = 200
         try:
             if not self.ready:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
-            if request.headers.get("Expect", "").lower() == "100-continue":
-                await request.writer.write(CONTINUE)
-            raw = await request.read()
-            query_json = request.query.get("json") if request.query_string else None
-            body = parse_request(raw, request.headers.get("Content-Type", ""), query_json, name == "aggregate")
-            result = await self._call(getattr(self.service, name), body)
+            query_json = parse_qs(request.query).get("json", [None])[0] if request.query else None
+            body = parse_request(request.body, request.headers.get("content-type", ""), query_json,
+                                 name == "aggregate")
+            result = getattr(self.service, name)(body)
             if name == "predict" and isinstance(result, dict):
                 code = result.get("status", {}).get("code") if isinstance(result.get("status"), dict) else None
                 if isinstance(code, int) and 100 <= code <= 599:

@@ -14,14 +14,13 @@ import signal
 import socket
 import sys
 
-from aiohttp.web_request import BaseRequest
-from aiohttp.web_server import Server
+from concurrent.futures import ThreadPoolExecutor
 
-from seldon_graph.wrappers.rest import RestHandler
+from seldon_graph.wrappers.http11 import HttpServer
+from seldon_graph.wrappers.rest import RestHandler, server_error
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 2**31
 PR_SET_PDEATHSIG = 1
 LOAD_FAILED = 3
 
@@ -49,13 +48,6 @@ def listening_socket(port: int, host: str = "0.0.0.0", reuse_port: bool = False)
     return sock
 
 
-def _request_factory(loop: asyncio.AbstractEventLoop):
-    """aiohttp's request factory with no practical body limit (its default of 1 MB is too small for tensors)."""
-    def make(message, payload, protocol, writer, task) -> BaseRequest:
-        return BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY)
-    return make
-
-
 async def _stop_signal() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -64,29 +56,31 @@ async def _stop_signal() -> asyncio.Event:
     return stop
 
 
-async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool) -> int:
-    """Serve REST on `port` (shared with sibling workers when `shared`) until SIGTERM; the worker's exit code."""
+async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool,
+                     threads: int) -> int:
+    """Serve REST on `port` (shared with sibling workers when `shared`) until SIGTERM; the worker's exit code.
+
+    With `threads` > 1, model calls run on a pool of that many threads; otherwise they run inline.
+    """
     stop = await _stop_signal()
     loop = asyncio.get_running_loop()
-    server_factory = Server(handler, request_factory=_request_factory(loop), access_log=None, keepalive_timeout=75)
-    server = await loop.create_server(server_factory, sock=listening_socket(port, reuse_port=shared), backlog=2048)
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="model") if threads > 1 else None
+    server = HttpServer(handler, server_error, handler.calls_model, pool)
+    await server.start(listening_socket(port, reuse_port=shared))
     loading = loop.run_in_executor(None, load)
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait([loading, stopping], return_when=asyncio.FIRST_COMPLETED)
     if loading.done():
         if loading.exception() is not None:
             log.error("load() failed, the unit cannot serve", exc_info=loading.exception())
-            server.close()
+            await server.shutdown(0)
             return LOAD_FAILED
         handler.ready = True
         log.info("REST worker ready on port %d", port)
         await stopping
     log.info("REST worker draining")
     handler.ready = False
-    server.close()
-    server_factory.pre_shutdown()
-    await server_factory.shutdown(drain_timeout)
-    await server.wait_closed()
+    await server.shutdown(drain_timeout)
     log.info("REST worker stopped")
     return 0
 
@@ -102,12 +96,12 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_rest_worker(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool) -> None:
+def run_rest_worker(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool, threads: int) -> None:
     """Process target: a uvloop event loop running one REST worker."""
     import uvloop
 
     die_with_parent()
-    sys.exit(uvloop.run(serve_rest(handler, load, port, drain_timeout, shared)))
+    sys.exit(uvloop.run(serve_rest(handler, load, port, drain_timeout, shared, threads)))
 
 
 def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float) -> None:
