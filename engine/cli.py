@@ -105,16 +105,17 @@ def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
 
 async def serve(args: argparse.Namespace, predictor: Predictor, source: PredictorSource) -> int:
     deployment = args.sdep or source.deployment
+    namespace = args.namespace or source.namespace
     units = UnitPool(predictor)
     metrics = EngineMetrics(deployment, predictor)
     logger = None
     if any(node.logger for node in predictor.nodes()):
-        logger = RequestLogger(f"http://{args.hostname}:{args.http_port}/", deployment,
-                               args.namespace or source.namespace, predictor.name, args.logger_workers,
-                               args.log_work_buffer_size)
+        logger = RequestLogger(f"http://{args.hostname}:{args.http_port}/", deployment, namespace, predictor.name,
+                               args.logger_workers, args.log_work_buffer_size)
         logger.start()
     graph = Graph(predictor, units, metrics, logger)
-    runner = web.ServerRunner(RestServer(graph, units, args.prometheus_path).server(),
+    rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
+    runner = web.ServerRunner(rest.server(),
                               shutdown_timeout=args.graceful_timeout)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.http_port, backlog=1024, reuse_address=True).start()

@@ -67,8 +67,10 @@ def parse_message(document: bytes) -> tuple[Payload, dict]:
 class RestServer:
     """Handlers bound to one graph; `server()` builds the aiohttp low-level server."""
 
-    def __init__(self, graph: Graph, units: UnitPool, prometheus_path: str = "/metrics"):
+    def __init__(self, graph: Graph, units: UnitPool, prometheus_path: str = "/metrics", deployment: str = "",
+                 namespace: str = ""):
         self.graph = graph
+        self.deployment, self.namespace = deployment, namespace
         self.units = units
         self.metrics = graph.metrics
         self.prometheus_path = prometheus_path
@@ -147,7 +149,10 @@ class RestServer:
         except SeldonError as exc:
             body, status = exc.to_json(), exc.status_code
         self._observe("predictions", status, started)
-        return self._response(body, status, puid)
+        response = self._response(body, status, puid)
+        if "Ce-Specversion" in request.headers:
+            response.headers.update(self._cloudevent_echo(request.path, puid))
+        return response
 
     async def feedback(self, request: web.BaseRequest) -> web.Response:
         started = time.perf_counter()
@@ -190,6 +195,12 @@ class RestServer:
     async def prometheus(self, request: web.BaseRequest) -> web.Response:
         body, content_type = self.metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": content_type})
+
+    def _cloudevent_echo(self, path: str, puid: str) -> dict[str, str]:
+        """The CloudEvents headers the Seldon executor answers a CloudEvents request with."""
+        deployment, namespace = self.deployment, self.namespace
+        return {"Ce-Id": puid, "Ce-Specversion": "0.3", "Ce-Path": path,
+                "Ce-Type": f"seldon.{deployment}.{namespace}.response", "Ce-Source": f"seldon.{deployment}"}
 
     def _response(self, body: bytes, status: int, puid: str | None = None) -> web.Response:
         response = web.Response(body=body, status=status, content_type=JSON_TYPE)

@@ -30,6 +30,7 @@ UNIT_CLASSES = {
     "sleeper": ("Sleeper", "MODEL"),
 }
 _counter = itertools.count()
+STARTUP_TIMEOUT = 120.0  # many processes start at once on a 2-core machine that other test suites share
 
 
 @dataclass
@@ -81,8 +82,8 @@ def units_running(microservice: Path, workdir: Path, names: tuple[str, ...] = tu
             procs.append(start(args, workdir / f"{name}.log", env=env, cwd=UNITS_DIR))
             started[name] = unit
         for proc, unit in zip(procs, started.values()):
-            wait_http(f"http://127.0.0.1:{unit.http_port}/health/ping", proc=proc)
-            wait_port(unit.grpc_port, proc=proc)
+            wait_http(f"http://127.0.0.1:{unit.http_port}/health/ping", timeout=STARTUP_TIMEOUT, proc=proc)
+            wait_port(unit.grpc_port, timeout=STARTUP_TIMEOUT, proc=proc)
         yield started
     finally:
         for proc in procs:
@@ -143,8 +144,8 @@ def start_engine(spec: dict, workdir: Path, *args: str, env: dict | None = None)
 
 
 def wait_engine(engine: Engine, ready: bool = True) -> None:
-    wait_http(f"{engine.url}/{'ready' if ready else 'live'}", proc=engine.proc)
-    wait_port(engine.grpc_port, proc=engine.proc)
+    wait_http(f"{engine.url}/{'ready' if ready else 'live'}", timeout=STARTUP_TIMEOUT, proc=engine.proc)
+    wait_port(engine.grpc_port, timeout=STARTUP_TIMEOUT, proc=engine.proc)
 
 
 @contextlib.contextmanager

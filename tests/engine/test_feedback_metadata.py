@@ -97,3 +97,9 @@ def test_grpc_graph_and_model_metadata(engines):
         model = stub.ModelMetadata(pb.SeldonModelMetadataRequest(name="doubler"), timeout=30)
     assert graph.name == "tp" and set(graph.models) == {"addone", "doubler"}
     assert model.name == "doubler" and list(model.versions) == ["v1"]
+
+
+def test_node_status_is_proxied_from_the_unit(engines):
+    reply = requests.get(f"{engines['transformer'].url}/api/v1.0/status/addone", timeout=30)
+    assert reply.status_code == 200 and reply.json()["strData"]
+    assert requests.get(f"{engines['transformer'].url}/api/v0.1/status/nobody", timeout=30).status_code == 404

@@ -143,6 +143,14 @@ def test_puid_from_header_or_generated(engines):
     assert len(puid) == 36 and generated.headers["Seldon-Puid"] == puid
 
 
+def test_cloudevents_request_gets_cloudevents_headers_back(engines):
+    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions", json=X, timeout=30,
+                             headers={"Ce-Specversion": "0.3"})
+    assert response.headers["Ce-Id"] == response.json()["meta"]["puid"]
+    assert response.headers["Ce-Path"] == "/api/v1.0/predictions" and response.headers["Ce-Specversion"] == "0.3"
+    assert "Ce-Id" not in requests.post(f"{engines['model'].url}/api/v1.0/predictions", json=X, timeout=30).headers
+
+
 def test_simple_model(engines):
     reply = predict(engines["simple_model"])
     assert reply["data"]["tensor"]["values"] == [0.1, 0.9, 0.5]
