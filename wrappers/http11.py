@@ -215,7 +215,8 @@ class Connection(asyncio.Protocol):
         if pending.chunked:
             body = take_chunked(self.buffer)
         elif len(self.buffer) >= pending.length:
-            body = bytes(self.buffer[:pending.length])
+            with memoryview(self.buffer) as view:
+                body = bytes(view[:pending.length])
             del self.buffer[:pending.length]
         else:
             body = None
