@@ -6,8 +6,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import grpc
 import pytest
+from google.protobuf import json_format
 
+from seldon_graph.proto import prediction_pb2, prediction_pb2_grpc
 from tests.support.procs import VENV_BIN, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +64,18 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def grpc_predict(port: int, name: str, values: list, extra: tuple = ()) -> prediction_pb2.SeldonMessage:
+    """Seldon.Predict through the ingress, addressed by `seldon`/`namespace` metadata as SeldonClient does."""
+    request = json_format.ParseDict({"data": {"ndarray": values}}, prediction_pb2.SeldonMessage())
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = prediction_pb2_grpc.SeldonStub(channel)
+        return stub.Predict(request, metadata=(("seldon", name), ("namespace", "seldon"), *extra), timeout=10)
+
+
+def ndarray(message: prediction_pb2.SeldonMessage) -> list:
+    return json_format.MessageToDict(message)["data"]["ndarray"]
 
 
 def variant(folder: Path, example: str, old: str, new: str) -> Path:

@@ -10,8 +10,7 @@ import grpc
 import pytest
 import requests
 
-from seldon_graph.proto import prediction_pb2, prediction_pb2_grpc
-from tests.local.conftest import EXAMPLES, alive, shadow_manifest
+from tests.local.conftest import EXAMPLES, alive, grpc_predict, ndarray, shadow_manifest
 
 # example → (input, expected output), for REST and gRPC
 EXPECTED = {
@@ -34,20 +33,6 @@ def stack(local, tmp_path_factory):
 
 def predict(url: str, values, **kwargs) -> requests.Response:
     return requests.post(url, json={"data": {"ndarray": values}}, timeout=10, **kwargs)
-
-
-def grpc_predict(port: int, name: str, values, extra=()) -> prediction_pb2.SeldonMessage:
-    request = prediction_pb2.SeldonMessage()
-    for row in values:
-        request.data.ndarray.values.add().list_value.values.extend(
-            [__import__("google.protobuf.struct_pb2", fromlist=["Value"]).Value(number_value=v) for v in row])
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = prediction_pb2_grpc.SeldonStub(channel)
-        return stub.Predict(request, metadata=(("seldon", name), ("namespace", "seldon"), *extra), timeout=10)
-
-
-def ndarray(message: prediction_pb2.SeldonMessage):
-    return [[v.number_value for v in row.list_value.values] for row in message.data.ndarray.values]
 
 
 def test_all_examples_are_available(stack):

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.local.conftest import EXAMPLES, REPO, Local, alive, variant
+from tests.local.conftest import EXAMPLES, REPO, Local, alive, grpc_predict, ndarray, variant
 from tests.support.procs import VENV_BIN, free_port
 
 
@@ -34,6 +34,33 @@ def wait_until(predicate, timeout: float = 30.0):
             return
         time.sleep(0.1)
     raise AssertionError("condition not met in time")
+
+
+class Foreground:
+    """`seldon-graph up` in the foreground; `interrupt()` is Ctrl-C and returns (exit code, everything printed)."""
+
+    def __init__(self, stack: Local, *args: str):
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "seldon-graph"), "up", *args], cwd=REPO, env=stack.env(), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )
+
+    def interrupt(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGINT)
+        output, _ = self.proc.communicate(timeout=60)
+        return self.proc.returncode, output
+
+    def __enter__(self) -> "Foreground":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def available(stack: Local, key: str) -> bool:
+    return stack.status()["deployments"].get(key, {}).get("state") == "Available"
 
 
 def test_a_crashing_unit_shows_as_failed_with_its_log(fresh):
@@ -165,26 +192,17 @@ def test_requests_in_flight_finish_when_the_supervisor_stops(fresh, tmp_path):
 
 def test_foreground_up_serves_until_ctrl_c_with_istio(tmp_path):
     stack = Local(tmp_path / "home", free_port())
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "seldon-graph"), "up", "-f", str(EXAMPLES / "canary.yaml"), "--ingress", "istio",
-         "--port", str(stack.port)],
-        cwd=REPO, env=stack.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_until(lambda: stack.status()["deployments"].get("seldon.canary", {}).get("state") == "Available")
+    with Foreground(stack, "-f", str(EXAMPLES / "canary.yaml"), "--ingress", "istio", "--port", str(stack.port)) as up:
+        wait_until(lambda: available(stack, "seldon.canary"))
         counts = {2.0: 0, 3.0: 0}
         for _ in range(200):
             response = requests.post(stack.rest("canary"), json={"data": {"ndarray": [[1.0]]}})
             counts[response.json()["data"]["ndarray"][0][0]] += 1
         assert 120 <= counts[2.0] <= 180, counts  # 75/25 through the Istio VirtualService weights
+        assert {ndarray(grpc_predict(stack.port, "canary", [[1.0]]))[0][0] for _ in range(40)} == {2.0, 3.0}
         pids = stack.pids()
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, output
+        code, output = up.interrupt()
+    assert code == 0, output
     assert "SeldonDeployment seldon/canary is Available" in output
     assert f"REST  http://127.0.0.1:{stack.port}/seldon/seldon/canary/api/v1.0/predictions" in output
     assert "seldon-graph: stopped" in output
@@ -208,20 +226,11 @@ def test_down_cleans_up_after_a_killed_supervisor(fresh):
 
 def test_foreground_up_joins_a_running_supervisor_and_withdraws_on_ctrl_c(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "seldon-graph"), "up", "-f", str(EXAMPLES / "combiner.yaml")],
-        cwd=REPO, env=fresh.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        wait_until(lambda: fresh.status()["deployments"].get("seldon.combiner", {}).get("state") == "Available")
+    with Foreground(fresh, "-f", str(EXAMPLES / "combiner.yaml")) as up:
+        wait_until(lambda: available(fresh, "seldon.combiner"))
         combiner = [u["pid"] for u in fresh.status()["deployments"]["seldon.combiner"]["units"]]
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, output
+        code, output = up.interrupt()
+    assert code == 0, output
     assert "SeldonDeployment seldon/combiner is Available" in output
     assert set(fresh.status()["deployments"]) == {"seldon.single-model"}
     assert [p for p in combiner if alive(p)] == []
