@@ -165,8 +165,11 @@ def build_status(sdep: dict, desired: list[dict], live: dict[Key, dict], changed
         "serviceStatus": {name: service_status(svc, namespace) for name, svc in services.items()},
         "conditions": [conditions[c] for c in sorted(conditions)],
     }
-    if deployments:
-        status["replicas"] = (deployments[0].get("status") or {}).get("replicas", 0)
+    engines = {naming.svc_orch_name(sdep["metadata"]["name"], p.get("name", ""))
+               for p in (sdep.get("spec") or {}).get("predictors") or []}
+    models = [d for d in deployments if d["metadata"]["name"] not in engines]
+    if models:  # the scale subresource's statusReplicasPath: the default predictor's first model Deployment
+        status["replicas"] = (models[0].get("status") or {}).get("replicas", 0)
     url = address_url(sdep, services)
     if url:
         status["address"] = {"url": url}

@@ -119,3 +119,10 @@ def test_failed_status_keeps_what_was_observed():
     assert failed["address"] == {"url": "http://x"} and failed["observedGeneration"] == 5
     assert failed["conditions"] == [{"type": "Ready", "status": "False", "reason": "ReconcileFailed",
                                      "message": "spec.protocol: Invalid value", "lastTransitionTime": "T1"}]
+
+
+def test_replicas_come_from_the_first_model_deployment_not_the_separate_engine():
+    engine = deployment(name="iris-main-svc-orch", **{**ROLLED_OUT, "replicas": 3})
+    model = deployment(**{**ROLLED_OUT, "replicas": 1})
+    status = st.build_status(SDEP, [engine, model], {key(engine): engine, key(model): model}, set(), None, "T1")
+    assert status["replicas"] == 1
