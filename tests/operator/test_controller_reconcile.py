@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from seldon_graph.ambassador import AmbassadorSettings
 from seldon_graph.istio import IstioSettings
 from seldon_graph.operator import controller as ctl
 from seldon_graph.operator.desired import desired_state
@@ -393,3 +394,24 @@ def test_toggling_a_headless_service_replaces_it(api, kube):
     reconcile(controller, "iris")
     assert api.get("services", NS, "iris-main")["spec"]["clusterIP"] == "None"
     assert api.get("services", NS, "iris-main-classifier")["metadata"]["uid"] == container_service["metadata"]["uid"]
+
+
+def test_ambassador_mappings_follow_the_rollout_and_the_predictors(api, kube):
+    settings = OperatorSettings(ambassador=AmbassadorSettings(enabled=True))
+    controller, _ = make_controller(kube, settings)
+    create(api, seldon_deployment("iris", NS, [predictor("main", traffic=75), predictor("canary", traffic=25)]))
+    reconcile(controller, "iris")
+    assert names(api, "mappings") == []
+    roll_out(api, NS)
+    reconcile(controller, "iris")
+    mappings = api.objects("mappings", NS)
+    assert len(mappings) == 4
+    for mapping in mappings:
+        schemas.validate({k: v for k, v in mapping.items() if k != "status"})
+    assert {m["spec"].get("weight") for m in mappings if "canary" in m["metadata"]["name"]} == {25}
+    conditions = {c["type"]: c for c in sdep_status(api, "iris")["conditions"]}
+    assert conditions["AmbassadorMappingsReady"]["reason"] == "All Ambassador Mappings created"
+
+    patch_spec(kube, "iris", {"predictors": [predictor("main")]})
+    reconcile(controller, "iris")
+    assert all("canary" not in name for name in names(api, "mappings")) and len(names(api, "mappings")) == 2
