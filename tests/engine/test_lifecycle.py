@@ -30,12 +30,15 @@ def test_ready_only_when_every_unit_answers(units, tmp_path):
             assert requests.get(f"{engine.url}/api/v1.0/health/status", timeout=5).status_code == 200
 
 
-def sigterm_during(engine, call) -> object:
-    """Start `call` (a 1 s prediction), SIGTERM the engine while it is in flight; the call's result."""
+def sigterm_during(engine, sleeper, call) -> object:
+    """Start `call` (a 1 s prediction), SIGTERM the engine once the sleeper unit has it; the call's result."""
     result = {}
+    calls_before = len(sleeper.feedback())
     caller = threading.Thread(target=lambda: result.setdefault("reply", call()))
     caller.start()
-    time.sleep(0.4)
+    deadline = time.monotonic() + 30
+    while len(sleeper.feedback()) == calls_before and time.monotonic() < deadline:
+        time.sleep(0.02)
     engine.proc.send_signal(signal.SIGTERM)
     caller.join(30)
     assert engine.proc.wait(30) == 0
@@ -45,7 +48,7 @@ def sigterm_during(engine, call) -> object:
 def test_sigterm_drains_in_flight_requests(units, tmp_path):
     spec = predictor(node("slowpoke", units["sleeper"]))
     with engine_running(spec, tmp_path) as engine:
-        response = sigterm_during(engine, lambda: requests.post(
+        response = sigterm_during(engine, units["sleeper"], lambda: requests.post(
             f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}}, timeout=30))
     assert response.status_code == 200
     assert response.json()["data"]["ndarray"] == [[2.0]]
@@ -60,7 +63,7 @@ def test_sigterm_drains_in_flight_grpc_requests(units, tmp_path):
             return pb_grpc.SeldonStub(channel).Predict(message, timeout=30)
 
     with engine_running(spec, tmp_path) as engine:
-        reply = sigterm_during(engine, call)
+        reply = sigterm_during(engine, units["sleeper"], call)
     assert json_format.MessageToDict(reply)["data"]["ndarray"] == [[2.0]]
 
 

@@ -159,6 +159,9 @@ def test_slow_sink_does_not_hold_predictions(engines, sink):
     try:
         for _ in range(10):
             assert requests.post(f"{engines['all'].url}/api/v1.0/predictions", json=X, timeout=5).ok
+        deadline = time.monotonic() + 10
+        while not sink.waiting and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert sink.waiting > 0 and not sink.events
     finally:
         sink.release.set()
