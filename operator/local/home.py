@@ -98,18 +98,14 @@ class Home:
         return read_json(self.supervisor_file) if self.supervisor_running() else None
 
     def supervisor_running(self) -> bool:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "supervisor.lock", "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
+        with self.supervisor_lock() as held:
+            return not held
 
     @contextlib.contextmanager
     def supervisor_lock(self) -> Iterator[bool]:
-        """Hold the supervisor lock for a `with` block; yields False when another supervisor has it."""
+        """Hold the supervisor lock for a `with` block; yields False when another supervisor has it.
+
+        flock is per open file, so this also sees a supervisor running inside the calling process."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / "supervisor.lock", "a") as handle:
             try:

@@ -36,10 +36,6 @@ class LocalPlan:
     ingress_objects: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def pods(self) -> set[str]:
-        return {u.pod for u in self.units}
-
 
 def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str) -> LocalPlan:
     """The local plan of one SeldonDeployment's rendered `objects`."""

@@ -31,6 +31,3 @@ class UnitSpec:
     def fingerprint(self) -> str:
         """Same spec, same fingerprint: a unit is restarted only when this changes."""
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
