@@ -5,6 +5,7 @@ from the message's meta or the `seldon-puid` metadata and goes back in the `seld
 """
 from __future__ import annotations
 
+import logging
 import time
 
 import grpc
@@ -19,6 +20,7 @@ from seldon_graph.errors import SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 
 SERVICE = "seldon.protos.Seldon"
+log = logging.getLogger(__name__)
 
 
 class SeldonService:
@@ -51,6 +53,10 @@ class SeldonService:
         except SeldonError as exc:
             code = grpc_code_of(exc)
             await context.abort(code, exc.info)
+        except Exception as exc:  # a bug must still answer with a status that says what happened
+            log.exception("unexpected failure in Predict")
+            code = grpc.StatusCode.INTERNAL
+            await context.abort(code, f"Engine failure: {exc!r}")
         finally:
             self._observe("Predict", code, started)
 
@@ -66,6 +72,10 @@ class SeldonService:
         except SeldonError as exc:
             code = grpc_code_of(exc)
             await context.abort(code, exc.info)
+        except Exception as exc:  # a bug must still answer with a status that says what happened
+            log.exception("unexpected failure in SendFeedback")
+            code = grpc.StatusCode.INTERNAL
+            await context.abort(code, f"Engine failure: {exc!r}")
         finally:
             self._observe("SendFeedback", code, started)
 

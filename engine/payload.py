@@ -12,7 +12,7 @@ import re
 import orjson
 from google.protobuf import json_format
 
-from seldon_graph.errors import BAD_DATA, SeldonError
+from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 
 _SPACE = re.compile(rb"[ \t\r\n]*")
@@ -239,7 +239,10 @@ def split_proto(raw: bytes) -> tuple[dict, bytes]:
 
 def join_proto(fields: bytes, meta: dict) -> bytes:
     """A serialized SeldonMessage from other fields' bytes and a meta dict (proto fields concatenate)."""
-    meta_bytes = json_format.ParseDict(meta, pb.Meta()).SerializeToString()
+    try:
+        meta_bytes = json_format.ParseDict(meta, pb.Meta(), ignore_unknown_fields=True).SerializeToString()
+    except (json_format.ParseError, TypeError, ValueError) as exc:
+        raise SeldonError(f"meta cannot be sent over gRPC: {exc}", 500, INTERNAL_ERROR) from exc
     return b"".join((fields, _META_TAG, encode_varint(len(meta_bytes)), meta_bytes))
 
 
