@@ -147,7 +147,7 @@ class RestServer:
             result, response_meta = await self.graph.predict(message, meta, walk)
             body, status = result.json_body(response_meta), 200
         except SeldonError as exc:
-            body, status = exc.to_json(), exc.status_code
+            body, status = self._failed(exc)
         self._observe("predictions", status, started)
         response = self._response(body, status, puid)
         if "Ce-Specversion" in request.headers:
@@ -165,7 +165,7 @@ class RestServer:
             reply = await self.graph.feedback(feedback, walk)
             body, status = reply.json_body({"puid": walk.puid}), 200
         except SeldonError as exc:
-            body, status = exc.to_json(), exc.status_code
+            body, status = self._failed(exc)
         self._observe("feedback", status, started)
         return self._response(body, status, puid)
 
@@ -207,6 +207,13 @@ class RestServer:
         if puid:
             response.headers[PUID_HEADER] = puid
         return response
+
+    @staticmethod
+    def _failed(error: SeldonError) -> tuple[bytes, int]:
+        """The client's answer to a failure; server-side failures are also logged for the operator."""
+        if error.status_code >= 500:
+            log.warning("request failed with %d: %s", error.status_code, error.info)
+        return error.to_json(), error.status_code
 
     def _observe(self, service: str, status: int, started: float) -> None:
         if self.metrics is not None:
