@@ -44,6 +44,7 @@ def add_logs(subparsers) -> None:
     parser = subparsers.add_parser("logs", help="logs of local units")
     parser.add_argument("unit", nargs="?", help="unit, pod, container or SeldonDeployment name (default: all)")
     parser.add_argument("-n", "--lines", type=int, default=50, help="last N lines of each log (0: all)")
+    parser.add_argument("-f", "--follow", action="store_true", help="keep printing what the units log (Ctrl-C stops)")
     _home_arg(parser)
     parser.set_defaults(func=_guarded(logs))
 
@@ -202,18 +203,41 @@ def _units(home: Home) -> list[tuple[dict, dict]]:
 def logs(args: argparse.Namespace, home: Home) -> int:
     units = _units(home)
     chosen = [
-        (s, u) for s, u in units
+        u for s, u in units
         if args.unit in (None, u["name"], u["name"].split("/")[0], u["name"].split("/")[-1], s["name"],
                          f"{s['namespace']}/{s['name']}")
     ]
     if not chosen:
         names = ", ".join(u["name"] for _, u in units) or "none"
         raise UsageError(f"no unit matches {args.unit!r}; units: {names}")
-    for _, unit in chosen:
-        lines = tail(Path(unit["log"]), args.lines) if args.lines else Path(unit["log"]).read_text(errors="replace").splitlines()
+    for unit in chosen:
+        path = Path(unit["log"])
+        lines = tail(path, args.lines) if args.lines else path.read_text(errors="replace").splitlines()
         print(f"==> {unit['name']} ({unit['log']}) <==")
-        print("\n".join(lines))
+        print("\n".join(lines), flush=True)
+    if args.follow:
+        _follow({u["name"]: Path(u["log"]) for u in chosen})
     return 0
+
+
+def _follow(paths: dict[str, Path]) -> None:
+    """Print what is appended to each log, prefixed by its unit, until Ctrl-C."""
+    offsets = {name: path.stat().st_size if path.exists() else 0 for name, path in paths.items()}
+    prefix = len(paths) > 1
+    try:
+        while True:
+            for name, path in paths.items():
+                if not path.exists() or path.stat().st_size <= offsets[name]:
+                    continue
+                with open(path, "rb") as handle:
+                    handle.seek(offsets[name])
+                    chunk = handle.read()
+                offsets[name] += len(chunk)
+                for line in chunk.decode(errors="replace").splitlines():
+                    print(f"{name}: {line}" if prefix else line, flush=True)
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
 
 
 def down(args: argparse.Namespace, home: Home) -> int:

@@ -77,10 +77,10 @@ class EnvoyProcess:
         if not seen:
             return False
         listeners, clusters = seen.get("ListenersConfigDump", {}), seen.get("ClustersConfigDump", {})
-        self.rejected = "; ".join(
+        self.rejected = "; ".join(sorted({
             str((c.get("error_state") or {}).get("details", ""))
             for c in listeners.get("dynamic_listeners", []) if "error_state" in c
-        )
+        }))
         warming = any("warming_state" in c for c in listeners.get("dynamic_listeners", []))
         cluster_version = clusters.get("version_info") or (versions[1] if not self.written.get("cds") else None)
         return (listeners.get("version_info"), cluster_version) == versions and not warming

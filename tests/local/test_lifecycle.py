@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -79,6 +80,28 @@ def test_a_crashing_unit_shows_as_failed_with_its_log(fresh):
     assert "==> failing-default-0-classifier/classifier" in logs and "Crasher refuses to start" in logs
 
 
+def test_logs_follow_prints_new_lines_until_ctrl_c(fresh):
+    fresh.up(EXAMPLES / "single-model.yaml")
+    proc = subprocess.Popen([str(VENV_BIN / "seldon-graph"), "logs", "-f", "-n", "1", "single-model"], cwd=REPO,
+                            env=fresh.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(1.0)
+        log = next(u["log"] for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
+                   if u["name"].endswith("/classifier"))
+        with open(log, "a") as out:
+            out.write("a line written while following\n")
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "==> single-model-default-0-classifier/seldon-container-engine" in output
+    assert "single-model-default-0-classifier/classifier: a line written while following" in output
+    assert proc.returncode == 0
+
+
 def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
     unit = next(u for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
@@ -134,6 +157,20 @@ def test_a_command_that_is_not_installed_is_reported(fresh, tmp_path):
     assert result.returncode == 1
     assert "cannot run 'no-such-server': No such file or directory" in result.stdout
     assert fresh.status()["deployments"]["seldon.single-model"]["units"] == []
+
+
+def test_an_ingress_port_in_use_is_reported(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        stack = Local(tmp_path / "home", taken.getsockname()[1])
+        try:
+            result = stack.up(EXAMPLES / "single-model.yaml", check=False)
+        finally:
+            stack.run("down")
+    assert result.returncode == 1
+    assert f"envoy rejected the ingress listener on port {stack.port}: cannot bind" in result.stdout
+    assert "Address already in use" in result.stdout
 
 
 def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
