@@ -14,6 +14,7 @@ import binascii
 from typing import Any
 
 import numpy as np
+import orjson
 from google.protobuf import any_pb2, json_format
 
 from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
@@ -148,15 +149,71 @@ def features_from_json(message: dict) -> tuple[Any, list, str, str | None]:
     raise bad_data(f"Invalid request data type: {message}")
 
 
+def tensor_to_array(tensor: pb.Tensor) -> np.ndarray:
+    """A Tensor proto as a float64 array, without a Python float per value: packed `values` (field 2) are the
+    tail of the message's serialisation, so they are read straight from its bytes."""
+    count = len(tensor.values)
+    shape = list(tensor.shape) or [-1]
+    if count:
+        raw = tensor.SerializeToString()
+        values = np.frombuffer(raw, dtype="<f8", count=count, offset=len(raw) - 8 * count).astype(np.float64)
+    else:
+        values = np.array([], dtype=np.float64)
+    try:
+        return values.reshape(shape)
+    except ValueError as exc:
+        raise bad_data(f"Invalid tensor: {count} values do not fit shape {list(tensor.shape)}") from exc
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        if value:
+            out.append(low | 0x80)
+        else:
+            out.append(low)
+            return bytes(out)
+
+
+def tensor_proto(values: np.ndarray, shape: list) -> pb.Tensor:
+    """A Tensor proto from flat values, built from packed bytes rather than one Python float per value."""
+    encoded = bytearray()
+    if shape:
+        dims = b"".join(_varint(int(d)) for d in shape)
+        encoded += b"\x0a" + _varint(len(dims)) + dims
+    flat = np.ascontiguousarray(values, dtype="<f8").ravel()
+    if flat.size:
+        encoded += b"\x12" + _varint(flat.nbytes) + flat.tobytes()
+    return pb.Tensor.FromString(bytes(encoded))
+
+
+def default_data_proto(data: dict) -> pb.DefaultData:
+    """A JSON DefaultData (numpy arrays allowed inside) as a proto, tensors without per-value conversion."""
+    out = pb.DefaultData(names=[str(name) for name in data.get("names") or []])
+    if "tensor" in data:
+        tensor = data["tensor"]
+        out.tensor.SetInParent()
+        out.tensor.CopyFrom(tensor_proto(np.asarray(tensor.get("values", [])), list(tensor.get("shape", []))))
+    elif "ndarray" in data:
+        items = data["ndarray"]
+        items = items.tolist() if isinstance(items, np.ndarray) else items
+        out.ndarray.SetInParent()
+        try:
+            out.ndarray.extend(items)
+        except (TypeError, ValueError):
+            out.ndarray.Clear()
+            out.ndarray.extend(orjson.loads(orjson.dumps(items, option=orjson.OPT_SERIALIZE_NUMPY)))
+    elif "tftensor" in data:
+        json_format.ParseDict(data["tftensor"], out.tftensor)
+    return out
+
+
 def default_data_to_array(data: pb.DefaultData) -> np.ndarray:
     """A DefaultData proto as a numpy array (an empty array when it holds nothing)."""
     kind = data.WhichOneof("data_oneof")
     if kind == "tensor":
-        values = np.asarray(data.tensor.values, dtype=np.float64)
-        try:
-            return values.reshape(list(data.tensor.shape) or [-1])
-        except ValueError as exc:
-            raise bad_data(f"Invalid tensor: {values.size} values do not fit shape {list(data.tensor.shape)}") from exc
+        return tensor_to_array(data.tensor)
     if kind == "ndarray":
         return _ndarray(json_format.MessageToDict(data.ndarray))
     if kind == "tftensor":

@@ -155,10 +155,13 @@ def _run(args: argparse.Namespace) -> int:
     metadata = model_metadata(user)
     threads = 1 if args.single_threaded else max(1, args.threads)
 
+    loaded_workers = supervisor.LoadedCounter(plan.workers)
+
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
-        handler = RestHandler(UnitService(user, settings, sink), metadata, sink)
-        serving.run_rest_worker(handler, user.load, args.http_port, args.drain_timeout, plan.workers > 1, threads)
+        handler = RestHandler(UnitService(user, settings, sink), metadata, sink, loaded_workers.all_loaded)
+        serving.run_rest_worker(handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout,
+                                plan.workers > 1, threads)
 
     def grpc_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)

@@ -8,6 +8,9 @@ import orjson
 from google.protobuf.message import Message
 
 from seldon_graph import messages
+from seldon_graph.errors import BAD_DATA, SeldonError
+from seldon_graph.numpy_codec import default_data_proto
+from seldon_graph.proto import prediction_pb2 as pb
 
 M = TypeVar("M", bound=Message)
 
@@ -34,3 +37,15 @@ def to_message(value: Any, message_type: type[M]) -> M:
     if isinstance(value, message_type):
         return value
     return messages.to_proto(orjson.loads(encode(value)), message_type)
+
+
+def to_seldon_message(value: Any) -> pb.SeldonMessage:
+    """A SeldonMessage from a response dict; its DefaultData is built directly (fast for big tensors)."""
+    if isinstance(value, dict) and isinstance(value.get("data"), dict):
+        message = to_message({k: v for k, v in value.items() if k != "data"}, pb.SeldonMessage)
+        try:
+            message.data.CopyFrom(default_data_proto(value["data"]))
+        except (TypeError, ValueError) as exc:
+            raise SeldonError(f"Invalid SeldonMessage data: {exc}", 400, BAD_DATA) from exc
+        return message
+    return to_message(value, pb.SeldonMessage)

@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from seldon_graph.errors import SeldonError, from_user_exception
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
-from seldon_graph.wrappers.encoding import to_message
+from seldon_graph.wrappers.encoding import to_seldon_message
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class UnitServicer:
     async def _call(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         started = time.perf_counter()
         try:
-            response = to_message(getattr(self.service, name)(request), pb.SeldonMessage)
+            response = to_seldon_message(getattr(self.service, name)(request))
         except Exception as exc:
             error = from_user_exception(exc)
             if error.status_code >= 500:

@@ -8,6 +8,7 @@ requestPath added). Results are a JSON dict or a proto; the transport converts w
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -20,11 +21,12 @@ from seldon_graph.numpy_codec import (
     default_data_json,
     default_data_to_array,
     features_from_json,
+    features_from_proto,
     payload_json,
     response_kind,
 )
 from seldon_graph.proto import prediction_pb2 as pb
-from seldon_graph.wrappers.encoding import to_message
+from seldon_graph.wrappers.encoding import to_seldon_message
 from seldon_graph.wrappers.settings import UnitSettings
 from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, unpack
 
@@ -76,6 +78,29 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+@dataclass(slots=True)
+class Incoming:
+    """A request message as the user's method sees it: numpy features once, names, meta."""
+
+    features: Any
+    names: list
+    payload: str | None
+    data_kind: str | None
+    meta: dict | None
+    puid: str | None
+
+
+def incoming(message: Any) -> Incoming:
+    """The Incoming view of a JSON message or a SeldonMessage proto (meta is {} for protos, as in seldon-core)."""
+    if isinstance(message, Message):
+        features, names, payload, data_kind = features_from_proto(message)
+        meta = messages.to_dict(message.meta) if message.HasField("meta") else {}
+        return Incoming(features, names, payload, data_kind, meta, message.meta.puid)
+    features, names, payload, data_kind = features_from_json(message)
+    meta = message.get("meta")
+    return Incoming(features, names, payload, data_kind, meta, _dict(meta).get("puid"))
+
+
 class UnitService:
     """One user object behind the Seldon microservice API."""
 
@@ -99,7 +124,7 @@ class UnitService:
             return []
         return list(own or []) + runtime
 
-    def _meta(self, request: dict, meta_in: dict | None, metrics: list, runtime_tags: dict) -> dict:
+    def _meta(self, puid: str | None, meta_in: dict | None, metrics: list, runtime_tags: dict) -> dict:
         meta_in = _dict(meta_in)
         tags = dict(_dict(meta_in.get("tags")))
         tags.update(self.user.optional("tags", None) or {})
@@ -108,7 +133,6 @@ class UnitService:
         out: dict = {}
         if all_metrics:
             out["metrics"] = all_metrics
-        puid = _dict(request.get("meta")).get("puid")
         if puid:
             out["puid"] = puid
         request_path = {**self.settings.request_path, **_dict(meta_in.get("requestPath"))}
@@ -118,7 +142,7 @@ class UnitService:
             out["tags"] = tags
         return out
 
-    def _respond(self, request: dict, payload: str | None, data_kind: str | None, result: Any,
+    def _respond(self, puid: str | None, payload: str | None, data_kind: str | None, result: Any,
                  meta_in: dict | None, metrics: list, runtime_tags: dict) -> dict:
         array = as_array(result)
         if array is None:
@@ -127,7 +151,7 @@ class UnitService:
             kind = response_kind(array, payload, data_kind)
             names = self.user.class_names(array.ndim, array.shape[1] if array.ndim > 1 else 0)
             body = {"data": default_data_json(result, array, kind, names)}
-        body["meta"] = self._meta(request, meta_in, metrics, runtime_tags)
+        body["meta"] = self._meta(puid, meta_in, metrics, runtime_tags)
         return body
 
     def _raw(self, name: str, request: Any, method: str) -> Any:
@@ -157,29 +181,23 @@ class UnitService:
                 if not self.settings.include_metrics:
                     del response["meta"]["metrics"]
 
-    @staticmethod
-    def _as_json(request: Any) -> dict:
-        return messages.to_dict(request) if isinstance(request, Message) else request
-
     def _call_features(self, call, raw_name: str, method: str, request: Any, echo: bool) -> Any:
         response = self._raw(raw_name, request, method)
         if response is not NotImplemented:
             return response
-        request = self._as_json(request)
-        features, names, payload, data_kind = features_from_json(request)
-        meta = request.get("meta")
+        msg = incoming(request)
         result: Any = NotImplemented
         if call is not None:
             try:
-                result = call(features, names, meta)
+                result = call(msg.features, msg.names, msg.meta)
             except Exception as exc:
                 if not is_not_implemented(exc):
                     raise
         if result is NotImplemented:
-            result = features if echo else []
+            result = msg.features if echo else []
         data, tags, runtime_metrics = unpack(result)
         metrics = self._custom_metrics(method, runtime_metrics)
-        return self._respond(request, payload, data_kind, data, meta, metrics, tags)
+        return self._respond(msg.puid, msg.payload, msg.data_kind, data, msg.meta, metrics, tags)
 
     # ---- the API -------------------------------------------------------------------------------------------
 
@@ -198,24 +216,24 @@ class UnitService:
         response = self._raw("route_raw", request, ROUTER)
         if response is not NotImplemented:
             return response
-        request = self._as_json(request)
-        features, names, payload, data_kind = features_from_json(request)
+        msg = incoming(request)
         if self.user.route is None:
             raise SeldonError("Route not defined", 400, BAD_DATA)
-        data, tags, runtime_metrics = unpack(self.user.route(features, names, request.get("meta")))
+        data, tags, runtime_metrics = unpack(self.user.route(msg.features, msg.names, msg.meta))
         if isinstance(data, np.ndarray) and data.size == 1:
             data = data.item()
         if not isinstance(data, numbers.Integral):
             raise SeldonError(f"Routing response must be int but got {data}", 400, BAD_DATA)
         metrics = self._custom_metrics(ROUTER, runtime_metrics)
-        return self._respond(request, payload, data_kind, np.array([[int(data)]]), None, metrics, tags)
+        return self._respond(msg.puid, msg.payload, msg.data_kind, np.array([[int(data)]]), None, metrics, tags)
 
     def aggregate(self, request: Any) -> Any:
         response = self._raw("aggregate_raw", request, AGGREGATE)
         if response is not NotImplemented:
             return response
-        request = self._as_json(request)
-        if isinstance(request, list):
+        if isinstance(request, pb.SeldonMessageList):
+            msgs = list(request.seldonMessages)
+        elif isinstance(request, list):
             msgs = request
         elif isinstance(request, dict) and isinstance(request.get("seldonMessages"), list):
             msgs = request["seldonMessages"]
@@ -225,11 +243,11 @@ class UnitService:
             raise SeldonError("Invalid request data type: seldonMessages is empty, nothing to aggregate", 400,
                               BAD_DATA)
         features_list, names_list, tags, request_path, child_metrics = [], [], {}, {}, []
-        for msg in msgs:
-            features, names, _, _ = features_from_json(msg)
-            features_list.append(features)
-            names_list.append(names)
-            meta = _dict(msg.get("meta"))
+        children = [incoming(msg) for msg in msgs]
+        for child in children:
+            features_list.append(child.features)
+            names_list.append(child.names)
+            meta = _dict(child.meta)
             tags.update(_dict(meta.get("tags")))
             request_path.update(_dict(meta.get("requestPath")))
             child_metrics.extend(meta.get("metrics") or [])
@@ -237,9 +255,9 @@ class UnitService:
             raise SeldonError("Aggregate not defined", 400, BAD_DATA)
         data, runtime_tags, runtime_metrics = unpack(self.user.aggregate(features_list, names_list))
         metrics = self._custom_metrics(AGGREGATE, runtime_metrics)
-        _, _, payload, data_kind = features_from_json(msgs[0])
+        first = children[0]
         merged = {"tags": tags, "requestPath": request_path, "metrics": child_metrics}
-        return self._respond(msgs[0], payload, data_kind, data, merged, metrics, runtime_tags)
+        return self._respond(first.puid, first.payload, first.data_kind, data, merged, metrics, runtime_tags)
 
     def send_feedback(self, feedback: Any) -> Any:
         if not isinstance(feedback, Message):
@@ -267,12 +285,11 @@ class UnitService:
                     raise
         data, tags, runtime_metrics = unpack(result)
         metrics = self._custom_metrics(FEEDBACK, runtime_metrics)
-        request = messages.to_dict(feedback.request)
         payload = feedback.request.WhichOneof("data_oneof")
         data_kind = feedback.request.data.WhichOneof("data_oneof")
-        body = self._respond(request, payload, data_kind, np.array([]) if data is None else data, None, metrics,
-                             tags)
-        return to_message(body, pb.SeldonMessage)
+        body = self._respond(feedback.request.meta.puid, payload, data_kind, np.array([]) if data is None else data,
+                             None, metrics, tags)
+        return to_seldon_message(body)
 
     def health_status(self) -> Any:
         response = self._raw("health_status_raw", NO_REQUEST, HEALTH)
@@ -289,4 +306,4 @@ class UnitService:
                 result = "not implemented - assuming healthy"
         data, tags, runtime_metrics = unpack(result)
         metrics = self._custom_metrics(HEALTH, runtime_metrics)
-        return self._respond({}, None, None, data, None, metrics, tags)
+        return self._respond(None, None, None, data, None, metrics, tags)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from seldon_graph import messages
@@ -90,11 +90,17 @@ def preflight(request: Request, allowed: frozenset) -> Response:
 class RestHandler:
     """Answers every REST request of one worker."""
 
-    def __init__(self, service, metadata: dict | None, sink=None):
+    def __init__(self, service, metadata: dict | None, sink=None, siblings_loaded: Callable[[], bool] = bool):
         self.service = service
         self.metadata_body = encode(metadata) if metadata is not None else None
         self.sink = sink
-        self.ready = False
+        self.loaded = False
+        self.siblings_loaded = siblings_loaded
+
+    @property
+    def ready(self) -> bool:
+        """Ready when this worker and every sibling worker have loaded the model, so no call can meet a 503."""
+        return self.loaded and self.siblings_loaded()
 
     @staticmethod
     def calls_model(request: Request) -> bool:
@@ -141,7 +147,7 @@ class RestHandler:
         started = time.perf_counter()
         status = 200
         try:
-            if not self.ready:
+            if not self.loaded:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
             query_json = parse_qs(request.query).get("json", [None])[0] if request.query else None
             body = parse_request(request.body, request.headers.get("content-type", ""), query_json,

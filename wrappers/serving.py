@@ -56,11 +56,12 @@ async def _stop_signal() -> asyncio.Event:
     return stop
 
 
-async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool,
+async def serve_rest(handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool,
                      threads: int) -> int:
     """Serve REST on `port` (shared with sibling workers when `shared`) until SIGTERM; the worker's exit code.
 
-    With `threads` > 1, model calls run on a pool of that many threads; otherwise they run inline.
+    `load` is the user's load(), `loaded` tells the siblings it succeeded. With `threads` > 1, model calls run
+    on a pool of that many threads; otherwise they run inline.
     """
     stop = await _stop_signal()
     loop = asyncio.get_running_loop()
@@ -75,11 +76,12 @@ async def serve_rest(handler: RestHandler, load, port: int, drain_timeout: float
             log.error("load() failed, the unit cannot serve", exc_info=loading.exception())
             await server.shutdown(0)
             return LOAD_FAILED
-        handler.ready = True
+        handler.loaded = True
+        loaded()
         log.info("REST worker ready on port %d", port)
         await stopping
     log.info("REST worker draining")
-    handler.ready = False
+    handler.loaded = False
     await server.shutdown(drain_timeout)
     log.info("REST worker stopped")
     return 0
@@ -96,12 +98,13 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_rest_worker(handler: RestHandler, load, port: int, drain_timeout: float, shared: bool, threads: int) -> None:
+def run_rest_worker(handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool,
+                    threads: int) -> None:
     """Process target: a uvloop event loop running one REST worker."""
     import uvloop
 
     die_with_parent()
-    sys.exit(uvloop.run(serve_rest(handler, load, port, drain_timeout, shared, threads)))
+    sys.exit(uvloop.run(serve_rest(handler, load, loaded, port, drain_timeout, shared, threads)))
 
 
 def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float) -> None:

@@ -29,6 +29,21 @@ class Plan:
     drain_timeout: float = 30.0
 
 
+class LoadedCounter:
+    """How many REST workers have loaded the model, in memory shared by the forked workers."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.count = multiprocessing.get_context("fork").Value("i", 0)
+
+    def add(self) -> None:
+        with self.count.get_lock():
+            self.count.value += 1
+
+    def all_loaded(self) -> bool:
+        return self.count.value >= self.workers
+
+
 def _children(plan: Plan, targets) -> list[multiprocessing.Process]:
     ctx = multiprocessing.get_context("fork")
     rest_target, grpc_target = targets

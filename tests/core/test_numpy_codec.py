@@ -10,10 +10,13 @@ from seldon_graph.numpy_codec import (
     array_to_tftensor,
     as_array,
     default_data_json,
+    default_data_proto,
     features_from_json,
     features_from_proto,
     payload_json,
     response_kind,
+    tensor_proto,
+    tensor_to_array,
     tftensor_to_array,
 )
 from seldon_graph.proto import prediction_pb2 as pb
@@ -122,3 +125,24 @@ def test_payload_json_kinds():
         payload_json(3.5)
     assert err.value.status_code == 500 and "Unknown data type returned" in err.value.info
     assert as_array(3.5) is None and as_array([[1, 2], [3]]).dtype == object
+
+
+@pytest.mark.parametrize("shape", [[1000, 100], [3], [], [0]])
+def test_tensor_bytes_round_trip(shape):
+    values = np.arange(int(np.prod(shape)) if shape else 0, dtype=np.float64) / 3
+    message = tensor_proto(values, shape)
+    assert list(message.shape) == shape and list(message.values) == values.tolist()
+    back = tensor_to_array(message)
+    if shape:
+        np.testing.assert_array_equal(back, values.reshape(shape))
+        back[...] = 1  # the model may write into its input
+
+
+def test_default_data_proto_kinds():
+    tensor = default_data_proto({"names": ["a"], "tensor": {"shape": [1, 2], "values": np.array([1.5, 2])}})
+    assert json_format.MessageToDict(tensor) == {"names": ["a"], "tensor": {"shape": [1, 2], "values": [1.5, 2.0]}}
+    empty = default_data_proto({"names": [], "ndarray": np.array([])})
+    assert empty.WhichOneof("data_oneof") == "ndarray" and len(empty.ndarray) == 0
+    numpy_ints = default_data_proto({"ndarray": [[np.int64(3), "x"]]})
+    assert json_format.MessageToDict(numpy_ints) == {"ndarray": [[3.0, "x"]]}
+    assert default_data_proto({"tensor": {"shape": [0], "values": []}}).WhichOneof("data_oneof") == "tensor"

@@ -116,3 +116,11 @@ def test_meta_model_metadata_and_tags(meta_model, channel_to):
     out = as_dict(pbg.ModelStub(channel).Predict(message({**TENSOR, "meta": {"puid": "x"}})))
     assert out["data"]["names"] == ["a", "b"]
     assert out["meta"] == {"puid": "x", "tags": {"mytag": "v1"}, "metrics": [{"key": "mycounter", "value": 1.0}]}
+
+
+def test_large_tensor(model, channel_to):
+    values = [float(i % 101) for i in range(1000 * 100)]
+    request = pb.SeldonMessage(data=pb.DefaultData(tensor=pb.Tensor(shape=[1000, 100], values=values)))
+    out = pbg.ModelStub(channel_to(model)).Predict(request)
+    assert list(out.data.tensor.shape) == [1000, 100]
+    assert list(out.data.tensor.values) == [v * 2 for v in values]

@@ -165,3 +165,11 @@ def test_workers_do_not_outlive_a_killed_supervisor(tmp_path):
                      "zombie" not in open(f"/proc/{pid}/status").read()]
             time.sleep(0.05)
         assert alive == []
+
+
+def test_ready_means_every_worker_has_loaded(tmp_path):
+    slow = json.dumps([{"name": "delay", "value": "1", "type": "STRING"}])
+    with running_unit(tmp_path, "SlowLoad", "--workers", "2", "--parameters", slow, grpc=False) as unit:
+        for _ in range(12):
+            with requests.Session() as session:  # fresh connections reach both workers
+                assert session.post(unit.url("/predict"), json={"data": {"ndarray": [[1]]}}).status_code == 200
