@@ -157,10 +157,13 @@ def summary(status: dict) -> str:
     lines = [
         f"SeldonDeployment {ident} is Available",
         f"  REST  {urls['rest']}",
-        f"  gRPC  {urls['grpc']}  (metadata seldon={status['name']}, namespace={status['namespace']})",
+        f"  gRPC  {urls['grpc']}  (metadata seldon={urls['grpc_metadata']['seldon']}, "
+        f"namespace={status['namespace']})",
         f"  try   curl -s -H 'Content-Type: application/json' -d '{{\"data\":{{\"ndarray\":[[1.0,2.0]]}}}}' "
         f"{urls['rest']}",
     ]
+    if urls.get("header"):
+        lines.insert(1, f"  only requests with header {urls['header']}")
     if status.get("oauth"):
         lines.insert(1, f"  token POST {urls['token']} (HTTP Basic oauth_key:oauth_secret, grant_type=client_credentials)")
     return "\n".join(lines)

@@ -62,12 +62,32 @@ class Applied:
     name: str
     generation: str
     ingress: str
+    manifest: dict | None = None
     plan: LocalPlan | None = None
     error: str = ""
     units: dict[str, RunningUnit] = field(default_factory=dict)
     topology: Topology | None = None
     oauth: tuple[str, str] | None = None
     ingress_versions: tuple[str, str] | None = None
+
+    @property
+    def annotations(self) -> dict:
+        """spec.annotations over metadata.annotations, as the operator reads `seldon.io/ambassador-*`."""
+        manifest = self.manifest or {}
+        return {**((manifest.get("metadata") or {}).get("annotations") or {}),
+                **((manifest.get("spec") or {}).get("annotations") or {})}
+
+    @property
+    def external_name(self) -> str:
+        """The name in the ingress path and `seldon` metadata (Ambassador honours seldon.io/ambassador-service-name)."""
+        if self.ingress == "ambassador":
+            return self.annotations.get("seldon.io/ambassador-service-name") or self.name
+        return self.name
+
+    @property
+    def header(self) -> str:
+        """The custom header match (`seldon.io/ambassador-header`, "name:value") requests must carry, if any."""
+        return self.annotations.get("seldon.io/ambassador-header", "") if self.ingress == "ambassador" else ""
 
     def state(self, ingress_active: bool) -> tuple[str, str, dict | None]:
         """(state, description, failed unit status with log tail)."""

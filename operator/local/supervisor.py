@@ -129,7 +129,7 @@ class Supervisor:
         metadata = manifest.get("metadata") or {}
         namespace, name = metadata.get("namespace") or "default", metadata.get("name", "")
         previous = self.applied.get(key)
-        applied = Applied(key, namespace, name, spec.get("generation", ""), ingress)
+        applied = Applied(key, namespace, name, spec.get("generation", ""), ingress, manifest)
         keep: dict[str, RunningUnit] = {}
         try:
             objects = self.renderer(manifest, ingress)
@@ -202,7 +202,7 @@ class Supervisor:
 
     def _update_ingress(self) -> None:
         serving = [a for _, a in sorted(self.applied.items()) if a.topology is not None and not a.error]
-        clients = [Client(*a.oauth, a.namespace, a.name) for a in serving if a.oauth]
+        clients = [Client(*a.oauth, a.namespace, a.external_name) for a in serving if a.oauth]
         try:
             tables = self._routes(serving, _resolve_any([a.topology for a in serving]))
             config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
@@ -298,11 +298,13 @@ def _oauth(manifest: dict) -> tuple[str, str] | None:
 
 
 def _urls(applied: Applied, port: int) -> dict:
+    """Where clients reach this deployment through the ingress (and which header it needs, if any)."""
     base = f"http://127.0.0.1:{port}"
     return {
-        "rest": f"{base}/seldon/{applied.namespace}/{applied.name}/api/v1.0/predictions",
+        "rest": f"{base}/seldon/{applied.namespace}/{applied.external_name}/api/v1.0/predictions",
         "grpc": f"127.0.0.1:{port}",
-        "grpc_metadata": {"seldon": applied.name, "namespace": applied.namespace},
+        "grpc_metadata": {"seldon": applied.external_name, "namespace": applied.namespace},
+        **({"header": applied.header} if applied.header else {}),
         **({"token": f"{base}/oauth/token"} if applied.oauth else {}),
     }
 

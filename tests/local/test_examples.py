@@ -97,6 +97,13 @@ def test_header_routes_to_the_matching_deployment(stack):
     assert ndarray(grpc_predict(stack.port, "headers", [[1.0, 2.0]], (("location", "london"),))) == [[3.0, 6.0]]
 
 
+def test_status_tells_where_the_header_route_is_served(stack):
+    urls = stack.status()["deployments"]["seldon.headers-london"]["urls"]
+    assert urls["rest"] == stack.rest("headers")
+    assert urls["grpc_metadata"] == {"seldon": "headers", "namespace": "seldon"}
+    assert urls["header"] == "location:london"
+
+
 def test_oauth_requires_a_token_from_the_token_endpoint(stack):
     url = stack.rest("oauth")
     denied = predict(url, [[1.0, 2.0]])
