@@ -141,7 +141,7 @@ class RestServer:
         puid = request.headers.get(PUID_HEADER) or new_puid()
         try:
             raw = await request.read()
-            message, meta = parse_message(request_document(raw, request.content_type, request.query.get("json")))
+            message, meta = parse_message(request_document(raw, request.content_type, _query_json(request)))
             walk = Request(meta.get("puid") or puid, request.headers.items())
             puid = walk.puid
             result, response_meta = await self.graph.predict(message, meta, walk)
@@ -159,7 +159,7 @@ class RestServer:
         puid = request.headers.get(PUID_HEADER)
         try:
             raw = await request.read()
-            feedback = FeedbackBody.from_json(request_document(raw, request.content_type, request.query.get("json")))
+            feedback = FeedbackBody.from_json(request_document(raw, request.content_type, _query_json(request)))
             walk = Request(puid or feedback.puid, request.headers.items())
             puid = walk.puid
             reply = await self.graph.feedback(feedback, walk)
@@ -218,6 +218,11 @@ class RestServer:
     def _observe(self, service: str, status: int, started: float) -> None:
         if self.metrics is not None:
             self.metrics.server(service, "post", str(status), time.perf_counter() - started)
+
+
+def _query_json(request: web.BaseRequest) -> str | None:
+    """The `json=` query argument (parsing the query only when there is one: it is not free)."""
+    return request.query.get("json") if request.query_string else None
 
 
 def _large_body_request(message, payload, protocol, writer, task) -> web.BaseRequest:

@@ -176,3 +176,9 @@ def test_large_request_passes_through(engines):
     body = {"data": {"tensor": {"shape": [len(values_in)], "values": values_in}}}
     reply = predict(engines["model"], body)
     assert reply["data"]["tensor"]["values"][-1] == 2 * values_in[-1]
+
+
+def test_json_query_argument(engines):
+    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions",
+                             params={"json": '{"data":{"ndarray":[[5]]}}'}, timeout=30)
+    assert response.status_code == 200 and values(response.json()) == [[10]]
