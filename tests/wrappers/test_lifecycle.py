@@ -112,8 +112,9 @@ def test_several_workers_share_the_port(tmp_path):
         assert elapsed < 16 * 0.3
 
 
-def test_sigterm_drains_in_flight_requests_then_exits_0(tmp_path):
-    unit = launch(tmp_path, "SlowModel")
+@pytest.mark.parametrize("args", [(), ("--threads", "2")], ids=["inline", "thread-pool"])
+def test_sigterm_drains_in_flight_requests_then_exits_0(tmp_path, args):
+    unit = launch(tmp_path, "SlowModel", *args)
     try:
         from tests.support.procs import wait_http
         wait_http(unit.url("/ready"), proc=unit.proc)
