@@ -21,9 +21,6 @@ from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import tensor_pb2
 
-ARRAY_KINDS = ("tensor", "ndarray", "tftensor")
-PAYLOAD_KINDS = ("data", "jsonData", "strData", "binData", "customData")
-
 # TensorFlow dtype enum ⇄ numpy dtype, and which repeated field carries the values when there is no tensor_content.
 _TF_DTYPES: dict[int, tuple[np.dtype, str]] = {
     tensor_pb2.DT_FLOAT: (np.dtype(np.float32), "float_val"),

@@ -16,7 +16,6 @@ from seldon_graph.wrappers.user_model import UserModel
 log = logging.getLogger(__name__)
 
 ARRAY_TYPES = {"tensor", "ndarray", "tftensor"}
-BUILTIN_TYPES = ARRAY_TYPES | {"jsonData", "strData", "binData"}
 TENSOR_DATATYPES = {
     "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64",
     "BYTES",
