@@ -1,9 +1,9 @@
 """The Seldon microservice methods (predict, transform, route, aggregate, feedback, health) over one user class.
 
 Transport-neutral: REST hands in JSON dicts, gRPC hands in protos. `*_raw` user methods receive the request
-as it came; every other path works on the JSON form, converts data to numpy exactly once and builds the
-response JSON (meta handling as Seldon v1's wrapper: tags merged, metrics accumulated, puid copied,
-requestPath added). Results are a JSON dict or a proto; the transport converts what it must.
+as it came; every other path converts the payload to numpy exactly once (from JSON or straight from the proto)
+and builds the response as a JSON dict (meta handling as Seldon v1's wrapper: tags merged, metrics accumulated,
+puid copied, requestPath added). Results are a JSON dict or a proto; the transport converts what it must.
 """
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ class MetricsSink(Protocol):
 
 
 class NoMetrics:
+    """A sink that drops everything (tests, tools)."""
+
     def record(self, metrics: list, method: str) -> None:
         pass
 
