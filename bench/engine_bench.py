@@ -10,6 +10,7 @@ answer. Three parts:
    Envoy as a pure proxy (one worker), and through the engine. Targets: engine-added p50 <= 2x Envoy-added p50,
    engine throughput >= 60 % of direct. Repeated with the real seldon-core 1.18.2 wrapper as the unit (from the
    test venv cache) for a unit that costs what a typical model server costs.
+   Also over gRPC (sequential Seldon/Predict calls from a Python client): the unit directly vs the engine.
 2. Fan-out: a COMBINER (a unit, and the built-in AVERAGE_COMBINER) over 8 children (one unit process, 16 threads)
    that each sleep 20 ms, vs one such child called directly (target <= 1.25x).
 3. Large payload: a 1 MB tensor through TRANSFORMER -> MODEL -> OUTPUT_TRANSFORMER, engine vs the client calling
@@ -35,11 +36,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import grpc
 import orjson
+from google.protobuf import json_format
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.support.procs import VENV_BIN, free_port, start, stop, wait_http, wait_port  # noqa: E402
+from seldon_graph.proto import prediction_pb2 as pb  # noqa: E402
+from seldon_graph.proto import prediction_pb2_grpc as pb_grpc  # noqa: E402
 from tests.support.venvs import seldon_core_bin  # noqa: E402
 
 MODELS = {
@@ -65,6 +70,7 @@ class Bench:
         self.seconds = seconds
         self.dir = Path(tempfile.mkdtemp(prefix="engine-bench-"))
         self.procs: list = []
+        self.grpc_ports: dict[int, int] = {}  # HTTP port → gRPC port of the same process
         for name, code in MODELS.items():
             (self.dir / name).write_text(code)
 
@@ -76,25 +82,29 @@ class Bench:
     # ---- processes ----------------------------------------------------------------------------------------
 
     def unit(self, cls: str, service_type: str = "MODEL", threads: int = 1, microservice: Path | None = None) -> int:
-        port = free_port()
+        port, grpc_port = free_port(), free_port()
         microservice = microservice or VENV_BIN / "seldon-core-microservice"
         args = [str(microservice), cls, "--service-type", service_type, "--http-port",
-                str(port), "--grpc-port", str(free_port()), "--metrics-port", str(free_port()), "--threads",
+                str(port), "--grpc-port", str(grpc_port), "--metrics-port", str(free_port()), "--threads",
                 str(threads), "--log-level", "WARNING"]
         proc = start(args, self.dir / f"unit-{port}.log", cwd=self.dir)
         self.procs.append(proc)
         wait_http(f"http://127.0.0.1:{port}/health/ping", proc=proc)
+        wait_port(grpc_port, proc=proc)
+        self.grpc_ports[port] = grpc_port
         return port
 
     def engine(self, graph: dict) -> tuple[int, object]:
-        port = free_port()
+        port, grpc_port = free_port(), free_port()
         path = self.dir / f"predictor-{port}.json"
         path.write_text(json.dumps({"name": "bench", "graph": graph}))
         args = [str(VENV_BIN / "seldon-engine"), "--file", str(path), "--http_port", str(port), "--grpc_port",
-                str(free_port()), "--host", "127.0.0.1", "--log_level", "WARNING"]
+                str(grpc_port), "--host", "127.0.0.1", "--log_level", "WARNING"]
         proc = start(args, self.dir / f"engine-{port}.log")
         self.procs.append(proc)
         wait_http(f"http://127.0.0.1:{port}/ready", proc=proc)
+        wait_port(grpc_port, proc=proc)
+        self.grpc_ports[port] = grpc_port
         return port, proc
 
     def envoy(self, unit_port: int) -> int:
@@ -253,6 +263,23 @@ def fan_out(bench: Bench) -> list[tuple]:
     ]
 
 
+def grpc_one_node(bench: Bench, count: int) -> list[tuple]:
+    """p50 of sequential Seldon/Predict calls: the unit directly vs the engine with the node over gRPC."""
+    unit = bench.unit("Identity")
+    engine, _ = bench.engine({"name": "model", "type": "MODEL",
+                              "endpoint": {"service_host": "127.0.0.1", "type": "GRPC",
+                                           "grpcPort": bench.grpc_ports[unit]}})
+    message = json_format.ParseDict({"data": {"ndarray": [[1.0, 2.0, 3.0, 4.0]]}}, pb.SeldonMessage())
+    results = {}
+    for name, port in (("direct", bench.grpc_ports[unit]), ("engine", bench.grpc_ports[engine])):
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            predict = pb_grpc.SeldonStub(channel).Predict
+            results[name] = timed(lambda: predict(message, timeout=10), count)
+    added = results["engine"]["p50_ms"] - results["direct"]["p50_ms"]
+    return [("gRPC one-node p50 @c1 (ms): direct / engine (added)",
+             f"{results['direct']['p50_ms']:.2f} / {results['engine']['p50_ms']:.2f} ({added:.2f})")]
+
+
 def large_payload(bench: Bench, count: int) -> list[tuple]:
     transformer = bench.unit("Passthrough", "TRANSFORMER")
     model = bench.unit("Identity")
@@ -293,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each wrk run")
     parser.add_argument("--count", type=int, default=40, help="sequential requests in the 1 MB part")
-    parser.add_argument("--only", choices=["one-node", "seldon-core-unit", "fan-out", "large"], action="append",
+    parser.add_argument("--only", choices=["one-node", "seldon-core-unit", "grpc", "fan-out", "large"], action="append",
                         help="run only these parts (default: all)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -307,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             "one-node": one_node,
             "seldon-core-unit": lambda b: one_node(b, seldon_core_bin() / "seldon-core-microservice",
                                                    "one-node (seldon-core 1.18.2 unit)"),
+            "grpc": lambda b: grpc_one_node(b, args.count * 25),
             "fan-out": fan_out,
             "large": lambda b: large_payload(b, args.count),
         }
