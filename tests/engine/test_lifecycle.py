@@ -7,6 +7,7 @@ import threading
 import time
 
 import grpc
+import pytest
 import requests
 from google.protobuf import json_format
 
@@ -100,6 +101,14 @@ def test_seldon_deployment_file_with_predictor_and_timeout_annotation(units, tmp
         response = requests.post(f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}},
                                  timeout=30)
     assert response.status_code == 504 and "250 ms" in response.json()["status"]["info"]
+
+
+@pytest.mark.parametrize("flags", [["--rest_timeout", "200"], ["--annotation", "seldon.io/rest-timeout=200"]])
+def test_timeout_from_flags(units, tmp_path, flags):
+    with engine_running(predictor(node("slowpoke", units["sleeper"])), tmp_path, *flags) as engine:
+        response = requests.post(f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}},
+                                 timeout=30)
+    assert response.status_code == 504 and "200 ms" in response.json()["status"]["info"]
 
 
 def test_invalid_predictor_is_a_startup_error_naming_node_and_field(tmp_path):

@@ -189,3 +189,12 @@ def test_feedback_is_logged_as_a_feedback_cloudevent(engines, sink):
     events = sink.wait_for(1)
     assert [headers["ce-type"] for headers, _ in events] == ["io.seldon.serving.feedback"]
     assert b'"reward":1.0' in events[0][1].replace(b" ", b"")
+
+
+def test_logger_without_url_uses_the_default_endpoint(units, sink, tmp_path):
+    spec = predictor(node("doubler", units["doubler"], logger={"mode": "request"}))
+    sink.events.clear()
+    with engine_running(spec, tmp_path, env={"REQUEST_LOGGER_DEFAULT_ENDPOINT": sink.url}) as engine:
+        assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30).ok
+        events = sink.wait_for(1)
+    assert [headers["ce-type"] for headers, _ in events] == ["io.seldon.serving.inference.request"]
