@@ -2,15 +2,15 @@
 
 No Kubernetes API server can run on these machines, so the controller tests point the REAL kubernetes client
 and the REAL kopf at this double through a kubeconfig. It speaks enough of the REST API for them: discovery
-(/version, /api, /apis, APIResourceLists with subresources), bearer-token auth (401 without the kubeconfig's
-token), GET / LIST / WATCH with resourceVersion and label selectors, POST (with generateName), PUT, PATCH
-(merge-patch, strategic-merge treated as merge, JSON patch, and server-side apply `application/apply-patch+yaml`
-with field managers: fields a manager stops applying are removed, an apply that changes nothing bumps no
-resourceVersion), CPU quantities read back in canonical form, immutable Deployment selectors and Service
-clusterIPs, volume mounts checked against the pod's volumes, DELETE (one, or a collection by label selector), the status subresource, generation bumps on spec
-changes, and garbage collection of owned objects (also of objects created with an owner that no longer exists).
-With `admission_url` set it calls the SeldonDeployment validating webhook on create and update through the API
-(test helpers bypass it).
+(/version, /api, /apis, APIResourceLists with subresources), bearer-token auth (401 without a known token) and
+RBAC for tokens granted ClusterRole rules (403), GET / LIST / WATCH with resourceVersion and label selectors,
+POST (with generateName), PUT, PATCH (merge-patch, strategic-merge treated as merge, JSON patch, and server-side
+apply `application/apply-patch+yaml` with field managers: fields a manager stops applying are removed, an apply
+that changes nothing bumps no resourceVersion), CPU quantities read back in canonical form, immutable Deployment
+selectors and Service clusterIPs, volume mounts checked against the pod's volumes, DELETE (one, or a collection
+by label selector), the status subresource, generation bumps on spec changes, and garbage collection of owned
+objects (also of objects created with an owner that no longer exists). With `admission_url` set it calls the
+SeldonDeployment validating webhook on create and update through the API (test helpers bypass it).
 
 Tests simulate the other controllers of a cluster (the Deployment controller reporting availability) with
 `set_status`, and read `requests` to assert what the controller under test sent.
@@ -254,6 +254,8 @@ class ApiDouble:
         self._closing = False
         self.admission_url: str | None = None  # the SeldonDeployment validating webhook, when set
         self.write_delay = 0.0  # seconds every PATCH/POST/PUT/DELETE waits before it is served (a slow server)
+        self.tokens: dict[str, list[dict] | None] = {TOKEN: None}  # bearer token -> RBAC rules (None: admin)
+        self.denied: list[str] = []  # what RBAC refused
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> "ApiDouble":
@@ -283,11 +285,15 @@ class ApiDouble:
     def _call(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
-    def kubeconfig(self, path: Path, namespace: str = "default") -> Path:
+    def grant(self, token: str, rules: list[dict]) -> None:
+        """Accept `token` with only the permissions of these ClusterRole `rules` (403 for anything else)."""
+        self.tokens[token] = rules
+
+    def kubeconfig(self, path: Path, namespace: str = "default", token: str = TOKEN) -> Path:
         config = {
             "apiVersion": "v1", "kind": "Config", "current-context": "double",
             "clusters": [{"name": "double", "cluster": {"server": self.url}}],
-            "users": [{"name": "tester", "user": {"token": TOKEN}}],
+            "users": [{"name": "tester", "user": {"token": token}}],
             "contexts": [{"name": "double", "context": {"cluster": "double", "user": "tester",
                                                          "namespace": namespace}}],
         }
@@ -490,7 +496,8 @@ class ApiDouble:
 
     # ------------------------------------------------------------ HTTP
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens:
             return ApiError(401, "Unauthorized", "a bearer token from the kubeconfig is required").response()
         body = None
         if request.can_read_body:
@@ -505,11 +512,11 @@ class ApiDouble:
         if self.write_delay and request.method != "GET":
             await asyncio.sleep(self.write_delay)
         try:
-            return await self._route(request, body)
+            return await self._route(request, body, self.tokens[token])
         except ApiError as exc:
             return exc.response()
 
-    async def _route(self, request: web.Request, body: Any) -> web.StreamResponse:
+    async def _route(self, request: web.Request, body: Any, rules: list[dict] | None) -> web.StreamResponse:
         path = request.path.rstrip("/")
         if path == "/version":
             return web.json_response({"major": "1", "minor": "29", "gitVersion": "v1.29.0-apidouble",
@@ -537,10 +544,30 @@ class ApiDouble:
         subresource = rest[2] if len(rest) > 2 else None
         if subresource and subresource not in kind.subresources:
             raise ApiError(404, "NotFound", f"{kind.plural} has no subresource {subresource}")
+        if rules is not None:
+            self._authorize(rules, request, kind, namespace, name, subresource)
         api_version = f"{group}/{version}" if group else version
         if name is None:
             return await self._collection(request, kind, api_version, namespace, body)
         return await self._item(request, kind, api_version, namespace, name, subresource, body)
+
+    def _authorize(self, rules: list[dict], request: web.Request, kind: Kind, namespace: str | None,
+                   name: str | None, subresource: str | None) -> None:
+        """RBAC as the API server checks it: verb on group/resource[/subresource] (apply that creates: also create)."""
+        collection_verbs = {"GET": "watch" if request.query.get("watch") in ("true", "1") else "list",
+                            "POST": "create", "DELETE": "deletecollection"}
+        item_verbs = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+        verbs = [(collection_verbs if name is None else item_verbs).get(request.method, request.method.lower())]
+        if (request.method == "PATCH" and request.content_type == "application/apply-patch+yaml"
+                and (kind.group, kind.plural, namespace, name) not in self._store):
+            verbs.append("create")
+        resource = f"{kind.plural}/{subresource}" if subresource else kind.plural
+        for verb in verbs:
+            if not any(kind.group in rule.get("apiGroups", []) and resource in rule.get("resources", [])
+                       and verb in rule.get("verbs", []) for rule in rules):
+                message = f'{resource} is forbidden: cannot {verb} resource "{resource}" in API group "{kind.group}"'
+                self.denied.append(message)
+                raise ApiError(403, "Forbidden", message)
 
     def _group_list(self) -> dict:
         groups: dict[str, list[str]] = {}

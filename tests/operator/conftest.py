@@ -26,9 +26,9 @@ def api():
 
 
 def client_for(double: ApiDouble, directory: Path) -> KubeApi:
-    """A KubeApi on the real kubernetes client, configured from a kubeconfig that points at the double."""
+    """A KubeApi on the real kubernetes client, with an admin kubeconfig (in `directory`) for the double."""
     configuration = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(config_file=str(double.kubeconfig(directory / "kubeconfig")),
+    kubernetes.config.load_kube_config(config_file=str(double.kubeconfig(directory / "admin-kubeconfig")),
                                        client_configuration=configuration)
     return KubeApi(kubernetes.client.ApiClient(configuration))
 

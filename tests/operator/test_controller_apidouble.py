@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 
+import kubernetes
 import pytest
 import requests
 
-from seldon_graph.operator.kube import KubeError
+from seldon_graph.operator.kube import KubeApi, KubeError
 from tests.operator.apidouble import TOKEN, match_labels
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/ns/deployments"
@@ -73,3 +74,20 @@ def test_watch_replays_from_a_resource_version_and_needs_the_token(api, kube):
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in map(json.loads, lines)] == \
         [("ADDED", "w"), ("DELETED", "w")]
     assert requests.get(f"{api.url}{DEPLOYMENTS}", timeout=5).status_code == 401
+
+
+def test_rbac_for_granted_tokens(api, tmp_path):
+    api.grant("limited", [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "patch"]}])
+    configuration = kubernetes.client.Configuration()
+    kubernetes.config.load_kube_config(config_file=str(api.kubeconfig(tmp_path / "limited", token="limited")),
+                                       client_configuration=configuration)
+    limited = KubeApi(kubernetes.client.ApiClient(configuration))
+    with pytest.raises(KubeError) as listing:
+        limited.list("apps/v1", "Deployment", "ns")
+    assert listing.value.status == 403
+    with pytest.raises(KubeError) as creating:  # an apply that creates also needs "create"
+        limited.apply(deployment("d"))
+    assert creating.value.status == 403 and "cannot create" in creating.value.message
+    api.create(deployment("d"))
+    assert limited.apply(deployment("d", replicas=2))["spec"]["replicas"] == 2
+    assert len(api.denied) == 2

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from seldon_graph.operator.kube import KubeApi, KubeError
 from seldon_graph.operator.webhook import WEBHOOK_PATH
@@ -60,16 +61,29 @@ def operator_args(kubeconfig: Path, webhook_port: int, *extra: str) -> list[str]
             "--webhook-port", str(webhook_port), *extra]
 
 
+OPERATOR_TOKEN = "seldon-graph-operator-token"
+
+
+def operator_role() -> list[dict]:
+    """The rules of the ClusterRole the manifests ship (operator/config/rbac/clusterrole.yaml)."""
+    return yaml.safe_load((Path(__file__).resolve().parents[2] / "operator" / "config" / "rbac"
+                           / "clusterrole.yaml").read_text())["rules"]
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    """The API double and a cluster-wide operator that holds only the shipped ClusterRole's permissions."""
     directory = tmp_path_factory.mktemp("kopf")
     with ApiDouble() as double:
-        kubeconfig = double.kubeconfig(directory / "kubeconfig")
+        double.grant(OPERATOR_TOKEN, operator_role())
+        kubeconfig = double.kubeconfig(directory / "kubeconfig", token=OPERATOR_TOKEN)
         port = free_port()
         with running(operator_args(kubeconfig, port), directory / "operator.log",
                      ready_url=f"http://127.0.0.1:{port}/healthz"):
             double.admission_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
-            yield Cluster(double, client_for(double, directory), kubeconfig, f"http://127.0.0.1:{port}", directory)
+            yield Cluster(double, client_for(double, directory), kubeconfig, f"http://127.0.0.1:{port}",
+                          directory)
+            assert double.denied == [], "the shipped ClusterRole lacks permissions the operator used"
 
 
 def test_create_renders_objects_and_status_follows_the_rollout(cluster):
