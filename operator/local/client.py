@@ -21,6 +21,8 @@ from seldon_graph.sdep import SdepError
 
 DEFAULT_PORT = 8003
 SETTLED = (AVAILABLE, FAILED_STATE)
+SUPERVISOR_START_GRACE = 20.0  # a new supervisor may wait up to 15 s for the previous one to let go
+RESPAWN_INTERVAL = 5.0  # time a just-spawned supervisor gets to take the lock before another is started
 
 
 class UsageError(Exception):
@@ -90,23 +92,28 @@ def spawn_supervisor(home: Home, port: int) -> None:
 
 
 def wait_settled(home: Home, wanted: dict[str, str], timeout: float,
-                 on_status: Callable[[dict], None] = lambda s: None) -> dict[str, dict]:
-    """Wait until each key's status is for its generation and Available or Failed; statuses by key."""
-    deadline = time.monotonic() + timeout
+                 on_status: Callable[[dict], None] = lambda s: None, port: int | None = None) -> dict[str, dict]:
+    """Wait until each key's status is for its generation and Available or Failed; statuses by key.
+
+    With `port`, a supervisor is (re)started whenever none runs: one that was just exiting because nothing was
+    desired any more may have missed what we asked for."""
+    started, respawned = time.monotonic(), float("-inf")
     while True:
+        if port is not None and time.monotonic() - respawned > RESPAWN_INTERVAL and not home.supervisor_running():
+            spawn_supervisor(home, port)
+            respawned = time.monotonic()
         statuses = home.statuses()
         current = {k: statuses.get(k) for k in wanted}
         for status in current.values():
             if status:
                 on_status(status)
-        if all(s and s.get("generation") == g and s.get("state") in SETTLED for (k, g), s in
-               zip(wanted.items(), current.values())):
+        if all(s and s.get("generation") == wanted[k] and s.get("state") in SETTLED for k, s in current.items()):
             return current
-        if time.monotonic() > deadline:
+        if time.monotonic() - started > timeout:
             return {k: s or {"state": "Unknown", "description": "no status"} for k, s in current.items()}
-        if not home.supervisor_running() and time.monotonic() > deadline - timeout + 20:
-            tail = home.supervisor_log.read_text(errors="replace")[-2000:] if home.supervisor_log.exists() else ""
-            raise UsageError(f"the supervisor is not running (log {home.supervisor_log}):\n{tail}")
+        if port is None and time.monotonic() - started > SUPERVISOR_START_GRACE and not home.supervisor_running():
+            log = home.supervisor_log.read_text(errors="replace")[-2000:] if home.supervisor_log.exists() else ""
+            raise UsageError(f"the supervisor is not running (log {home.supervisor_log}):\n{log}")
         time.sleep(0.1)
 
 

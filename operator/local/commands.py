@@ -79,9 +79,7 @@ def up(args: argparse.Namespace, home: Home) -> int:
     wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
     progress = Progress()
     if args.detach:
-        if not running:
-            client.spawn_supervisor(home, port)
-        return _report(client.wait_settled(home, wanted, args.timeout, progress.show), progress)
+        return _report(client.wait_settled(home, wanted, args.timeout, progress.show, port=port), progress)
     with home.supervisor_lock() as held:
         if held:
             return _foreground_supervisor(home, port, wanted, progress)
