@@ -260,8 +260,17 @@ def test_sigterm_lets_a_running_reconcile_finish(cluster):
         cluster.api.write_delay = 0.0
 
 
+def manifest_env() -> dict:
+    """The plain env values of the shipped operator Deployment (operator/config/manager/deployment.yaml)."""
+    deployment = yaml.safe_load((Path(__file__).resolve().parents[2] / "operator" / "config" / "manager"
+                                 / "deployment.yaml").read_text())
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e["value"] for e in container["env"] if "value" in e}
+
+
 def test_sdeps_created_while_the_operator_was_down_are_reconciled_at_start(cluster):
-    """kopf's initial listing (resume) reconciles what changed while no operator was running."""
+    """kopf's initial listing (resume) reconciles what changed while no operator was running. This operator runs
+    with the shipped Deployment's environment (Ambassador on, the engine image), which must show in its output."""
     cluster.apply(seldon_deployment("iris", "resume", [predictor("main")],
                                     labels={"seldon.io/controller-id": "resume"}))
     time.sleep(0.3)
@@ -269,6 +278,12 @@ def test_sdeps_created_while_the_operator_was_down_are_reconciled_at_start(clust
     port, liveness = free_port(), free_port()
     args = operator_args(cluster.kubeconfig, port, "--controller-id", "resume",
                          "--liveness-endpoint", f"http://127.0.0.1:{liveness}/healthz")
-    with running(args, cluster.directory / "resume.log", ready_url=f"http://127.0.0.1:{port}/healthz"):
+    env = manifest_env()
+    with running(args, cluster.directory / "resume.log", ready_url=f"http://127.0.0.1:{port}/healthz", env=env):
         wait_for(lambda: cluster.deployments("resume") == ["iris-main-0-classifier"], what="the resumed SDep")
         wait_http(f"http://127.0.0.1:{liveness}/healthz")  # kopf's own liveness probe
+        images = [c["image"] for c in cluster.api.objects("deployments", "resume")[0]["spec"]["template"]["spec"]
+                  ["containers"]]
+        assert env["RELATED_IMAGE_EXECUTOR"] in images
+        roll_out(cluster.api, "resume")
+        wait_for(lambda: len(cluster.api.objects("mappings", "resume")) == 2, what="the Ambassador Mappings")
