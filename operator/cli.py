@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import kopf
 import kubernetes
@@ -56,7 +56,7 @@ def api_client(kubeconfig: str | None) -> kubernetes.client.ApiClient:
     return kubernetes.client.ApiClient(configuration)
 
 
-def login_handler(configuration: kubernetes.client.Configuration):
+def login_handler(configuration: kubernetes.client.Configuration) -> Callable[..., kopf.ConnectionInfo]:
     """A kopf login handler that hands kopf the kubernetes client's own connection settings, so the watches and
     the applies use the same cluster, credentials and CA (and a refreshed service-account token)."""
 
@@ -89,8 +89,11 @@ def register_webhook(registry: kopf.OperatorRegistry, args: argparse.Namespace,
     runners: list[Any] = []
 
     async def start_webhook(logger: logging.Logger, **_: Any) -> None:
-        runners.append(await webhook.start(webhook.make_app(settings.sdep), args.webhook_host, args.webhook_port,
-                                           tls))
+        try:
+            runners.append(await webhook.start(webhook.make_app(settings.sdep), args.webhook_host,
+                                               args.webhook_port, tls))
+        except OSError as exc:  # e.g. the port is taken: no point in retrying, stop the operator
+            raise kopf.PermanentError(f"cannot serve the admission webhook on port {args.webhook_port}: {exc}")
         logger.info("admission webhook on %s://%s:%d%s", "https" if tls else "http", args.webhook_host,
                     args.webhook_port, webhook.WEBHOOK_PATH)
 

@@ -4,6 +4,7 @@ The running operator (kopf against the Kubernetes API double) is covered in test
 """
 from __future__ import annotations
 
+import socket
 import subprocess
 
 from tests.support.procs import VENV_BIN
@@ -33,3 +34,14 @@ def test_half_a_tls_configuration_is_reported(tmp_path, api):
 def test_namespace_and_all_namespaces_exclude_each_other():
     result = run("--namespace", "a", "--all-namespaces")
     assert result.returncode == 2 and "not allowed with argument" in result.stderr
+
+
+def test_a_taken_webhook_port_stops_the_operator(tmp_path, api):
+    kubeconfig = api.kubeconfig(tmp_path / "kubeconfig")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("--kubeconfig", str(kubeconfig), "--webhook-host", "127.0.0.1", "--webhook-port", str(port))
+    assert result.returncode == 1
+    assert f"cannot serve the admission webhook on port {port}" in result.stderr
