@@ -17,6 +17,8 @@ from seldon_graph.sdep import SdepSettings
 
 WEBHOOK_PATH = "/validate-machinelearning-seldon-io-v1-seldondeployment"
 GROUP_KIND = "SeldonDeployment.machinelearning.seldon.io"
+# An AdmissionReview carries the object and, on update, the old one; etcd allows objects up to 1.5 MiB.
+MAX_REVIEW_BYTES = 8 * 1024 * 1024
 
 
 def spec_errors(obj: dict, settings: SdepSettings | None = None) -> list[str]:
@@ -71,7 +73,7 @@ def make_app(settings: SdepSettings | None = None) -> web.Application:
     async def healthy(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_REVIEW_BYTES)
     app.router.add_post(WEBHOOK_PATH, validate)
     app.router.add_get("/healthz", healthy)
     app.router.add_get("/readyz", healthy)

@@ -127,3 +127,12 @@ def test_webhook_over_https(tmp_path):
         assert answer.json()["response"]["allowed"] is True
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)
+
+
+def test_a_review_of_a_large_sdep_is_answered(served):
+    """Bigger than aiohttp's default 1 MiB body limit, as an update of a large object can be."""
+    big = seldon_deployment("iris", "ns", [predictor("main")])
+    big["metadata"]["annotations"] = {"note": "x" * (3 * 1024 * 1024)}
+    body = review(big, operation="UPDATE")
+    body["request"]["oldObject"] = big
+    assert post(served, body).json()["response"]["allowed"] is True
