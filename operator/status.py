@@ -113,7 +113,9 @@ def _set(conditions: dict[str, dict], previous: list, kind: str, ok: bool, reaso
     conditions[kind] = entry
 
 
-def _deployments_condition(deployments: list[dict], ready: list[bool]) -> tuple[bool, str, str]:
+def _deployments_condition(missing: list[str], deployments: list[dict], ready: list[bool]) -> tuple[bool, str, str]:
+    if missing:
+        return False, "DeploymentsNotReady", f'Deployment "{missing[0]}" does not exist yet'
     if not deployments:
         return True, "No Deployments defined", ""
     waiting = [d for d, ok in zip(deployments, ready) if not ok]
@@ -138,14 +140,14 @@ def build_status(sdep: dict, desired: list[dict], live: dict[Key, dict], changed
     keys = [(o["apiVersion"].rpartition("/")[0], o["kind"], o["metadata"]["name"]) for o in desired]
 
     deployments = [live[k] for k in keys if k[1] == "Deployment" and k in live]
-    wanted_deployments = sum(1 for k in keys if k[1] == "Deployment")
+    missing = [k[2] for k in keys if k[1] == "Deployment" and k not in live]
     ready = [deployment_ready(d) and (d["apiVersion"].rpartition("/")[0], "Deployment",
                                       d["metadata"]["name"]) not in changed for d in deployments]
-    deployments_ok = len(deployments) == wanted_deployments and all(ready)
+    deployments_ok = not missing and all(ready)
 
     conditions: dict[str, dict] = {}
-    ok, reason, message = _deployments_condition(deployments, ready)
-    _set(conditions, previous_conditions, "DeploymentsReady", ok and deployments_ok, reason, message, now)
+    ok, reason, message = _deployments_condition(missing, deployments, ready)
+    _set(conditions, previous_conditions, "DeploymentsReady", ok, reason, message, now)
     for kind, (counted, all_reason, none_reason, false_reason) in OBJECT_CONDITIONS.items():
         wanted = [k for k in keys if k[1] == counted]
         present = [k for k in wanted if k in live and k not in changed]

@@ -102,6 +102,8 @@ def test_missing_objects_keep_the_sdep_creating_without_an_address():
     status = st.build_status(SDEP, [dep, service("iris-main")], {}, set(), None, "T1")
     assert status["state"] == "Creating"
     assert "address" not in status and status["deploymentStatus"] == {} and "replicas" not in status
+    ready = {c["type"]: c for c in status["conditions"]}["DeploymentsReady"]
+    assert ready["status"] == "False" and ready["message"] == 'Deployment "iris-main-0-classifier" does not exist yet'
 
 
 def test_status_patch_nulls_removed_entries_and_leaves_foreign_fields():
