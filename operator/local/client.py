@@ -22,7 +22,6 @@ from seldon_graph.sdep import SdepError
 DEFAULT_PORT = 8003
 SETTLED = (AVAILABLE, FAILED_STATE)
 SUPERVISOR_START_GRACE = 20.0  # a new supervisor may wait up to 15 s for the previous one to let go
-RESPAWN_INTERVAL = 5.0  # time a just-spawned supervisor gets to take the lock before another is started
 
 
 class UsageError(Exception):
@@ -79,11 +78,11 @@ def withdraw(home: Home, keys: list[str]) -> None:
         home.desired_path(key).unlink(missing_ok=True)
 
 
-def spawn_supervisor(home: Home, port: int) -> None:
+def spawn_supervisor(home: Home, port: int) -> subprocess.Popen:
     """Start a detached supervisor daemon (own session; survives this CLI)."""
     home.root.mkdir(parents=True, exist_ok=True)
     with open(home.supervisor_log, "ab") as log:
-        subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "seldon_graph.operator.local.supervisor", "--home", str(home.root), "--port",
              str(port)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
@@ -97,11 +96,10 @@ def wait_settled(home: Home, wanted: dict[str, str], timeout: float,
 
     With `port`, a supervisor is (re)started whenever none runs: one that was just exiting because nothing was
     desired any more may have missed what we asked for."""
-    started, respawned = time.monotonic(), float("-inf")
+    started, spawned = time.monotonic(), None
     while True:
-        if port is not None and time.monotonic() - respawned > RESPAWN_INTERVAL and not home.supervisor_running():
-            spawn_supervisor(home, port)
-            respawned = time.monotonic()
+        if port is not None and (spawned is None or spawned.poll() is not None) and not home.supervisor_running():
+            spawned = spawn_supervisor(home, port)
         statuses = home.statuses()
         current = {k: statuses.get(k) for k in wanted}
         for status in current.values():
