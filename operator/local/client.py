@@ -91,8 +91,10 @@ def spawn_supervisor(home: Home, port: int) -> subprocess.Popen:
 
 
 def wait_settled(home: Home, wanted: dict[str, str], timeout: float,
-                 on_status: Callable[[dict], None] = lambda s: None, port: int | None = None) -> dict[str, dict]:
-    """Wait until each key's status is for its generation and Available or Failed; statuses by key.
+                 on_status: Callable[[dict], None] = lambda s: None, port: int | None = None,
+                 interrupted: Callable[[], bool] = lambda: False) -> dict[str, dict]:
+    """Wait until each key's status is for its generation and Available or Failed (or `interrupted()`);
+    statuses by key.
 
     With `port`, a supervisor is (re)started whenever none runs: one that was just exiting because nothing was
     desired any more may have missed what we asked for."""
@@ -107,7 +109,7 @@ def wait_settled(home: Home, wanted: dict[str, str], timeout: float,
                 on_status(status)
         if all(s and s.get("generation") == wanted[k] and s.get("state") in SETTLED for k, s in current.items()):
             return current
-        if time.monotonic() - started > timeout:
+        if time.monotonic() - started > timeout or interrupted():
             return {k: s or {"state": "Unknown", "description": "no status"} for k, s in current.items()}
         if port is None and time.monotonic() - started > SUPERVISOR_START_GRACE and not home.supervisor_running():
             log = home.supervisor_log.read_text(errors="replace")[-2000:] if home.supervisor_log.exists() else ""

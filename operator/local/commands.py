@@ -79,7 +79,7 @@ def up(args: argparse.Namespace, home: Home) -> int:
     wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
     progress = Progress()
     if args.detach:
-        return _report(client.wait_settled(home, wanted, args.timeout, progress.show, port=port), progress)
+        return _report(client.wait_settled(home, wanted, args.timeout, progress.show, port=port))
     with home.supervisor_lock() as held:
         if held:
             return _foreground_supervisor(home, port, wanted, progress)
@@ -111,7 +111,7 @@ def _foreground_client(home: Home, wanted: dict[str, str], timeout: float, progr
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    code = _report(client.wait_settled(home, wanted, timeout, progress.show), progress)
+    code = _report(client.wait_settled(home, wanted, timeout, progress.show, interrupted=lambda: bool(stop)))
     print("seldon-graph: Ctrl-C stops these deployments", flush=True)
     while not stop and all(home.desired_path(k).exists() for k in wanted) and home.supervisor_running():
         time.sleep(0.2)
@@ -167,10 +167,12 @@ def summary(status: dict) -> str:
     return "\n".join(lines)
 
 
-def _report(statuses: dict[str, dict], progress: Progress) -> int:
-    for status in statuses.values():
+def _report(statuses: dict[str, dict]) -> int:
+    """0 when every deployment is Available; says which are still not settled."""
+    for key, status in statuses.items():
         if status.get("state") not in client.SETTLED:
-            print(f"timed out waiting: {status.get('state')} {status.get('description', '')}", flush=True)
+            print(f"{key.replace('.', '/', 1)} is still {status.get('state')} {status.get('description', '')}",
+                  flush=True)
     return 0 if all(s.get("state") == "Available" for s in statuses.values()) else 1
 
 
