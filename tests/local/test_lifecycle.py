@@ -178,6 +178,13 @@ def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
     before = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]}
     fresh.up(EXAMPLES / "canary.yaml")
     assert {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]} == before
+    reweighted = variant(tmp_path, "canary.yaml", "traffic: 75", "traffic: 0")
+    reweighted.write_text(reweighted.read_text().replace("traffic: 25", "traffic: 100"))
+    fresh.up(reweighted)  # routing only: no process restarts, all traffic to the canary
+    assert {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]} == before
+    answers = {requests.post(fresh.rest("canary"), json={"data": {"ndarray": [[1.0]]}}).json()["data"]["ndarray"][0][0]
+               for _ in range(40)}
+    assert answers == {3.0}
     changed = variant(tmp_path, "canary.yaml", "examples.models.Tripler", "examples.models.Doubler")
     fresh.up(changed)
     after = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]}
