@@ -1,12 +1,14 @@
 """The operator's deploy manifests (operator/config/) and Helm chart (operator/helm/seldon-graph-operator/).
 
 `helm` is not installed here, Debian (bookworm) has no helm package, and the PyPI packages around Helm either
-need the binary or do not install on this Python; so the chart is designed to need no Go-template logic: its templates use only `{{ .Values.<path> }}` and `{{ .Release.Namespace }}`
-substitutions, which `render_chart` below fills in exactly as `helm template` would (a test fails if any other
-template syntax creeps in). The rendered chart with default values must be the same objects as operator/config/,
-the Deployment and Services are validated with tests/support/schemas.py, and the wiring is checked against the
-code: the container's args are parsed by the real `seldon-operator` parser, its env by OperatorSettings.from_env,
-RBAC against every kind the renderer emits, the webhook path against the webhook server.
+need the binary or do not install on this Python; so the chart is designed to need no Go-template logic: its
+templates use only `{{ .Values.<path> }}` and `{{ .Release.Namespace }}` substitutions, which `render_chart`
+below fills in exactly as `helm template` would (a test fails if any other template syntax creeps in). The
+rendered chart with default values must be the same objects as operator/config/, the Deployment and Services are
+validated with tests/support/schemas.py, and the wiring is checked against the code: the container's args are
+parsed by the real `seldon-operator` parser, its env by OperatorSettings.from_env, RBAC against every kind the
+renderer emits, the webhook path against the webhook server. (The end-to-end operators in
+test_controller_kopf.py also run with only the shipped ClusterRole.)
 """
 from __future__ import annotations
 
