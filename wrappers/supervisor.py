@@ -7,6 +7,7 @@ drains its in-flight requests, and the master exits 0 once they all have. If a c
 """
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -68,6 +69,7 @@ def _stop_all(procs: list[multiprocessing.Process], timeout: float) -> None:
 def supervise(plan: Plan, rest_target, grpc_target, start_metrics) -> int:
     """Run the children until SIGTERM/SIGINT (exit 0) or until one of them fails (exit 1)."""
     procs = _children(plan, (rest_target, grpc_target))
+    gc.freeze()  # what exists now (modules, the user's object) stays out of GC scans and copy-on-write faults
     for proc in procs:
         proc.start()
     stop = threading.Event()
