@@ -9,6 +9,7 @@ import time
 import grpc
 import pytest
 import requests
+import yaml
 
 from tests.local.conftest import EXAMPLES, alive, grpc_predict, ndarray, shadow_manifest
 
@@ -21,6 +22,25 @@ EXPECTED = {
     "headers": ([[1.0, 2.0]], [[2.0, 4.0]]),
 }
 FILES = ["single-model.yaml", "graph.yaml", "combiner.yaml", "canary.yaml", "headers.yaml", "oauth.yaml"]
+# other shapes the operator renders: engine in its own pod, no engine, units called over gRPC
+SHAPES = {
+    "separate-engine": ("combiner.yaml", lambda d: d["spec"].update(annotations={"seldon.io/engine-separate-pod": "true"})),
+    "no-engine": ("single-model.yaml",
+                  lambda d: d["spec"]["predictors"][0].update(annotations={"seldon.io/no-engine": "true"})),
+    "grpc-units": ("graph.yaml", lambda d: d["spec"].update(transport="grpc")),
+}
+EXPECTED.update({"separate-engine": EXPECTED["combiner"], "no-engine": EXPECTED["single-model"],
+                 "grpc-units": EXPECTED["graph"]})
+
+
+def shaped(folder, name: str) -> str:
+    example, change = SHAPES[name]
+    manifest = yaml.safe_load((EXAMPLES / example).read_text())
+    manifest["metadata"]["name"] = name
+    change(manifest)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +48,9 @@ def stack(local, tmp_path_factory):
     for name in FILES:
         local.up(EXAMPLES / name)
     local.up(shadow_manifest(tmp_path_factory.mktemp("shadow")))
+    shapes = tmp_path_factory.mktemp("shapes")
+    for name in SHAPES:
+        local.up(shaped(shapes, name))
     return local
 
 
@@ -39,7 +62,8 @@ def test_all_examples_are_available(stack):
     deployments = stack.status()["deployments"]
     assert {s["name"]: s["state"] for s in deployments.values()} == {
         "single-model": "Available", "graph": "Available", "combiner": "Available", "canary": "Available",
-        "headers": "Available", "headers-london": "Available", "oauth": "Available", "shadow": "Available"}
+        "headers": "Available", "headers-london": "Available", "oauth": "Available", "shadow": "Available",
+        "separate-engine": "Available", "no-engine": "Available", "grpc-units": "Available"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
