@@ -80,3 +80,16 @@ def test_metrics_can_be_left_out_of_responses(tmp_path):
         body = requests.post(unit.url("/predict"), json={"data": {"ndarray": [[1, 2]]}}).json()
         assert body["meta"] == {"tags": {"mytag": "v1"}}
         assert "mycounter_total{" in requests.get(unit.metrics_url).text
+
+
+def test_seldon_component_style_base_class(tmp_path):
+    from tests.wrappers.conftest import running_unit
+
+    with running_unit(tmp_path, "ComponentModel", grpc=False) as unit:
+        predicted = requests.post(unit.url("/predict"), json={"data": {"ndarray": [[1, 2]]}}).json()
+        assert predicted == {"data": {"names": ["t:0", "t:1"], "ndarray": [[3, 6]]}, "meta": {}}
+        echoed = requests.post(unit.url("/transform-input"), json={"data": {"ndarray": [[1]]}}).json()
+        assert echoed["data"]["ndarray"] == [[1]]
+        health = requests.get(unit.url("/health/status")).json()
+        assert health == {"meta": {}, "strData": "not implemented - assuming healthy"}
+        assert requests.get(unit.url("/metadata")).json()["name"] == ""
