@@ -24,6 +24,7 @@ from urllib.parse import unquote
 log = logging.getLogger(__name__)
 
 MAX_HEAD = 64 * 1024
+MAX_BODY = 2**31
 PAUSE_ABOVE = 4 * 1024 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
@@ -118,8 +119,8 @@ def parse_head(head: bytes) -> _Pending:
         length = int(length_text) if length_text is not None else 0
     except ValueError:
         raise BadRequest(f"invalid Content-Length {length_text[:30]!r}") from None
-    if length < 0:
-        raise BadRequest("negative Content-Length")
+    if length < 0 or length > MAX_BODY:
+        raise BadRequest(f"Content-Length {length} out of range (0 to {MAX_BODY})")
     return _Pending(Request(method, path, query, headers), keep_alive, length, chunked)
 
 
@@ -253,10 +254,14 @@ class Connection(asyncio.Protocol):
         self.transport.close()
         self.transport = None
 
-    def close_if_idle(self) -> None:
-        if self.transport is not None and self.idle:
+    def close(self) -> None:
+        if self.transport is not None:
             self.transport.close()
             self.transport = None
+
+    def close_if_idle(self) -> None:
+        if self.idle:
+            self.close()
 
 
 class HttpServer:
@@ -295,8 +300,8 @@ class HttpServer:
         while True:
             await asyncio.sleep(min(5.0, self.keepalive_timeout))
             cutoff = self.loop.time() - self.keepalive_timeout
-            for conn in [c for c in self.connections if c.last_active < cutoff]:
-                conn.close_if_idle()
+            for conn in [c for c in self.connections if c.last_active < cutoff and not c.busy]:
+                conn.close()  # idle keep-alive, or a client silent in the middle of a request
 
     async def shutdown(self, timeout: float) -> None:
         """Stop accepting, close idle connections, let requests in flight finish (up to `timeout` s)."""

@@ -88,3 +88,32 @@ def test_percent_encoded_path_and_date_header(model):
     answer = exchange(model, b"GET /health/%70ing HTTP/1.1\r\nHost: x\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"pong")
     assert b"\r\nDate: " in answer
+
+
+def test_absurd_content_length_is_rejected(model):
+    answer = exchange(model, b"POST /predict HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400") and b"out of range" in answer
+
+
+def test_silent_connections_are_closed_after_the_keepalive_timeout():
+    import asyncio
+
+    from seldon_graph.wrappers.http11 import HttpServer, Response
+    from seldon_graph.wrappers.serving import listening_socket
+
+    async def scenario():
+        sock = listening_socket(0, "127.0.0.1")
+        server = HttpServer(lambda request: Response(200, b"{}"), lambda status, info: Response(status, b"{}"),
+                            lambda request: False, keepalive_timeout=0.2)
+        await server.start(sock)
+        port = sock.getsockname()[1]
+        idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", port)
+        idle_writer.write(b"GET /x HTTP/1.1\r\n\r\n")
+        await idle_reader.readuntil(b"{}")
+        stalled_reader, stalled_writer = await asyncio.open_connection("127.0.0.1", port)
+        stalled_writer.write(b"POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\n12")
+        closed = await asyncio.wait_for(asyncio.gather(idle_reader.read(), stalled_reader.read()), 5)
+        await server.shutdown(1)
+        return closed
+
+    assert asyncio.run(scenario()) == [b"", b""]
