@@ -85,7 +85,7 @@ class RestServer:
 
     def server(self) -> web.Server:
         """aiohttp's low-level server with a dict dispatch: the hot path skips the router and middlewares."""
-        return web.Server(self, request_factory=_large_body_request)
+        return web.Server(self, request_factory=_large_body_request, access_log=None)
 
     def _routes(self) -> dict[str, tuple[str, Callable]]:
         routes: dict[str, tuple[str, Callable]] = {}
