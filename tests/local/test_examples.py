@@ -176,6 +176,31 @@ def test_the_real_seldon_client_talks_to_the_ingress(stack, seldon_core):
     assert json.loads(result.stdout) == [True, [[2.0, 4.0]], True, [[2.0, 4.0]]]
 
 
+SELDON_CLIENT_OAUTH = """
+import json
+import sys
+import numpy as np
+import requests
+from seldon_core.seldon_client import SeldonCallCredentials, SeldonClient
+endpoint = sys.argv[1]
+token = requests.post(f"http://{endpoint}/oauth/token", auth=("key1", "secret1"),
+                      data={"grant_type": "client_credentials"}).json()["access_token"]
+sc = SeldonClient(gateway="ambassador", gateway_endpoint=endpoint, namespace="seldon", deployment_name="oauth",
+                  call_credentials=SeldonCallCredentials(token=token), ssl=False)
+rest = sc.predict(data=np.array([[1.0, 2.0]]), payload_type="ndarray")
+grpc_ = sc.predict(data=np.array([[1.0, 2.0]]), payload_type="ndarray", transport="grpc",
+                   headers={"x-auth-token": token})
+print(json.dumps([rest.success, rest.response["data"]["ndarray"], grpc_.success, grpc_.response["data"]["ndarray"]]))
+"""
+
+
+def test_the_real_seldon_client_with_an_oauth_token(stack, seldon_core):
+    result = subprocess.run([str(seldon_core / "python"), "-c", SELDON_CLIENT_OAUTH, f"127.0.0.1:{stack.port}"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [True, [[2.0, 4.0]], True, [[2.0, 4.0]]]
+
+
 def test_unknown_path_gets_a_seldon_status_body(stack):
     response = predict(f"{stack.base}/seldon/seldon/nope/api/v1.0/predictions", [[1.0]])
     assert response.status_code == 404
