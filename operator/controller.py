@@ -1,7 +1,7 @@
 """The SeldonDeployment controller: level-triggered reconcile of one SeldonDeployment, and its kopf handlers.
 
 Every event on a SeldonDeployment — the initial listing at start-up (resume), creation, spec changes, our own
-status writes — and every event on a Deployment or Service it owns runs the same idempotent reconcile (operator-
+status writes — and every event on a Deployment, Service, HPA or PDB it owns runs the same idempotent reconcile (operator-
 semantics §4.2): select by `seldon.io/controller-id`, validate, render the desired state, server-side apply the
 workload objects, then — once every Deployment is rolled out — the routing objects (Ambassador/Istio) and the
 pruning of objects the SeldonDeployment no longer asks for, and finally write the status if it changed.
@@ -44,7 +44,8 @@ WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("autoscaling/v2
 ROUTING_KINDS_BY_VERSION = (("getambassador.io/v2", "Mapping"), ("getambassador.io/v2", "TLSContext"),
                             ("networking.istio.io/v1alpha3", "VirtualService"),
                             ("networking.istio.io/v1alpha3", "DestinationRule"))
-OWNED_WATCHES = (("apps", "v1", "deployments"), ("", "v1", "services"))
+OWNED_WATCHES = (("apps", "v1", "deployments"), ("", "v1", "services"), ("autoscaling", "v2", "horizontalpodautoscalers"),
+                 ("policy", "v1", "poddisruptionbudgets"))
 # The original's creation order (§4.2 step 5): a Deployment the API server refuses still leaves its Services.
 APPLY_ORDER = ("Service", "HorizontalPodAutoscaler", "ScaledObject", "PodDisruptionBudget", "Deployment")
 MAX_PASSES = 3
@@ -295,7 +296,7 @@ def on_seldondeployment(controller: Controller, event: dict, body: Any, **_: Any
 
 
 def on_owned_object(controller: Controller, event: dict, body: Any, **_: Any) -> None:
-    """A Deployment or Service of a SeldonDeployment changed or went away: reconcile its owner."""
+    """A Deployment, Service, HPA or PDB of a SeldonDeployment changed or went away: reconcile its owner."""
     controller.reconcile_owner(copy.deepcopy(dict(body)))
 
 

@@ -385,8 +385,7 @@ class ApiDouble:
             raise ApiError(status.get("code", 400), status.get("reason", "BadRequest"),
                            f'admission webhook "{WEBHOOK}" denied the request: {status.get("message", "")}')
 
-    async def _create(self, kind: Kind, namespace: str | None, obj: dict, manager: str | None = None,
-                      admit: bool = False) -> dict:
+    async def _create(self, kind: Kind, namespace: str | None, obj: dict, admit: bool = False) -> dict:
         meta = obj.setdefault("metadata", {})
         if not meta.get("name"):
             if not meta.get("generateName"):
@@ -412,8 +411,6 @@ class ApiDouble:
         if kind.kind == "Service":
             obj.setdefault("spec", {}).setdefault("clusterIP", f"10.96.0.{next(self._uids) % 250 + 1}")
         result = await self._commit(key, obj, "ADDED")
-        if manager:
-            self._store[key].managers[manager] = leaf_paths(without_server_fields(obj))
         owners = {ref.get("uid") for ref in meta.get("ownerReferences") or []}
         if owners and not any(s.obj["metadata"].get("uid") in owners for s in self._store.values()):
             await self._delete(kind, key)  # the garbage collector removes dependents whose owners are gone
@@ -483,7 +480,10 @@ class ApiDouble:
             raise ApiError(400, "BadRequest", "the name of the object does not match the name in the URL")
         meta["name"] = name
         if key not in self._store:
-            return await self._create(kind, namespace, applied, manager, admit=True), 201
+            created = await self._create(kind, namespace, copy.deepcopy(applied), admit=True)
+            if key in self._store:  # the manager owns what it applied, not what the server defaulted
+                self._store[key].managers[manager] = leaf_paths(applied)
+            return created, 201
         stored = self._store[key]
         new_paths = leaf_paths(applied)
         base = copy.deepcopy(stored.obj)
@@ -625,7 +625,7 @@ class ApiDouble:
             if not isinstance(body, dict):
                 raise ApiError(400, "BadRequest", "the body must be an object")
             created = await self._create(kind, namespace or (body.get("metadata") or {}).get("namespace"),
-                                         body, query.get("fieldManager"), admit=True)
+                                         body, admit=True)
             return web.json_response(self._as_version(created, api_version), status=201)
         if request.method == "DELETE":
             doomed = [(kind.group, kind.plural, o["metadata"].get("namespace"), o["metadata"]["name"])

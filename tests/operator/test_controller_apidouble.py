@@ -91,3 +91,11 @@ def test_rbac_for_granted_tokens(api, tmp_path):
     api.create(deployment("d"))
     assert limited.apply(deployment("d", replicas=2))["spec"]["replicas"] == 2
     assert len(api.denied) == 2
+
+
+def test_fields_the_server_defaulted_survive_a_later_apply(api, kube):
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "ns"},
+               "spec": {"selector": {"app": "a"}, "ports": [{"name": "http", "port": 8000}]}}
+    cluster_ip = kube.apply(service)["spec"]["clusterIP"]
+    service["spec"]["selector"] = {"app": "b"}
+    assert kube.apply(service)["spec"] == {**service["spec"], "clusterIP": cluster_ip}

@@ -171,11 +171,22 @@ def test_invalid_sdep_that_got_in_is_failed(cluster):
     assert "InvalidSpec" in [e["reason"] for e in cluster.api.objects("events", "invalid")]
 
 
-def test_deleted_deployment_is_recreated(cluster):
-    cluster.apply(seldon_deployment("iris", "heal", [predictor("main")]))
+def test_deleted_or_edited_objects_are_restored(cluster):
+    scaled = predictor("main")
+    scaled["componentSpecs"][0]["hpaSpec"] = {"minReplicas": 1, "maxReplicas": 3, "metrics": [
+        {"type": "Resource", "resource": {"name": "cpu", "targetAverageUtilization": 70}}]}
+    cluster.apply(seldon_deployment("iris", "heal", [scaled]))
     wait_for(lambda: cluster.deployments("heal"), what="the model Deployment")
     cluster.kube.delete("apps/v1", "Deployment", "heal", "iris-main-0-classifier")
     wait_for(lambda: cluster.deployments("heal") == ["iris-main-0-classifier"], what="the Deployment to come back")
+    cluster.kube.delete("autoscaling/v2", "HorizontalPodAutoscaler", "heal", "iris-main-0-classifier")
+    wait_for(lambda: cluster.api.get("horizontalpodautoscalers", "heal", "iris-main-0-classifier"),
+             what="the HPA to come back")
+    path = "/api/v1/namespaces/heal/services/iris-main"
+    cluster.kube.request("PATCH", path, body={"spec": {"selector": {"seldon-app": "elsewhere"}}},
+                         content_type="application/merge-patch+json")
+    wait_for(lambda: cluster.api.get("services", "heal", "iris-main")["spec"]["selector"]["seldon-app"]
+             == "iris-main", what="the Service selector to be restored")
 
 
 def test_controller_id_selects_which_operator_serves(cluster):
