@@ -1,8 +1,8 @@
 """The SeldonDeployment controller: level-triggered reconcile of one SeldonDeployment, and its kopf handlers.
 
 Every event on a SeldonDeployment — the initial listing at start-up (resume), creation, spec changes, our own
-status writes — and every event on a Deployment, Service, HPA or PDB it owns runs the same idempotent reconcile (operator-
-semantics §4.2): select by `seldon.io/controller-id`, validate, render the desired state, server-side apply the
+status writes — and every event on a Deployment, Service, HPA or PDB it owns runs the same idempotent reconcile
+(operator-semantics §4.2): select by `seldon.io/controller-id`, validate, render the desired state, server-side apply the
 workload objects, then — once every Deployment is rolled out — the routing objects (Ambassador/Istio) and the
 pruning of objects the SeldonDeployment no longer asks for, and finally write the status if it changed.
 A reconcile of an unchanged SeldonDeployment sends no write at all, so the event loop settles.
@@ -44,8 +44,8 @@ WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("autoscaling/v2
 ROUTING_KINDS_BY_VERSION = (("getambassador.io/v2", "Mapping"), ("getambassador.io/v2", "TLSContext"),
                             ("networking.istio.io/v1alpha3", "VirtualService"),
                             ("networking.istio.io/v1alpha3", "DestinationRule"))
-OWNED_WATCHES = (("apps", "v1", "deployments"), ("", "v1", "services"), ("autoscaling", "v2", "horizontalpodautoscalers"),
-                 ("policy", "v1", "poddisruptionbudgets"))
+OWNED_WATCHES = (("apps", "v1", "deployments"), ("", "v1", "services"),
+                 ("autoscaling", "v2", "horizontalpodautoscalers"), ("policy", "v1", "poddisruptionbudgets"))
 # The original's creation order (§4.2 step 5): a Deployment the API server refuses still leaves its Services.
 APPLY_ORDER = ("Service", "HorizontalPodAutoscaler", "ScaledObject", "PodDisruptionBudget", "Deployment")
 MAX_PASSES = 3
