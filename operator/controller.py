@@ -2,9 +2,9 @@
 
 Every event on a SeldonDeployment — the initial listing at start-up (resume), creation, spec changes, our own
 status writes — and every event on a Deployment, Service, HPA or PDB it owns runs the same idempotent reconcile
-(operator-semantics §4.2): select by `seldon.io/controller-id`, validate, render the desired state, server-side apply the
-workload objects, then — once every Deployment is rolled out — the routing objects (Ambassador/Istio) and the
-pruning of objects the SeldonDeployment no longer asks for, and finally write the status if it changed.
+(operator-semantics §4.2): select by `seldon.io/controller-id`, validate, render the desired state, server-side
+apply the workload objects, then — once every Deployment is rolled out — the routing objects (Ambassador/Istio)
+and the pruning of objects the SeldonDeployment no longer asks for, and finally write the status if it changed.
 A reconcile of an unchanged SeldonDeployment sends no write at all, so the event loop settles.
 """
 from __future__ import annotations
