@@ -169,11 +169,16 @@ print(json.dumps([rest.success, rest.response["data"]["ndarray"], grpc_.success,
 """
 
 
-def test_the_real_seldon_client_talks_to_the_ingress(stack, seldon_core):
-    result = subprocess.run([str(seldon_core / "python"), "-c", SELDON_CLIENT, f"127.0.0.1:{stack.port}"],
+def seldon_client(seldon_core, script: str, port: int):
+    """What `script` prints (JSON), run by the real seldon-core 1.18.2 in its own venv against the ingress."""
+    result = subprocess.run([str(seldon_core / "python"), "-c", script, f"127.0.0.1:{port}"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [True, [[2.0, 4.0]], True, [[2.0, 4.0]]]
+    return json.loads(result.stdout)
+
+
+def test_the_real_seldon_client_talks_to_the_ingress(stack, seldon_core):
+    assert seldon_client(seldon_core, SELDON_CLIENT, stack.port) == [True, [[2.0, 4.0]], True, [[2.0, 4.0]]]
 
 
 SELDON_CLIENT_OAUTH = """
@@ -195,10 +200,7 @@ print(json.dumps([rest.success, rest.response["data"]["ndarray"], grpc_.success,
 
 
 def test_the_real_seldon_client_with_an_oauth_token(stack, seldon_core):
-    result = subprocess.run([str(seldon_core / "python"), "-c", SELDON_CLIENT_OAUTH, f"127.0.0.1:{stack.port}"],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [True, [[2.0, 4.0]], True, [[2.0, 4.0]]]
+    assert seldon_client(seldon_core, SELDON_CLIENT_OAUTH, stack.port) == [True, [[2.0, 4.0]], True, [[2.0, 4.0]]]
 
 
 def test_unknown_path_gets_a_seldon_status_body(stack):
