@@ -6,6 +6,7 @@ server on 127.0.0.1 that the REAL kubernetes client and the REAL kopf talk to th
 from __future__ import annotations
 
 import copy
+import subprocess
 import time
 from pathlib import Path
 from typing import Callable
@@ -87,3 +88,10 @@ def wait_for(check: Callable[[], object], timeout: float = 20.0, what: str = "co
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def make_certificate(cert: Path, key: Path) -> None:
+    """A throw-away self-signed certificate for 127.0.0.1 (openssl command line; `cryptography` is not installed)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)

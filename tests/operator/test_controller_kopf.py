@@ -19,8 +19,8 @@ import yaml
 from seldon_graph.operator.kube import KubeApi, KubeError
 from seldon_graph.operator.webhook import WEBHOOK_PATH
 from tests.operator.apidouble import ApiDouble
-from tests.operator.conftest import client_for, predictor, roll_out, seldon_deployment, wait_for
-from tests.support.procs import VENV_BIN, free_port, running, stop, wait_http
+from tests.operator.conftest import client_for, make_certificate, predictor, roll_out, seldon_deployment, wait_for
+from tests.support.procs import VENV_BIN, free_port, running, stop, wait_http, wait_port
 from tests.support import schemas
 
 SDEPS = "/apis/machinelearning.seldon.io/v1/namespaces/{ns}/seldondeployments"
@@ -224,16 +224,21 @@ def test_webhook_of_the_running_operator(cluster):
 
 
 def test_namespaced_operator_serves_the_namespace_the_cluster_wide_one_leaves(cluster):
-    """A namespace labelled `seldon.io/controller-id` belongs to its own (namespaced) operator."""
+    """A namespace labelled `seldon.io/controller-id` belongs to its own (namespaced) operator; this one serves its
+    webhook over HTTPS with a certificate made by the openssl command line."""
     cluster.kube.request("POST", "/api/v1/namespaces",
                          body={"metadata": {"name": "team-b", "labels": {"seldon.io/controller-id": "team-b"}}})
     cluster.apply(seldon_deployment("iris", "team-b", [predictor("main")]))
     time.sleep(0.5)
     assert cluster.deployments("team-b") == [] and cluster.status("team-b", "iris") == {}
 
-    port = free_port()
-    with running(operator_args(cluster.kubeconfig, port, "--namespace", "team-b"),
-                 cluster.directory / "team-b.log", ready_url=f"http://127.0.0.1:{port}/healthz"):
+    port, cert, key = free_port(), cluster.directory / "tls.crt", cluster.directory / "tls.key"
+    make_certificate(cert, key)
+    args = operator_args(cluster.kubeconfig, port, "--namespace", "team-b", "--tls-cert-file", str(cert),
+                         "--tls-key-file", str(key))
+    with running(args, cluster.directory / "team-b.log") as team_b:
+        wait_port(port, proc=team_b)
+        assert requests.get(f"https://127.0.0.1:{port}/healthz", verify=str(cert), timeout=5).status_code == 200
         wait_for(lambda: cluster.deployments("team-b") == ["iris-main-0-classifier"], what="the namespaced operator")
         roll_out(cluster.api, "team-b")
         cluster.wait_state("team-b", "iris", "Available")

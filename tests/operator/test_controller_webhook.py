@@ -6,15 +6,13 @@ package is not installed); the webhook only needs PEM files, exactly as with a c
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import threading
 
 import pytest
 import requests
 
 from seldon_graph.operator import webhook
-from tests.operator.conftest import predictor, seldon_deployment
+from tests.operator.conftest import make_certificate, predictor, seldon_deployment
 from tests.support.procs import free_port
 
 URL_PATH = webhook.WEBHOOK_PATH
@@ -114,12 +112,9 @@ def test_half_a_tls_configuration_is_refused():
         webhook.ssl_context("cert.pem", None)
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a test certificate")
 def test_webhook_over_https(tmp_path):
     cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    make_certificate(cert, key)
     with Served(webhook.ssl_context(str(cert), str(key))) as server:
         base = f"https://127.0.0.1:{server.port}"
         answer = requests.post(base + URL_PATH, json=review(seldon_deployment("iris", "ns", [predictor("main")])),
