@@ -415,3 +415,21 @@ def test_ambassador_mappings_follow_the_rollout_and_the_predictors(api, kube):
     patch_spec(kube, "iris", {"predictors": [predictor("main")]})
     reconcile(controller, "iris")
     assert all("canary" not in name for name in names(api, "mappings")) and len(names(api, "mappings")) == 2
+
+
+def test_fixing_an_invalid_sdep_recovers_it(api, kube):
+    controller, _ = make_controller(kube)
+    bad = seldon_deployment("iris", NS, [predictor("main")])
+    bad["spec"]["protocol"] = "soap"
+    create(api, bad)
+    reconcile(controller, "iris")
+    assert sdep_status(api, "iris")["state"] == "Failed"
+
+    patch_spec(kube, "iris", {"protocol": "seldon"})
+    reconcile(controller, "iris")
+    roll_out(api, NS)
+    reconcile(controller, "iris")
+    status = sdep_status(api, "iris")
+    assert status["state"] == "Available" and status["description"] == ""
+    assert {c["type"]: c["status"] for c in status["conditions"]}["Ready"] == "True"
+    assert status["observedGeneration"] == 2
