@@ -107,7 +107,10 @@ class KubeApi:
         response = self.client.call_api(method, url, header_params=headers, body=body,
                                         _request_timeout=self.timeout)
         data = response.read()
-        payload = json.loads(data) if data else None
+        try:
+            payload = json.loads(data) if data else None
+        except ValueError:  # e.g. an HTML error page from a proxy in front of the API server
+            raise KubeError(response.status, "BadResponse", data[:500].decode("utf-8", "replace")) from None
         if not 200 <= response.status < 300:
             payload = payload if isinstance(payload, dict) else {}
             raise KubeError(response.status, payload.get("reason", ""), payload.get("message", str(data)[:500]))

@@ -4,7 +4,9 @@ The controller tests trust it to behave like an API server where it matters to t
 """
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 
 import kubernetes
 import pytest
@@ -99,3 +101,28 @@ def test_fields_the_server_defaulted_survive_a_later_apply(api, kube):
     cluster_ip = kube.apply(service)["spec"]["clusterIP"]
     service["spec"]["selector"] = {"app": "b"}
     assert kube.apply(service)["spec"] == {**service["spec"], "clusterIP": cluster_ip}
+
+
+def test_a_response_that_is_not_json_is_a_kube_error(tmp_path):
+    """A proxy in front of the API server answering with an HTML page: a KubeError, not a crash."""
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>bad gateway</html>")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        configuration = kubernetes.client.Configuration()
+        configuration.host = f"http://127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(KubeError) as bad:
+            KubeApi(kubernetes.client.ApiClient(configuration)).get("v1", "Namespace", None, "x")
+        assert bad.value.status == 502 and "bad gateway" in bad.value.message
+    finally:
+        server.shutdown()
