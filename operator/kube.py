@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from urllib.parse import quote
 
 import kubernetes
+import urllib3
 
 FIELD_MANAGER = "seldon-graph"
 HASH_ANNOTATION = "seldon.io/desired-hash"
@@ -104,9 +105,12 @@ class KubeApi:
             headers["Content-Type"] = content_type
         method, url, headers, body, _ = self.client.param_serialize(
             method, path, query_params=list(query), header_params=headers, body=body, auth_settings=["BearerToken"])
-        response = self.client.call_api(method, url, header_params=headers, body=body,
-                                        _request_timeout=self.timeout)
-        data = response.read()
+        try:
+            response = self.client.call_api(method, url, header_params=headers, body=body,
+                                            _request_timeout=self.timeout)
+            data = response.read()
+        except (urllib3.exceptions.HTTPError, kubernetes.client.exceptions.ApiException, OSError) as exc:
+            raise KubeError(503, "Unavailable", f"cannot reach the API server: {exc}") from None
         try:
             payload = json.loads(data) if data else None
         except ValueError:  # e.g. an HTML error page from a proxy in front of the API server

@@ -14,6 +14,7 @@ import requests
 
 from seldon_graph.operator.kube import KubeApi, KubeError
 from tests.operator.apidouble import TOKEN, match_labels
+from tests.support.procs import free_port
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/ns/deployments"
 
@@ -126,3 +127,12 @@ def test_a_response_that_is_not_json_is_a_kube_error(tmp_path):
         assert bad.value.status == 502 and "bad gateway" in bad.value.message
     finally:
         server.shutdown()
+
+
+def test_an_unreachable_api_server_is_a_kube_error():
+    configuration = kubernetes.client.Configuration()
+    configuration.host = f"http://127.0.0.1:{free_port()}"
+    configuration.retries = 0
+    with pytest.raises(KubeError) as down:
+        KubeApi(kubernetes.client.ApiClient(configuration), timeout=2).get("v1", "Namespace", None, "x")
+    assert down.value.status == 503 and "cannot reach the API server" in down.value.message
