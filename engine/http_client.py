@@ -82,7 +82,9 @@ class _Connection(asyncio.Protocol):
                 self.reusable = False
         status, headers = self._head
         length = headers.get(b"content-length")
-        if length is not None:
+        if status in (204, 304):
+            self._finish(b"")
+        elif length is not None:
             end = self._body_start + int(length)
             if len(self._buffer) >= end:
                 self._finish(bytes(self._buffer[self._body_start:end]))

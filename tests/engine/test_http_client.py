@@ -38,17 +38,19 @@ def test_content_length_chunked_and_reuse():
         replies = [
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
             b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
         ]
         server, port, connections = await serve(replies, seen)
         pool = HttpPool("127.0.0.1", port)
         first = await pool.request("POST", "/predict", b"X-Custom: 1\r\n", b'{"a":1}')
         second = await pool.request("GET", "/metadata", b"", None)
+        third = await pool.request("GET", "/metadata", b"", None)
         pool.close()
         server.close()
-        return first, second, seen, len(connections)
+        return first, second, third, seen, len(connections)
 
-    first, second, seen, connections = run(scenario())
-    assert first == (200, b"hello") and second == (201, b"abcde")
+    first, second, third, seen, connections = run(scenario())
+    assert first == (200, b"hello") and second == (201, b"abcde") and third == (204, b"")
     assert seen[0].startswith(b"POST /predict HTTP/1.1\r\n") and b"X-Custom: 1\r\n" in seen[0]
     assert seen[0].endswith(b'Content-Length: 7\r\n\r\n{"a":1}')
     assert connections == 1
