@@ -14,7 +14,7 @@ from seldon_graph.operator.local.client import DEFAULT_PORT, UsageError
 from seldon_graph.operator.local.home import ENV_HOME, Home
 from seldon_graph.operator.local.process import pid_alive, tail
 from seldon_graph.operator.local.render import INGRESSES
-from seldon_graph.operator.local.supervisor import Supervisor
+from seldon_graph.operator.local.supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
 
 
 def _home_arg(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +42,8 @@ def add_status(subparsers) -> None:
 
 def add_logs(subparsers) -> None:
     parser = subparsers.add_parser("logs", help="logs of local units")
-    parser.add_argument("unit", nargs="?", help="unit, pod, container or SeldonDeployment name (default: all)")
+    parser.add_argument("unit", nargs="?",
+                        help="unit, pod, container or SeldonDeployment name, or envoy / ingress (default: all)")
     parser.add_argument("-n", "--lines", type=int, default=50, help="last N lines of each log (0: all)")
     parser.add_argument("-f", "--follow", action="store_true", help="keep printing what the units log (Ctrl-C stops)")
     _home_arg(parser)
@@ -199,27 +200,32 @@ def status(args: argparse.Namespace, home: Home) -> int:
     return 0
 
 
-def _units(home: Home) -> list[tuple[dict, dict]]:
-    return [(s, u) for s in home.statuses().values() for u in s.get("units", [])]
+def _logs(home: Home) -> list[tuple[set[str], str, Path]]:
+    """(names that select it, unit name, log file) of every unit, then of the ingress processes."""
+    found = []
+    for status in home.statuses().values():
+        ident = {status["name"], f"{status['namespace']}/{status['name']}"}
+        for unit in status.get("units", []):
+            pod, _, container = unit["name"].partition("/")
+            found.append(({unit["name"], pod, container} | ident, unit["name"], Path(unit["log"])))
+    for name, path in (("envoy", home.envoy_dir / "envoy.log"), (OAUTH_UNIT, home.log_path(INGRESS_LOGS, OAUTH_UNIT))):
+        if path.exists():
+            found.append(({name, "ingress"}, name, path))
+    return found
 
 
 def logs(args: argparse.Namespace, home: Home) -> int:
-    units = _units(home)
-    chosen = [
-        u for s, u in units
-        if args.unit in (None, u["name"], u["name"].split("/")[0], u["name"].split("/")[-1], s["name"],
-                         f"{s['namespace']}/{s['name']}")
-    ]
+    available = _logs(home)
+    chosen = {name: path for names, name, path in available if args.unit is None or args.unit in names}
     if not chosen:
-        names = ", ".join(u["name"] for _, u in units) or "none"
+        names = ", ".join(name for _, name, _ in available) or "none"
         raise UsageError(f"no unit matches {args.unit!r}; units: {names}")
-    for unit in chosen:
-        path = Path(unit["log"])
+    for name, path in chosen.items():
         lines = tail(path, args.lines) if args.lines else path.read_text(errors="replace").splitlines()
-        print(f"==> {unit['name']} ({unit['log']}) <==")
+        print(f"==> {name} ({path}) <==")
         print("\n".join(lines), flush=True)
     if args.follow:
-        _follow({u["name"]: Path(u["log"]) for u in chosen})
+        _follow(chosen)
     return 0
 
 

@@ -34,6 +34,7 @@ from seldon_graph.operator.local.units import Probe, UnitSpec
 READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
 TICK = 0.1
 OAUTH_UNIT = "oauth-token-service"
+INGRESS_LOGS = "_ingress"  # the log folder of the ingress's own processes
 
 Renderer = Callable[[dict, str], list[dict]]
 
@@ -223,7 +224,7 @@ class Supervisor:
                     "--clients", str(clients))
             spec = UnitSpec(OAUTH_UNIT, OAUTH_UNIT, OAUTH_UNIT, argv, (), str(self.home.root),
                             Probe("http", port, "/ready"), (("http", port),))
-            self.oauth_unit = self._start("_ingress", spec)
+            self.oauth_unit = self._start(INGRESS_LOGS, spec)
         return dict(self.oauth_unit.spec.ports)["http"]
 
     # -- status ----------------------------------------------------------------------------------------------

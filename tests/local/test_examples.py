@@ -203,6 +203,17 @@ def test_the_real_seldon_client_with_an_oauth_token(stack, seldon_core):
     assert seldon_client(seldon_core, SELDON_CLIENT_OAUTH, stack.port) == [True, [[2.0, 4.0]], True, [[2.0, 4.0]]]
 
 
+def test_logs_of_units_and_of_the_ingress(stack):
+    engine = stack.run("logs", "single-model", "-n", "5", check=True).stdout
+    assert "==> single-model-default-0-classifier/seldon-container-engine" in engine
+    assert "==> single-model-default-0-classifier/classifier" in engine
+    assert "serving predictor default" in engine
+    ingress = stack.run("logs", "ingress", check=True).stdout
+    assert "==> envoy (" in ingress and "==> oauth-token-service (" in ingress
+    unknown = stack.run("logs", "nope")
+    assert unknown.returncode == 2 and "no unit matches 'nope'; units: " in unknown.stderr
+
+
 def test_unknown_path_gets_a_seldon_status_body(stack):
     response = predict(f"{stack.base}/seldon/seldon/nope/api/v1.0/predictions", [[1.0]])
     assert response.status_code == 404
