@@ -212,8 +212,8 @@ class Supervisor:
                 config = oauth_envoy.with_oauth(config, self._oauth_port())
             self.ingress_versions = self.envoy.apply(config)
             self.ingress_error = ""
-        except (OSError, ValueError) as exc:
-            self.ingress_error = f"cannot configure the Envoy ingress: {exc}"
+        except Exception as exc:  # shown as every deployment's status; the supervisor keeps serving
+            self.ingress_error = f"cannot configure the Envoy ingress: {type(exc).__name__}: {exc}"
         self._publish()
 
     def _oauth_port(self) -> int:
