@@ -142,7 +142,7 @@ class Controller:
                 self.emit(body, "Warning", "InvalidSpec", message)
             return new
         try:
-            objects = self.render(sdep.parse({k: v for k, v in body.items() if k != "status"}))
+            objects = self.render(sdep.parse(body))
         except Exception as exc:  # a renderer failure is deterministic: report it, do not retry
             if not isinstance(exc, RenderError):
                 log.exception("rendering %s/%s failed", meta.get("namespace"), meta["name"])

@@ -15,14 +15,24 @@ import sys
 import yaml
 
 DROP_KEYS = ("description",)
+FIELD_MAPS = ("properties", "patternProperties")
 
 
 def _strip(node):
+    """`node` without documentation keywords; a field that is itself named `description` stays."""
     if isinstance(node, dict):
-        return {key: _strip(value) for key, value in node.items() if key not in DROP_KEYS}
+        return {
+            key: _strip_fields(value) if key in FIELD_MAPS else _strip(value)
+            for key, value in node.items()
+            if key not in DROP_KEYS
+        }
     if isinstance(node, list):
         return [_strip(item) for item in node]
     return node
+
+
+def _strip_fields(fields: dict) -> dict:
+    return {name: _strip(schema) for name, schema in fields.items()}
 
 
 def compact(crd: dict, version: str = "v1") -> dict:

@@ -132,3 +132,10 @@ def test_shipped_schema_is_the_compacted_published_crd():
     crd = yaml.load((SCHEMAS / "seldondeployments.machinelearning.seldon.io.yaml").read_text(),
                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     assert schema_gen.compact(crd) == structure.schema()
+
+
+def test_a_live_object_with_status_loads():
+    """Fields named like schema keywords (status.description) are fields, not documentation to drop."""
+    live = minimal()
+    live["status"] = {"state": "Available", "description": "all ready", "address": {"url": "http://x"}}
+    assert parse(live).to_dict()["status"] == live["status"]
