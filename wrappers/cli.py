@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -73,10 +74,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def load_class(interface_name: str) -> type:
-    """The user's class: `Module` → Module.Module, `pkg.module.Class` → Class of pkg.module."""
+    """The user's class: `Module` → Module.Module, `pkg.module.Class` → Class of pkg.module.
+
+    When seldon-core is not installed, its commonly imported parts are provided (seldon_graph.wrappers.compat).
+    """
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
+    if importlib.util.find_spec("seldon_core") is None:
+        from seldon_graph.wrappers import compat
+
+        sys.path.append(compat.PATH)
     module_name, _, class_name = interface_name.rpartition(".")
     if not module_name:
         module_name = class_name = interface_name

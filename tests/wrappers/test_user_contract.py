@@ -93,3 +93,17 @@ def test_seldon_component_style_base_class(tmp_path):
         health = requests.get(unit.url("/health/status")).json()
         assert health == {"meta": {}, "strData": "not implemented - assuming healthy"}
         assert requests.get(unit.url("/metadata")).json()["name"] == ""
+
+
+def test_seldon_core_imports_work_without_seldon_core_installed(tmp_path):
+    from tests.wrappers.conftest import running_unit
+
+    with running_unit(tmp_path, "CoreStyleModel", grpc=False) as unit:
+        ok = requests.post(unit.url("/predict"), json={"data": {"ndarray": [[1, 2]]}}).json()
+        assert ok["data"]["ndarray"] == [[2, 3]] and ok["meta"]["tags"] == {"style": "core"}
+        assert [m["key"] for m in ok["meta"]["metrics"]] == ["calls", "t"]
+        failed = requests.post(unit.url("/predict"), json={"data": {"ndarray": [[-1]]}})
+        assert failed.status_code == 422 and failed.json()["status"]["reason"] == "NEGATIVE"
+        assert requests.post(unit.url("/route"), json={"data": {"ndarray": [[1]]}}).json() == {"strData": "raw-route"}
+        health = requests.get(unit.url("/health/status")).json()
+        assert health["strData"] == "not implemented - assuming healthy"

@@ -1,0 +1,42 @@
+"""SeldonComponent, SeldonResponse and SeldonNotImplementedError with seldon-core's interface.
+
+Every optional method of SeldonComponent raises SeldonNotImplementedError, which the wrapper reads as "this
+class does not define it" and falls back to the default behaviour.
+"""
+from __future__ import annotations
+
+from seldon_core.flask_utils import SeldonMicroserviceException
+
+from seldon_graph.wrappers.user_model import SeldonResponse
+
+__all__ = ["SeldonComponent", "SeldonNotImplementedError", "SeldonResponse"]
+
+
+class SeldonNotImplementedError(SeldonMicroserviceException):
+    status_code = 400
+
+
+def _not_implemented(name: str):
+    def method(self, *args, **kwargs):
+        raise SeldonNotImplementedError(f"{name} is not implemented")
+    method.__name__ = name
+    return method
+
+
+class SeldonComponent:
+    """Base class some seldon-core models inherit; all hooks are optional."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def load(self) -> None:
+        pass
+
+
+OPTIONAL_METHODS = (
+    "tags", "class_names", "predict", "predict_raw", "send_feedback_raw", "transform_input", "transform_input_raw",
+    "transform_output", "transform_output_raw", "metrics", "feature_names", "send_feedback", "route", "route_raw",
+    "aggregate", "aggregate_raw", "health_status", "health_status_raw", "metadata", "init_metadata",
+)
+for _name in OPTIONAL_METHODS:
+    setattr(SeldonComponent, _name, _not_implemented(_name))
