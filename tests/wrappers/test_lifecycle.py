@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.support.procs import VENV_BIN, stop
+from tests.support.procs import VENV_BIN, stop, wait_http
 from tests.wrappers.conftest import MODELS, launch, running_unit
 
 ALL_TYPES = [
@@ -114,14 +114,17 @@ def test_several_workers_share_the_port(tmp_path):
 
 @pytest.mark.parametrize("args", [(), ("--threads", "2")], ids=["inline", "thread-pool"])
 def test_sigterm_drains_in_flight_requests_then_exits_0(tmp_path, args):
-    unit = launch(tmp_path, "SlowModel", *args)
+    started = tmp_path / "started"
+    unit = launch(tmp_path, "SlowModel", *args, env={"STARTED_FILE": str(started)})
     try:
-        from tests.support.procs import wait_http
         wait_http(unit.url("/ready"), proc=unit.proc)
         result = {}
         thread = threading.Thread(target=lambda: result.setdefault("r", predict(unit, {"data": {"ndarray": [[1.5]]}})))
         thread.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10
+        while not started.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         os.kill(unit.proc.pid, signal.SIGTERM)
         thread.join(10)
         assert result["r"].status_code == 200
