@@ -35,9 +35,19 @@ class Unit:
         return f"127.0.0.1:{self.grpc_port}"
 
 
+def distinct_ports(count: int) -> list[int]:
+    """`count` free ports, all different (free_port alone may hand out the same port twice in a row)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 def launch(log_dir: Path, interface: str, *args: str, env: dict | None = None) -> Unit:
     """Start our wrapper on `interface` from the models folder (not waiting for readiness)."""
-    ports = free_port(), free_port(), free_port()
+    ports = distinct_ports(3)
     cmd = [str(VENV_BIN / "seldon-core-microservice"), interface, "--http-port", str(ports[0]),
            "--grpc-port", str(ports[1]), "--metrics-port", str(ports[2]), *args]
     log = log_dir / f"{interface}-{ports[0]}.log"

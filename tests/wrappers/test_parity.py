@@ -6,15 +6,15 @@ import json
 import pytest
 import requests
 
-from tests.support.procs import free_port, start, stop, wait_http
-from tests.wrappers.conftest import MODELS, running_unit
+from tests.support.procs import start, stop, wait_http
+from tests.wrappers.conftest import MODELS, distinct_ports, running_unit
 
 
 @contextlib.contextmanager
 def real_wrapper(bin_dir, log_dir, interface):
-    http = free_port()
+    http, grpc_port, metrics = distinct_ports(3)
     cmd = [str(bin_dir / "seldon-core-microservice"), interface, "--http-port", str(http), "--grpc-port",
-           str(free_port()), "--metrics-port", str(free_port())]
+           str(grpc_port), "--metrics-port", str(metrics)]
     proc = start(cmd, log_dir / f"real-{interface}.log", cwd=MODELS)
     try:
         wait_http(f"http://127.0.0.1:{http}/health/ping", timeout=60, proc=proc)
