@@ -135,10 +135,10 @@ def take_chunked(buffer: bytearray) -> bytes | None:
             size = int(bytes(buffer[pos:end]).split(b";")[0], 16)
         except ValueError:
             raise BadRequest("malformed chunk size") from None
+        if size < 0:
+            raise BadRequest("negative chunk size")
         if size == 0:
             trailer_end = buffer.find(b"\r\n\r\n", end)
-            if buffer[end:end + 4] == b"\r\n\r\n":
-                trailer_end = end
             if trailer_end < 0:
                 return None
             del buffer[:trailer_end + 4]

@@ -54,9 +54,12 @@ def test_request_split_across_packets(model):
 
 def test_chunked_request_body(model):
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (BODY[:10], BODY[10:])) + b"0\r\n\r\n"
+    with_trailer = chunks[:-2] + b"X-Trailer: 1\r\n\r\n"
     raw = (b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
            + chunks)
-    assert ANSWER in exchange(model, raw + post(), responses=2)
+    assert exchange(model, raw + post(), responses=2).count(ANSWER) == 2
+    trailed = raw.replace(chunks, with_trailer)
+    assert exchange(model, trailed + post(), responses=2).count(ANSWER) == 2
     streamed = requests.post(model.url("/predict"), data=iter([BODY[:5], BODY[5:]]),
                              headers={"Content-Type": "application/json"})
     assert streamed.status_code == 200 and streamed.content == ANSWER
@@ -72,7 +75,8 @@ def test_connection_close_and_http10(model):
 def test_malformed_requests_get_400_with_a_status_body(model):
     for raw in (b"GARBAGE\r\n\r\n", b"POST /predict HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
                 b"POST /predict HTTP/1.1\r\nbad header line\r\n\r\n", b"GET / HTTP/2.0\r\n\r\n",
-                b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"):
+                b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n"):
         answer = exchange(model, raw)
         assert answer.startswith(b"HTTP/1.1 400"), raw
         status = json.loads(answer.split(b"\r\n\r\n", 1)[1])["status"]
