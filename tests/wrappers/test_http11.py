@@ -121,3 +121,12 @@ def test_silent_connections_are_closed_after_the_keepalive_timeout():
         return closed
 
     assert asyncio.run(scenario()) == [b"", b""]
+
+
+def test_gzip_request_body(model):
+    import gzip
+
+    answer = exchange(model, post(extra=b"Content-Encoding: gzip\r\n", body=gzip.compress(BODY)))
+    assert answer.startswith(b"HTTP/1.1 200") and ANSWER in answer
+    broken = exchange(model, post(extra=b"Content-Encoding: gzip\r\n", body=b"not gzip"))
+    assert broken.startswith(b"HTTP/1.1 400") and b"not valid gzip" in broken
