@@ -177,3 +177,9 @@ def test_ready_means_every_worker_has_loaded(tmp_path):
         for _ in range(12):
             with requests.Session() as session:  # fresh connections reach both workers
                 assert session.post(unit.url("/predict"), json={"data": {"ndarray": [[1]]}}).status_code == 200
+
+
+def test_output_transformer_service_type(tmp_path):
+    with running_unit(tmp_path, "MyTransformer", "--service-type", "OUTPUT_TRANSFORMER", grpc=False) as unit:
+        response = requests.post(unit.url("/transform-output"), json={"data": {"ndarray": [[1, 2]]}})
+        assert response.json()["data"]["ndarray"] == [[10, 20]]
