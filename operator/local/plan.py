@@ -58,6 +58,7 @@ def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd
                     name=f"{pod}/{container['name']}",
                     pod=pod,
                     container=container["name"],
+                    instance=topology.instance(pod),
                     argv=tuple(_remap_args(argv, local)),
                     env=tuple(env),
                     cwd=os.path.join(cwd, container.get("workingDir", "")) if container.get("workingDir") else cwd,

@@ -37,7 +37,7 @@ class PortBook:
         return self.assigned[key]
 
     def release(self, namespace: str, keep_pods: set[str]) -> None:
-        """Forget the ports of `namespace`'s pods not in `keep_pods`."""
+        """Forget the ports of `namespace`'s pods (pod instances) not in `keep_pods`."""
         prefix = f"{namespace}/"
         stale = [k for k in self.assigned if k.startswith(prefix) and k.split("/")[1] not in keep_pods]
         for key in stale:

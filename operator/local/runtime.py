@@ -41,9 +41,11 @@ class RunningUnit:
             elif time.monotonic() - self.started > ready_timeout:
                 self.state, self.reason = FAILED, f"not ready after {ready_timeout:.0f}s ({self.spec.probe.kind} probe)"
 
-    def to_status(self) -> dict:
+    def to_status(self, retiring: bool = False) -> dict:
         return {
             "name": self.spec.name,
+            "instance": self.spec.instance,
+            "retiring": retiring,
             "pid": self.proc.pid,
             "state": self.state,
             "reason": self.reason,
@@ -68,7 +70,18 @@ class Applied:
     units: dict[str, RunningUnit] = field(default_factory=dict)
     topology: Topology | None = None
     oauth: tuple[str, str] | None = None
-    ingress_versions: tuple[str, str] | None = None
+    # the previous pod instances, still serving until this generation's units are all ready
+    retiring: list[RunningUnit] = field(default_factory=list)
+    # what the ingress routes to: (ingress objects, topology) of the generation that serves now
+    serving: tuple[list[dict], Topology] | None = None
+
+    @property
+    def rolling(self) -> bool:
+        """A rollout is in progress: the ingress still routes to the previous pod instances."""
+        return bool(self.retiring) and (self.serving is None or self.serving[1] is not self.topology)
+
+    def all_units(self) -> list[RunningUnit]:
+        return [*self.units.values(), *self.retiring]
 
     @property
     def annotations(self) -> dict:
@@ -97,6 +110,6 @@ class Applied:
             if unit.state == FAILED:
                 failed = {**unit.to_status(), "log_tail": tail(unit.log)}
                 return FAILED_STATE, f"unit {unit.spec.name} failed: {unit.reason}", failed
-        if all(u.state == READY for u in self.units.values()) and ingress_active:
+        if all(u.state == READY for u in self.units.values()) and ingress_active and not self.retiring:
             return AVAILABLE, "", None
         return CREATING, "", None

@@ -96,7 +96,7 @@ class Supervisor:
     def shutdown(self) -> None:
         """Envoy drains first (no new requests, those in flight finish), then engines, then everything else."""
         self.envoy.stop()
-        _stop_units([u for a in self.applied.values() for u in a.units.values()])
+        _stop_units([u for a in self.applied.values() for u in a.all_units()])
         if self.oauth_unit:
             stop_all([self.oauth_unit.proc])
         for key in list(self.applied):
@@ -118,11 +118,15 @@ class Supervisor:
             if current is None or current.generation != spec.get("generation"):
                 self._apply(key, spec)
                 changed = True
+        for applied in self.applied.values():
+            for unit in applied.all_units():
+                unit.observe(self.ready_timeout)
+            if applied.rolling and all(u.state == READY for u in applied.units.values()):
+                applied.serving = (applied.plan.ingress_objects, applied.topology)  # the new instances take over
+                changed = True
         if changed:
             self._update_ingress()
-        for applied in self.applied.values():
-            for unit in applied.units.values():
-                unit.observe(self.ready_timeout)
+        self._finish_rollouts()
         self._write_statuses()
 
     def _apply(self, key: str, spec: dict) -> None:
@@ -131,25 +135,19 @@ class Supervisor:
         namespace, name = metadata.get("namespace") or "default", metadata.get("name", "")
         previous = self.applied.get(key)
         applied = Applied(key, namespace, name, spec.get("generation", ""), ingress, manifest)
-        keep: dict[str, RunningUnit] = {}
         try:
             objects = self.renderer(manifest, ingress)
             topology = Topology(objects, namespace, self.ports.port)
             applied.plan = plan(objects, namespace, name, topology, cwd)
             applied.topology = topology
-            self._routes([applied], topology.resolve)  # routing errors belong to this deployment's status
+            self._routes([(ingress, applied.plan.ingress_objects)], topology.resolve)  # errors are this deployment's
             applied.oauth = _oauth(manifest)
         except Exception as exc:  # a rendering or routing error is this deployment's status, never a crash
             applied.error = f"{type(exc).__name__}: {exc}"
         if applied.plan and applied.plan.problems:
             applied.error = "; ".join(applied.plan.problems)
         wanted = {u.name: u for u in applied.plan.units} if applied.plan and not applied.error else {}
-        if previous:
-            for name_, unit in previous.units.items():
-                spec_ = wanted.get(name_)
-                if spec_ is not None and spec_.fingerprint() == unit.spec.fingerprint() and unit.state != FAILED:
-                    keep[name_] = unit
-            _stop_units([u for n, u in previous.units.items() if n not in keep])
+        keep, retire_later = _handover(previous, wanted) if previous else ({}, [])
         applied.units = dict(keep)
         for name_, unit_spec in wanted.items():
             if name_ not in keep:
@@ -160,27 +158,44 @@ class Supervisor:
                     _stop_units(list(applied.units.values()))
                     applied.units = {}
                     break
+        if applied.error:
+            _stop_units(retire_later)
+            retire_later = []
+        applied.retiring = retire_later
+        if retire_later and previous and previous.serving:
+            applied.serving = previous.serving
+        elif applied.topology is not None and not applied.error:
+            applied.serving = (applied.plan.ingress_objects, applied.topology)
         self.applied[key] = applied
         self._release_ports(namespace)
 
+    def _finish_rollouts(self) -> None:
+        """Stop the previous pod instances once the ingress routes to their ready replacements."""
+        done = [a for a in self.applied.values() if a.retiring and not a.rolling]
+        if done and self._ingress_state()[0]:
+            for applied in done:
+                _stop_units(applied.retiring)
+                applied.retiring = []
+                self._release_ports(applied.namespace)
+
     def _release_ports(self, namespace: str) -> None:
-        """Forget the local ports of pods that no applied deployment of `namespace` has any more."""
-        pods = {u.pod for a in self.applied.values() if a.namespace == namespace and a.plan for u in a.plan.units}
-        self.ports.release(namespace, pods)
+        """Forget the local ports of pod instances no unit of `namespace` runs in any more."""
+        instances = {u.spec.instance for a in self.applied.values() if a.namespace == namespace for u in a.all_units()}
+        self.ports.release(namespace, instances)
 
     @staticmethod
-    def _routes(applied: list[Applied], resolve) -> list:
-        """Route tables for all `applied` at once, so Envoy orders every deployment's routes together (a header
-        route of one SeldonDeployment must precede the plain prefix route of another)."""
+    def _routes(entries: list[tuple[str, list[dict]]], resolve) -> list:
+        """Route tables for all (ingress kind, ingress objects) at once, so Envoy orders every deployment's routes
+        together (a header route of one SeldonDeployment must precede the plain prefix route of another)."""
         from seldon_graph import ambassador, istio
 
         def objects(ingress: str, *kinds: str) -> list[dict]:
-            return [o for a in applied if a.ingress == ingress for o in a.plan.ingress_objects if o.get("kind") in kinds]
+            return [o for kind, found in entries if kind == ingress for o in found if o.get("kind") in kinds]
 
         tables = []
-        if any(a.ingress == "ambassador" for a in applied):
+        if any(kind == "ambassador" for kind, _ in entries):
             tables.append(ambassador.envoy_routes(objects("ambassador", "Mapping", "Service"), resolve))
-        if any(a.ingress == "istio" for a in applied):
+        if any(kind == "istio" for kind, _ in entries):
             tables.append(istio.envoy_routes(objects("istio", "VirtualService"), objects("istio", "DestinationRule"),
                                              resolve))
         return tables
@@ -196,16 +211,17 @@ class Supervisor:
             time.sleep(0.02)
 
     def _remove(self, applied: Applied) -> None:
-        _stop_units(list(applied.units.values()))
+        _stop_units(applied.all_units())
         self.home.status_path(applied.key).unlink(missing_ok=True)
         self.written.pop(applied.key, None)
         self._release_ports(applied.namespace)
 
     def _update_ingress(self) -> None:
-        serving = [a for _, a in sorted(self.applied.items()) if a.topology is not None and not a.error]
+        serving = [a for _, a in sorted(self.applied.items()) if a.serving is not None and not a.error]
         clients = [Client(*a.oauth, a.namespace, a.external_name) for a in serving if a.oauth]
         try:
-            tables = self._routes(serving, _resolve_any([a.topology for a in serving]))
+            entries = [(a.ingress, a.serving[0]) for a in serving]
+            tables = self._routes(entries, _resolve_any([a.serving[1] for a in serving]))
             config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
             if clients:
                 write_json(self.home.envoy_dir / "oauth-clients.json", clients_document(clients))
@@ -222,7 +238,7 @@ class Supervisor:
             clients = self.home.envoy_dir / "oauth-clients.json"
             argv = (sys.executable, "-m", "seldon_graph.operator.local.oauth", "--port", str(port),
                     "--clients", str(clients))
-            spec = UnitSpec(OAUTH_UNIT, OAUTH_UNIT, OAUTH_UNIT, argv, (), str(self.home.root),
+            spec = UnitSpec(OAUTH_UNIT, OAUTH_UNIT, OAUTH_UNIT, OAUTH_UNIT, argv, (), str(self.home.root),
                             Probe("http", port, "/ready"), (("http", port),))
             self.oauth_unit = self._start(INGRESS_LOGS, spec)
         return dict(self.oauth_unit.spec.ports)["http"]
@@ -266,12 +282,41 @@ class Supervisor:
                 "failed_unit": failed,
                 "oauth": bool(applied.oauth),
                 "urls": _urls(applied, self.listen_port),
-                "units": [u.to_status() for u in applied.units.values()],
+                "units": [u.to_status() for u in applied.units.values()]
+                + [u.to_status(retiring=True) for u in applied.retiring],
                 "supervisor_pid": os.getpid(),
             }
             if self.written.get(key) != status:
                 write_json(self.home.status_path(key), status)
                 self.written[key] = status
+
+
+def _handover(previous: Applied, wanted: dict[str, UnitSpec]) -> tuple[dict[str, RunningUnit], list[RunningUnit]]:
+    """From the previous generation: (units kept as they are, units that keep serving until their replacements are
+    ready). Everything else is stopped now: failed units, units that never served, and units whose pod instance
+    (and so local ports) a new unit needs."""
+    keep: dict[str, RunningUnit] = {}
+    retire_later, stop_now = [], []
+    for unit in previous.retiring:  # back to what is still serving (e.g. after a failed rollout): keep it
+        spec = wanted.get(unit.spec.name)
+        if spec is not None and spec.fingerprint() == unit.spec.fingerprint() and unit.state == READY:
+            keep[unit.spec.name] = unit
+        else:
+            retire_later.append(unit)
+    for name, unit in previous.units.items():
+        spec = wanted.get(name)
+        if name not in keep and spec is not None and spec.fingerprint() == unit.spec.fingerprint() \
+                and unit.state != FAILED:
+            keep[name] = unit
+        elif name not in keep and not previous.rolling and unit.state == READY \
+                and (spec is None or spec.instance != unit.spec.instance):
+            retire_later.append(unit)
+        else:
+            stop_now.append(unit)
+    needed = {spec.instance for name, spec in wanted.items() if name not in keep}
+    stop_now += [u for u in retire_later if u.spec.instance in needed]
+    _stop_units(stop_now)
+    return keep, [u for u in retire_later if u.spec.instance not in needed]
 
 
 def _stop_units(units: list[RunningUnit]) -> None:

@@ -5,6 +5,8 @@ is given a local port (ports.PortBook) and Service addresses resolve through sel
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Callable
 
 LOCAL_IP = "127.0.0.1"
@@ -47,6 +49,7 @@ class Topology:
         self.namespace = namespace
         self.local_port = local_port
         self.deployments = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Deployment"}
+        self.revisions = {name: revision(d) for name, d in self.deployments.items()}
         self.services = {
             (o["metadata"].get("namespace") or namespace, o["metadata"]["name"]): o
             for o in objects
@@ -60,7 +63,12 @@ class Topology:
             if port not in names:
                 raise UnresolvableAddress(f"pod {pod} has no port named {port!r}")
             port = names[port]
-        return self.local_port(self.namespace, pod, int(port))
+        return self.local_port(self.namespace, self.instance(pod), int(port))
+
+    def instance(self, pod: str) -> str:
+        """`<pod>@<revision>`: a changed pod template is a new pod with its own ports, so both can run during a
+        rollout, as Kubernetes starts the new pod before it stops the old one."""
+        return f"{pod}@{self.revisions[pod]}"
 
     def resolve(self, host: str, port: int) -> tuple[str, int]:
         """A Kubernetes address (`svc`, `svc.ns`, `svc.ns.svc.cluster.local`) and port → (127.0.0.1, local port)."""
@@ -88,6 +96,12 @@ class Topology:
             if target in named_ports(self.deployments[pod]) or _as_int(target) in declared_ports(self.deployments[pod]):
                 return pod
         return pods[0]
+
+
+def revision(deployment: dict) -> str:
+    """A short hash of the pod template (like Kubernetes' pod-template-hash)."""
+    template = (deployment.get("spec") or {}).get("template") or {}
+    return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def _as_int(value: int | str) -> int | None:

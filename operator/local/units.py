@@ -22,6 +22,7 @@ class UnitSpec:
     name: str
     pod: str
     container: str
+    instance: str  # `<pod>@<revision>`: units of one pod instance start and stop together in a rollout
     argv: tuple[str, ...]
     env: tuple[tuple[str, str], ...]
     cwd: str

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -195,6 +196,57 @@ def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
     answers = {requests.post(fresh.rest("canary"), json={"data": {"ndarray": [[1.0]]}}).json()["data"]["ndarray"][0][0]
                for _ in range(40)}
     assert answers == {2.0}
+
+
+def test_a_changed_model_rolls_out_without_failing_a_request(fresh, tmp_path):
+    fresh.up(EXAMPLES / "single-model.yaml")
+    old = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.single-model"]["units"]}
+    answers, failures, stop = [], [], threading.Event()
+
+    def client():
+        with requests.Session() as session:
+            while not stop.is_set():
+                response = session.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}, timeout=10)
+                if response.status_code == 200:
+                    answers.append(response.json()["data"]["ndarray"][0][0])
+                else:
+                    failures.append((response.status_code, response.text))
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        fresh.up(variant(tmp_path, "single-model.yaml", "examples.models.Doubler", "examples.models.Tripler"))
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == []
+    assert answers[0] == 2.0 and answers[-1] == 3.0
+    assert sorted(set(answers)) == [2.0, 3.0]
+    new = {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.single-model"]["units"]}
+    assert set(new) == set(old) and not set(new.values()) & set(old.values())
+    assert [p for p in old.values() if alive(p)] == []
+
+
+def test_a_failed_rollout_leaves_the_old_pod_serving(fresh, tmp_path):
+    fresh.up(EXAMPLES / "single-model.yaml")
+    old = [u["pid"] for u in fresh.status()["deployments"]["seldon.single-model"]["units"]]
+    result = fresh.up(variant(tmp_path, "single-model.yaml", "examples.models.Doubler", "examples.models.Crasher"),
+                      check=False)
+    assert result.returncode == 1 and "Crasher refuses to start" in result.stdout
+    status = fresh.status()["deployments"]["seldon.single-model"]
+    assert status["state"] == "Failed"
+    assert sorted(u["pid"] for u in status["units"] if u["retiring"]) == sorted(old)
+    response = requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}})
+    assert response.json()["data"]["ndarray"] == [[2.0]]
+    fresh.up(EXAMPLES / "single-model.yaml")  # back to the original: the pod still serving is kept as it is
+    units = fresh.status()["deployments"]["seldon.single-model"]["units"]
+    assert sorted(u["pid"] for u in units) == sorted(old) and not any(u["retiring"] for u in units)
+    assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
+    pids = fresh.pids()
+    fresh.run("down", check=True)
+    assert [p for p in pids + old if alive(p)] == []
 
 
 def test_down_leaves_no_process_behind(fresh):

@@ -45,7 +45,7 @@ def test_every_container_becomes_a_unit_with_remapped_ports():
     units = {u.container: u for u in result.units}
     assert set(units) == {"transformer", "router", "model-a", "model-b", ENGINE_CONTAINER}
     pod = "graph-default-0-transformer-router-model-a-model-b"
-    local = {port: value for (_, p, port), value in ports.assigned.items() if p == pod}
+    local = {port: value for (_, p, port), value in ports.assigned.items() if p.startswith(f"{pod}@")}
     model_a = dict(units["model-a"].env)
     assert model_a["PREDICTIVE_UNIT_HTTP_SERVICE_PORT"] == str(local[9002])
     assert model_a["PREDICTIVE_UNIT_GRPC_SERVICE_PORT"] == str(local[9502])
