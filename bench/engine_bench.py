@@ -224,7 +224,7 @@ def engine_cpu_per_request(port: int, proc, body: bytes, count: int) -> float:
 
 
 def large_tensor(size: int = 1_000_000) -> bytes:
-    """A tensor message of about `size` bytes of JSON (1 MB; our wrapper refuses bodies over 1 MiB)."""
+    """A 1-D tensor message of about `size` bytes of JSON (1-D: a 2-D output gets one name per column)."""
     numbers = [repr((i % 4000) / 4) for i in range(size // 4)]  # short, exact reprs: units re-encode them alike
     total, count = 0, 0
     while total < size - 64:
