@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 from typing import Callable
 
 from seldon_graph import envoy
@@ -27,8 +26,10 @@ from seldon_graph.operator.local.plan import plan
 from seldon_graph.operator.local.ports import PortBook, free_port
 from seldon_graph.operator.local.process import FAILED, READY, child_env, pid_alive, signal_group, spawn, stop_all
 from seldon_graph.operator.local.render import render
+from seldon_graph.operator.local.rollout import handover, stop_units
+from seldon_graph.operator.local.routing import resolve_any, route_tables
 from seldon_graph.operator.local.runtime import FAILED_STATE, Applied, RunningUnit
-from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
+from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.units import Probe, UnitSpec
 
 READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
@@ -96,7 +97,7 @@ class Supervisor:
     def shutdown(self) -> None:
         """Envoy drains first (no new requests, those in flight finish), then engines, then everything else."""
         self.envoy.stop()
-        _stop_units([u for a in self.applied.values() for u in a.all_units()])
+        stop_units([u for a in self.applied.values() for u in a.all_units()])
         if self.oauth_unit:
             stop_all([self.oauth_unit.proc])
         for key in list(self.applied):
@@ -140,14 +141,14 @@ class Supervisor:
             topology = Topology(objects, namespace, self.ports.port)
             applied.plan = plan(objects, namespace, name, topology, cwd)
             applied.topology = topology
-            self._routes([(ingress, applied.plan.ingress_objects)], topology.resolve)  # errors are this deployment's
+            route_tables([(ingress, applied.plan.ingress_objects)], topology.resolve)  # errors are this deployment's
             applied.oauth = _oauth(manifest)
         except Exception as exc:  # a rendering or routing error is this deployment's status, never a crash
             applied.error = f"{type(exc).__name__}: {exc}"
         if applied.plan and applied.plan.problems:
             applied.error = "; ".join(applied.plan.problems)
         wanted = {u.name: u for u in applied.plan.units} if applied.plan and not applied.error else {}
-        keep, retire_later = _handover(previous, wanted) if previous else ({}, [])
+        keep, retire_later = handover(previous, wanted) if previous else ({}, [])
         applied.units = dict(keep)
         for name_, unit_spec in wanted.items():
             if name_ not in keep:
@@ -155,11 +156,11 @@ class Supervisor:
                     applied.units[name_] = self._start(namespace, unit_spec)
                 except OSError as exc:  # e.g. the command is not installed
                     applied.error = f"unit {name_}: cannot run {unit_spec.argv[0]!r}: {exc.strerror or exc}"
-                    _stop_units(list(applied.units.values()))
+                    stop_units(list(applied.units.values()))
                     applied.units = {}
                     break
         if applied.error:
-            _stop_units(retire_later)
+            stop_units(retire_later)
             retire_later = []
         applied.retiring = retire_later
         if retire_later and previous and previous.serving:
@@ -174,7 +175,7 @@ class Supervisor:
         done = [a for a in self.applied.values() if a.retiring and not a.rolling]
         if done and self._ingress_state()[0]:
             for applied in done:
-                _stop_units(applied.retiring)
+                stop_units(applied.retiring)
                 applied.retiring = []
                 self._release_ports(applied.namespace)
 
@@ -182,23 +183,6 @@ class Supervisor:
         """Forget the local ports of pod instances no unit of `namespace` runs in any more."""
         instances = {u.spec.instance for a in self.applied.values() if a.namespace == namespace for u in a.all_units()}
         self.ports.release(namespace, instances)
-
-    @staticmethod
-    def _routes(entries: list[tuple[str, list[dict]]], resolve) -> list:
-        """Route tables for all (ingress kind, ingress objects) at once, so Envoy orders every deployment's routes
-        together (a header route of one SeldonDeployment must precede the plain prefix route of another)."""
-        from seldon_graph import ambassador, istio
-
-        def objects(ingress: str, *kinds: str) -> list[dict]:
-            return [o for kind, found in entries if kind == ingress for o in found if o.get("kind") in kinds]
-
-        tables = []
-        if any(kind == "ambassador" for kind, _ in entries):
-            tables.append(ambassador.envoy_routes(objects("ambassador", "Mapping", "Service"), resolve))
-        if any(kind == "istio" for kind, _ in entries):
-            tables.append(istio.envoy_routes(objects("istio", "VirtualService"), objects("istio", "DestinationRule"),
-                                             resolve))
-        return tables
 
     def _start(self, namespace: str, spec: UnitSpec) -> RunningUnit:
         log = self.home.log_path(namespace, spec.name)
@@ -211,7 +195,7 @@ class Supervisor:
             time.sleep(0.02)
 
     def _remove(self, applied: Applied) -> None:
-        _stop_units(applied.all_units())
+        stop_units(applied.all_units())
         self.home.status_path(applied.key).unlink(missing_ok=True)
         self.written.pop(applied.key, None)
         self._release_ports(applied.namespace)
@@ -221,7 +205,7 @@ class Supervisor:
         clients = [Client(*a.oauth, a.namespace, a.external_name) for a in serving if a.oauth]
         try:
             entries = [(a.ingress, a.serving[0]) for a in serving]
-            tables = self._routes(entries, _resolve_any([a.serving[1] for a in serving]))
+            tables = route_tables(entries, resolve_any([a.serving[1] for a in serving]))
             config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
             if clients:
                 write_json(self.home.envoy_dir / "oauth-clients.json", clients_document(clients))
@@ -289,53 +273,6 @@ class Supervisor:
             if self.written.get(key) != status:
                 write_json(self.home.status_path(key), status)
                 self.written[key] = status
-
-
-def _handover(previous: Applied, wanted: dict[str, UnitSpec]) -> tuple[dict[str, RunningUnit], list[RunningUnit]]:
-    """From the previous generation: (units kept as they are, units that keep serving until their replacements are
-    ready). Everything else is stopped now: failed units, units that never served, and units whose pod instance
-    (and so local ports) a new unit needs."""
-    keep: dict[str, RunningUnit] = {}
-    retire_later, stop_now = [], []
-    for unit in previous.retiring:  # back to what is still serving (e.g. after a failed rollout): keep it
-        spec = wanted.get(unit.spec.name)
-        if spec is not None and spec.fingerprint() == unit.spec.fingerprint() and unit.state == READY:
-            keep[unit.spec.name] = unit
-        else:
-            retire_later.append(unit)
-    for name, unit in previous.units.items():
-        spec = wanted.get(name)
-        if name not in keep and spec is not None and spec.fingerprint() == unit.spec.fingerprint() \
-                and unit.state != FAILED:
-            keep[name] = unit
-        elif name not in keep and not previous.rolling and unit.state == READY \
-                and (spec is None or spec.instance != unit.spec.instance):
-            retire_later.append(unit)
-        else:
-            stop_now.append(unit)
-    needed = {spec.instance for name, spec in wanted.items() if name not in keep}
-    stop_now += [u for u in retire_later if u.spec.instance in needed]
-    _stop_units(stop_now)
-    return keep, [u for u in retire_later if u.spec.instance not in needed]
-
-
-def _stop_units(units: list[RunningUnit]) -> None:
-    """Engines first (they drain what is in flight), then the units they call."""
-    stop_all([u.proc for u in units if u.is_engine])
-    stop_all([u.proc for u in units if not u.is_engine])
-
-
-def _resolve_any(topologies: list[Topology]):
-    """Resolve a Service address in whichever deployment rendered that Service."""
-    def resolve(host: str, port: int) -> tuple[str, int]:
-        for topology in topologies:
-            try:
-                return topology.resolve(host, port)
-            except UnresolvableAddress:
-                continue
-        raise UnresolvableAddress(f"no rendered Service serves {host}:{port}")
-
-    return resolve
 
 
 def _oauth(manifest: dict) -> tuple[str, str] | None:

@@ -1,0 +1,38 @@
+"""The Envoy routes of every applied deployment at once, resolved to local addresses."""
+from __future__ import annotations
+
+from typing import Callable
+
+from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
+
+Resolve = Callable[[str, int], tuple[str, int]]
+
+
+def route_tables(entries: list[tuple[str, list[dict]]], resolve: Resolve) -> list:
+    """Route tables for all (ingress kind, ingress objects) at once, so Envoy orders every deployment's routes
+    together (a header route of one SeldonDeployment must precede the plain prefix route of another)."""
+    from seldon_graph import ambassador, istio
+
+    def objects(ingress: str, *kinds: str) -> list[dict]:
+        return [o for kind, found in entries if kind == ingress for o in found if o.get("kind") in kinds]
+
+    tables = []
+    if any(kind == "ambassador" for kind, _ in entries):
+        tables.append(ambassador.envoy_routes(objects("ambassador", "Mapping", "Service"), resolve))
+    if any(kind == "istio" for kind, _ in entries):
+        tables.append(istio.envoy_routes(objects("istio", "VirtualService"), objects("istio", "DestinationRule"),
+                                         resolve))
+    return tables
+
+
+def resolve_any(topologies: list[Topology]) -> Resolve:
+    """Resolve a Service address in whichever deployment rendered that Service."""
+    def resolve(host: str, port: int) -> tuple[str, int]:
+        for topology in topologies:
+            try:
+                return topology.resolve(host, port)
+            except UnresolvableAddress:
+                continue
+        raise UnresolvableAddress(f"no rendered Service serves {host}:{port}")
+
+    return resolve
