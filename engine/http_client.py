@@ -54,12 +54,12 @@ class _Connection(asyncio.Protocol):
         except ProtocolError as exc:
             self._waiter.set_exception(exc)
 
-    def send(self, request: bytes) -> asyncio.Future:
+    def send(self, request: list[bytes]) -> asyncio.Future:
         self._buffer.clear()
         self._head = None
         self.received_any = False
         self._waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
+        self.transport.writelines(request)  # head and body in one writev, the body not copied
         return self._waiter
 
     def close(self) -> None:
@@ -146,8 +146,9 @@ class HttpPool:
         """One request; `headers` are preformatted `Name: value\\r\\n` lines. Raises ConnectError when no
         connection could be made, ConnectionError or ProtocolError when the exchange broke."""
         payload = body or b""
-        message = b"".join((method.encode(), b" ", path.encode(), b" HTTP/1.1\r\n", self._host_header, headers,
-                            b"Content-Length: ", str(len(payload)).encode(), b"\r\n\r\n", payload))
+        head = b"".join((method.encode(), b" ", path.encode(), b" HTTP/1.1\r\n", self._host_header, headers,
+                         b"Content-Length: ", str(len(payload)).encode(), b"\r\n\r\n"))
+        message = [head, payload]
         connection, reused = await self._acquire()
         try:
             status, reply = await connection.send(message)
@@ -163,7 +164,7 @@ class HttpPool:
         self._release(connection)
         return status, reply
 
-    async def _exchange(self, connection: _Connection, message: bytes) -> tuple[int, bytes]:
+    async def _exchange(self, connection: _Connection, message: list[bytes]) -> tuple[int, bytes]:
         try:
             return await connection.send(message)
         except BaseException:
