@@ -104,8 +104,8 @@ def wait_settled(home: Home, wanted: dict[str, str], timeout: float,
             spawned = spawn_supervisor(home, port)
         statuses = home.statuses()
         current = {k: statuses.get(k) for k in wanted}
-        for status in current.values():
-            if status:
+        for key, status in current.items():
+            if status and status.get("generation") == wanted[key]:
                 on_status(status)
         if all(s and s.get("generation") == wanted[k] and s.get("state") in SETTLED for k, s in current.items()):
             return current

@@ -134,8 +134,9 @@ class Progress:
         ident = f"{status['namespace']}/{status['name']}"
         for unit in status.get("units", []):
             line = f"{unit['state']}" + (f" ({unit['reason']})" if unit.get("reason") else "")
-            if self.seen.get(f"{ident}:{unit['name']}") != line:
-                self.seen[f"{ident}:{unit['name']}"] = line
+            line += " (previous instance, retiring)" if unit.get("retiring") else ""
+            if self.seen.get(f"{ident}:{unit['pid']}") != line:
+                self.seen[f"{ident}:{unit['pid']}"] = line
                 print(f"  {ident}  {unit['name']:<50} {line}  pid {unit['pid']}", flush=True)
         marker = f"{ident}@{status.get('generation')}:{status['state']}"
         if status["state"] in client.SETTLED and self.seen.get(ident) != marker:
@@ -193,7 +194,7 @@ def status(args: argparse.Namespace, home: Home) -> int:
     for status_ in statuses.values():
         print(f"{status_['namespace'] + '/' + status_['name']:<40} {status_['state']:<10} {status_['ingress']}")
         for unit in status_.get("units", []):
-            alive = "" if pid_alive(unit["pid"]) else " (exited)"
+            alive = ("" if pid_alive(unit["pid"]) else " (exited)") + (" (retiring)" if unit.get("retiring") else "")
             print(f"  {unit['name']:<50} {unit['state']:<8} pid {unit['pid']}{alive}  ports {unit['ports']}")
         if status_["state"] != "Creating":
             print("  " + summary(status_).replace("\n", "\n  "))
