@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from seldon_graph.operator.local.topology import (
@@ -53,6 +54,7 @@ def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd
                 continue
             local = {p: topology.pod_port(pod, p) for p in ports}
             env = _env(container, local, topology, pod)
+            argv = [expand(token, dict(env)) for token in argv]
             result.units.append(
                 UnitSpec(
                     name=f"{pod}/{container['name']}",
@@ -98,15 +100,33 @@ def _remap_args(argv: list[str], local: dict[int, int]) -> list[str]:
 def _env(container: dict, local: dict[int, int], topology: Topology, pod: str) -> list[tuple[str, str]]:
     env = []
     for item in container.get("env") or []:
-        if "value" not in item:
-            continue
-        name, value = item["name"], str(item["value"])
+        if "value" in item:
+            name, value = item["name"], expand(str(item["value"]), dict(env))
+        elif FIELD_REFS.get(((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")):
+            field_path = item["valueFrom"]["fieldRef"]["fieldPath"]
+            name, value = item["name"], FIELD_REFS[field_path](topology, pod)
+        else:
+            continue  # secrets, config maps and resource fields do not exist locally
         if name.upper().endswith("PORT") and value.isdigit() and int(value) in local:
             value = str(local[int(value)])
         elif name == ENGINE_PREDICTOR:
             value = rewrite_engine_predictor(value, topology, pod)
         env.append((name, value))
     return env
+
+
+FIELD_REFS = {
+    "metadata.name": lambda topology, pod: topology.instance(pod).replace("@", "-"),
+    "metadata.namespace": lambda topology, pod: topology.namespace,
+    "status.podIP": lambda topology, pod: LOCAL_IP,
+    "status.hostIP": lambda topology, pod: LOCAL_IP,
+}
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes' `$(VAR)` references to the container's env (unknown ones stay as written, `$$` escapes)."""
+    return re.sub(r"\$(\$|\(([A-Za-z_][A-Za-z0-9_]*)\))",
+                  lambda m: "$" if m.group(1) == "$" else env.get(m.group(2), m.group(0)), text)
 
 
 def rewrite_engine_predictor(encoded: str, topology: Topology, pod: str) -> str:

@@ -157,3 +157,26 @@ def test_oauth_puts_the_token_route_first_and_the_check_before_the_router():
     assert oauth_envoy.oauth_cluster(7777) in result["static_resources"]["clusters"]
     assert hcm["local_reply_config"]["mappers"][0] == oauth_envoy.unauthorized_reply_mapper()
     assert base["static_resources"]["clusters"] == []
+
+
+def test_kubernetes_env_references_and_downward_fields_are_resolved():
+    manifest = example("single-model.yaml")
+    container = manifest["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"][0]
+    container["args"] = ["--port=$(PREDICTIVE_UNIT_HTTP_SERVICE_PORT)", "$$(KEPT)", "$(NOPE)", "$(GREETING)"]
+    container["env"] = [
+        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {"name": "SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+        {"name": "GREETING", "value": "hello-$(POD_NAMESPACE)"},
+    ]
+    result, topology, _ = local_plan(manifest)
+    unit = next(u for u in result.units if u.container == "classifier")
+    env = dict(unit.env)
+    pod = "single-model-default-0-classifier"
+    assert env["POD_NAME"] == topology.instance(pod).replace("@", "-") and env["POD_NAME"].startswith(pod + "-")
+    assert env["POD_NAMESPACE"] == "seldon" and env["POD_IP"] == "127.0.0.1" and "SECRET" not in env
+    assert env["GREETING"] == "hello-seldon"
+    http = env["PREDICTIVE_UNIT_HTTP_SERVICE_PORT"]
+    assert unit.argv[-4:] == (f"--port={http}", "$(KEPT)", "$(NOPE)", "hello-seldon")
+    assert http == str(dict(unit.ports)["http"])
