@@ -31,7 +31,8 @@ class UsageError(Exception):
 def read_manifests(path: Path) -> list[dict]:
     """Every SeldonDeployment document of a YAML/JSON file, validated; UsageError saying what is wrong."""
     try:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+        text = sys.stdin.read() if str(path) == "-" else path.read_text()
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

@@ -23,7 +23,7 @@ def _home_arg(parser: argparse.ArgumentParser) -> None:
 
 def add_up(subparsers) -> None:
     parser = subparsers.add_parser("up", help="run SeldonDeployments locally (processes + Envoy ingress)")
-    parser.add_argument("-f", "--file", required=True, type=Path, help="SeldonDeployment YAML (one or more documents)")
+    parser.add_argument("-f", "--file", required=True, type=Path, help="SeldonDeployment YAML, one or more documents (- reads stdin)")
     parser.add_argument("--ingress", choices=INGRESSES, default="ambassador",
                         help="routing objects the Envoy ingress is configured from (default: ambassador)")
     parser.add_argument("--port", type=int, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")

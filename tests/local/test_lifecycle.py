@@ -333,6 +333,16 @@ def test_foreground_up_joins_a_running_supervisor_and_withdraws_on_ctrl_c(fresh)
     assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
 
 
+def test_up_reads_the_manifest_from_stdin(fresh):
+    result = subprocess.run(
+        [str(VENV_BIN / "seldon-graph"), "up", "-f", "-", "--detach", "--port", str(fresh.port)], cwd=REPO,
+        env=fresh.env(), input=(EXAMPLES / "single-model.yaml").read_text(), capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
+
+
 def test_a_second_up_joins_the_running_supervisor(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
     supervisor = fresh.status()["supervisor"]["pid"]
