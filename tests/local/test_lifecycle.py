@@ -38,12 +38,14 @@ def wait_until(predicate, timeout: float = 30.0):
     raise AssertionError("condition not met in time")
 
 
-class Foreground:
-    """`seldon-graph up` in the foreground; `interrupt()` is Ctrl-C and returns (exit code, everything printed)."""
+class Interactive:
+    """A `seldon-graph` command left running (`up` in the foreground, `logs -f`); `interrupt()` is Ctrl-C and
+    returns (exit code, everything printed)."""
 
     def __init__(self, stack: Local, *args: str):
+        self.stack = stack
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "seldon-graph"), "up", *args], cwd=REPO, env=stack.env(), stdout=subprocess.PIPE,
+            [str(VENV_BIN / "seldon-graph"), *args], cwd=REPO, env=stack.env(), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
         )
 
@@ -52,13 +54,19 @@ class Foreground:
         output, _ = self.proc.communicate(timeout=60)
         return self.proc.returncode, output
 
-    def __enter__(self) -> "Foreground":
+    def __enter__(self) -> "Interactive":
         return self
 
     def __exit__(self, *_: object) -> None:
+        """After a failure: stop it as a user would, and clean up whatever a killed supervisor left."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.stack.run("down")
 
 
 def available(stack: Local, key: str) -> bool:
@@ -83,24 +91,17 @@ def test_a_crashing_unit_shows_as_failed_with_its_log(fresh):
 
 def test_logs_follow_prints_new_lines_until_ctrl_c(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
-    proc = subprocess.Popen([str(VENV_BIN / "seldon-graph"), "logs", "-f", "-n", "1", "single-model"], cwd=REPO,
-                            env=fresh.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with Interactive(fresh, "logs", "-f", "-n", "1", "single-model") as follow:
         time.sleep(1.0)
         log = next(u["log"] for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
                    if u["name"].endswith("/classifier"))
         with open(log, "a") as out:
             out.write("a line written while following\n")
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        code, output = follow.interrupt()
     assert "==> single-model-default-0-classifier/seldon-container-engine" in output
     assert "single-model-default-0-classifier/classifier: a line written while following" in output
-    assert proc.returncode == 0
+    assert code == 0
 
 
 def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
@@ -288,7 +289,8 @@ def test_requests_in_flight_finish_when_the_supervisor_stops(fresh, tmp_path):
 
 def test_foreground_up_serves_until_ctrl_c_with_istio(tmp_path):
     stack = Local(tmp_path / "home", free_port())
-    with Foreground(stack, "-f", str(EXAMPLES / "canary.yaml"), "--ingress", "istio", "--port", str(stack.port)) as up:
+    with Interactive(stack, "up", "-f", str(EXAMPLES / "canary.yaml"), "--ingress", "istio",
+                     "--port", str(stack.port)) as up:
         wait_until(lambda: available(stack, "seldon.canary"))
         counts = {2.0: 0, 3.0: 0}
         for _ in range(200):
@@ -322,7 +324,7 @@ def test_down_cleans_up_after_a_killed_supervisor(fresh):
 
 def test_foreground_up_joins_a_running_supervisor_and_withdraws_on_ctrl_c(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
-    with Foreground(fresh, "-f", str(EXAMPLES / "combiner.yaml")) as up:
+    with Interactive(fresh, "up", "-f", str(EXAMPLES / "combiner.yaml")) as up:
         wait_until(lambda: available(fresh, "seldon.combiner"))
         combiner = [u["pid"] for u in fresh.status()["deployments"]["seldon.combiner"]["units"]]
         code, output = up.interrupt()
