@@ -190,8 +190,12 @@ class Supervisor:
         return RunningUnit(spec, proc, log)
 
     def _wait_ingress(self, timeout: float = 5.0) -> None:
+        """Until Envoy serves the latest routes (or cannot serve at all)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.ingress_versions and not self._ingress_state()[0]:
+        while time.monotonic() < deadline and self.ingress_versions:
+            active, failure = self._ingress_state()
+            if active or failure:
+                return
             time.sleep(0.02)
 
     def _remove(self, applied: Applied) -> None:
