@@ -13,8 +13,8 @@ from urllib.parse import parse_qs
 
 from seldon_graph import messages
 from seldon_graph.errors import NOT_FOUND, SeldonError, from_user_exception, status_body
+from seldon_graph.http11 import Request, Response
 from seldon_graph.wrappers.encoding import encode
-from seldon_graph.wrappers.http11 import Request, Response
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import sys
 
 from concurrent.futures import ThreadPoolExecutor
 
-from seldon_graph.wrappers.http11 import HttpServer
+from seldon_graph.http11 import HttpServer, listening_socket
 from seldon_graph.wrappers.rest import RestHandler, server_error
 
 log = logging.getLogger(__name__)
@@ -34,18 +34,6 @@ def port_is_free(port: int, host: str = "0.0.0.0") -> bool:
         except OSError:
             return False
     return True
-
-
-def listening_socket(port: int, host: str = "0.0.0.0", reuse_port: bool = False) -> socket.socket:
-    """A listening TCP socket; with SO_REUSEPORT several workers share the port and the kernel balances them."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
 
 
 async def _stop_signal() -> asyncio.Event:

@@ -1,9 +1,11 @@
-"""A lean HTTP/1.1 server on asyncio (uvloop) for the wrapper's hot path.
+"""A lean HTTP/1.1 server on asyncio (uvloop) for the hot paths of the wrapper and the engine (stdlib only).
 
-Why not a framework: a unit answers small JSON requests over a handful of keep-alive connections from the
-engine, and per-request framework overhead (request objects, middleware, header multidicts, one task per
-request) was about half of the wrapper's time. This server parses requests in `data_received`, calls the
-application synchronously when it runs inline (no task, no await), and writes one buffer per response.
+Why not a framework: both answer small JSON requests over a handful of keep-alive connections, and per-request
+framework overhead (request objects, middleware, header multidicts, one task per request) was about half of
+their time. This server parses requests in `data_received`, calls the application synchronously, and writes one
+buffer per response. An application returns a Response (answered at once, no task), or an awaitable of one (the
+engine's graph walk: one task, and the connection's next pipelined request waits for it), or the server runs it
+on a worker thread pool when `offload(request)` says so (the wrapper's blocking user models).
 
 Supported: keep-alive and pipelining, HTTP/1.0 and 1.1, Content-Length and chunked request bodies, gzip or
 deflate request bodies, `Expect: 100-continue`, HEAD, idle keep-alive timeout, and a graceful drain that lets in-flight requests
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 import zlib
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Callable
+from typing import Awaitable, Callable, Union
 from urllib.parse import unquote
 
 log = logging.getLogger(__name__)
@@ -50,7 +53,7 @@ class Response:
     headers: dict = field(default_factory=dict)
 
 
-App = Callable[[Request], Response]
+App = Callable[[Request], Union[Response, Awaitable[Response]]]
 
 
 class BadRequest(Exception):
@@ -194,7 +197,7 @@ class Connection(asyncio.Protocol):
         return not self.busy and self.pending is None and not self.buffer
 
     def process(self) -> None:
-        """Answer every complete request in the buffer, in order, until one has to wait for a worker thread."""
+        """Answer every complete request in the buffer, in order, until one has to wait (for a thread or a task)."""
         while self.transport is not None and not self.busy:
             try:
                 ready = self._next_request()
@@ -205,13 +208,18 @@ class Connection(asyncio.Protocol):
                 return
             request, keep_alive = ready
             if self.server.offload(request):
-                self.busy = True
-                if len(self.buffer) > PAUSE_ABOVE:
-                    self.transport.pause_reading()
-                    self.paused = True
-                self.server.loop.create_task(self._answer_later(request, keep_alive))
-                return
-            self._write(request, self.server.call(request), keep_alive)
+                answer = self.server.call_offloaded(request)
+            else:
+                answer = self.server.call(request)
+                if answer.__class__ is Response:
+                    self._write(request, answer, keep_alive)
+                    continue
+            self.busy = True
+            if len(self.buffer) > PAUSE_ABOVE:
+                self.transport.pause_reading()
+                self.paused = True
+            self.server.loop.create_task(self._answer_later(request, answer, keep_alive))
+            return
 
     def _next_request(self) -> tuple[Request, bool] | None:
         pending = self.pending
@@ -242,8 +250,12 @@ class Connection(asyncio.Protocol):
         pending.request.body = decompress(body, pending.request.headers.get("content-encoding", ""))
         return pending.request, pending.keep_alive
 
-    async def _answer_later(self, request: Request, keep_alive: bool) -> None:
-        response = await self.server.call_offloaded(request)
+    async def _answer_later(self, request: Request, answer: Awaitable[Response], keep_alive: bool) -> None:
+        try:
+            response = await answer
+        except Exception:
+            log.exception("unhandled error answering %s %s", request.method, request.path)
+            response = self.server.error(500, "internal error")
         self.busy = False
         self._write(request, response, keep_alive)
         if self.paused and self.transport is not None:
@@ -276,11 +288,24 @@ class Connection(asyncio.Protocol):
             self.close()
 
 
+def listening_socket(port: int, host: str = "0.0.0.0", reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket; with SO_REUSEPORT several workers share the port and the kernel balances them."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
 class HttpServer:
     """Serves `app` on a listening socket; `offload(request)` says which requests run on `pool`; `error(status,
     info)` renders the server's own failures (malformed requests, application bugs)."""
 
-    def __init__(self, app: App, error: Callable[[int, str], Response], offload: Callable[[Request], bool],
+    def __init__(self, app: App, error: Callable[[int, str], Response],
+                 offload: Callable[[Request], bool] = lambda request: False,
                  pool: Executor | None = None, keepalive_timeout: float = 75.0):
         self.app = app
         self.error = error
@@ -293,12 +318,13 @@ class HttpServer:
         self.server: asyncio.Server | None = None
         self._sweeper: asyncio.Task | None = None
 
-    def call(self, request: Request) -> Response:
+    def call(self, request: Request) -> Response | Awaitable[Response]:
         try:
             return self.app(request)
         except Exception:
             log.exception("unhandled error answering %s %s", request.method, request.path)
             return self.error(500, "internal error")
+
 
     async def call_offloaded(self, request: Request) -> Response:
         return await self.loop.run_in_executor(self.pool, self.call, request)
