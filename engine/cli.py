@@ -16,7 +16,6 @@ import sys
 
 import grpc
 import uvloop
-from aiohttp import web
 
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.grpc_server import SeldonService
@@ -28,6 +27,7 @@ from seldon_graph.engine.source import (
     PREDICTOR_ENV, PredictorSource, from_env, from_file, read_annotations_file, timeout_ms,
 )
 from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
+from seldon_graph.http11 import listening_socket
 
 log = logging.getLogger("seldon_graph.engine")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -40,6 +40,17 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 15s, 500ms)")
     value, unit = float(match.group(1)), match.group(2) or "s"
     return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+def positive_ms(text: str) -> int:
+    """A whole, positive number of milliseconds."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of milliseconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     flag("grpc_timeout", type=float, default=None, help="ms; same as annotation seldon.io/grpc-timeout")
     flag("logger_workers", type=int, default=4)
     flag("log_work_buffer_size", type=int, default=10000)
+    flag("log_write_timeout_ms", type=positive_ms, default=2000,
+         help="ms; bounds each request-log send to its sink (enqueueing never waits)")
     flag("log_level", default=os.environ.get("SELDON_LOG_LEVEL", "INFO"))
     flag("debug", action="store_true")
     return parser
@@ -111,14 +124,12 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
     logger = None
     if any(node.logger for node in predictor.nodes()):
         logger = RequestLogger(f"http://{args.hostname}:{args.http_port}/", deployment, namespace, predictor.name,
-                               args.logger_workers, args.log_work_buffer_size)
+                               args.logger_workers, args.log_work_buffer_size, args.log_write_timeout_ms / 1000)
         logger.start()
     graph = Graph(predictor, units, metrics, logger)
     rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
-    runner = web.ServerRunner(rest.server(),
-                              shutdown_timeout=args.graceful_timeout)
-    await runner.setup()
-    await web.TCPSite(runner, args.host, args.http_port, backlog=1024, reuse_address=True).start()
+    http = rest.server()
+    await http.start(listening_socket(args.http_port, args.host))
     max_message = int(predictor.annotations.get(GRPC_MAX_MESSAGE) or -1)
     server = grpc.aio.server(options=[("grpc.max_send_message_length", max_message),
                                       ("grpc.max_receive_message_length", max_message)])
@@ -136,7 +147,7 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
     log.info("stopping: draining in-flight requests (up to %gs)", args.graceful_timeout)
     if args.shutdown_delay:
         await asyncio.sleep(args.shutdown_delay)
-    await asyncio.gather(runner.cleanup(), server.stop(args.graceful_timeout))
+    await asyncio.gather(http.shutdown(args.graceful_timeout), server.stop(args.graceful_timeout))
     if logger is not None:
         await logger.close()
     await units.close()

@@ -1,4 +1,5 @@
-"""The engine's external REST API (aiohttp): predictions, feedback, metadata, probes and Prometheus.
+"""The engine's external REST API on the shared HTTP/1.1 server: predictions, feedback, metadata, probes and
+Prometheus.
 
 Bodies are JSON, or form-encoded with a `json=` field (as SeldonClient's microservice calls send), or a `json=`
 query argument. Every failure is a Seldon status body with a status code that says whose fault it was.
@@ -9,20 +10,22 @@ import logging
 import os
 import time
 from functools import partial
-from typing import Callable
+from typing import Awaitable, Callable
+from urllib.parse import parse_qs
 
 import orjson
-from aiohttp import web
 
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.request import PUID_HEADER, Request, new_puid
 from seldon_graph.engine.units import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
+from seldon_graph.http11 import HttpServer, Request as HttpRequest, Response
 from seldon_graph.messages import json_from_form
 
 JSON_TYPE = "application/json"
-MAX_BODY = 1024 ** 3
+TEXT_TYPE = "text/plain; charset=utf-8"
+CE_SPECVERSION = "ce-specversion"
 FULL_CHECK_LIMIT = 256 * 1024
 NODE_PREFIXES = frozenset(f"/api/{version}/{kind}" for version in ("v0.1", "v1.0") for kind in ("metadata", "status"))
 log = logging.getLogger(__name__)
@@ -65,7 +68,8 @@ def parse_message(document: bytes) -> tuple[Payload, dict]:
 
 
 class RestServer:
-    """Handlers bound to one graph; `server()` builds the aiohttp low-level server."""
+    """Handlers bound to one graph; `server()` builds the HTTP/1.1 server that calls them. Cheap answers (probes,
+    404, 405, OPTIONS) are returned at once; the rest are coroutines the server awaits."""
 
     def __init__(self, graph: Graph, units: UnitPool, prometheus_path: str = "/metrics", deployment: str = "",
                  namespace: str = ""):
@@ -83,9 +87,8 @@ class RestServer:
         }
         self._table = self._routes()
 
-    def server(self) -> web.Server:
-        """aiohttp's low-level server with a dict dispatch: the hot path skips the router and middlewares."""
-        return web.Server(self, request_factory=_large_body_request, access_log=None)
+    def server(self, keepalive_timeout: float = 75.0) -> HttpServer:
+        return HttpServer(self, self._server_error, keepalive_timeout=keepalive_timeout)
 
     def _routes(self) -> dict[str, tuple[str, Callable]]:
         routes: dict[str, tuple[str, Callable]] = {}
@@ -110,15 +113,9 @@ class RestServer:
             return "GET", partial(handler, node=node)
         return None
 
-    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+    def __call__(self, request: HttpRequest) -> Response | Awaitable[Response]:
         if request.method == "OPTIONS":
-            response = web.Response(status=200)
-        else:
-            response = await self._dispatch(request)
-        response.headers.update(self.cors)
-        return response
-
-    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+            return Response(200, b"", TEXT_TYPE, self.cors)
         route = self._resolve(request.path)
         if route is None:
             error = SeldonError(f"Not found: {request.method} {request.path}", 404, NOT_FOUND)
@@ -128,6 +125,9 @@ class RestServer:
             error = SeldonError(f"Method not allowed: {request.method} {request.path}; use {method}", 405,
                                 ENGINE_BAD_REQUEST)
             return self._response(error.to_json(), 405)
+        return self._guarded(handler, request)
+
+    async def _guarded(self, handler: Callable, request: HttpRequest) -> Response:
         try:
             return await handler(request)
         except SeldonError as exc:
@@ -136,13 +136,13 @@ class RestServer:
             log.exception("unexpected failure on %s", request.path)
             return self._response(SeldonError(f"Engine failure: {exc!r}", 500, INTERNAL_ERROR).to_json(), 500)
 
-    async def predictions(self, request: web.BaseRequest) -> web.Response:
+    async def predictions(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
-        puid = request.headers.get(PUID_HEADER) or new_puid()
+        headers = request.headers
+        puid = headers.get("seldon-puid") or new_puid()
         try:
-            raw = await request.read()
-            message, meta = parse_message(request_document(raw, request.content_type, _query_json(request)))
-            walk = Request(meta.get("puid") or puid, request.headers.items())
+            message, meta = parse_message(request_document(request.body, _content_type(headers), _query_json(request)))
+            walk = Request(meta.get("puid") or puid, headers.items())
             puid = walk.puid
             result, response_meta = await self.graph.predict(message, meta, walk)
             body, status = result.json_body(response_meta), 200
@@ -150,17 +150,18 @@ class RestServer:
             body, status = self._failed(exc)
         self._observe("predictions", status, started)
         response = self._response(body, status, puid)
-        if "Ce-Specversion" in request.headers:
+        if CE_SPECVERSION in headers:
             response.headers.update(self._cloudevent_echo(request.path, puid))
         return response
 
-    async def feedback(self, request: web.BaseRequest) -> web.Response:
+    async def feedback(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
-        puid = request.headers.get(PUID_HEADER)
+        headers = request.headers
+        puid = headers.get("seldon-puid")
         try:
-            raw = await request.read()
-            feedback = FeedbackBody.from_json(request_document(raw, request.content_type, _query_json(request)))
-            walk = Request(puid or feedback.puid, request.headers.items())
+            feedback = FeedbackBody.from_json(request_document(request.body, _content_type(headers),
+                                                               _query_json(request)))
+            walk = Request(puid or feedback.puid, headers.items())
             puid = walk.puid
             reply = await self.graph.feedback(feedback, walk)
             body, status = reply.json_body({"puid": walk.puid}), 200
@@ -169,13 +170,13 @@ class RestServer:
         self._observe("feedback", status, started)
         return self._response(body, status, puid)
 
-    async def graph_metadata(self, request: web.BaseRequest) -> web.Response:
+    async def graph_metadata(self, request: HttpRequest) -> Response:
         return self._response(orjson.dumps(await self.graph.graph_metadata()), 200)
 
-    async def node_metadata(self, request: web.BaseRequest, node: str) -> web.Response:
+    async def node_metadata(self, request: HttpRequest, node: str) -> Response:
         return self._response(await self.graph.node_metadata(node), 200)
 
-    async def node_status(self, request: web.BaseRequest, node: str) -> web.Response:
+    async def node_status(self, request: HttpRequest, node: str) -> Response:
         found = self.graph.predictor.find(node)
         if found is None:
             raise SeldonError(f"No node named '{node}' in predictor '{self.graph.predictor.name}'", 404, NOT_FOUND)
@@ -183,18 +184,18 @@ class RestServer:
             return self._response(b'{"strData":"healthy"}', 200)
         return self._response(await self.units[found].status(), 200)
 
-    async def ready(self, request: web.BaseRequest) -> web.Response:
-        return web.Response(status=200 if await self.units.ready() else 503)
+    async def ready(self, request: HttpRequest) -> Response:
+        return Response(200 if await self.units.ready() else 503, b"", TEXT_TYPE, self.cors)
 
-    async def live(self, request: web.BaseRequest) -> web.Response:
-        return web.Response(status=200)
+    async def live(self, request: HttpRequest) -> Response:
+        return Response(200, b"", TEXT_TYPE, self.cors)
 
-    async def ping(self, request: web.BaseRequest) -> web.Response:
-        return web.Response(text="pong")
+    async def ping(self, request: HttpRequest) -> Response:
+        return Response(200, b"pong", TEXT_TYPE, self.cors)
 
-    async def prometheus(self, request: web.BaseRequest) -> web.Response:
+    async def prometheus(self, request: HttpRequest) -> Response:
         body, content_type = self.metrics.exposition()
-        return web.Response(body=body, headers={"Content-Type": content_type})
+        return Response(200, body, content_type, self.cors)
 
     def _cloudevent_echo(self, path: str, puid: str) -> dict[str, str]:
         """The CloudEvents headers the Seldon executor answers a CloudEvents request with."""
@@ -202,11 +203,17 @@ class RestServer:
         return {"Ce-Id": puid, "Ce-Specversion": "0.3", "Ce-Path": path,
                 "Ce-Type": f"seldon.{deployment}.{namespace}.response", "Ce-Source": f"seldon.{deployment}"}
 
-    def _response(self, body: bytes, status: int, puid: str | None = None) -> web.Response:
-        response = web.Response(body=body, status=status, content_type=JSON_TYPE)
+    def _response(self, body: bytes, status: int, puid: str | None = None) -> Response:
+        headers = dict(self.cors)
         if puid:
-            response.headers[PUID_HEADER] = puid
-        return response
+            headers[PUID_HEADER] = puid
+        return Response(status, body, JSON_TYPE, headers)
+
+    @staticmethod
+    def _server_error(status: int, info: str) -> Response:
+        """The HTTP server's own failures (malformed HTTP) as a Seldon status body."""
+        reason = ENGINE_BAD_REQUEST if status < 500 else INTERNAL_ERROR
+        return Response(status, SeldonError(info, status, reason).to_json(), JSON_TYPE)
 
     @staticmethod
     def _failed(error: SeldonError) -> tuple[bytes, int]:
@@ -220,11 +227,15 @@ class RestServer:
             self.metrics.server(service, "post", str(status), time.perf_counter() - started)
 
 
-def _query_json(request: web.BaseRequest) -> str | None:
+def _content_type(headers: dict) -> str:
+    """The media type of the request body, without parameters, lower case."""
+    value = headers.get("content-type")
+    return value.partition(";")[0].strip().lower() if value else ""
+
+
+def _query_json(request: HttpRequest) -> str | None:
     """The `json=` query argument (parsing the query only when there is one: it is not free)."""
-    return request.query.get("json") if request.query_string else None
-
-
-def _large_body_request(message, payload, protocol, writer, task) -> web.BaseRequest:
-    """A request object that accepts bodies up to MAX_BODY (aiohttp's default is 1 MiB)."""
-    return web.BaseRequest(message, payload, protocol, writer, task, task.get_loop(), client_max_size=MAX_BODY)
+    if not request.query:
+        return None
+    values = parse_qs(request.query, keep_blank_values=True).get("json")
+    return values[0] if values else None
