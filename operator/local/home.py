@@ -7,6 +7,7 @@ Layout under $SELDON_GRAPH_HOME (default ~/.seldon-graph):
   logs/<ns>/<unit>.log                 stdout+stderr of each unit process
   ports.json                           the stable local port of each (pod, containerPort)
   envoy/                               Envoy bootstrap, xDS files and log
+  podinfo/<ns>/<pod instance>/         the downward-API annotations file the engine reads
 """
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ class Home:
     @property
     def status_dir(self) -> Path:
         return self.root / "status"
+
+    @property
+    def podinfo_dir(self) -> Path:
+        return self.root / "podinfo"
 
     @property
     def envoy_dir(self) -> Path:

@@ -38,8 +38,9 @@ class LocalPlan:
     problems: list[str] = field(default_factory=list)
 
 
-def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str) -> LocalPlan:
-    """The local plan of one SeldonDeployment's rendered `objects`."""
+def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str,
+         podinfo_dir: str | None = None) -> LocalPlan:
+    """The local plan of one SeldonDeployment's rendered `objects`; the engine's /etc/podinfo goes in `podinfo_dir`."""
     result = LocalPlan(namespace, name, ingress_objects=[o for o in objects if o.get("kind") in INGRESS_KINDS])
     for pod, deployment in topology.deployments.items():
         ports = declared_ports(deployment)
@@ -55,6 +56,11 @@ def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd
             local = {p: topology.pod_port(pod, p) for p in ports}
             env = _env(container, local, topology, pod)
             argv = [expand(token, dict(env)) for token in argv]
+            files = ()
+            if podinfo_dir and container["name"] == ENGINE_CONTAINER and not any("annotations_file" in a for a in argv):
+                path = os.path.join(podinfo_dir, namespace, topology.instance(pod), "annotations")
+                argv += ["--annotations_file", path]
+                files = ((path, podinfo_annotations(deployment)),)
             result.units.append(
                 UnitSpec(
                     name=f"{pod}/{container['name']}",
@@ -65,6 +71,7 @@ def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd
                     env=tuple(env),
                     cwd=os.path.join(cwd, container.get("workingDir", "")) if container.get("workingDir") else cwd,
                     probe=_probe(container, topology, pod),
+                    files=files,
                     ports=tuple(
                         (p.get("name") or str(p["containerPort"]), local[int(p["containerPort"])])
                         for p in container.get("ports") or []
@@ -72,6 +79,13 @@ def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd
                 )
             )
     return result
+
+
+def podinfo_annotations(deployment: dict) -> str:
+    """The pod's annotations as the downward API writes /etc/podinfo/annotations (`key="value"` lines, sorted):
+    where the engine reads seldon.io/rest-timeout and friends."""
+    annotations = ((deployment.get("spec") or {}).get("template") or {}).get("metadata", {}).get("annotations") or {}
+    return "".join(f"{key}={json.dumps(str(value))}\n" for key, value in sorted(annotations.items()))
 
 
 def _command(container: dict) -> list[str] | None:

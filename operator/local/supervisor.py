@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 from seldon_graph import envoy
@@ -139,7 +140,7 @@ class Supervisor:
         try:
             objects = self.renderer(manifest, ingress)
             topology = Topology(objects, namespace, self.ports.port)
-            applied.plan = plan(objects, namespace, name, topology, cwd)
+            applied.plan = plan(objects, namespace, name, topology, cwd, str(self.home.podinfo_dir))
             applied.topology = topology
             route_tables([(ingress, applied.plan.ingress_objects)], topology.resolve)  # errors are this deployment's
             applied.oauth = _oauth(manifest)
@@ -185,6 +186,9 @@ class Supervisor:
         self.ports.release(namespace, instances)
 
     def _start(self, namespace: str, spec: UnitSpec) -> RunningUnit:
+        for path, content in spec.files:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(content)
         log = self.home.log_path(namespace, spec.name)
         proc = spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
         return RunningUnit(spec, proc, log)

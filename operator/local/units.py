@@ -28,6 +28,7 @@ class UnitSpec:
     cwd: str
     probe: Probe
     ports: tuple[tuple[str, int], ...] = field(default=())
+    files: tuple[tuple[str, str], ...] = field(default=())  # (path, content) written before the unit starts
 
     def fingerprint(self) -> str:
         """Same spec, same fingerprint: a unit is restarted only when this changes."""

@@ -18,6 +18,9 @@ from tests.support.procs import VENV_BIN, free_port
 
 
 DOUBLER = "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]"
+SLOW = ("[seldon-core-microservice, examples.models.Slow, --service-type, MODEL, --workers, '2']\n"
+        "          env: [{name: PREDICTIVE_UNIT_PARAMETERS,"
+        " value: '[{\"name\": \"delay\", \"type\": \"FLOAT\", \"value\": \"1.0\"}]'}]")
 
 
 @pytest.fixture
@@ -270,10 +273,7 @@ def test_sigterm_to_the_supervisor_stops_everything(fresh):
 
 
 def test_requests_in_flight_finish_when_the_supervisor_stops(fresh, tmp_path):
-    manifest = variant(tmp_path, "single-model.yaml", DOUBLER,
-                       "[seldon-core-microservice, examples.models.Slow, --service-type, MODEL, --workers, '2']\n"
-                       "          env: [{name: PREDICTIVE_UNIT_PARAMETERS,"
-                       " value: '[{\"name\": \"delay\", \"type\": \"FLOAT\", \"value\": \"1.0\"}]'}]")
+    manifest = variant(tmp_path, "single-model.yaml", DOUBLER, SLOW)
     fresh.up(manifest)
     pids = fresh.pids()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -285,6 +285,21 @@ def test_requests_in_flight_finish_when_the_supervisor_stops(fresh, tmp_path):
     assert [a.status_code for a in answers] == [200, 200]
     assert [a.json()["data"]["ndarray"] for a in answers] == [[[0.0]], [[2.0]]]
     wait_until(lambda: not any(alive(p) for p in pids))
+
+
+def test_the_engine_applies_the_rest_timeout_annotation(fresh, tmp_path):
+    manifest = variant(tmp_path, "single-model.yaml", "spec:\n  predictors:",
+                       "spec:\n  annotations:\n    seldon.io/rest-timeout: '400'\n  predictors:")
+    manifest.write_text(manifest.read_text().replace(DOUBLER, SLOW))
+    fresh.up(manifest)
+    engine = next(u for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
+                  if u["name"].endswith("/seldon-container-engine"))
+    started = time.monotonic()
+    response = requests.post(f"http://127.0.0.1:{engine['ports']['http']}/api/v1.0/predictions",
+                             json={"data": {"ndarray": [[1.0]]}}, timeout=30)
+    assert time.monotonic() - started < 1.0
+    assert response.status_code == 504, response.text
+    assert "classifier" in response.json()["status"]["info"]
 
 
 def test_foreground_up_serves_until_ctrl_c_with_istio(tmp_path):

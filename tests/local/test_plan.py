@@ -180,3 +180,20 @@ def test_kubernetes_env_references_and_downward_fields_are_resolved():
     http = env["PREDICTIVE_UNIT_HTTP_SERVICE_PORT"]
     assert unit.argv[-4:] == (f"--port={http}", "$(KEPT)", "$(NOPE)", "hello-seldon")
     assert http == str(dict(unit.ports)["http"])
+
+
+def test_the_engine_reads_pod_annotations_from_a_local_podinfo_file():
+    manifest = example("single-model.yaml")
+    manifest["spec"]["annotations"] = {"seldon.io/rest-timeout": "500", "quote": 'say "hi"'}
+    objects = render(manifest, "ambassador")
+    topology = Topology(objects, "seldon", CountingPorts())
+    result = plan(objects, "seldon", "single-model", topology, "/work", podinfo_dir="/state/podinfo")
+    engine = next(u for u in result.units if u.container == ENGINE_CONTAINER)
+    path = f"/state/podinfo/seldon/{topology.instance('single-model-default-0-classifier')}/annotations"
+    assert engine.argv[-2:] == ("--annotations_file", path)
+    [(written, content)] = engine.files
+    assert written == path
+    assert 'seldon.io/rest-timeout="500"\n' in content and 'quote="say \\"hi\\""\n' in content
+    assert content.splitlines() == sorted(content.splitlines())
+    model = next(u for u in result.units if u.container == "classifier")
+    assert model.files == () and "--annotations_file" not in model.argv
