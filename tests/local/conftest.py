@@ -26,7 +26,10 @@ class Local:
         self.base = f"http://127.0.0.1:{port}"
 
     def env(self) -> dict:
-        return {**os.environ, "SELDON_GRAPH_HOME": str(self.home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+        """The state directory, this venv first on PATH, and units that never get ready reported as Failed (with
+        their logs) well before a command here times out."""
+        return {**os.environ, "SELDON_GRAPH_HOME": str(self.home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+                "SELDON_GRAPH_READY_TIMEOUT": "60"}
 
     def run(self, *args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess:
         result = subprocess.run(
