@@ -22,6 +22,7 @@ from seldon_graph.sdep.defaulting import SEPARATE_ENGINE_ANNOTATION
 
 ENGINE_ANNOTATION_PREFIX = "seldon.io/engine-"
 LOGGER_QUEUE_ANNOTATION = "seldon.io/executor-logger-queue-size"
+LOGGER_WRITE_TIMEOUT_ANNOTATION = "seldon.io/executor-logger-write-timeout-ms"
 
 
 def engine_predictor(predictor: PredictorSpec) -> str:
@@ -67,6 +68,8 @@ def engine_container(sdep: SeldonDeployment, predictor: PredictorSpec, settings:
         "--prometheus_path", engine.prometheus_path, "--server_type", spec.server_type or "rpc",
         "--log_work_buffer_size", _annotation_int(sdep, LOGGER_QUEUE_ANNOTATION, engine.logger_queue_size,
                                                   "EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE"),
+        "--log_write_timeout_ms", _annotation_int(sdep, LOGGER_WRITE_TIMEOUT_ANNOTATION, engine.logger_write_timeout_ms,
+                                                  "EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS"),
         f"--full_health_checks={'true' if engine.full_health_checks else 'false'}",
     ]
     probe = {"initialDelaySeconds": 20, "periodSeconds": 5, "failureThreshold": 3, "successThreshold": 1,

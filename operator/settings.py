@@ -38,6 +38,7 @@ class EngineSettings:
     prometheus_path: str = "/prometheus"  # EXECUTOR_PROMETHEUS_PATH
     logger_endpoint: str = "http://default-broker"  # EXECUTOR_REQUEST_LOGGER_DEFAULT_ENDPOINT
     logger_queue_size: int = 10000  # EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE
+    logger_write_timeout_ms: int = 2000  # EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS
     full_health_checks: bool = False  # EXECUTOR_FULL_HEALTH_CHECKS
     cpu_request: str = "0.5"  # EXECUTOR_DEFAULT_CPU_REQUEST
     cpu_limit: str = "0.5"  # EXECUTOR_DEFAULT_CPU_LIMIT
@@ -60,6 +61,7 @@ class EngineSettings:
             prometheus_path=environ.get("EXECUTOR_PROMETHEUS_PATH") or "/prometheus",
             logger_endpoint=environ.get("EXECUTOR_REQUEST_LOGGER_DEFAULT_ENDPOINT") or "http://default-broker",
             logger_queue_size=env_int(environ, "EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE", 10000),
+            logger_write_timeout_ms=env_int(environ, "EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS", 2000),
             full_health_checks=env_flag(environ, "EXECUTOR_FULL_HEALTH_CHECKS"),
             cpu_request=environ.get("EXECUTOR_DEFAULT_CPU_REQUEST") or "0.5",
             cpu_limit=environ.get("EXECUTOR_DEFAULT_CPU_LIMIT") or "0.5",

@@ -1,4 +1,5 @@
 """Prometheus metrics, CloudEvents request logging to a real local HTTP sink, and header forwarding."""
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -8,6 +9,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.engine.conftest import echo_unit, engine_running, engines_running, node, predictor
+from tests.support.procs import VENV_BIN
 
 X = {"data": {"ndarray": [[1, 2]]}}
 
@@ -198,3 +200,30 @@ def test_logger_without_url_uses_the_default_endpoint(units, sink, tmp_path):
         assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30).ok
         events = sink.wait_for(1)
     assert [headers["ce-type"] for headers, _ in events] == ["io.seldon.serving.inference.request"]
+
+
+def test_log_write_timeout_bounds_each_send_to_a_hung_sink(units, sink, tmp_path):
+    """With one logger worker and a sink that never answers, the next event is sent once the first send gives up
+    after --log_write_timeout_ms (200 ms here; the default, 2000 ms, would hold it for 2 s)."""
+    spec = predictor(node("doubler", units["doubler"], logger={"url": sink.url, "mode": "request"}))
+    sink.events.clear()
+    sink.release.clear()
+    try:
+        with engine_running(spec, tmp_path, "--logger_workers", "1", "--log_write_timeout_ms", "200") as engine:
+            started = time.monotonic()
+            for _ in range(2):
+                assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=5).ok
+            while sink.waiting < 2 and time.monotonic() - started < 10:
+                time.sleep(0.01)
+            assert sink.waiting == 2 and time.monotonic() - started < 1.5
+    finally:
+        sink.release.set()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5"])
+def test_invalid_log_write_timeout_is_a_usage_error(value, tmp_path):
+    spec = tmp_path / "p.json"
+    spec.write_text('{"name": "p", "graph": {"name": "m", "type": "MODEL", "implementation": "SIMPLE_MODEL"}}')
+    done = subprocess.run([str(VENV_BIN / "seldon-engine"), "--file", str(spec), "--log_write_timeout_ms", value],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "--log_write_timeout_ms" in done.stderr

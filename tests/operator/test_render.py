@@ -142,7 +142,7 @@ def test_engine_container():
     assert engine["args"] == [
         "--sdep", "iris", "--namespace", "seldon", "--predictor", "main", "--http_port", "8000", "--grpc_port", "5001",
         "--protocol", "v2", "--transport", "rest", "--prometheus_path", "/prometheus", "--server_type", "rpc",
-        "--log_work_buffer_size", "7", "--full_health_checks=false"]
+        "--log_work_buffer_size", "7", "--log_write_timeout_ms", "2000", "--full_health_checks=false"]
     assert [e["name"] for e in engine["env"]] == [
         "ENGINE_PREDICTOR", "REQUEST_LOGGER_DEFAULT_ENDPOINT", "SELDON_LOG_LEVEL", "FOO_BAR"]
     assert env(engine)["SELDON_LOG_LEVEL"] == "DEBUG"
@@ -365,11 +365,17 @@ def test_logger_settings_from_metadata_annotations_and_env():
     doc["metadata"]["annotations"] = {"seldon.io/executor-logger-queue-size": "22",
                                       "seldon.io/executor-logger-write-timeout-ms": "5"}
     engine = containers(by_kind(render(doc), "Deployment")["iris-main-0-classifier"])["seldon-container-engine"]
-    assert engine["args"][-3:-1] == ["--log_work_buffer_size", "22"]
-    assert "--log_write_timeout_ms" not in engine["args"]
-    settings = OperatorSettings.from_env({"EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE": "1"})
+    assert engine["args"][-5:-1] == ["--log_work_buffer_size", "22", "--log_write_timeout_ms", "5"]
+    settings = OperatorSettings.from_env({"EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE": "1",
+                                          "EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS": "750"})
     engine = containers(by_kind(render(sdep([predictor()]), settings), "Deployment")["iris-main-0-classifier"])
-    assert engine["seldon-container-engine"]["args"][-3:-1] == ["--log_work_buffer_size", "1"]
+    assert engine["seldon-container-engine"]["args"][-5:-1] == [
+        "--log_work_buffer_size", "1", "--log_write_timeout_ms", "750"]
+    doc = sdep([predictor()])
+    doc["metadata"]["annotations"] = {"seldon.io/executor-logger-write-timeout-ms": "soon"}
+    with pytest.raises(RenderError, match="executor-logger-write-timeout-ms: 'soon' is not an integer .*"
+                                          "EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS"):
+        render(doc)
 
 
 def test_pod_security_context_precedence():
