@@ -76,6 +76,12 @@ class Applied:
     serving: tuple[list[dict], Topology] | None = None
 
     @property
+    def waiting(self) -> bool:
+        """The ingress does not route to this generation yet (new, or rolling out); it will once it is ready."""
+        current = self.serving is not None and self.serving[1] is self.topology
+        return not self.error and self.topology is not None and not current
+
+    @property
     def rolling(self) -> bool:
         """A rollout is in progress: the ingress still routes to the previous pod instances."""
         return bool(self.retiring) and (self.serving is None or self.serving[1] is not self.topology)

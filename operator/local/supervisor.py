@@ -123,8 +123,8 @@ class Supervisor:
         for applied in self.applied.values():
             for unit in applied.all_units():
                 unit.observe(self.ready_timeout)
-            if applied.rolling and all(u.state == READY for u in applied.units.values()):
-                applied.serving = (applied.plan.ingress_objects, applied.topology)  # the new instances take over
+            if applied.waiting and all(u.state == READY for u in applied.units.values()):
+                applied.serving = (applied.plan.ingress_objects, applied.topology)  # route to the ready instances
                 changed = True
         if changed:
             self._update_ingress()
@@ -165,9 +165,10 @@ class Supervisor:
             retire_later = []
         applied.retiring = retire_later
         if retire_later and previous and previous.serving:
-            applied.serving = previous.serving
-        elif applied.topology is not None and not applied.error:
-            applied.serving = (applied.plan.ingress_objects, applied.topology)
+            applied.serving = previous.serving  # until the new instances are ready
+        elif not applied.error and applied.plan and len(keep) == len(applied.plan.units):
+            applied.serving = (applied.plan.ingress_objects, applied.topology)  # nothing new to wait for
+        # else: routed once its units are ready, as the operator creates Mappings/VirtualServices then
         self.applied[key] = applied
         self._release_ports(namespace)
 

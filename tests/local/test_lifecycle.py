@@ -131,6 +131,8 @@ def test_a_unit_that_never_gets_ready_turns_the_deployment_failed(tmp_path):
         )
         assert result.returncode == 1
         assert "single-model-default-0-classifier/classifier failed: not ready after 2s (tcp probe)" in result.stdout
+        # never routed: the operator only creates the ingress objects once the Deployments are ready
+        assert requests.post(stack.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 404
     finally:
         stack.run("down")
 
