@@ -72,6 +72,7 @@ class Bench:
         self.dir = Path(tempfile.mkdtemp(prefix="engine-bench-"))
         self.procs: list = []
         self.grpc_ports: dict[int, int] = {}  # HTTP port → gRPC port of the same process
+        self.pids: dict[int, int] = {}  # HTTP port → pid of the process serving it
         for name, code in MODELS.items():
             (self.dir / name).write_text(code)
 
@@ -93,6 +94,7 @@ class Bench:
         wait_http(f"http://127.0.0.1:{port}/health/ping", proc=proc)
         wait_port(grpc_port, proc=proc)
         self.grpc_ports[port] = grpc_port
+        self.pids[port] = proc.pid
         return port
 
     def engine(self, graph: dict) -> tuple[int, object]:
@@ -106,6 +108,7 @@ class Bench:
         wait_http(f"http://127.0.0.1:{port}/ready", proc=proc)
         wait_port(grpc_port, proc=proc)
         self.grpc_ports[port] = grpc_port
+        self.pids[port] = proc.pid
         return port, proc
 
     def envoy(self, unit_port: int) -> int:
@@ -118,6 +121,7 @@ class Bench:
         proc = start(args, self.dir / f"envoy-{port}.log")
         self.procs.append(proc)
         wait_port(port, proc=proc)
+        self.pids[port] = proc.pid
         return port
 
     # ---- load -----------------------------------------------------------------------------------------------
@@ -130,6 +134,12 @@ class Bench:
             for name, port in targets.items():
                 runs[name].append(self._wrk(port, path, body, connections))
         return {name: best([{"p50_ms": p50, "rps": rps} for p50, rps in found]) for name, found in runs.items()}
+
+    def cpu_per_request(self, port: int, pids: list[int], path: str, body: bytes, connections: int) -> list[float]:
+        """CPU microseconds each process of `pids` (with its children) spends per request under one wrk run."""
+        before = [tree_cpu_seconds(pid) for pid in pids]
+        _, rps = self._wrk(port, path, body, connections)
+        return [(tree_cpu_seconds(pid) - b) / (rps * self.seconds) * 1e6 for pid, b in zip(pids, before)]
 
     def _wrk(self, port: int, path: str, body: bytes, connections: int) -> tuple[float, float]:
         body_file = self.dir / f"body-{len(body)}.json"
@@ -214,6 +224,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and all its descendants (a unit runs its REST and gRPC servers as children)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            children.setdefault(int(stat.read_text().rsplit(")", 1)[1].split()[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(current)
+        todo.extend(children.get(current, ()))
+    return total
+
+
 def engine_cpu_per_request(port: int, proc, body: bytes, count: int) -> float:
     client = Client(port)
     client.post("/api/v1.0/predictions", body)
@@ -246,6 +271,11 @@ def one_node(bench: Bench, microservice: Path | None = None, label: str = "one-n
     direct_p50 = rows["direct"][0]["p50_ms"]
     envoy_added = rows["envoy"][0]["p50_ms"] - direct_p50
     engine_added = rows["engine"][0]["p50_ms"] - direct_p50
+    cpu = {}  # target → (unit, proxy) CPU us/request, the best of `repeat` runs each
+    for name, port in targets.items():
+        runs = [bench.cpu_per_request(port, [bench.pids[unit], bench.pids[port]], "/api/v1.0/predictions", SMALL, 8)
+                for _ in range(bench.repeat)]
+        cpu[name] = min(runs, key=sum)
     return [
         (f"{label} p50 @c1 (ms): direct / envoy / engine",
          " / ".join(f"{rows[n][0]['p50_ms']:.2f}" for n in rows)),
@@ -254,6 +284,11 @@ def one_node(bench: Bench, microservice: Path | None = None, label: str = "one-n
          else "n/a (envoy added nothing measurable)"),
         (f"{label} rps @c8: direct / envoy / engine", " / ".join(f"{rows[n][1]['rps']:.0f}" for n in rows)),
         (f"{label} engine rps / direct rps @c8 (target >= 0.60)", f"{rows['engine'][1]['rps'] / rows['direct'][1]['rps']:.2f}"),
+        (f"{label} envoy rps / direct rps @c8 (a C++ proxy on the same cores)",
+         f"{rows['envoy'][1]['rps'] / rows['direct'][1]['rps']:.2f}"),
+        (f"{label} CPU us/request @c8, unit + proxy: direct / envoy / engine",
+         f"{cpu['direct'][0]:.0f} / {cpu['envoy'][0]:.0f} + {cpu['envoy'][1]:.0f} / "
+         f"{cpu['engine'][0]:.0f} + {cpu['engine'][1]:.0f}"),
     ]
 
 
@@ -280,7 +315,7 @@ def fan_out(bench: Bench) -> list[tuple]:
 def grpc_one_node(bench: Bench, count: int) -> list[tuple]:
     """p50 of sequential Seldon/Predict calls: the unit directly vs the engine with the node over gRPC."""
     unit = bench.unit("Identity")
-    engine, _ = bench.engine({"name": "model", "type": "MODEL",
+    engine, engine_proc = bench.engine({"name": "model", "type": "MODEL",
                               "endpoint": {"service_host": "127.0.0.1", "type": "GRPC",
                                            "grpcPort": bench.grpc_ports[unit]}})
     message = json_format.ParseDict({"data": {"ndarray": [[1.0, 2.0, 3.0, 4.0]]}}, pb.SeldonMessage())
