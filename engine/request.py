@@ -5,7 +5,7 @@ hop-by-hop and framing headers are not, since each hop has its own.
 """
 from __future__ import annotations
 
-import os
+import random
 from typing import Iterable
 
 PUID_HEADER = "Seldon-Puid"
@@ -16,14 +16,16 @@ NOT_FORWARDED = frozenset({
     "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
 })
 _TRUE = frozenset({"true", "on", "1"})
-_VARIANT = "89ab"
+_RANDOM = random.Random()  # seeded from os.urandom
+_UUID4_MASK = ~((0xF << 76) | (0x3 << 62))  # the version nibble and the variant bits
+_UUID4_BITS = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
 
 
 def new_puid() -> str:
-    """A request id for a request that came without one: a random UUID4 as the Seldon executor makes them, formatted
-    directly from 16 random bytes (uuid.uuid4() costs 3x as much, on every request without a puid)."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    """A request id for a request that came without one: a random UUID4, as the Seldon executor makes them. An id,
+    not a secret, so from a PRNG seeded by the OS: no system call per request, a quarter of uuid.uuid4()'s cost."""
+    h = f"{(_RANDOM.getrandbits(128) & _UUID4_MASK) | _UUID4_BITS:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Request:
