@@ -1,4 +1,7 @@
 """Failures reach the client as Seldon status bodies whose code says whose fault it was and which node said it."""
+import json
+import socket
+
 import grpc
 import pytest
 import requests
@@ -117,3 +120,25 @@ def test_malformed_large_request_is_refused_by_the_first_unit_with_its_node_name
                              headers={"Content-Type": "application/json"}, timeout=30)
     assert response.status_code == 400
     assert "'doubler'" in status_of(response)["info"]
+
+
+def test_malformed_http_is_400_with_an_engine_status_body(engines):
+    port = int(engines["model"].url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST /api/v1.0/predictions HTTP/1.1\r\nContent-Length: twelve\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400") and b"\r\nConnection: close\r\n" in answer
+    status = json.loads(answer.split(b"\r\n\r\n", 1)[1])["status"]
+    assert status["reason"] == "ENGINE_BAD_REQUEST" and "invalid Content-Length 'twelve'" in status["info"]
+
+
+def test_cors_preflight_and_headers_on_every_answer(engines):
+    url = f"{engines['model'].url}/api/v1.0/predictions"
+    preflight = requests.options(url, headers={"Origin": "http://ui", "Access-Control-Request-Method": "POST"},
+                                 timeout=30)
+    assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    for response in (post(engines["model"], X), post(engines["model"], [1]), requests.get(url, timeout=30)):
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
