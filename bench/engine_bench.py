@@ -9,7 +9,10 @@ answer. Three parts:
 1. One-node graph: p50 latency at concurrency 1 and throughput at concurrency 8 — unit called directly, through
    Envoy as a pure proxy (one worker), and through the engine. Targets: engine-added p50 <= 2x Envoy-added p50,
    engine throughput >= 60 % of direct. Repeated with the real seldon-core 1.18.2 wrapper as the unit (from the
-   test venv cache) for a unit that costs what a typical model server costs.
+   test venv cache) for a unit that costs what a typical model server costs. Also Envoy's own rps ratio and
+   the CPU microseconds per request of the unit and of the proxy (with its children) under the c8 load: on a
+   2-core machine shared by wrk, unit and proxy, a proxy's throughput ratio is bounded by what it costs per
+   request next to the unit.
    Also over gRPC (sequential Seldon/Predict calls from a Python client): the unit directly vs the engine.
 2. Fan-out: a COMBINER (a unit, and the built-in AVERAGE_COMBINER) over 8 children (one unit process, 16 threads)
    that each sleep 20 ms, vs one such child called directly (target <= 1.25x).
