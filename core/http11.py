@@ -128,9 +128,13 @@ def parse_head(head: bytes) -> _Pending:
     return _Pending(Request(method, path, query, headers), keep_alive, length, chunked)
 
 
-def take_chunked(buffer: bytearray) -> bytes | None:
-    """The decoded body if `buffer` holds a complete chunked body (which is then removed), else None."""
-    pos, parts = 0, []
+def chunked_body(buffer: bytearray, start: int = 0) -> tuple[bytes, int] | None:
+    """The decoded chunked body that begins at `start` and the index just past it, or None while incomplete.
+
+    Shared by this server (request bodies) and the engine's unit client (response bodies); a malformed chunk
+    size is a ValueError.
+    """
+    pos, parts = start, []
     while True:
         end = buffer.find(b"\r\n", pos)
         if end < 0:
@@ -138,20 +142,30 @@ def take_chunked(buffer: bytearray) -> bytes | None:
         try:
             size = int(bytes(buffer[pos:end]).split(b";")[0], 16)
         except ValueError:
-            raise BadRequest("malformed chunk size") from None
+            raise ValueError("malformed chunk size") from None
         if size < 0:
-            raise BadRequest("negative chunk size")
+            raise ValueError("negative chunk size")
         if size == 0:
             trailer_end = buffer.find(b"\r\n\r\n", end)
-            if trailer_end < 0:
-                return None
-            del buffer[:trailer_end + 4]
-            return b"".join(parts)
-        start = end + 2
-        if len(buffer) < start + size + 2:
+            return None if trailer_end < 0 else (b"".join(parts), trailer_end + 4)
+        begin = end + 2
+        if len(buffer) < begin + size + 2:
             return None
-        parts.append(bytes(buffer[start:start + size]))
-        pos = start + size + 2
+        parts.append(bytes(buffer[begin:begin + size]))
+        pos = begin + size + 2
+
+
+def take_chunked(buffer: bytearray) -> bytes | None:
+    """The decoded body if `buffer` holds a complete chunked body (which is then removed), else None."""
+    try:
+        found = chunked_body(buffer)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    if found is None:
+        return None
+    body, end = found
+    del buffer[:end]
+    return body
 
 
 def decompress(body: bytes, encoding: str) -> bytes:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from seldon_graph.http11 import chunked_body
+
 _HEAD_END = b"\r\n\r\n"
 
 
@@ -89,9 +91,12 @@ class _Connection(asyncio.Protocol):
             if len(self._buffer) >= end:
                 self._finish(bytes(self._buffer[self._body_start:end]))
         elif b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-            body = _dechunk(self._buffer, self._body_start)
-            if body is not None:
-                self._finish(body)
+            try:
+                found = chunked_body(self._buffer, self._body_start)
+            except ValueError as exc:
+                raise ProtocolError(str(exc)) from exc
+            if found is not None:
+                self._finish(found[0])
         else:
             self.reusable = False
 
@@ -111,26 +116,6 @@ def _parse_head(head: bytes) -> tuple[int, dict[bytes, bytes]]:
     if parts[0] == b"HTTP/1.0" and headers.get(b"connection", b"").lower() != b"keep-alive":
         headers[b"connection"] = b"close"
     return int(parts[1]), headers
-
-
-def _dechunk(buffer: bytearray, start: int) -> bytes | None:
-    """The body of a complete chunked message, or None while chunks are still arriving."""
-    chunks, position = [], start
-    while True:
-        line_end = buffer.find(b"\r\n", position)
-        if line_end < 0:
-            return None
-        try:
-            size = int(bytes(buffer[position:line_end]).split(b";")[0], 16)
-        except ValueError as exc:
-            raise ProtocolError("bad chunk size") from exc
-        if size == 0:
-            return b"".join(chunks) if buffer.find(_HEAD_END[:2], line_end + 2) >= 0 else None
-        chunk_end = line_end + 2 + size
-        if len(buffer) < chunk_end + 2:
-            return None
-        chunks.append(bytes(buffer[line_end + 2:chunk_end]))
-        position = chunk_end + 2
 
 
 class HttpPool:
