@@ -20,6 +20,7 @@ from google.protobuf import any_pb2, json_format
 from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import tensor_pb2
+from seldon_graph.protowire import encode_varint
 
 # TensorFlow dtype enum ⇄ numpy dtype, and which repeated field carries the values when there is no tensor_content.
 _TF_DTYPES: dict[int, tuple[np.dtype, str]] = {
@@ -162,26 +163,15 @@ def tensor_to_array(tensor: pb.Tensor) -> np.ndarray:
         raise bad_data(f"Invalid tensor: {count} values do not fit shape {list(tensor.shape)}") from exc
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, value = value & 0x7F, value >> 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
 def tensor_proto(values: np.ndarray, shape: list) -> pb.Tensor:
     """A Tensor proto from flat values, built from packed bytes rather than one Python float per value."""
     encoded = bytearray()
     if shape:
-        dims = b"".join(_varint(int(d)) for d in shape)
-        encoded += b"\x0a" + _varint(len(dims)) + dims
+        dims = b"".join(encode_varint(int(d)) for d in shape)
+        encoded += b"\x0a" + encode_varint(len(dims)) + dims
     flat = np.ascontiguousarray(values, dtype="<f8").ravel()
     if flat.size:
-        encoded += b"\x12" + _varint(flat.nbytes) + flat.tobytes()
+        encoded += b"\x12" + encode_varint(flat.nbytes) + flat.tobytes()
     return pb.Tensor.FromString(bytes(encoded))
 
 

@@ -14,6 +14,7 @@ from google.protobuf import json_format
 
 from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
+from seldon_graph.protowire import encode_varint
 
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _META = b'"meta"'
@@ -189,15 +190,6 @@ def _varint(raw: bytes, index: int) -> tuple[int, int]:
         if byte < 0x80:
             return result, index
         shift += 7
-
-
-def encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 _META_FIELD = 2

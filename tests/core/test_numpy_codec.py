@@ -138,6 +138,11 @@ def test_tensor_bytes_round_trip(shape):
         back[...] = 1  # the model may write into its input
 
 
+def test_tensor_proto_negative_dimension_is_encoded_as_protobuf_does():
+    message = tensor_proto(np.array([1.0, 2.0]), [-1, 2])
+    assert message == pb.Tensor(shape=[-1, 2], values=[1.0, 2.0])
+
+
 def test_default_data_proto_kinds():
     tensor = default_data_proto({"names": ["a"], "tensor": {"shape": [1, 2], "values": np.array([1.5, 2])}})
     assert json_format.MessageToDict(tensor) == {"names": ["a"], "tensor": {"shape": [1, 2], "values": [1.5, 2.0]}}
