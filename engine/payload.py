@@ -274,18 +274,20 @@ class FeedbackBody:
 
     @property
     def routing(self) -> dict:
-        response = self.decoded.get("response")
-        meta = response.get("meta") if isinstance(response, dict) else None
-        routing = meta.get("routing") if isinstance(meta, dict) else None
+        routing = self._response_meta().get("routing")
         return routing if isinstance(routing, dict) else {}
 
     @property
     def puid(self) -> str | None:
         """The puid of the prediction this feedback is about, when the client sent its response back."""
+        puid = self._response_meta().get("puid")
+        return puid if isinstance(puid, str) and puid else None
+
+    def _response_meta(self) -> dict:
+        """The meta of the response the client sent back ({} when there is none)."""
         response = self.decoded.get("response")
         meta = response.get("meta") if isinstance(response, dict) else None
-        puid = meta.get("puid") if isinstance(meta, dict) else None
-        return puid if isinstance(puid, str) and puid else None
+        return meta if isinstance(meta, dict) else {}
 
     @property
     def reward(self) -> float:
