@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Awaitable, Callable
 
 import grpc
 import orjson
@@ -42,42 +43,40 @@ class SeldonService:
         })
 
     async def predict(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        started, code = time.perf_counter(), grpc.StatusCode.OK
-        try:
-            metadata = tuple(context.invocation_metadata() or ())
-            message, meta = Payload.from_proto(raw)
-            request = Request(meta.get("puid") or _puid(metadata), metadata)
-            await context.send_initial_metadata((("seldon-puid", request.puid),))
-            result, response_meta = await self.graph.predict(message, meta, request)
-            return result.proto_body(response_meta)
-        except SeldonError as exc:
-            code = grpc_code_of(exc)
-            await context.abort(code, exc.info)
-        except Exception as exc:  # a bug must still answer with a status that says what happened
-            log.exception("unexpected failure in Predict")
-            code = grpc.StatusCode.INTERNAL
-            await context.abort(code, f"Engine failure: {exc!r}")
-        finally:
-            self._observe("Predict", code, started)
+        return await self._serve("Predict", self._predict, raw, context)
 
     async def send_feedback(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return await self._serve("SendFeedback", self._send_feedback, raw, context)
+
+    async def _predict(self, raw: bytes, metadata: tuple, context: grpc.aio.ServicerContext) -> bytes:
+        message, meta = Payload.from_proto(raw)
+        request = Request(meta.get("puid") or _puid(metadata), metadata)
+        await context.send_initial_metadata((("seldon-puid", request.puid),))
+        result, response_meta = await self.graph.predict(message, meta, request)
+        return result.proto_body(response_meta)
+
+    async def _send_feedback(self, raw: bytes, metadata: tuple, context: grpc.aio.ServicerContext) -> bytes:
+        feedback = FeedbackBody.from_proto(raw)
+        request = Request(_puid(metadata) or feedback.puid, metadata)
+        await context.send_initial_metadata((("seldon-puid", request.puid),))
+        reply = await self.graph.feedback(feedback, request)
+        return reply.proto_body({"puid": request.puid})
+
+    async def _serve(self, method: str, handle: Callable[[bytes, tuple, grpc.aio.ServicerContext], Awaitable[bytes]],
+                     raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        """Run one Predict/SendFeedback call: failures become gRPC statuses, every call is observed."""
         started, code = time.perf_counter(), grpc.StatusCode.OK
         try:
-            metadata = tuple(context.invocation_metadata() or ())
-            feedback = FeedbackBody.from_proto(raw)
-            request = Request(_puid(metadata) or feedback.puid, metadata)
-            await context.send_initial_metadata((("seldon-puid", request.puid),))
-            reply = await self.graph.feedback(feedback, request)
-            return reply.proto_body({"puid": request.puid})
+            return await handle(raw, tuple(context.invocation_metadata() or ()), context)
         except SeldonError as exc:
             code = grpc_code_of(exc)
             await context.abort(code, exc.info)
         except Exception as exc:  # a bug must still answer with a status that says what happened
-            log.exception("unexpected failure in SendFeedback")
+            log.exception("unexpected failure in %s", method)
             code = grpc.StatusCode.INTERNAL
             await context.abort(code, f"Engine failure: {exc!r}")
         finally:
-            self._observe("SendFeedback", code, started)
+            self._observe(method, code, started)
 
     async def model_metadata(self, request: pb.SeldonModelMetadataRequest,
                              context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
