@@ -204,11 +204,16 @@ class Graph:
 
     # ---- metadata -----------------------------------------------------------------------------------------
 
-    async def node_metadata(self, name: str) -> bytes:
-        """A node's metadata, as its unit answers it."""
+    def node(self, name: str) -> Node:
+        """The node called `name`; a 404 naming the predictor when there is none."""
         node = self.predictor.find(name)
         if node is None:
             raise SeldonError(f"No node named '{name}' in predictor '{self.predictor.name}'", 404, NOT_FOUND)
+        return node
+
+    async def node_metadata(self, name: str) -> bytes:
+        """A node's metadata, as its unit answers it."""
+        node = self.node(name)
         if node.builtin:
             return orjson.dumps(_builtin_metadata(node))
         return await self.units[node].metadata()

@@ -177,9 +177,7 @@ class RestServer:
         return self._response(await self.graph.node_metadata(node), 200)
 
     async def node_status(self, request: HttpRequest, node: str) -> Response:
-        found = self.graph.predictor.find(node)
-        if found is None:
-            raise SeldonError(f"No node named '{node}' in predictor '{self.graph.predictor.name}'", 404, NOT_FOUND)
+        found = self.graph.node(node)
         if found.builtin:
             return self._response(b'{"strData":"healthy"}', 200)
         return self._response(await self.units[found].status(), 200)
