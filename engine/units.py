@@ -73,7 +73,7 @@ class UnitPool:
                 if key not in self._pools:
                     self._pools[key] = HttpPool(*key)
                 self.units[node.name] = RestUnit(node, self._pools[key], rest_timeout)
-        self._endpoints = sorted({(n.endpoint.host, n.endpoint.port) for n in predictor.nodes() if n.endpoint})
+        self._endpoints = sorted({*self._pools, *self._channels})
 
     def __getitem__(self, node: Node) -> UnitClient:
         return self.units[node.name]
