@@ -10,14 +10,13 @@ Per-route settings (rewrite, timeout, idle timeout, retries) come from the group
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 from seldon_graph import envoy
 
 from .legacy import ANNOTATION, parse_annotation
 from .plan import AmbassadorConfigError
 
-Resolve = Callable[[str, int], tuple[str, int]]
 DEFAULT_TIMEOUT_MS = 3000
 DEFAULT_SERVICE_PORT = 80
 PRESENT = "\0present"  # group-key stand-in for a `header: true` (presence) match
@@ -92,22 +91,13 @@ def canary_weights(primaries: list[Mapping]) -> list[int]:
     return weights
 
 
-class _Clusters:
-    """The clusters the routes name, keyed by Kubernetes service address, protocol and circuit breakers."""
-
-    def __init__(self, resolve: Resolve):
-        self.resolve = resolve
-        self.by_name: dict[str, dict] = {}
-
-    def name_for(self, mapping: Mapping) -> str:
-        host, port = split_service(mapping.spec["service"])
-        protocol = "http2" if mapping.spec.get("grpc") else "http1"
-        breakers = (mapping.spec.get("circuit_breakers") or [None])[0]
-        thresholds = {k: v for k, v in (breakers or {}).items() if k != "priority"} or None
-        name = envoy.cluster_name(host, port, protocol, thresholds)
-        if name not in self.by_name:
-            self.by_name[name] = envoy.cluster(name, self.resolve(host, port), protocol, circuit_breakers=thresholds)
-        return name
+def _cluster_for(clusters: envoy.ClusterSet, mapping: Mapping) -> str:
+    """The cluster of a Mapping's service, protocol and circuit breakers (priority has no local meaning)."""
+    host, port = split_service(mapping.spec["service"])
+    protocol = "http2" if mapping.spec.get("grpc") else "http1"
+    breakers = (mapping.spec.get("circuit_breakers") or [None])[0]
+    thresholds = {k: v for k, v in (breakers or {}).items() if k != "priority"} or None
+    return clusters.name_for(host, port, protocol, thresholds)
 
 
 def _match(spec: dict) -> dict:
@@ -153,7 +143,8 @@ def _order(key: tuple, group: list[Mapping]) -> tuple:
     return (-precedence, -len(prefix), -(len(headers) + len(regex) + bool(method)), prefix, headers, regex)
 
 
-def envoy_routes(mappings: Iterable[dict], resolve: Resolve, ambassador_id: str | None = None) -> envoy.RouteTable:
+def envoy_routes(mappings: Iterable[dict], resolve: envoy.Resolve,
+                 ambassador_id: str | None = None) -> envoy.RouteTable:
     """Envoy routes + clusters serving `mappings` as Ambassador would.
 
     `mappings` may hold Mapping CRs (getambassador.io v1/v2/v3alpha1), legacy `ambassador/v1` Mapping documents
@@ -164,7 +155,7 @@ def envoy_routes(mappings: Iterable[dict], resolve: Resolve, ambassador_id: str 
     for mapping in expand(mappings):
         if _serves(mapping, ambassador_id):
             groups.setdefault(mapping.group_key(), []).append(mapping)
-    clusters = _Clusters(resolve)
+    clusters = envoy.ClusterSet(resolve)
     routes = []
     for key in sorted(groups, key=lambda k: _order(k, groups[k])):
         group = groups[key]
@@ -173,9 +164,9 @@ def envoy_routes(mappings: Iterable[dict], resolve: Resolve, ambassador_id: str 
             continue
         split: dict[str, int] = {}
         for mapping, weight in zip(primaries, canary_weights(primaries)):
-            name = clusters.name_for(mapping)
+            name = _cluster_for(clusters, mapping)
             split[name] = split.get(name, 0) + weight
-        mirrors = [envoy.mirror_policy(clusters.name_for(m), float(m.spec.get("weight") or 100))
+        mirrors = [envoy.mirror_policy(_cluster_for(clusters, m), float(m.spec.get("weight") or 100))
                    for m in group if m.shadow]
         main = next((m for m in primaries if m.spec.get("weight") is None), primaries[0]).spec
         routes.append({
@@ -183,4 +174,4 @@ def envoy_routes(mappings: Iterable[dict], resolve: Resolve, ambassador_id: str 
             "match": _match(main),
             "route": _action(main, envoy.weighted_destination(list(split.items())), mirrors),
         })
-    return envoy.RouteTable(tuple(routes), tuple(clusters.by_name[n] for n in sorted(clusters.by_name)))
+    return clusters.table(routes)

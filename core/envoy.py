@@ -13,9 +13,11 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Callable, Iterable, Literal
 
 Protocol = Literal["http1", "http2", "auto"]
+# Maps a Kubernetes service address (host, port) to the local (ip, port) serving it.
+Resolve = Callable[[str, int], tuple[str, int]]
 
 HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 ROUTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
@@ -95,6 +97,27 @@ def cluster(
     if circuit_breakers:
         result["circuit_breakers"] = {"thresholds": [dict(circuit_breakers)]}
     return result
+
+
+class ClusterSet:
+    """The clusters a translation's routes name: each built once, at the local address `resolve` gives."""
+
+    def __init__(self, resolve: Resolve):
+        self.resolve = resolve
+        self.by_name: dict[str, dict] = {}
+
+    def name_for(self, host: str, port: int, protocol: Protocol, circuit_breakers: dict | None = None,
+                 idle_timeout: str | None = None) -> str:
+        """The cluster for a service address (built on first use); circuit breakers are part of its name."""
+        name = cluster_name(host, port, protocol, circuit_breakers)
+        if name not in self.by_name:
+            self.by_name[name] = cluster(name, self.resolve(host, port), protocol, circuit_breakers=circuit_breakers,
+                                         idle_timeout=idle_timeout)
+        return name
+
+    def table(self, routes: Iterable[dict]) -> RouteTable:
+        """`routes` with the clusters they name, sorted by name."""
+        return RouteTable(tuple(routes), tuple(self.by_name[name] for name in sorted(self.by_name)))
 
 
 def socket_address(ip: str, port: int) -> dict:

@@ -12,11 +12,10 @@ host and port to the one local process serving it.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from typing import Iterable
 
 from seldon_graph import envoy
 
-Resolve = Callable[[str, int], tuple[str, int]]
 DEFAULT_PORT = 80
 DEFAULT_RETRIES = {"attempts": 2, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"}
 SUPPORTED_MATCH_KEYS = {"uri", "headers", "method", "name"}
@@ -80,22 +79,20 @@ def _protocols(services: Iterable[dict]) -> dict[tuple[str, int], envoy.Protocol
 
 
 class _Clusters:
-    def __init__(self, resolve: Resolve, idle_timeouts: dict[str, str], protocols: dict[tuple[str, int], str]):
-        self.resolve = resolve
+    """Istio destinations → clusters: the Service port's protocol and the DestinationRule's idle timeout."""
+
+    def __init__(self, resolve: envoy.Resolve, idle_timeouts: dict[str, str],
+                 protocols: dict[tuple[str, int], envoy.Protocol]):
         self.idle_timeouts = idle_timeouts
         self.protocols = protocols
-        self.by_name: dict[str, dict] = {}
+        self.clusters = envoy.ClusterSet(resolve)
 
     def name_for(self, destination: dict, namespace: str) -> str:
         host = qualify(destination["host"], namespace)
         port = int((destination.get("port") or {}).get("number") or DEFAULT_PORT)
-        protocol = self.protocols.get((host, port), "auto")
-        name = envoy.cluster_name(host, port, protocol)
-        if name not in self.by_name:
-            idle = self.idle_timeouts.get(host)
-            self.by_name[name] = envoy.cluster(name, self.resolve(host, port), protocol,
-                                               idle_timeout=envoy.duration(seconds(idle)) if idle else None)
-        return name
+        idle = self.idle_timeouts.get(host)
+        return self.clusters.name_for(host, port, self.protocols.get((host, port), "auto"),
+                                      idle_timeout=envoy.duration(seconds(idle)) if idle else None)
 
 
 def _idle_timeouts(destination_rules: Iterable[dict]) -> dict[str, str]:
@@ -138,7 +135,7 @@ def _action(http: dict, namespace: str, clusters: _Clusters, prefix_match: bool)
     return action
 
 
-def envoy_routes(virtual_services: Iterable[dict], destination_rules: Iterable[dict], resolve: Resolve,
+def envoy_routes(virtual_services: Iterable[dict], destination_rules: Iterable[dict], resolve: envoy.Resolve,
                  services: Iterable[dict] = ()) -> envoy.RouteTable:
     """Envoy routes + clusters serving the VirtualServices' http routes as Istio's gateway would.
 
@@ -161,4 +158,4 @@ def envoy_routes(virtual_services: Iterable[dict], destination_rules: Iterable[d
                     raise ValueError(f"{where}: {exc}") from None
                 routes.append({"name": f"{namespace}/{metadata.get('name')}/{index}", "match": envoy_match,
                                "route": action})
-    return envoy.RouteTable(tuple(routes), tuple(clusters.by_name[n] for n in sorted(clusters.by_name)))
+    return clusters.clusters.table(routes)

@@ -1,11 +1,8 @@
 """The Envoy routes of every applied deployment at once, resolved to local addresses."""
 from __future__ import annotations
 
-from typing import Callable
-
+from seldon_graph.envoy import Resolve
 from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
-
-Resolve = Callable[[str, int], tuple[str, int]]
 
 
 def route_tables(entries: list[tuple[str, list[dict]]], resolve: Resolve) -> list:
