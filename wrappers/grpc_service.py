@@ -11,10 +11,11 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from seldon_graph.errors import SeldonError, from_user_exception
+from seldon_graph.errors import SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
 from seldon_graph.wrappers.encoding import to_seldon_message
+from seldon_graph.wrappers.methods import call_failure
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,7 @@ class UnitServicer:
         try:
             response = to_seldon_message(getattr(self.service, name)(request))
         except Exception as exc:
-            error = from_user_exception(exc)
-            if error.status_code >= 500:
-                log.error("%s failed: %s", name, error.info, exc_info=not isinstance(exc, SeldonError))
+            error = call_failure(exc, name)
             status = grpc_code(error)
             self._observe(name, status.name, started)
             await context.abort(status, error.info)

@@ -7,6 +7,7 @@ puid copied, requestPath added). Results are a JSON dict or a proto; the transpo
 """
 from __future__ import annotations
 
+import logging
 import numbers
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ import numpy as np
 from google.protobuf.message import Message
 
 from seldon_graph import messages
-from seldon_graph.errors import BAD_DATA, SeldonError
+from seldon_graph.errors import BAD_DATA, SeldonError, from_user_exception
 from seldon_graph.numpy_codec import (
     as_array,
     default_data_json,
@@ -40,6 +41,16 @@ HEALTH = "health"
 
 METRIC_TYPES = ("COUNTER", "GAUGE", "TIMER")
 NO_REQUEST = object()
+log = logging.getLogger(__name__)
+
+
+def call_failure(exc: BaseException, method: str) -> SeldonError:
+    """The Seldon status a failed call answers with (REST and gRPC alike); server-side failures are logged, with
+    the traceback when the user's code raised something other than a Seldon status."""
+    error = from_user_exception(exc)
+    if error.status_code >= 500:
+        log.error("%s failed: %s", method, error.info, exc_info=not isinstance(exc, SeldonError))
+    return error
 
 
 class MetricsSink(Protocol):

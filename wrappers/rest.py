@@ -5,18 +5,16 @@ synchronous: the HTTP server calls it inline, or on a thread pool for model call
 """
 from __future__ import annotations
 
-import logging
 import re
 import time
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from seldon_graph import messages
-from seldon_graph.errors import NOT_FOUND, SeldonError, from_user_exception, status_body
+from seldon_graph.errors import NOT_FOUND, SeldonError, status_body
 from seldon_graph.http11 import Request, Response
 from seldon_graph.wrappers.encoding import encode
-
-log = logging.getLogger(__name__)
+from seldon_graph.wrappers.methods import call_failure
 
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
 BOTH = GET | POST
@@ -135,13 +133,7 @@ class RestHandler:
         try:
             return json_response(encode(self.service.health_status()))
         except Exception as exc:
-            return self._failure(exc, "health_status")
-
-    def _failure(self, exc: BaseException, name: str) -> Response:
-        error = from_user_exception(exc)
-        if error.status_code >= 500:
-            log.error("%s failed: %s", name, error.info, exc_info=not isinstance(exc, SeldonError))
-        return error_response(error)
+            return error_response(call_failure(exc, "health_status"))
 
     def _unit_call(self, request: Request, name: str) -> Response:
         started = time.perf_counter()
@@ -159,7 +151,7 @@ class RestHandler:
                     status = code
             response = json_response(encode(result), status)
         except Exception as exc:
-            response = self._failure(exc, name)
+            response = error_response(call_failure(exc, name))
             status = response.status
         if self.sink is not None:
             self.sink.observe_request(name, "rest", str(status), time.perf_counter() - started)
