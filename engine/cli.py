@@ -24,7 +24,7 @@ from seldon_graph.engine.predictor import Predictor, PredictorError, build_predi
 from seldon_graph.engine.request_logger import RequestLogger
 from seldon_graph.engine.rest_server import RestServer
 from seldon_graph.engine.source import (
-    PREDICTOR_ENV, PredictorSource, from_env, from_file, read_annotations_file, timeout_ms,
+    PREDICTOR_ENV, PredictorSource, from_env, from_file, message_size, read_annotations_file, timeout_ms,
 )
 from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
 from seldon_graph.http11 import listening_socket
@@ -111,8 +111,7 @@ def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
     )
     for key in (REST_TIMEOUT, GRPC_TIMEOUT):
         timeout_ms(predictor.annotations, key)
-    if not str(predictor.annotations.get(GRPC_MAX_MESSAGE) or "-1").lstrip("-").isdigit():
-        raise PredictorError(f"annotation {GRPC_MAX_MESSAGE}: expected a number of bytes")
+    message_size(predictor.annotations, GRPC_MAX_MESSAGE)
     return predictor, source
 
 
@@ -130,7 +129,7 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
     rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
     http = rest.server()
     await http.start(listening_socket(args.http_port, args.host))
-    max_message = int(predictor.annotations.get(GRPC_MAX_MESSAGE) or -1)
+    max_message = message_size(predictor.annotations, GRPC_MAX_MESSAGE)
     server = grpc.aio.server(options=[("grpc.max_send_message_length", max_message),
                                       ("grpc.max_receive_message_length", max_message)])
     server.add_generic_rpc_handlers((SeldonService(graph).handler(),))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import yaml
 from seldon_graph.engine.predictor import PredictorError
 
 PREDICTOR_ENV = "ENGINE_PREDICTOR"
+_BYTES = re.compile(r"-?[0-9]+")
 
 
 @dataclass
@@ -103,3 +105,11 @@ def timeout_ms(annotations: dict, key: str) -> float | None:
     if millis <= 0:
         raise PredictorError(f"annotation {key}: expected a positive number of milliseconds, got {value!r}")
     return millis / 1000.0
+
+
+def message_size(annotations: dict, key: str) -> int:
+    """An annotation holding a message size in bytes; -1 (no limit) when unset; PredictorError when not a number."""
+    value = str(annotations.get(key) or "-1")
+    if not _BYTES.fullmatch(value):
+        raise PredictorError(f"annotation {key}: expected a number of bytes")
+    return int(value)

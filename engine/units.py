@@ -16,7 +16,7 @@ from seldon_graph.engine.grpc_unit import GrpcUnit, open_channel
 from seldon_graph.engine.predictor import GRPC, Node, Predictor
 from seldon_graph.engine.http_client import HttpPool
 from seldon_graph.engine.rest_unit import RestUnit
-from seldon_graph.engine.source import timeout_ms
+from seldon_graph.engine.source import message_size, timeout_ms
 
 REST_TIMEOUT = "seldon.io/rest-timeout"
 GRPC_TIMEOUT = "seldon.io/grpc-timeout"
@@ -57,7 +57,7 @@ class UnitPool:
         annotations = predictor.annotations
         rest_timeout = timeout_ms(annotations, REST_TIMEOUT)
         grpc_timeout = timeout_ms(annotations, GRPC_TIMEOUT)
-        max_message = int(annotations.get(GRPC_MAX_MESSAGE) or -1)
+        max_message = message_size(annotations, GRPC_MAX_MESSAGE)
         self._pools: dict[tuple, HttpPool] = {}
         self._channels: dict[tuple, grpc.aio.Channel] = {}
         self.units: dict[str, UnitClient] = {}

@@ -3,7 +3,7 @@ node and the field."""
 import pytest
 
 from seldon_graph.engine.predictor import PredictorError, build_predictor
-from seldon_graph.engine.source import from_file, read_annotations_file
+from seldon_graph.engine.source import from_file, message_size, read_annotations_file
 
 REST = {"service_host": "h", "httpPort": 9000, "grpcPort": 9500}
 
@@ -89,3 +89,12 @@ def test_annotations_file(tmp_path):
     path.write_text('seldon.io/rest-timeout="100"\nother="a=b"\n\n')
     assert read_annotations_file(path) == {"seldon.io/rest-timeout": "100", "other": "a=b"}
     assert read_annotations_file(tmp_path / "missing") == {}
+
+
+def test_message_size_annotation():
+    key = "seldon.io/grpc-max-message-size"
+    assert message_size({}, key) == -1 and message_size({key: ""}, key) == -1
+    assert message_size({key: "4194304"}, key) == 4194304 and message_size({key: 1024}, key) == 1024
+    for bad in ("4MB", "--5", " 5"):
+        with pytest.raises(PredictorError, match="grpc-max-message-size: expected a number of bytes"):
+            message_size({key: bad}, key)
