@@ -176,26 +176,32 @@ def retry_policy(retry_on: str, num_retries: int, per_try_timeout: str | None = 
     return policy
 
 
+def _status_body(reason: str) -> dict:
+    """A local reply body format: a Seldon status body whose info is Envoy's reply text."""
+    return {
+        "json_format": {"status": {"code": -1, "info": "%LOCAL_REPLY_BODY%", "reason": reason, "status": 1}},
+        "content_type": "application/json",
+    }
+
+
+def local_reply_mapper(code: int, reason: str) -> dict:
+    """Envoy's own `code` replies as Seldon status bodies with `reason`."""
+    return {
+        "filter": {"status_code_filter": {"comparison": {
+            "op": "EQ", "value": {"default_value": code, "runtime_key": f"seldon_graph.local_reply.{code}"}}}},
+        "body_format_override": _status_body(reason),
+    }
+
+
 def _local_reply_config() -> dict:
     """Envoy's own error replies as Seldon status bodies, so clients see why (not an empty 404/503/504)."""
-
-    def body(reason: str) -> dict:
-        return {
-            "json_format": {"status": {"code": -1, "info": "%LOCAL_REPLY_BODY%", "reason": reason, "status": 1}},
-            "content_type": "application/json",
-        }
-
     mappers = []
     for code, reason in LOCAL_REPLY_REASONS.items():
-        mapper = {
-            "filter": {"status_code_filter": {"comparison": {
-                "op": "EQ", "value": {"default_value": code, "runtime_key": f"seldon_graph.local_reply.{code}"}}}},
-            "body_format_override": body(reason),
-        }
+        mapper = local_reply_mapper(code, reason)
         if code == 404:
             mapper["body"] = {"inline_string": NO_ROUTE_INFO}
         mappers.append(mapper)
-    return {"mappers": mappers, "body_format": body("INGRESS_ERROR")}
+    return {"mappers": mappers, "body_format": _status_body("INGRESS_ERROR")}
 
 
 def http_connection_manager(routes: Iterable[dict], extra_http_filters: Iterable[dict] = ()) -> dict:

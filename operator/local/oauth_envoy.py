@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 
+from seldon_graph import envoy
 from seldon_graph.operator.local.oauth import CHECK_PREFIX, UNAUTHORIZED
 
 CLUSTER = "seldon_graph_oauth"
@@ -22,8 +23,7 @@ def oauth_cluster(port: int) -> dict:
         "connect_timeout": "1s",
         "load_assignment": {
             "cluster_name": CLUSTER,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
-                "address": "127.0.0.1", "port_value": port}}}}]}],
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": envoy.socket_address("127.0.0.1", port)}}]}],
         },
     }
 
@@ -51,14 +51,7 @@ def ext_authz_filter() -> dict:
 
 def unauthorized_reply_mapper() -> dict:
     """Envoy's 401 local reply (a refused check) as a Seldon status body carrying the token service's reason."""
-    return {
-        "filter": {"status_code_filter": {"comparison": {
-            "op": "EQ", "value": {"default_value": 401, "runtime_key": "seldon_graph.local_reply.401"}}}},
-        "body_format_override": {
-            "json_format": {"status": {"code": -1, "info": "%LOCAL_REPLY_BODY%", "reason": UNAUTHORIZED, "status": 1}},
-            "content_type": "application/json",
-        },
-    }
+    return envoy.local_reply_mapper(401, UNAUTHORIZED)
 
 
 def token_route() -> dict:

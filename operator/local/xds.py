@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seldon_graph import envoy
+
 LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
 CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 NODE = {"id": "seldon-graph-local", "cluster": "seldon-graph-local"}
@@ -32,6 +34,6 @@ def dynamic_bootstrap(lds_path: Path, cds_path: Path, admin_port: int) -> dict:
 
     return {
         "node": NODE,
-        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
+        "admin": envoy.admin(admin_port),
         "dynamic_resources": {"lds_config": source(lds_path), "cds_config": source(cds_path)},
     }
