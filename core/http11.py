@@ -268,8 +268,7 @@ class Connection(asyncio.Protocol):
         try:
             response = await answer
         except Exception:
-            log.exception("unhandled error answering %s %s", request.method, request.path)
-            response = self.server.error(500, "internal error")
+            response = self.server.crashed(request)
         self.busy = False
         self._write(request, response, keep_alive)
         if self.paused and self.transport is not None:
@@ -336,9 +335,12 @@ class HttpServer:
         try:
             return self.app(request)
         except Exception:
-            log.exception("unhandled error answering %s %s", request.method, request.path)
-            return self.error(500, "internal error")
+            return self.crashed(request)
 
+    def crashed(self, request: Request) -> Response:
+        """The answer when the application raised (called in the except block: the traceback is logged)."""
+        log.exception("unhandled error answering %s %s", request.method, request.path)
+        return self.error(500, "internal error")
 
     async def call_offloaded(self, request: Request) -> Response:
         return await self.loop.run_in_executor(self.pool, self.call, request)
