@@ -39,9 +39,8 @@ def grpc_code_of(error: SeldonError) -> grpc.StatusCode:
     """The gRPC status for any SeldonError."""
     if isinstance(error, UnitError):
         return error.grpc_code
-    if 400 <= error.status_code < 500:
-        return HTTP_TO_GRPC.get(error.status_code, grpc.StatusCode.INVALID_ARGUMENT)
-    return HTTP_TO_GRPC.get(error.status_code, grpc.StatusCode.INTERNAL)
+    fallback = grpc.StatusCode.INVALID_ARGUMENT if 400 <= error.status_code < 500 else grpc.StatusCode.INTERNAL
+    return HTTP_TO_GRPC.get(error.status_code, fallback)
 
 
 def unreachable(node: str, url: str, detail: object) -> UnitError:
