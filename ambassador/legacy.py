@@ -26,16 +26,18 @@ def _dump(document: dict) -> str:
     return yaml.dump(document, Dumper=_GoYamlDumper, sort_keys=False, default_flow_style=False, width=1 << 16)
 
 
-def mapping_name(sdep: dict, route: Route) -> str:
+def _scope(sdep: dict, route: Route) -> str:
+    """`<ns>_<name>` for a namespaced route, `<name>` for the single-namespace one."""
     metadata = sdep["metadata"]
-    scope = f"{metadata.get('namespace') or 'default'}_{metadata['name']}" if route.namespaced else metadata["name"]
-    return f"seldon_{scope}_{route.unit}_{route.protocol}_mapping"
+    return f"{metadata.get('namespace') or 'default'}_{metadata['name']}" if route.namespaced else metadata["name"]
+
+
+def mapping_name(sdep: dict, route: Route) -> str:
+    return f"seldon_{_scope(sdep, route)}_{route.unit}_{route.protocol}_mapping"
 
 
 def tls_name(sdep: dict, route: Route) -> str:
-    metadata = sdep["metadata"]
-    scope = f"{metadata.get('namespace') or 'default'}_{metadata['name']}" if route.namespaced else metadata["name"]
-    return f"seldon_{scope}_{route.unit}_tls_config"
+    return f"seldon_{_scope(sdep, route)}_{route.unit}_tls_config"
 
 
 def mapping_document(sdep: dict, route: Route, opts: Options) -> dict:
