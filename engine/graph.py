@@ -169,12 +169,16 @@ class Graph:
                 self.metrics.custom(node, metrics)
 
     def _log(self, node: Node, event_type: str, message: Payload, request: Request) -> None:
+        if self._logs(node, event_type, request):
+            body = message.json_body({"puid": request.puid, "tags": message.tags})
+            self.logger.emit(Event(node.logger.url, event_type, node.name, request.puid, body, "application/json"))
+
+    def _logs(self, node: Node, event_type: str, request: Request) -> bool:
+        """Whether this event of this request goes to the node's request logger (feedback counts as a response)."""
         spec = node.logger
         if spec is None or request.skip_logging or self.logger is None:
-            return
-        if (spec.requests if event_type == REQUEST_TYPE else spec.responses):
-            body = message.json_body({"puid": request.puid, "tags": message.tags})
-            self.logger.emit(Event(spec.url, event_type, node.name, request.puid, body, "application/json"))
+            return False
+        return spec.requests if event_type == REQUEST_TYPE else spec.responses
 
     # ---- feedback -----------------------------------------------------------------------------------------
 
@@ -190,7 +194,7 @@ class Graph:
                 await _all([self._feedback(child, feedback, request) for child in node.children])
             elif 0 <= route < len(node.children):
                 await self._feedback(node.children[route], feedback, request)
-        if node.logger and node.logger.responses and not request.skip_logging and self.logger is not None:
+        if self._logs(node, FEEDBACK_TYPE, request):
             self.logger.emit(Event(node.logger.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(),
                                    "application/json"))
         if not node.does(SEND_FEEDBACK) or node.builtin:
