@@ -197,7 +197,7 @@ class _GraphBuilder:
             name=name,
             type=node_type,
             implementation=implementation,
-            steps=frozenset(steps),
+            steps=steps,
             predict_step="predict" if node_type == "MODEL" and not explicit_ti else "transform-input",
             children=children,
             endpoint=None if implementation in BUILTIN_STEPS else self._endpoint(unit.get("endpoint"), where),
