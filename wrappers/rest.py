@@ -11,7 +11,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from seldon_graph import messages
-from seldon_graph.errors import NOT_FOUND, SeldonError, status_body
+from seldon_graph.errors import BAD_DATA, BAD_METADATA, INTERNAL_ERROR, NOT_FOUND, SeldonError, status_body
 from seldon_graph.http11 import Request, Response
 from seldon_graph.wrappers.encoding import encode
 from seldon_graph.wrappers.methods import call_failure
@@ -59,7 +59,7 @@ def error_response(error: SeldonError) -> Response:
 
 def server_error(status: int, info: str) -> Response:
     """The HTTP server's own failures (malformed HTTP, a bug) as a Seldon status body."""
-    reason = "MICROSERVICE_BAD_DATA" if status < 500 else "MICROSERVICE_INTERNAL_ERROR"
+    reason = BAD_DATA if status < 500 else INTERNAL_ERROR
     return json_response(encode(status_body(info, reason)), status)
 
 
@@ -128,7 +128,7 @@ class RestHandler:
             return text_response("pong", content_type="text/html; charset=utf-8")
         if name == "metadata":
             if self.metadata_body is None:
-                return error_response(SeldonError("Model metadata unavailable", 500, "MICROSERVICE_BAD_METADATA"))
+                return error_response(SeldonError("Model metadata unavailable", 500, BAD_METADATA))
             return json_response(self.metadata_body)
         try:
             return json_response(encode(self.service.health_status()))
