@@ -22,8 +22,6 @@ SeldonMessage = pb.SeldonMessage
 Feedback = pb.Feedback
 SeldonMessageList = pb.SeldonMessageList
 
-DATA_KEYS = ("data", "binData", "strData", "jsonData", "customData")
-
 
 def to_proto(body: dict, message_type: type[M]) -> M:
     """A JSON dict as a proto of `message_type`; a 400 SeldonError naming the bad field otherwise."""
