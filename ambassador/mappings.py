@@ -11,6 +11,7 @@ import re
 import yaml
 
 from seldon_graph import naming
+from seldon_graph.sdep.ingress import owner_reference
 
 from .plan import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
 
@@ -24,20 +25,6 @@ def object_name(candidate: str) -> str:
     """A valid DNS-subdomain object name: lower case, `[a-z0-9.-]`, at most 253 characters."""
     cleaned = re.sub(r"[^a-z0-9.-]+", "-", candidate.lower()).strip("-.")
     return cleaned if len(cleaned) <= MAX_OBJECT_NAME else f"seldon-{naming.md5_hex(candidate)}"
-
-
-def owner_reference(sdep: dict) -> dict:
-    """The controller ownerReference to the SeldonDeployment (uid included when the object has one)."""
-    metadata = sdep["metadata"]
-    reference = {
-        "apiVersion": sdep.get("apiVersion") or "machinelearning.seldon.io/v1",
-        "kind": "SeldonDeployment",
-        "name": metadata["name"],
-    }
-    if metadata.get("uid"):
-        reference["uid"] = metadata["uid"]
-    reference.update(controller=True, blockOwnerDeletion=True)
-    return reference
 
 
 def _metadata(sdep: dict, name: str) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seldon_graph import naming
+from seldon_graph.sdep.ingress import annotation, predictor_ports
 
 GRPC_PREFIX = "/(seldon.protos.*|tensorflow.serving.*|inference.*)/.*"
 DEFAULT_TIMEOUT_MS = 3000
@@ -32,7 +33,6 @@ CIRCUIT_BREAKER_ANNOTATIONS = {
     "max_requests": "seldon.io/ambassador-circuit-breakers-max-requests",
     "max_retries": "seldon.io/ambassador-circuit-breakers-max-retries",
 }
-NO_ENGINE = "seldon.io/no-engine"
 
 Headers = tuple[tuple[str, Any], ...]
 
@@ -73,14 +73,6 @@ class Route:
     weight: int | None
     shadow: bool
     tls_secret: str | None
-
-
-def annotation(sdep: dict, key: str) -> str | None:
-    """An SDep annotation as Seldon v1 reads it: spec.annotations win over metadata.annotations."""
-    for source in ((sdep.get("spec") or {}).get("annotations"), (sdep.get("metadata") or {}).get("annotations")):
-        if source and key in source:
-            return str(source[key])
-    return None
 
 
 def _int_annotation(sdep: dict, key: str, default: int, what: str) -> int:
@@ -142,18 +134,6 @@ def options(sdep: dict, legacy: bool) -> Options:
         custom_config=annotation(sdep, ANNOTATION_CONFIG),
         shadow_all=shadow not in ("", "false"),
     )
-
-
-def _is_no_engine(predictor: dict) -> bool:
-    return str((predictor.get("annotations") or {}).get(NO_ENGINE, "")).lower() == "true"
-
-
-def predictor_ports(predictor: dict, engine_http_port: int, engine_grpc_port: int) -> tuple[int, int]:
-    """The predictor Service's (http, grpc) ports: the engine's, or the root unit's when there is no engine."""
-    if not _is_no_engine(predictor):
-        return engine_http_port, engine_grpc_port
-    endpoint = (predictor.get("graph") or {}).get("endpoint") or {}
-    return int(endpoint.get("httpPort") or 9000), int(endpoint.get("grpcPort") or 9500)
 
 
 def _weight(index: int, predictor: dict, shadow: bool, legacy: bool) -> int | None:

@@ -8,6 +8,7 @@ Explainers get their own REST VirtualService and DestinationRule.
 from __future__ import annotations
 
 from seldon_graph import naming
+from seldon_graph.sdep.ingress import annotation, owner_reference, predictor_ports
 
 from .settings import IstioSettings
 
@@ -19,37 +20,16 @@ ANNOTATION_GATEWAY = "seldon.io/istio-gateway"
 ANNOTATION_HOST = "seldon.io/istio-host"
 ANNOTATION_RETRIES = "seldon.io/istio-retries"
 ANNOTATION_RETRIES_TIMEOUT = "seldon.io/istio-retries-timeout"
-NO_ENGINE = "seldon.io/no-engine"
 
 
 class IstioConfigError(ValueError):
     """A SeldonDeployment annotation that cannot become Istio config; the message names the annotation."""
 
 
-def _annotation(sdep: dict, key: str) -> str | None:
-    """spec.annotations first, then metadata.annotations, as Seldon v1 reads config annotations."""
-    for source in ((sdep.get("spec") or {}).get("annotations"), (sdep.get("metadata") or {}).get("annotations")):
-        if source and key in source:
-            return str(source[key])
-    return None
-
-
-def _ports(predictor: dict, settings: IstioSettings) -> tuple[int, int]:
-    """The predictor Service's (http, grpc) ports: the engine's, or the root unit's without an engine."""
-    if str((predictor.get("annotations") or {}).get(NO_ENGINE, "")).lower() != "true":
-        return settings.engine_http_port, settings.engine_grpc_port
-    endpoint = (predictor.get("graph") or {}).get("endpoint") or {}
-    return int(endpoint.get("httpPort") or 9000), int(endpoint.get("grpcPort") or 9500)
-
-
 def _metadata(sdep: dict, name: str) -> dict:
     metadata = sdep["metadata"]
-    owner = {"apiVersion": sdep.get("apiVersion") or "machinelearning.seldon.io/v1",
-             "kind": "SeldonDeployment", "name": metadata["name"]}
-    if metadata.get("uid"):
-        owner["uid"] = metadata["uid"]
-    owner.update(controller=True, blockOwnerDeletion=True)
-    return {"name": name, "namespace": metadata.get("namespace") or "default", "ownerReferences": [owner]}
+    return {"name": name, "namespace": metadata.get("namespace") or "default",
+            "ownerReferences": [owner_reference(sdep)]}
 
 
 def _duration(raw: str, key: str) -> str:
@@ -69,20 +49,20 @@ def _duration(raw: str, key: str) -> str:
 
 
 def _retries(sdep: dict) -> dict | None:
-    raw = _annotation(sdep, ANNOTATION_RETRIES)
+    raw = annotation(sdep, ANNOTATION_RETRIES)
     if raw is None or raw.strip() == "":
         return None
     try:
         attempts = int(raw.strip())
     except ValueError:
         raise IstioConfigError(f"annotation {ANNOTATION_RETRIES} must be an integer, got {raw!r}") from None
-    timeout = _annotation(sdep, ANNOTATION_RETRIES_TIMEOUT)
+    timeout = annotation(sdep, ANNOTATION_RETRIES_TIMEOUT)
     per_try = _duration(timeout, ANNOTATION_RETRIES_TIMEOUT) if timeout and timeout.strip() else "1s"
     return {"attempts": attempts, "perTryTimeout": per_try, "retryOn": RETRY_ON}
 
 
 def _hosts(sdep: dict) -> list[str]:
-    raw = _annotation(sdep, ANNOTATION_HOST)
+    raw = annotation(sdep, ANNOTATION_HOST)
     hosts = [host.strip() for host in (raw or "").split(",") if host.strip()]
     return hosts or ["*"]
 
@@ -99,7 +79,7 @@ def _http_routes(sdep: dict, settings: IstioSettings) -> list[dict]:
                              "headers": {"seldon": {"exact": name}, "namespace": {"exact": namespace}}}], "route": []}
     for predictor in sdep["spec"]["predictors"]:
         host = f"{naming.predictor_service_name(name, predictor)}.{namespace}.svc.cluster.local"
-        http_port, grpc_port = _ports(predictor, settings)
+        http_port, grpc_port = predictor_ports(predictor, settings.engine_http_port, settings.engine_grpc_port)
         traffic = int(predictor.get("traffic") or 0)
         for route, port in ((rest, http_port), (grpc, grpc_port)):
             if predictor.get("shadow"):
@@ -126,7 +106,7 @@ def virtual_service(sdep: dict, settings: IstioSettings) -> dict:
         "metadata": _metadata(sdep, naming.seldon_id(name)),
         "spec": {
             "hosts": _hosts(sdep),
-            "gateways": [_annotation(sdep, ANNOTATION_GATEWAY) or settings.gateway],
+            "gateways": [annotation(sdep, ANNOTATION_GATEWAY) or settings.gateway],
             "http": _http_routes(sdep, settings),
         },
     }
@@ -163,7 +143,7 @@ def explainer_objects(sdep: dict, predictor: dict, settings: IstioSettings) -> l
         "metadata": _metadata(sdep, vs_name),
         "spec": {
             "hosts": _hosts(sdep),
-            "gateways": [_annotation(sdep, ANNOTATION_GATEWAY) or settings.gateway],
+            "gateways": [annotation(sdep, ANNOTATION_GATEWAY) or settings.gateway],
             "http": [{"match": [{"uri": {"prefix": f"/seldon/{namespace}/{name}-explainer/{p}/"}}],
                       "rewrite": {"uri": "/"},
                       "route": [{"destination": _destination(service, p, EXPLAINER_HTTP_PORT), "weight": 100}]}],
