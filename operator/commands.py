@@ -17,6 +17,7 @@ import yaml
 from seldon_graph.operator.desired import RenderError, desired_state
 from seldon_graph.operator.settings import OperatorSettings
 from seldon_graph.sdep import SdepError, SeldonDeployment, parse, validate
+from seldon_graph.sdep.load import yaml_documents
 
 INGRESS_CHOICES = ("ambassador", "istio", "none")
 
@@ -28,11 +29,6 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def _documents(text: str) -> list:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
-
-
 def _label(doc, index: int) -> str:
     metadata = doc.get("metadata") if isinstance(doc, dict) else None
     name = metadata.get("name") if isinstance(metadata, dict) else None
@@ -42,7 +38,7 @@ def _label(doc, index: int) -> str:
 def load_checked(path: str, settings: OperatorSettings) -> tuple[list[SeldonDeployment], list[str]]:
     """Every SeldonDeployment in the file, and every problem found (`<name>: <field path>: <message>`)."""
     try:
-        docs = _documents(_read(path))
+        docs = yaml_documents(_read(path))
     except OSError as exc:
         return [], [f"{path}: {exc.strerror or exc}"]
     except yaml.YAMLError as exc:
@@ -64,13 +60,18 @@ def load_checked(path: str, settings: OperatorSettings) -> tuple[list[SeldonDepl
     return loaded, errors
 
 
+def _report(errors: list[str]) -> int:
+    """Print every problem to stderr; the exit code for a file with problems."""
+    for message in errors:
+        print(message, file=sys.stderr)
+    return 1
+
+
 def run_validate(args: argparse.Namespace) -> int:
     settings = OperatorSettings.from_env(os.environ)
-    loaded, errors = load_checked(args.filename, settings)
+    _, errors = load_checked(args.filename, settings)
     if errors:
-        for message in errors:
-            print(message, file=sys.stderr)
-        return 1
+        return _report(errors)
     print("valid")
     return 0
 
@@ -90,9 +91,7 @@ def run_render(args: argparse.Namespace) -> int:
     settings = with_ingress(OperatorSettings.from_env(os.environ), args.ingress)
     loaded, errors = load_checked(args.filename, settings)
     if errors:
-        for message in errors:
-            print(message, file=sys.stderr)
-        return 1
+        return _report(errors)
     objects = []
     for sdep in loaded:
         if args.namespace:

@@ -21,11 +21,16 @@ class SdepError(ValueError):
         self.errors = list(errors)
 
 
+def yaml_documents(text: str | bytes) -> list:
+    """The non-empty documents of YAML/JSON text (libyaml's loader when present); raises yaml.YAMLError."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
+
+
 def _document(obj: dict | str, what: str) -> dict:
     if isinstance(obj, (str, bytes)):
         try:
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            docs = [d for d in yaml.load_all(obj, Loader=loader) if d is not None]
+            docs = yaml_documents(obj)
         except yaml.YAMLError as exc:
             raise SdepError([f"not valid YAML or JSON: {exc}".replace("\n", " ")]) from None
         if len(docs) != 1:
