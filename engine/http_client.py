@@ -71,7 +71,7 @@ class _Connection(asyncio.Protocol):
 
     def _until_close(self) -> bool:
         headers = self._head[1]
-        return b"content-length" not in headers and b"chunked" not in headers.get(b"transfer-encoding", b"")
+        return b"content-length" not in headers and b"chunked" not in headers.get(b"transfer-encoding", b"").lower()
 
     def _parse(self) -> None:
         if self._head is None:
