@@ -189,7 +189,7 @@ def status(args: argparse.Namespace, home: Home) -> int:
         print(f"No SeldonDeployments are running (state directory {home.root}).")
         return 0
     if supervisor is None:
-        print(f"The supervisor is not running: these are stale; `seldon-graph down` cleans up.")
+        print("The supervisor is not running: these are stale; `seldon-graph down` cleans up.")
     print(f"{'NAMESPACE/NAME':<40} {'STATE':<10} INGRESS")
     for status_ in statuses.values():
         print(f"{status_['namespace'] + '/' + status_['name']:<40} {status_['state']:<10} {status_['ingress']}")
