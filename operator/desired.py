@@ -113,10 +113,17 @@ def _predictor_objects(sdep: SeldonDeployment, predictor: PredictorSpec, setting
         objects.services.append(service)
 
 
+def _with_container(deployments: list[dict], container_name: str | None) -> dict | None:
+    """The first Deployment whose pod has a container named `container_name`."""
+    return next((deployment for deployment in deployments
+                 if any(c.get("name") == container_name for c in deployment["spec"]["template"]["spec"]["containers"])),
+                None)
+
+
 def _holder(deployments: list[dict], container_name: str | None, predictor: PredictorSpec) -> dict:
-    for deployment in deployments:
-        if any(c.get("name") == container_name for c in deployment["spec"]["template"]["spec"]["containers"]):
-            return deployment
+    deployment = _with_container(deployments, container_name)
+    if deployment is not None:
+        return deployment
     raise RenderError(f"predictor {predictor.name!r}: no componentSpec has a container named {container_name!r} "
                       "for its graph root")
 
@@ -127,9 +134,9 @@ def _engine_holder(deployments: list[dict], predictor: PredictorSpec) -> dict:
     if local is None:
         raise RenderError(f"predictor {predictor.name!r}: engine not separate and no unit with a localhost service "
                           "- not clear where to inject the engine")
-    for deployment in deployments:
-        if any(c.get("name") == local.name for c in deployment["spec"]["template"]["spec"]["containers"]):
-            return deployment
+    deployment = _with_container(deployments, local.name)
+    if deployment is not None:
+        return deployment
     raise RenderError(f"predictor {predictor.name!r}: no deployment for unit {local.name!r} with a localhost service")
 
 
