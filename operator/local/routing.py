@@ -18,7 +18,7 @@ def route_tables(entries: list[tuple[str, list[dict]]], resolve: Resolve) -> lis
         tables.append(ambassador.envoy_routes(objects("ambassador", "Mapping", "Service"), resolve))
     if any(kind == "istio" for kind, _ in entries):
         tables.append(istio.envoy_routes(objects("istio", "VirtualService"), objects("istio", "DestinationRule"),
-                                         resolve))
+                                         resolve, services=objects("istio", "Service")))
     return tables
 
 
