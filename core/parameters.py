@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from seldon_graph.errors import BAD_PARAMETER, SeldonError
 
-_TRUE = {"y", "yes", "t", "true", "on", "1"}
+TRUE_VALUES = frozenset({"y", "yes", "t", "true", "on", "1"})
 _FALSE = {"n", "no", "f", "false", "off", "0"}
 
 
@@ -18,7 +18,7 @@ def _to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_VALUES:
         return True
     if text in _FALSE:
         return False

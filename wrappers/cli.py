@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from seldon_graph.errors import SeldonError
-from seldon_graph.parameters import parse_parameters
+from seldon_graph.parameters import TRUE_VALUES, parse_parameters
 
 log = logging.getLogger("seldon_graph.wrappers")
 
@@ -41,7 +41,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 def _flag(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "y", "on", "t")
+    return value.strip().lower() in TRUE_VALUES
 
 
 def parser() -> argparse.ArgumentParser:
