@@ -1,8 +1,11 @@
 """seldon-graph: one distribution whose top-level folders are the components of the system.
 
-Each folder is mapped into the `seldon_graph` namespace (see docs in ../shared/docs/architecture.md):
-core/ is `seldon_graph`, wrappers/ is `seldon_graph.wrappers`, and so on.
+Each folder is mapped into the `seldon_graph` namespace (docs/architecture.md): core/ is `seldon_graph`,
+wrappers/ is `seldon_graph.wrappers`, and so on. operator/ has no `__init__.py`: with the repository root on
+sys.path it must not shadow the standard library's `operator`, so `seldon_graph.operator` is a namespace package.
+Editable installs therefore use setuptools' strict mode (README), whose link tree handles that.
 """
+
 import pathlib
 
 from setuptools import setup
@@ -22,12 +25,16 @@ def _packages() -> tuple[list[str], dict[str, str]]:
     """Every package under each component folder, with its folder, so subpackages need no listing here."""
     packages, package_dir = [], {}
     for name, folder in COMPONENTS.items():
+        packages.append(name)
+        package_dir[name] = folder
         for init in sorted((ROOT / folder).rglob("__init__.py")):
             rel = init.parent.relative_to(ROOT)
             parts = rel.parts[1:]
             if name == "seldon_graph" and parts and f"seldon_graph.{parts[0]}" in COMPONENTS:
                 continue
             package = ".".join((name, *parts))
+            if package == name:
+                continue
             packages.append(package)
             package_dir[package] = rel.as_posix()
     return packages, package_dir
@@ -67,6 +74,8 @@ setup(
             "pytest-timeout>=2.2,<3",
             "jsonschema>=4.20,<5",
             "grpcio-tools>=1.85,<2",
+            "ruff>=0.15,<0.18",
+            "mypy>=1.10,<3",
         ],
     },
     entry_points={

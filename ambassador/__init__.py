@@ -7,6 +7,7 @@
 - `envoy_routes(mappings, resolve)`: Envoy routes and clusters for `seldon_graph.envoy.bootstrap`.
 The SeldonDeployment is the defaulted CR as a plain dict. Malformed annotations raise AmbassadorConfigError.
 """
+
 from __future__ import annotations
 
 from . import legacy, mappings, plan

@@ -4,6 +4,7 @@ Selected with AMBASSADOR_VERSION=v1. The text matches what the Seldon v1 operato
 fixed key order, sorted map keys, double-quoted strings when quoting is needed, documents joined by `---`),
 except that each TLSContext is named as the mappings next to it reference it.
 """
+
 from __future__ import annotations
 
 import yaml
@@ -69,8 +70,13 @@ def mapping_document(sdep: dict, route: Route, opts: Options) -> dict:
 
 
 def tls_document(sdep: dict, route: Route) -> dict:
-    return {"apiVersion": API_VERSION, "kind": "TLSContext", "name": tls_name(sdep, route), "hosts": [],
-            "secret": route.tls_secret}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "TLSContext",
+        "name": tls_name(sdep, route),
+        "hosts": [],
+        "secret": route.tls_secret,
+    }
 
 
 def annotation_text(sdep: dict, routes: list[Route], opts: Options) -> str:

@@ -4,6 +4,7 @@ Names are valid Kubernetes names (`seldon-<ns>-<sdep>-<unit>-rest|grpc`, `seldon
 the single-namespace pair); every object carries `seldon-deployment-id` and a controller ownerReference so the
 operator can prune what it no longer renders.
 """
+
 from __future__ import annotations
 
 import re
@@ -87,8 +88,12 @@ def mapping(sdep: dict, route: Route, opts: Options, version: str) -> dict:
     spec.update(policy_fields(opts, id_as_list=True))
     if route.tls_secret:
         spec["tls"] = tls_context_name(sdep, route.predictor)
-    return {"apiVersion": f"{GROUP}/{version}", "kind": "Mapping",
-            "metadata": _metadata(sdep, mapping_name(sdep, route)), "spec": spec}
+    return {
+        "apiVersion": f"{GROUP}/{version}",
+        "kind": "Mapping",
+        "metadata": _metadata(sdep, mapping_name(sdep, route)),
+        "spec": spec,
+    }
 
 
 def tls_context(sdep: dict, predictor: str, secret: str, opts: Options, version: str) -> dict:
@@ -96,8 +101,12 @@ def tls_context(sdep: dict, predictor: str, secret: str, opts: Options, version:
     spec: dict = {"hosts": [], "secret": secret}
     if opts.ambassador_id:
         spec["ambassador_id"] = [opts.ambassador_id]
-    return {"apiVersion": f"{GROUP}/{version}", "kind": "TLSContext",
-            "metadata": _metadata(sdep, tls_context_name(sdep, predictor)), "spec": spec}
+    return {
+        "apiVersion": f"{GROUP}/{version}",
+        "kind": "TLSContext",
+        "metadata": _metadata(sdep, tls_context_name(sdep, predictor)),
+        "spec": spec,
+    }
 
 
 def custom_objects(sdep: dict, text: str, version: str) -> list[dict]:
@@ -111,8 +120,8 @@ def custom_objects(sdep: dict, text: str, version: str) -> list[dict]:
     for doc in documents:
         if not isinstance(doc, dict) or "kind" not in doc:
             raise AmbassadorConfigError(
-                "annotation seldon.io/ambassador-config must hold YAML documents with a `kind`, got "
-                f"{str(doc)[:80]!r}")
+                f"annotation seldon.io/ambassador-config must hold YAML documents with a `kind`, got {str(doc)[:80]!r}"
+            )
         if "spec" in doc and str(doc.get("apiVersion", "")).startswith(f"{GROUP}/"):
             obj = dict(doc)
             given = dict(doc.get("metadata") or {})
@@ -126,8 +135,12 @@ def custom_objects(sdep: dict, text: str, version: str) -> list[dict]:
                 raise AmbassadorConfigError("annotation seldon.io/ambassador-config: a document has no `name`")
             if version == "v3alpha1" and doc["kind"] == "Mapping" and not {"host", "hostname"} & spec.keys():
                 spec = {"hostname": "*", **spec}
-            obj = {"apiVersion": f"{GROUP}/{version}", "kind": doc["kind"],
-                   "metadata": _metadata(sdep, object_name(str(doc["name"]))), "spec": spec}
+            obj = {
+                "apiVersion": f"{GROUP}/{version}",
+                "kind": doc["kind"],
+                "metadata": _metadata(sdep, object_name(str(doc["name"]))),
+                "spec": spec,
+            }
         result.append(obj)
     return result
 

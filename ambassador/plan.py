@@ -4,6 +4,7 @@ Everything Seldon v1 reads from the SeldonDeployment for Ambassador lives here: 
 prefix, service, weight, shadow flag, headers, timeouts, retries, circuit breakers and TLS. The v2/v3alpha1 CRs
 (`mappings.py`) and the legacy v1 annotation (`legacy.py`) are renderings of these plans.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -91,12 +92,14 @@ def parse_headers(raw: str, legacy: bool) -> Headers:
     if legacy:
         if len(parts) % 2:
             raise AmbassadorConfigError(
-                f"annotation {ANNOTATION_HEADER} must be name:value pairs (name1:value1:name2:value2), got {raw!r}")
+                f"annotation {ANNOTATION_HEADER} must be name:value pairs (name1:value1:name2:value2), got {raw!r}"
+            )
         return tuple(sorted(zip(parts[0::2], parts[1::2])))
     if len(parts) > 2:
         raise AmbassadorConfigError(
             f"Only a single custom header match is allowed at present but you provided: {raw} "
-            f"(annotation {ANNOTATION_HEADER})")
+            f"(annotation {ANNOTATION_HEADER})"
+        )
     if len(parts) == 1:
         return ((parts[0], True),)
     return ((parts[0], parts[1]),)
@@ -118,9 +121,7 @@ def options(sdep: dict, legacy: bool) -> Options:
     grpc_timeout = _int_annotation(sdep, ANNOTATION_GRPC_TIMEOUT, grpc_fallback, "milliseconds")
     header = annotation(sdep, ANNOTATION_HEADER)
     regex_header = annotation(sdep, ANNOTATION_REGEX_HEADER)
-    breakers = {
-        field: _int_annotation(sdep, key, 0, "a count") for field, key in CIRCUIT_BREAKER_ANNOTATIONS.items()
-    }
+    breakers = {field: _int_annotation(sdep, key, 0, "a count") for field, key in CIRCUIT_BREAKER_ANNOTATIONS.items()}
     shadow = (annotation(sdep, ANNOTATION_SHADOW) or "").strip().lower()
     return Options(
         external_name=annotation(sdep, ANNOTATION_SERVICE_NAME) or metadata["name"],
@@ -152,8 +153,9 @@ def _has_explainer(predictor: dict) -> bool:
     return bool((predictor.get("explainer") or {}).get("type"))
 
 
-def routes(sdep: dict, opts: Options, single_namespace: bool, engine_ports: tuple[int, int],
-           legacy: bool) -> list[Route]:
+def routes(
+    sdep: dict, opts: Options, single_namespace: bool, engine_ports: tuple[int, int], legacy: bool
+) -> list[Route]:
     """Every mapping of `sdep` in output order: per predictor REST_ns, gRPC_ns, then the single-namespace
     pair when enabled, then the explainer's REST mappings."""
     metadata = sdep["metadata"]
@@ -171,21 +173,55 @@ def routes(sdep: dict, opts: Options, single_namespace: bool, engine_ports: tupl
         for namespaced in variants:
             rest_prefix = f"/seldon/{namespace}/{ext}/" if namespaced else f"/seldon/{ext}/"
             grpc_headers = (("namespace", namespace), ("seldon", ext)) if namespaced and legacy else (("seldon", ext),)
-            common = dict(namespaced=namespaced, unit=p, predictor=p, regex_headers=opts.regex_headers,
-                          weight=weight, shadow=shadow, tls_secret=tls)
-            result.append(Route(protocol="rest", service=f"{host}:{http_port}", prefix=rest_prefix,
-                                timeout_ms=opts.rest_timeout_ms, headers=opts.headers, **common))
-            result.append(Route(protocol="grpc", service=f"{host}:{grpc_port}", prefix=GRPC_PREFIX,
-                                timeout_ms=opts.grpc_timeout_ms,
-                                headers=tuple(sorted(dict(grpc_headers + opts.headers).items())), **common))
+            common = dict(
+                namespaced=namespaced,
+                unit=p,
+                predictor=p,
+                regex_headers=opts.regex_headers,
+                weight=weight,
+                shadow=shadow,
+                tls_secret=tls,
+            )
+            result.append(
+                Route(
+                    protocol="rest",
+                    service=f"{host}:{http_port}",
+                    prefix=rest_prefix,
+                    timeout_ms=opts.rest_timeout_ms,
+                    headers=opts.headers,
+                    **common,
+                )
+            )
+            result.append(
+                Route(
+                    protocol="grpc",
+                    service=f"{host}:{grpc_port}",
+                    prefix=GRPC_PREFIX,
+                    timeout_ms=opts.grpc_timeout_ms,
+                    headers=tuple(sorted(dict(grpc_headers + opts.headers).items())),
+                    **common,
+                )
+            )
         if _has_explainer(predictor):
             explainer_host = f"{naming.explainer_name(name, p)}.{namespace}:{EXPLAINER_HTTP_PORT}"
             for namespaced in variants:
                 prefix = f"/seldon/{namespace}/{ext}-explainer/{p}/" if namespaced else f"/seldon/{ext}-explainer/{p}/"
-                result.append(Route(protocol="rest", namespaced=namespaced, unit=f"{p}-explainer", predictor=p,
-                                    service=explainer_host, prefix=prefix, timeout_ms=opts.rest_timeout_ms,
-                                    headers=opts.headers, regex_headers=opts.regex_headers, weight=None,
-                                    shadow=False, tls_secret=None))
+                result.append(
+                    Route(
+                        protocol="rest",
+                        namespaced=namespaced,
+                        unit=f"{p}-explainer",
+                        predictor=p,
+                        service=explainer_host,
+                        prefix=prefix,
+                        timeout_ms=opts.rest_timeout_ms,
+                        headers=opts.headers,
+                        regex_headers=opts.regex_headers,
+                        weight=None,
+                        shadow=False,
+                        tls_secret=None,
+                    )
+                )
     return result
 
 

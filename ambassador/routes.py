@@ -7,10 +7,11 @@ mirrors (`weight` = percentage mirrored, all when unset; the mirror's responses 
 ordered like Ambassador orders them: precedence, then longer prefix, then more header constraints.
 Per-route settings (rewrite, timeout, idle timeout, retries) come from the group's main Mapping.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from seldon_graph import envoy
 
@@ -40,10 +41,18 @@ class Mapping:
 
     def group_key(self) -> tuple:
         spec = self.spec
-        headers = tuple(sorted((str(k), PRESENT if v is True else str(v)) for k, v in (spec.get("headers") or {}).items()))
+        headers = tuple(
+            sorted((str(k), PRESENT if v is True else str(v)) for k, v in (spec.get("headers") or {}).items())
+        )
         regex = tuple(sorted((str(k), str(v)) for k, v in (spec.get("regex_headers") or {}).items()))
-        return (spec.get("hostname") or spec.get("host") or "*", spec["prefix"], bool(spec.get("prefix_regex")),
-                headers, regex, spec.get("method") or "")
+        return (
+            spec.get("hostname") or spec.get("host") or "*",
+            spec["prefix"],
+            bool(spec.get("prefix_regex")),
+            headers,
+            regex,
+            spec.get("method") or "",
+        )
 
 
 def expand(objects: Iterable[dict]) -> list[Mapping]:
@@ -58,8 +67,9 @@ def expand(objects: Iterable[dict]) -> list[Mapping]:
         elif kind == "Mapping" and "spec" in obj:
             result.append(Mapping(obj["metadata"]["name"], obj["spec"]))
         elif kind == "Mapping":
-            result.append(Mapping(obj.get("name", ""), {k: v for k, v in obj.items()
-                                                          if k not in ("apiVersion", "kind", "name")}))
+            result.append(
+                Mapping(obj.get("name", ""), {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "name")})
+            )
     return result
 
 
@@ -101,12 +111,14 @@ def _cluster_for(clusters: envoy.ClusterSet, mapping: Mapping) -> str:
 
 
 def _match(spec: dict) -> dict:
-    match = envoy.path_match(regex=spec["prefix"]) if spec.get("prefix_regex") else envoy.path_match(
-        prefix=spec["prefix"])
+    match = (
+        envoy.path_match(regex=spec["prefix"]) if spec.get("prefix_regex") else envoy.path_match(prefix=spec["prefix"])
+    )
     headers = []
     for name, value in sorted((spec.get("headers") or {}).items()):
-        headers.append(envoy.header_match(name, present=True) if value is True
-                       else envoy.header_match(name, exact=str(value)))
+        headers.append(
+            envoy.header_match(name, present=True) if value is True else envoy.header_match(name, exact=str(value))
+        )
     for name, regex in sorted((spec.get("regex_headers") or {}).items()):
         headers.append(envoy.header_match(name, regex=str(regex)))
     if spec.get("method"):
@@ -130,8 +142,9 @@ def _action(main: dict, destination: dict, mirrors: list[dict]) -> dict:
         action["idle_timeout"] = envoy.duration(int(main["idle_timeout_ms"]) / 1000)
     retry = main.get("retry_policy")
     if retry:
-        action["retry_policy"] = envoy.retry_policy(retry.get("retry_on") or "5xx", int(retry.get("num_retries") or 1),
-                                                    retry.get("per_try_timeout"))
+        action["retry_policy"] = envoy.retry_policy(
+            retry.get("retry_on") or "5xx", int(retry.get("num_retries") or 1), retry.get("per_try_timeout")
+        )
     if mirrors:
         action["request_mirror_policies"] = mirrors
     return action
@@ -143,8 +156,9 @@ def _order(key: tuple, group: list[Mapping]) -> tuple:
     return (-precedence, -len(prefix), -(len(headers) + len(regex) + bool(method)), prefix, headers, regex)
 
 
-def envoy_routes(mappings: Iterable[dict], resolve: envoy.Resolve,
-                 ambassador_id: str | None = None) -> envoy.RouteTable:
+def envoy_routes(
+    mappings: Iterable[dict], resolve: envoy.Resolve, ambassador_id: str | None = None
+) -> envoy.RouteTable:
     """Envoy routes + clusters serving `mappings` as Ambassador would.
 
     `mappings` may hold Mapping CRs (getambassador.io v1/v2/v3alpha1), legacy `ambassador/v1` Mapping documents
@@ -166,12 +180,17 @@ def envoy_routes(mappings: Iterable[dict], resolve: envoy.Resolve,
         for mapping, weight in zip(primaries, canary_weights(primaries)):
             name = _cluster_for(clusters, mapping)
             split[name] = split.get(name, 0) + weight
-        mirrors = [envoy.mirror_policy(_cluster_for(clusters, m), float(m.spec.get("weight") or 100))
-                   for m in group if m.shadow]
+        mirrors = [
+            envoy.mirror_policy(_cluster_for(clusters, m), float(m.spec.get("weight") or 100))
+            for m in group
+            if m.shadow
+        ]
         main = next((m for m in primaries if m.spec.get("weight") is None), primaries[0]).spec
-        routes.append({
-            "name": primaries[0].name,
-            "match": _match(main),
-            "route": _action(main, envoy.weighted_destination(list(split.items())), mirrors),
-        })
+        routes.append(
+            {
+                "name": primaries[0].name,
+                "match": _match(main),
+                "route": _action(main, envoy.weighted_destination(list(split.items())), mirrors),
+            }
+        )
     return clusters.table(routes)

@@ -1,8 +1,9 @@
 """What the operator's environment decides about Ambassador output (the original's env var names)."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 VERSIONS = ("v1", "v2", "v3alpha1")
 
@@ -32,7 +33,7 @@ class AmbassadorSettings:
             raise ValueError(f"AMBASSADOR_VERSION must be one of {', '.join(VERSIONS)}, not {self.version!r}")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "AmbassadorSettings":
+    def from_env(cls, environ: Mapping[str, str]) -> AmbassadorSettings:
         """AMBASSADOR_ENABLED, AMBASSADOR_VERSION (default v2), AMBASSADOR_SINGLE_NAMESPACE,
         ENGINE_SERVER_PORT, ENGINE_SERVER_GRPC_PORT."""
         return cls(

@@ -23,6 +23,7 @@ answer. Three parts:
 The machine has 2 cores shared by load generator, engine, units and anything else running: numbers are noisy,
 so each wrk measurement is repeated and the best run counts; compare the ratios within one invocation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,19 +46,19 @@ from google.protobuf import json_format
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.support.procs import VENV_BIN, free_port, start, stop, wait_http, wait_port  # noqa: E402
 from seldon_graph.proto import prediction_pb2 as pb  # noqa: E402
 from seldon_graph.proto import prediction_pb2_grpc as pb_grpc  # noqa: E402
+from tests.support.procs import VENV_BIN, free_port, start, stop, wait_http, wait_port  # noqa: E402
 from tests.support.venvs import seldon_core_bin  # noqa: E402
 
 MODELS = {
     "Identity.py": "class Identity:\n    def predict(self, X, features_names=None):\n        return X\n",
     "Sleep20.py": "import time\n\nclass Sleep20:\n    def predict(self, X, features_names=None):\n"
-                  "        time.sleep(0.02)\n        return X\n",
+    "        time.sleep(0.02)\n        return X\n",
     "Mean.py": "import numpy as np\n\nclass Mean:\n    def aggregate(self, Xs, features_names=None):\n"
-               "        return np.mean(np.array(Xs), axis=0)\n",
+    "        return np.mean(np.array(Xs), axis=0)\n",
     "Passthrough.py": "class Passthrough:\n    def transform_input(self, X, features_names=None):\n        return X\n\n"
-                      "    def transform_output(self, X, features_names=None):\n        return X\n",
+    "    def transform_output(self, X, features_names=None):\n        return X\n",
 }
 SMALL = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
 LUA = """wrk.method = "POST"
@@ -89,9 +90,22 @@ class Bench:
     def unit(self, cls: str, service_type: str = "MODEL", threads: int = 1, microservice: Path | None = None) -> int:
         port, grpc_port = free_port(), free_port()
         microservice = microservice or VENV_BIN / "seldon-core-microservice"
-        args = [str(microservice), cls, "--service-type", service_type, "--http-port",
-                str(port), "--grpc-port", str(grpc_port), "--metrics-port", str(free_port()), "--threads",
-                str(threads), "--log-level", "WARNING"]
+        args = [
+            str(microservice),
+            cls,
+            "--service-type",
+            service_type,
+            "--http-port",
+            str(port),
+            "--grpc-port",
+            str(grpc_port),
+            "--metrics-port",
+            str(free_port()),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "WARNING",
+        ]
         proc = start(args, self.dir / f"unit-{port}.log", cwd=self.dir)
         self.procs.append(proc)
         wait_http(f"http://127.0.0.1:{port}/health/ping", proc=proc)
@@ -104,8 +118,19 @@ class Bench:
         port, grpc_port = free_port(), free_port()
         path = self.dir / f"predictor-{port}.json"
         path.write_text(json.dumps({"name": "bench", "graph": graph}))
-        args = [str(VENV_BIN / "seldon-engine"), "--file", str(path), "--http_port", str(port), "--grpc_port",
-                str(grpc_port), "--host", "127.0.0.1", "--log_level", "WARNING"]
+        args = [
+            str(VENV_BIN / "seldon-engine"),
+            "--file",
+            str(path),
+            "--http_port",
+            str(port),
+            "--grpc_port",
+            str(grpc_port),
+            "--host",
+            "127.0.0.1",
+            "--log_level",
+            "WARNING",
+        ]
         proc = start(args, self.dir / f"engine-{port}.log")
         self.procs.append(proc)
         wait_http(f"http://127.0.0.1:{port}/ready", proc=proc)
@@ -119,8 +144,18 @@ class Bench:
         config = envoy_config(port, free_port(), unit_port)
         path = self.dir / f"envoy-{port}.json"
         path.write_text(json.dumps(config))
-        args = [str(VENV_BIN / "envoy"), "-c", str(path), "--concurrency", "1", "--disable-hot-restart",
-                "-l", "error", "--base-id", str(port)]
+        args = [
+            str(VENV_BIN / "envoy"),
+            "-c",
+            str(path),
+            "--concurrency",
+            "1",
+            "--disable-hot-restart",
+            "-l",
+            "error",
+            "--base-id",
+            str(port),
+        ]
         proc = start(args, self.dir / f"envoy-{port}.log")
         self.procs.append(proc)
         wait_port(port, proc=proc)
@@ -150,9 +185,21 @@ class Bench:
         script = self.dir / f"post-{len(body)}.lua"
         script.write_text(LUA.replace("{body}", str(body_file)))
         threads = 1 if connections == 1 else 2
-        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{self.seconds:g}s", "--latency",
-                              "-s", str(script), f"http://127.0.0.1:{port}{path}"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{self.seconds:g}s",
+                "--latency",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}{path}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         if "Non-2xx" in out or "Socket errors" in out:
             raise RuntimeError(f"wrk saw errors against :{port}{path}\n{out}")
         return _wrk_latency(out, "50%"), float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
@@ -164,26 +211,52 @@ def _wrk_latency(out: str, percentile: str) -> float:
 
 
 def envoy_config(port: int, admin_port: int, unit_port: int) -> dict:
-    router = {"name": "envoy.filters.http.router",
-              "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
+    router = {
+        "name": "envoy.filters.http.router",
+        "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+    }
     manager = {
         "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
         "stat_prefix": "bench",
-        "route_config": {"virtual_hosts": [{"name": "unit", "domains": ["*"], "routes": [
-            {"match": {"prefix": "/"}, "route": {"cluster": "unit", "timeout": "0s"}}]}]},
+        "route_config": {
+            "virtual_hosts": [
+                {
+                    "name": "unit",
+                    "domains": ["*"],
+                    "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "unit", "timeout": "0s"}}],
+                }
+            ]
+        },
         "http_filters": [router],
     }
     endpoint = {"address": {"socket_address": {"address": "127.0.0.1", "port_value": unit_port}}}
     return {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
         "static_resources": {
-            "listeners": [{"name": "bench", "address": {"socket_address": {"address": "127.0.0.1",
-                                                                          "port_value": port}},
-                           "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
-                                                           "typed_config": manager}]}]}],
-            "clusters": [{"name": "unit", "type": "STATIC", "connect_timeout": "1s",
-                          "load_assignment": {"cluster_name": "unit",
-                                              "endpoints": [{"lb_endpoints": [{"endpoint": endpoint}]}]}}],
+            "listeners": [
+                {
+                    "name": "bench",
+                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+                    "filter_chains": [
+                        {
+                            "filters": [
+                                {"name": "envoy.filters.network.http_connection_manager", "typed_config": manager}
+                            ]
+                        }
+                    ],
+                }
+            ],
+            "clusters": [
+                {
+                    "name": "unit",
+                    "type": "STATIC",
+                    "connect_timeout": "1s",
+                    "load_assignment": {
+                        "cluster_name": "unit",
+                        "endpoints": [{"lb_endpoints": [{"endpoint": endpoint}]}],
+                    },
+                }
+            ],
         },
     }
 
@@ -265,8 +338,9 @@ def large_tensor(size: int = 1_000_000) -> bytes:
 def one_node(bench: Bench, microservice: Path | None = None, label: str = "one-node") -> list[tuple]:
     unit = bench.unit("Identity", microservice=microservice)
     envoy = bench.envoy(unit)
-    engine, _ = bench.engine({"name": "model", "type": "MODEL",
-                              "endpoint": {"service_host": "127.0.0.1", "httpPort": unit}})
+    engine, _ = bench.engine(
+        {"name": "model", "type": "MODEL", "endpoint": {"service_host": "127.0.0.1", "httpPort": unit}}
+    )
     targets = {"direct": unit, "envoy": envoy, "engine": engine}
     latency = bench.compare(targets, "/api/v1.0/predictions", SMALL, 1)
     throughput = bench.compare(targets, "/api/v1.0/predictions", SMALL, 8)
@@ -276,71 +350,116 @@ def one_node(bench: Bench, microservice: Path | None = None, label: str = "one-n
     engine_added = rows["engine"][0]["p50_ms"] - direct_p50
     cpu = {}  # target → (unit, proxy) CPU us/request, the best of `repeat` runs each
     for name, port in targets.items():
-        runs = [bench.cpu_per_request(port, [bench.pids[unit], bench.pids[port]], "/api/v1.0/predictions", SMALL, 8)
-                for _ in range(bench.repeat)]
+        runs = [
+            bench.cpu_per_request(port, [bench.pids[unit], bench.pids[port]], "/api/v1.0/predictions", SMALL, 8)
+            for _ in range(bench.repeat)
+        ]
         cpu[name] = min(runs, key=sum)
     return [
-        (f"{label} p50 @c1 (ms): direct / envoy / engine",
-         " / ".join(f"{rows[n][0]['p50_ms']:.2f}" for n in rows)),
+        (f"{label} p50 @c1 (ms): direct / envoy / engine", " / ".join(f"{rows[n][0]['p50_ms']:.2f}" for n in rows)),
         (f"{label} added p50 (ms): envoy / engine", f"{envoy_added:.2f} / {engine_added:.2f}"),
-        (f"{label} engine-added / envoy-added p50 (target <= 2)", f"{engine_added / envoy_added:.2f}" if envoy_added > 0
-         else "n/a (envoy added nothing measurable)"),
+        (
+            f"{label} engine-added / envoy-added p50 (target <= 2)",
+            f"{engine_added / envoy_added:.2f}" if envoy_added > 0 else "n/a (envoy added nothing measurable)",
+        ),
         (f"{label} rps @c8: direct / envoy / engine", " / ".join(f"{rows[n][1]['rps']:.0f}" for n in rows)),
-        (f"{label} engine rps / direct rps @c8 (target >= 0.60)", f"{rows['engine'][1]['rps'] / rows['direct'][1]['rps']:.2f}"),
-        (f"{label} envoy rps / direct rps @c8 (a C++ proxy on the same cores)",
-         f"{rows['envoy'][1]['rps'] / rows['direct'][1]['rps']:.2f}"),
-        (f"{label} CPU us/request @c8, unit + proxy: direct / envoy / engine",
-         f"{cpu['direct'][0]:.0f} / {cpu['envoy'][0]:.0f} + {cpu['envoy'][1]:.0f} / "
-         f"{cpu['engine'][0]:.0f} + {cpu['engine'][1]:.0f}"),
+        (
+            f"{label} engine rps / direct rps @c8 (target >= 0.60)",
+            f"{rows['engine'][1]['rps'] / rows['direct'][1]['rps']:.2f}",
+        ),
+        (
+            f"{label} envoy rps / direct rps @c8 (a C++ proxy on the same cores)",
+            f"{rows['envoy'][1]['rps'] / rows['direct'][1]['rps']:.2f}",
+        ),
+        (
+            f"{label} CPU us/request @c8, unit + proxy: direct / envoy / engine",
+            f"{cpu['direct'][0]:.0f} / {cpu['envoy'][0]:.0f} + {cpu['envoy'][1]:.0f} / "
+            f"{cpu['engine'][0]:.0f} + {cpu['engine'][1]:.0f}",
+        ),
     ]
 
 
 def fan_out(bench: Bench) -> list[tuple]:
     child = bench.unit("Sleep20", threads=16)
     combiner = bench.unit("Mean", "COMBINER")
-    children = [{"name": f"child{i}", "type": "MODEL", "endpoint": {"service_host": "127.0.0.1", "httpPort": child}}
-                for i in range(8)]
-    engine, _ = bench.engine({"name": "mean", "type": "COMBINER", "children": children,
-                              "endpoint": {"service_host": "127.0.0.1", "httpPort": combiner}})
-    builtin, _ = bench.engine({"name": "mean", "type": "COMBINER", "implementation": "AVERAGE_COMBINER",
-                               "children": children})
+    children = [
+        {"name": f"child{i}", "type": "MODEL", "endpoint": {"service_host": "127.0.0.1", "httpPort": child}}
+        for i in range(8)
+    ]
+    engine, _ = bench.engine(
+        {
+            "name": "mean",
+            "type": "COMBINER",
+            "children": children,
+            "endpoint": {"service_host": "127.0.0.1", "httpPort": combiner},
+        }
+    )
+    builtin, _ = bench.engine(
+        {"name": "mean", "type": "COMBINER", "implementation": "AVERAGE_COMBINER", "children": children}
+    )
     body = b'{"data":{"ndarray":[[1.0,2.0,3.0,4.0]]}}'
     found = bench.compare({"direct": child, "through": engine, "in_engine": builtin}, "/api/v1.0/predictions", body, 1)
     direct, through, in_engine = found["direct"], found["through"], found["in_engine"]
     return [
-        ("fan-out p50 (ms): one child direct / combiner unit over 8 / AVERAGE_COMBINER over 8",
-         f"{direct['p50_ms']:.1f} / {through['p50_ms']:.1f} / {in_engine['p50_ms']:.1f}"),
-        ("fan-out latency / one child: combiner unit (target <= 1.25) / built-in",
-         f"{through['p50_ms'] / direct['p50_ms']:.2f} / {in_engine['p50_ms'] / direct['p50_ms']:.2f}"),
+        (
+            "fan-out p50 (ms): one child direct / combiner unit over 8 / AVERAGE_COMBINER over 8",
+            f"{direct['p50_ms']:.1f} / {through['p50_ms']:.1f} / {in_engine['p50_ms']:.1f}",
+        ),
+        (
+            "fan-out latency / one child: combiner unit (target <= 1.25) / built-in",
+            f"{through['p50_ms'] / direct['p50_ms']:.2f} / {in_engine['p50_ms'] / direct['p50_ms']:.2f}",
+        ),
     ]
 
 
 def grpc_one_node(bench: Bench, count: int) -> list[tuple]:
     """p50 of sequential Seldon/Predict calls: the unit directly vs the engine with the node over gRPC."""
     unit = bench.unit("Identity")
-    engine, engine_proc = bench.engine({"name": "model", "type": "MODEL",
-                              "endpoint": {"service_host": "127.0.0.1", "type": "GRPC",
-                                           "grpcPort": bench.grpc_ports[unit]}})
+    engine, engine_proc = bench.engine(
+        {
+            "name": "model",
+            "type": "MODEL",
+            "endpoint": {"service_host": "127.0.0.1", "type": "GRPC", "grpcPort": bench.grpc_ports[unit]},
+        }
+    )
     message = json_format.ParseDict({"data": {"ndarray": [[1.0, 2.0, 3.0, 4.0]]}}, pb.SeldonMessage())
     results = {}
     for name, port in (("direct", bench.grpc_ports[unit]), ("engine", bench.grpc_ports[engine])):
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             predict = pb_grpc.SeldonStub(channel).Predict
-            results[name] = timed(lambda: predict(message, timeout=10), count)
+            results[name] = timed(lambda call=predict: call(message, timeout=10), count)
     added = results["engine"]["p50_ms"] - results["direct"]["p50_ms"]
-    return [("gRPC one-node p50 @c1 (ms): direct / engine (added)",
-             f"{results['direct']['p50_ms']:.2f} / {results['engine']['p50_ms']:.2f} ({added:.2f})")]
+    return [
+        (
+            "gRPC one-node p50 @c1 (ms): direct / engine (added)",
+            f"{results['direct']['p50_ms']:.2f} / {results['engine']['p50_ms']:.2f} ({added:.2f})",
+        )
+    ]
 
 
 def large_payload(bench: Bench, count: int) -> list[tuple]:
     transformer = bench.unit("Passthrough", "TRANSFORMER")
     model = bench.unit("Identity")
     output = bench.unit("Passthrough", "TRANSFORMER")
-    graph = {"name": "in", "type": "TRANSFORMER", "endpoint": {"service_host": "127.0.0.1", "httpPort": transformer},
-             "children": [{"name": "model", "type": "MODEL",
-                           "endpoint": {"service_host": "127.0.0.1", "httpPort": model},
-                           "children": [{"name": "out", "type": "OUTPUT_TRANSFORMER",
-                                         "endpoint": {"service_host": "127.0.0.1", "httpPort": output}}]}]}
+    graph = {
+        "name": "in",
+        "type": "TRANSFORMER",
+        "endpoint": {"service_host": "127.0.0.1", "httpPort": transformer},
+        "children": [
+            {
+                "name": "model",
+                "type": "MODEL",
+                "endpoint": {"service_host": "127.0.0.1", "httpPort": model},
+                "children": [
+                    {
+                        "name": "out",
+                        "type": "OUTPUT_TRANSFORMER",
+                        "endpoint": {"service_host": "127.0.0.1", "httpPort": output},
+                    }
+                ],
+            }
+        ],
+    }
     engine, proc = bench.engine(graph)
     body = large_tensor()
     clients = [Client(p) for p in (transformer, model, output)]
@@ -351,8 +470,10 @@ def large_payload(bench: Bench, count: int) -> list[tuple]:
         clients[2].post("/transform-output", reply)
 
     via = Client(engine)
-    rounds = [(timed(direct_chain, count), timed(lambda: via.post("/api/v1.0/predictions", body), count))
-              for _ in range(bench.repeat)]
+    rounds = [
+        (timed(direct_chain, count), timed(lambda: via.post("/api/v1.0/predictions", body), count))
+        for _ in range(bench.repeat)
+    ]
     direct, through = (best([pair[i] for pair in rounds]) for i in (0, 1))
     cpu_large = engine_cpu_per_request(engine, proc, body, count)
     cpu_small = engine_cpu_per_request(engine, proc, SMALL, count * 5)
@@ -374,8 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each wrk run")
     parser.add_argument("--repeat", type=int, default=3, help="wrk runs per measurement; the best one counts")
     parser.add_argument("--count", type=int, default=40, help="sequential requests in the 1 MB part")
-    parser.add_argument("--only", choices=["one-node", "seldon-core-unit", "grpc", "fan-out", "large"], action="append",
-                        help="run only these parts (default: all)")
+    parser.add_argument(
+        "--only",
+        choices=["one-node", "seldon-core-unit", "grpc", "fan-out", "large"],
+        action="append",
+        help="run only these parts (default: all)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
@@ -386,8 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(bench.close)
         parts = {
             "one-node": one_node,
-            "seldon-core-unit": lambda b: one_node(b, seldon_core_bin() / "seldon-core-microservice",
-                                                   "one-node (seldon-core 1.18.2 unit)"),
+            "seldon-core-unit": lambda b: one_node(
+                b, seldon_core_bin() / "seldon-core-microservice", "one-node (seldon-core 1.18.2 unit)"
+            ),
             "grpc": lambda b: grpc_one_node(b, args.count * 25),
             "fan-out": fan_out,
             "large": lambda b: large_payload(b, args.count),

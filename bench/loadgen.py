@@ -5,6 +5,7 @@ Uses wrk when it is installed (Debian package `wrk`), else a Python asyncio gene
 benchmarks (the wrapper's, the engine's) run anywhere. Numbers from a 2-core machine shared with the server
 under test are noisy: compare ratios measured in the same invocation, never absolute values across runs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,8 +67,18 @@ def run_wrk(url: str, body: bytes, content_type: str, concurrency: int, duration
         script = Path(tmp) / "post.lua"
         method = "POST" if body else "GET"
         script.write_text(WRK_SCRIPT.format(body=body_path, method=method, content_type=content_type))
-        cmd = ["wrk", f"-t{min(threads, concurrency)}", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
-               "--timeout", "30s", "--latency", "-s", str(script), url]
+        cmd = [
+            "wrk",
+            f"-t{min(threads, concurrency)}",
+            f"-c{concurrency}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ]
         output = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
 
@@ -95,22 +106,33 @@ async def _python_load(url: str, body: bytes, content_type: str, concurrency: in
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     method = "POST" if body else "GET"
-    request = (f"{method} {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type}\r\n"
-               f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n").encode() + body
+    request = (
+        f"{method} {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+    ).encode() + body
     latencies: list[float] = []
     errors: list = []
     started = time.perf_counter()
     deadline = started + duration
-    await asyncio.gather(*(_connection(parts.hostname, parts.port, request, deadline, latencies, errors)
-                           for _ in range(concurrency)))
+    await asyncio.gather(
+        *(_connection(parts.hostname, parts.port, request, deadline, latencies, errors) for _ in range(concurrency))
+    )
     elapsed = time.perf_counter() - started
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-    return LoadResult(len(latencies) / elapsed, quantiles[49] * 1e3, quantiles[98] * 1e3, len(latencies),
-                      len(errors), "python")
+    return LoadResult(
+        len(latencies) / elapsed, quantiles[49] * 1e3, quantiles[98] * 1e3, len(latencies), len(errors), "python"
+    )
 
 
-def run_load(url: str, body: bytes = b"", content_type: str = "application/json", concurrency: int = 8,
-             duration: float = 10.0, threads: int = 2, tool: str | None = None) -> LoadResult:
+def run_load(
+    url: str,
+    body: bytes = b"",
+    content_type: str = "application/json",
+    concurrency: int = 8,
+    duration: float = 10.0,
+    threads: int = 2,
+    tool: str | None = None,
+) -> LoadResult:
     """Load `url` with `concurrency` connections for `duration` s; POST `body` (GET when empty).
 
     `tool` forces "wrk" or "python"; by default wrk is used when it is on PATH.

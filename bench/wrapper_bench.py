@@ -8,6 +8,7 @@ one after the other on free ports with the same load (wrk if installed, else ben
 generator), and prints requests/s, p50, p99 and the ratios ours/seldon-core and ours/MLServer, plus a large
 payload case (a 1,000 × 100 float tensor) against seldon-core. The machine is shared and small: read ratios.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +30,12 @@ from tests.support.venvs import SELDON_CORE, ensure_venv  # noqa: E402
 MLSERVER = ["mlserver==1.7.1", "uvloop<0.22"]
 MLSERVER_VENV = "mlserver-1.7.1-uvloop0.21"
 
-SELDON_MODEL = '''
+SELDON_MODEL = """
 class Doubler:
     def predict(self, X, features_names=None):
         return X * 2
-'''
-MLSERVER_RUNTIME = '''
+"""
+MLSERVER_RUNTIME = """
 from mlserver import MLModel
 from mlserver.codecs import NumpyCodec
 from mlserver.types import InferenceRequest, InferenceResponse
@@ -47,9 +48,11 @@ class Doubler(MLModel):
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:
         x = NumpyCodec.decode_input(payload.inputs[0])
         return InferenceResponse(model_name=self.name, outputs=[NumpyCodec.encode_output("output", x * 2)])
-'''
+"""
 SMALL = json.dumps({"data": {"ndarray": [[1.0, 2.0, 3.0, 4.0]]}}).encode()
-SMALL_V2 = json.dumps({"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP64", "data": [1.0, 2.0, 3.0, 4.0]}]}).encode()
+SMALL_V2 = json.dumps(
+    {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP64", "data": [1.0, 2.0, 3.0, 4.0]}]}
+).encode()
 
 
 def large_tensor() -> bytes:
@@ -72,8 +75,16 @@ def seldon_servers(work: Path, seldon_bin: Path) -> list[Server]:
     servers = []
     for name, binary in (("seldon-graph", VENV_BIN), ("seldon-core 1.18.2", seldon_bin)):
         http, grpc, metrics = free_port(), free_port(), free_port()
-        cmd = [str(binary / "seldon-core-microservice"), "Doubler", "--http-port", str(http), "--grpc-port", str(grpc),
-               "--metrics-port", str(metrics)]
+        cmd = [
+            str(binary / "seldon-core-microservice"),
+            "Doubler",
+            "--http-port",
+            str(http),
+            "--grpc-port",
+            str(grpc),
+            "--metrics-port",
+            str(metrics),
+        ]
         ready = f"http://127.0.0.1:{http}/ready" if binary == VENV_BIN else f"http://127.0.0.1:{http}/health/ping"
         servers.append(Server(name, cmd, ready, f"http://127.0.0.1:{http}/api/v1.0/predictions", work))
     return servers
@@ -87,8 +98,13 @@ def mlserver_server(work: Path, mlserver_bin: Path) -> Server:
     (folder / "settings.json").write_text(json.dumps({"http_port": http, "grpc_port": grpc, "metrics_port": metrics}))
     (folder / "model-settings.json").write_text(json.dumps({"name": "doubler", "implementation": "runtime.Doubler"}))
     base = f"http://127.0.0.1:{http}/v2/models/doubler"
-    return Server("MLServer 1.7.1", [str(mlserver_bin / "mlserver"), "start", str(folder)], f"{base}/ready",
-                  f"{base}/infer", folder)
+    return Server(
+        "MLServer 1.7.1",
+        [str(mlserver_bin / "mlserver"), "start", str(folder)],
+        f"{base}/ready",
+        f"{base}/infer",
+        folder,
+    )
 
 
 def measure(server: Server, body: bytes, logs: Path, concurrency: int, duration: float) -> LoadResult:
@@ -106,8 +122,10 @@ def row(name: str, result: LoadResult) -> str:
 
 
 def ratio_line(label: str, ours: LoadResult, other: LoadResult) -> str:
-    return (f"{label}: throughput x{ours.rps / other.rps:.1f}, p50 {ours.p50_ms:.2f} vs {other.p50_ms:.2f} ms, "
-            f"p99 {ours.p99_ms:.2f} vs {other.p99_ms:.2f} ms")
+    return (
+        f"{label}: throughput x{ours.rps / other.rps:.1f}, p50 {ours.p50_ms:.2f} vs {other.p50_ms:.2f} ms, "
+        f"p99 {ours.p99_ms:.2f} vs {other.p99_ms:.2f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,10 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wrapper-bench-") as tmp:
         work = Path(tmp)
         ours, seldon = seldon_servers(work, seldon_bin)
-        header = ["| server                 |      req/s |  p50 ms |  p99 ms | errors |",
-                  "|------------------------|-----------:|--------:|--------:|-------:|"]
-        print(f"small payload {SMALL.decode()}, concurrency {args.concurrency}, {args.duration:.0f} s, "
-              f"default workers", flush=True)
+        header = [
+            "| server                 |      req/s |  p50 ms |  p99 ms | errors |",
+            "|------------------------|-----------:|--------:|--------:|-------:|",
+        ]
+        print(
+            f"small payload {SMALL.decode()}, concurrency {args.concurrency}, {args.duration:.0f} s, default workers",
+            flush=True,
+        )
         small = {s.name: measure(s, SMALL, work, args.concurrency, args.duration) for s in (ours, seldon)}
         if mlserver_bin is not None:
             server = mlserver_server(work, mlserver_bin)

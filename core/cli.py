@@ -3,6 +3,7 @@
 Components add subcommands through the `seldon_graph.commands` entry-point group (each entry point is a
 function `add(subparsers)` that adds one parser and sets `func`), so this module never imports them.
 """
+
 from __future__ import annotations
 
 import argparse

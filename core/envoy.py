@@ -7,13 +7,15 @@ complete static bootstrap: one listener serving REST (HTTP/1.1) and gRPC (h2c) o
 endpoint, and Seldon status bodies for every reply Envoy makes itself (no route, upstream timeout, …).
 All functions are pure: same input, same dict.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 Protocol = Literal["http1", "http2", "auto"]
 # Maps a Kubernetes service address (host, port) to the local (ip, port) serving it.
@@ -106,13 +108,20 @@ class ClusterSet:
         self.resolve = resolve
         self.by_name: dict[str, dict] = {}
 
-    def name_for(self, host: str, port: int, protocol: Protocol, circuit_breakers: dict | None = None,
-                 idle_timeout: str | None = None) -> str:
+    def name_for(
+        self,
+        host: str,
+        port: int,
+        protocol: Protocol,
+        circuit_breakers: dict | None = None,
+        idle_timeout: str | None = None,
+    ) -> str:
         """The cluster for a service address (built on first use); circuit breakers are part of its name."""
         name = cluster_name(host, port, protocol, circuit_breakers)
         if name not in self.by_name:
-            self.by_name[name] = cluster(name, self.resolve(host, port), protocol, circuit_breakers=circuit_breakers,
-                                         idle_timeout=idle_timeout)
+            self.by_name[name] = cluster(
+                name, self.resolve(host, port), protocol, circuit_breakers=circuit_breakers, idle_timeout=idle_timeout
+            )
         return name
 
     def table(self, routes: Iterable[dict]) -> RouteTable:
@@ -124,8 +133,9 @@ def socket_address(ip: str, port: int) -> dict:
     return {"socket_address": {"address": ip, "port_value": int(port)}}
 
 
-def header_match(name: str, exact: str | None = None, regex: str | None = None, prefix: str | None = None,
-                 present: bool = False) -> dict:
+def header_match(
+    name: str, exact: str | None = None, regex: str | None = None, prefix: str | None = None, present: bool = False
+) -> dict:
     """A HeaderMatcher: exact value, RE2 full match, prefix, or mere presence."""
     if exact is not None:
         return {"name": name, "string_match": {"exact": exact}}
@@ -187,8 +197,14 @@ def _status_body(reason: str) -> dict:
 def local_reply_mapper(code: int, reason: str) -> dict:
     """Envoy's own `code` replies as Seldon status bodies with `reason`."""
     return {
-        "filter": {"status_code_filter": {"comparison": {
-            "op": "EQ", "value": {"default_value": code, "runtime_key": f"seldon_graph.local_reply.{code}"}}}},
+        "filter": {
+            "status_code_filter": {
+                "comparison": {
+                    "op": "EQ",
+                    "value": {"default_value": code, "runtime_key": f"seldon_graph.local_reply.{code}"},
+                }
+            }
+        },
         "body_format_override": _status_body(reason),
     }
 
@@ -216,15 +232,18 @@ def http_connection_manager(routes: Iterable[dict], extra_http_filters: Iterable
                 "name": "seldon",
                 "virtual_hosts": [{"name": "seldon", "domains": ["*"], "routes": list(routes)}],
             },
-            "http_filters": [*extra_http_filters, {"name": "envoy.filters.http.router",
-                                                   "typed_config": {"@type": ROUTER_TYPE}}],
+            "http_filters": [
+                *extra_http_filters,
+                {"name": "envoy.filters.http.router", "typed_config": {"@type": ROUTER_TYPE}},
+            ],
             "local_reply_config": _local_reply_config(),
         },
     }
 
 
-def listener(listen_port: int, routes: Iterable[dict], extra_http_filters: Iterable[dict] = (),
-             listen_address: str = "127.0.0.1") -> dict:
+def listener(
+    listen_port: int, routes: Iterable[dict], extra_http_filters: Iterable[dict] = (), listen_address: str = "127.0.0.1"
+) -> dict:
     return {
         "name": "seldon_ingress",
         "address": socket_address(listen_address, listen_port),

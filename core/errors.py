@@ -3,6 +3,7 @@
 Every client-visible failure is rendered as `{"status":{"code":-1,"info":…,"reason":…,"status":1}}`
 with an HTTP status code, exactly as the Seldon v1 wrapper does.
 """
+
 from __future__ import annotations
 
 import orjson

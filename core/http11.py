@@ -11,6 +11,7 @@ Supported: keep-alive and pipelining, HTTP/1.0 and 1.1, Content-Length and chunk
 deflate request bodies, `Expect: 100-continue`, HEAD, idle keep-alive timeout, and a graceful drain that lets in-flight requests
 finish. Malformed requests get a 400 and the connection is closed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,11 +19,11 @@ import logging
 import socket
 import time
 import zlib
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Awaitable, Callable, Union
 from urllib.parse import unquote
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class Response:
     headers: dict = field(default_factory=dict)
 
 
-App = Callable[[Request], Union[Response, Awaitable[Response]]]
+App = Callable[[Request], Response | Awaitable[Response]]
 
 
 class BadRequest(Exception):
@@ -76,9 +77,12 @@ class _Clock:
 
 def render(response: Response, keep_alive: bool, head_only: bool, date: bytes) -> bytes:
     """The bytes of a response (Content-Length framing)."""
-    lines = [b"HTTP/1.1 %d %s" % (response.status, REASONS.get(response.status, b"Unknown")),
-             b"Content-Type: " + response.content_type.encode(),
-             b"Content-Length: %d" % len(response.body), b"Date: " + date]
+    lines = [
+        b"HTTP/1.1 %d %s" % (response.status, REASONS.get(response.status, b"Unknown")),
+        b"Content-Type: " + response.content_type.encode(),
+        b"Content-Length: %d" % len(response.body),
+        b"Date: " + date,
+    ]
     lines.extend(f"{name}: {value}".encode("latin-1") for name, value in response.headers.items())
     if not keep_alive:
         lines.append(b"Connection: close")
@@ -151,7 +155,7 @@ def chunked_body(buffer: bytearray, start: int = 0) -> tuple[bytes, int] | None:
         begin = end + 2
         if len(buffer) < begin + size + 2:
             return None
-        parts.append(bytes(buffer[begin:begin + size]))
+        parts.append(bytes(buffer[begin : begin + size]))
         pos = begin + size + 2
 
 
@@ -182,7 +186,7 @@ def decompress(body: bytes, encoding: str) -> bytes:
 class Connection(asyncio.Protocol):
     """One client connection: parse, dispatch, answer in order."""
 
-    def __init__(self, server: "HttpServer"):
+    def __init__(self, server: HttpServer):
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
@@ -246,13 +250,13 @@ class Connection(asyncio.Protocol):
             if end < 0:
                 return None
             pending = self.pending = parse_head(bytes(self.buffer[:end]))
-            del self.buffer[:end + 4]
+            del self.buffer[: end + 4]
         if pending.chunked:
             body = take_chunked(self.buffer)
         elif len(self.buffer) >= pending.length:
             with memoryview(self.buffer) as view:
-                body = bytes(view[:pending.length])
-            del self.buffer[:pending.length]
+                body = bytes(view[: pending.length])
+            del self.buffer[: pending.length]
         else:
             body = None
         if body is None:
@@ -317,9 +321,14 @@ class HttpServer:
     """Serves `app` on a listening socket; `offload(request)` says which requests run on `pool`; `error(status,
     info)` renders the server's own failures (malformed requests, application bugs)."""
 
-    def __init__(self, app: App, error: Callable[[int, str], Response],
-                 offload: Callable[[Request], bool] = lambda request: False,
-                 pool: Executor | None = None, keepalive_timeout: float = 75.0):
+    def __init__(
+        self,
+        app: App,
+        error: Callable[[int, str], Response],
+        offload: Callable[[Request], bool] = lambda request: False,
+        pool: Executor | None = None,
+        keepalive_timeout: float = 75.0,
+    ):
         self.app = app
         self.error = error
         self.offload = offload if pool is not None else (lambda request: False)

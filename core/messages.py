@@ -4,6 +4,7 @@ JSON is the engine's and the wrapper's working form (orjson, fast); protos are w
 conversions here are exact: field names are the proto JSON names that Seldon v1 clients send
 (`binData` is standard base64, `tftensor` uses `tensorShape`/`floatVal`, …).
 """
+
 from __future__ import annotations
 
 from typing import TypeVar
@@ -28,9 +29,7 @@ def to_proto(body: dict, message_type: type[M]) -> M:
     try:
         return json_format.ParseDict(body, message_type())
     except (json_format.ParseError, TypeError, ValueError) as exc:
-        raise SeldonError(
-            f"Invalid {message_type.DESCRIPTOR.name}: {exc}", 400, BAD_DATA
-        ) from exc
+        raise SeldonError(f"Invalid {message_type.DESCRIPTOR.name}: {exc}", 400, BAD_DATA) from exc
 
 
 def to_dict(message: Message) -> dict:

@@ -3,6 +3,7 @@
 Any candidate longer than 63 characters becomes `seldon-<md5 hex of the candidate>`, so names stay valid
 and stable. Renderers (operator, ambassador, istio) and the local runtime all name objects through here.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +32,9 @@ def predictor_service_name(sdep_name: str, predictor: dict) -> str:
     return override if override else fit(f"{sdep_name}-{predictor['name']}")
 
 
-def deployment_name(sdep_name: str, predictor_name: str, index: int, component_spec: dict, as_prefix: bool = False) -> str:
+def deployment_name(
+    sdep_name: str, predictor_name: str, index: int, component_spec: dict, as_prefix: bool = False
+) -> str:
     """The model Deployment of componentSpec `index` (also the name of its HPA and PDB).
 
     With `as_prefix` (env DEPLOYMENT_NAME_AS_PREFIX=true) an over-long name becomes `<sdep>-<md5>` when that fits.

@@ -7,6 +7,7 @@ DefaultData kind (tensor → tensor, tftensor → tftensor, otherwise ndarray), 
 request without `data` is a tensor, a non-numeric array is an ndarray; dict → jsonData, str → strData,
 bytes → binData. Each direction works from JSON dicts (REST) and from protos (gRPC).
 """
+
 from __future__ import annotations
 
 import base64
@@ -52,8 +53,10 @@ def _reshape(values: Any, shape: Any) -> np.ndarray:
     try:
         return np.asarray(values).reshape(shape)
     except (TypeError, ValueError) as exc:
-        raise bad_data(f"Invalid tensor: {len(values) if isinstance(values, list) else '?'} values do not fit "
-                       f"shape {shape} ({exc})") from exc
+        raise bad_data(
+            f"Invalid tensor: {len(values) if isinstance(values, list) else '?'} values do not fit "
+            f"shape {shape} ({exc})"
+        ) from exc
 
 
 def _ndarray(values: Any) -> np.ndarray:
@@ -212,8 +215,11 @@ def features_from_proto(message: pb.SeldonMessage) -> tuple[Any, list, str, str 
     """(model input, feature names, payload kind, DefaultData kind) of a SeldonMessage proto."""
     kind = message.WhichOneof("data_oneof")
     if kind == "data":
-        return default_data_to_array(message.data), list(message.data.names), "data", message.data.WhichOneof(
-            "data_oneof"
+        return (
+            default_data_to_array(message.data),
+            list(message.data.names),
+            "data",
+            message.data.WhichOneof("data_oneof"),
         )
     if kind == "binData":
         return message.binData, [], kind, None

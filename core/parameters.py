@@ -3,10 +3,12 @@
 The operator passes a node's parameters to its container as a JSON list of {name, value, type}; the wrapper
 hands them to the user's class as constructor keyword arguments, and the engine's built-in units read them.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from seldon_graph.errors import BAD_PARAMETER, SeldonError
 

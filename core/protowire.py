@@ -3,6 +3,7 @@
 The wrapper packs big tensors (numpy_codec) and the engine re-assembles messages around their meta (engine
 payload) without a Python object per value; both need the same base-128 varint.
 """
+
 from __future__ import annotations
 
 _UINT64 = (1 << 64) - 1

@@ -3,6 +3,7 @@
 SIMPLE_MODEL (a fixed answer, for smoke tests), SIMPLE_ROUTER (always child 0), RANDOM_ABTEST (child 0 with
 probability `ratioA`), AVERAGE_COMBINER (element-wise mean of the children's tensors or ndarrays).
 """
+
 from __future__ import annotations
 
 import random
@@ -75,7 +76,7 @@ def _matrix(node: Node, body: dict) -> list[list[float]]:
         shape, values = data["tensor"].get("shape") or [], data["tensor"].get("values") or []
         if len(shape) != 2:
             raise SeldonError(f"Combiner '{node.name}' received data that is not 2 dimensional", 500, INTERNAL_ERROR)
-        return [values[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])]
+        return [values[r * shape[1] : (r + 1) * shape[1]] for r in range(shape[0])]
     ndarray = data.get("ndarray")
     if not isinstance(ndarray, list) or not all(isinstance(row, list) for row in ndarray):
         raise SeldonError(f"Combiner '{node.name}' received data that is not 2 dimensional", 500, INTERNAL_ERROR)

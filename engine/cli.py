@@ -4,6 +4,7 @@ Accepts the executor's flags (underscore or dash spelling), reads the predictor 
 serves REST and gRPC on one uvloop event loop, and on SIGTERM stops accepting, finishes what is in flight
 (up to --graceful_timeout) and exits 0.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,13 @@ from seldon_graph.engine.predictor import Predictor, PredictorError, build_predi
 from seldon_graph.engine.request_logger import RequestLogger
 from seldon_graph.engine.rest_server import RestServer
 from seldon_graph.engine.source import (
-    PREDICTOR_ENV, PredictorSource, from_env, from_file, message_size, read_annotations_file, timeout_ms,
+    PREDICTOR_ENV,
+    PredictorSource,
+    from_env,
+    from_file,
+    message_size,
+    read_annotations_file,
+    timeout_ms,
 )
 from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
 from seldon_graph.http11 import listening_socket
@@ -75,14 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     flag("shutdown_delay", type=duration, default=0.0)
     flag("hostname", default=os.environ.get("POD_NAME", "localhost"))
     flag("annotations_file", default="/etc/podinfo/annotations")
-    flag("annotation", action="append", default=[], metavar="KEY=VALUE",
-         help="an annotation such as seldon.io/rest-timeout=2000 (wins over the file and the SeldonDeployment)")
+    flag(
+        "annotation",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an annotation such as seldon.io/rest-timeout=2000 (wins over the file and the SeldonDeployment)",
+    )
     flag("rest_timeout", type=float, default=None, help="ms; same as annotation seldon.io/rest-timeout")
     flag("grpc_timeout", type=float, default=None, help="ms; same as annotation seldon.io/grpc-timeout")
     flag("logger_workers", type=int, default=4)
     flag("log_work_buffer_size", type=int, default=10000)
-    flag("log_write_timeout_ms", type=positive_ms, default=2000,
-         help="ms; bounds each request-log send to its sink (enqueueing never waits)")
+    flag(
+        "log_write_timeout_ms",
+        type=positive_ms,
+        default=2000,
+        help="ms; bounds each request-log send to its sink (enqueueing never waits)",
+    )
     flag("log_level", default=os.environ.get("SELDON_LOG_LEVEL", "INFO"))
     flag("debug", action="store_true")
     return parser
@@ -106,7 +122,9 @@ def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
         if value is not None:
             annotations[key] = str(value)
     predictor = build_predictor(
-        source.predictor, annotations, (args.transport or source.transport or "rest").upper(),
+        source.predictor,
+        annotations,
+        (args.transport or source.transport or "rest").upper(),
         os.environ.get("REQUEST_LOGGER_DEFAULT_ENDPOINT", ""),
     )
     for key in (REST_TIMEOUT, GRPC_TIMEOUT):
@@ -122,21 +140,35 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
     metrics = EngineMetrics(deployment, predictor)
     logger = None
     if any(node.logger for node in predictor.nodes()):
-        logger = RequestLogger(f"http://{args.hostname}:{args.http_port}/", deployment, namespace, predictor.name,
-                               args.logger_workers, args.log_work_buffer_size, args.log_write_timeout_ms / 1000)
+        logger = RequestLogger(
+            f"http://{args.hostname}:{args.http_port}/",
+            deployment,
+            namespace,
+            predictor.name,
+            args.logger_workers,
+            args.log_work_buffer_size,
+            args.log_write_timeout_ms / 1000,
+        )
         logger.start()
     graph = Graph(predictor, units, metrics, logger)
     rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
     http = rest.server()
     await http.start(listening_socket(args.http_port, args.host))
     max_message = message_size(predictor.annotations, GRPC_MAX_MESSAGE)
-    server = grpc.aio.server(options=[("grpc.max_send_message_length", max_message),
-                                      ("grpc.max_receive_message_length", max_message)])
+    server = grpc.aio.server(
+        options=[("grpc.max_send_message_length", max_message), ("grpc.max_receive_message_length", max_message)]
+    )
     server.add_generic_rpc_handlers((SeldonService(graph).handler(),))
     server.add_insecure_port(f"{args.host}:{args.grpc_port}")
     await server.start()
-    log.info("serving predictor %s: REST on %s:%d, gRPC on %s:%d", predictor.name, args.host, args.http_port,
-             args.host, args.grpc_port)
+    log.info(
+        "serving predictor %s: REST on %s:%d, gRPC on %s:%d",
+        predictor.name,
+        args.host,
+        args.http_port,
+        args.host,
+        args.grpc_port,
+    )
 
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -155,8 +187,10 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         predictor, source = load(args)
     except PredictorError as exc:

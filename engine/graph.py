@@ -11,6 +11,7 @@ Built-in implementations (builtins.py) perform their step in-process; every othe
 Messages travel as `Payload`s: `meta` is merged here (puid, tags, routing, requestPath, metrics) and everything
 else is passed between units as undecoded bytes.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,11 +23,21 @@ from seldon_graph.engine import builtins
 from seldon_graph.engine.metrics import EngineMetrics
 from seldon_graph.engine.payload import FeedbackBody, Payload, message_list_json, message_list_proto
 from seldon_graph.engine.predictor import (
-    AGGREGATE, ROUTE, SEND_FEEDBACK, TRANSFORM_INPUT, TRANSFORM_OUTPUT, Node, Predictor,
+    AGGREGATE,
+    ROUTE,
+    SEND_FEEDBACK,
+    TRANSFORM_INPUT,
+    TRANSFORM_OUTPUT,
+    Node,
+    Predictor,
 )
 from seldon_graph.engine.request import Request
 from seldon_graph.engine.request_logger import (
-    FEEDBACK_TYPE, REQUEST_TYPE, RESPONSE_TYPE, Event, RequestLogger,
+    FEEDBACK_TYPE,
+    REQUEST_TYPE,
+    RESPONSE_TYPE,
+    Event,
+    RequestLogger,
 )
 from seldon_graph.engine.routes import ALL_CHILDREN, NO_CHILDREN, decode_reply, route_from_reply
 from seldon_graph.engine.unit_errors import UnitError
@@ -39,8 +50,13 @@ JSON = "json"
 class Graph:
     """A predictor's tree bound to its unit clients, metrics and request logger."""
 
-    def __init__(self, predictor: Predictor, units: UnitPool, metrics: EngineMetrics | None = None,
-                 logger: RequestLogger | None = None):
+    def __init__(
+        self,
+        predictor: Predictor,
+        units: UnitPool,
+        metrics: EngineMetrics | None = None,
+        logger: RequestLogger | None = None,
+    ):
         self.predictor = predictor
         self.root = predictor.root
         self.units = units
@@ -95,7 +111,8 @@ class Graph:
         else:
             raise SeldonError(
                 f"Router '{node.name}' returned route {route}; valid are -2, -1 and 0..{len(node.children) - 1}",
-                500, ENGINE_INVALID_ROUTING,
+                500,
+                ENGINE_INVALID_ROUTING,
             )
         if node.does(AGGREGATE):
             return await self._aggregate(node, outputs, request)
@@ -195,8 +212,9 @@ class Graph:
             elif 0 <= route < len(node.children):
                 await self._feedback(node.children[route], feedback, request)
         if self._logs(node, FEEDBACK_TYPE, request):
-            self.logger.emit(Event(node.logger.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(),
-                                   "application/json"))
+            self.logger.emit(
+                Event(node.logger.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(), "application/json")
+            )
         if not node.does(SEND_FEEDBACK) or node.builtin:
             return None
         if self.metrics is not None:
@@ -233,8 +251,12 @@ class Graph:
             except orjson.JSONDecodeError as exc:
                 raise UnitError(f"Unit '{node.name}' sent unreadable metadata", 500, INTERNAL_ERROR) from exc
         inputs, outputs = _edges(self.root, models)
-        return {"name": self.predictor.name, "models": dict(sorted(models.items())),
-                "graphinputs": inputs, "graphoutputs": outputs}
+        return {
+            "name": self.predictor.name,
+            "models": dict(sorted(models.items())),
+            "graphinputs": inputs,
+            "graphoutputs": outputs,
+        }
 
 
 def _body(unit: UnitClient, message: Payload, request: Request) -> bytes:
@@ -262,8 +284,13 @@ def _as_route(value: object) -> int:
 
 
 def _builtin_metadata(node: Node) -> dict:
-    return {"name": node.name, "platform": "seldon-graph", "versions": [node.implementation],
-            "inputs": [], "outputs": []}
+    return {
+        "name": node.name,
+        "platform": "seldon-graph",
+        "versions": [node.implementation],
+        "inputs": [],
+        "outputs": [],
+    }
 
 
 def _edges(node: Node, models: dict) -> tuple[object, object]:

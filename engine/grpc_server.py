@@ -3,11 +3,12 @@
 Predict and SendFeedback take and return serialized bytes (no proto objects on the hot path); the puid comes
 from the message's meta or the `seldon-puid` metadata and goes back in the `seldon-puid` response header.
 """
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import grpc
 import orjson
@@ -32,15 +33,21 @@ class SeldonService:
         self.metrics = graph.metrics
 
     def handler(self) -> grpc.GenericRpcHandler:
-        return grpc.method_handlers_generic_handler(SERVICE, {
-            "Predict": grpc.unary_unary_rpc_method_handler(self.predict),
-            "SendFeedback": grpc.unary_unary_rpc_method_handler(self.send_feedback),
-            "ModelMetadata": grpc.unary_unary_rpc_method_handler(
-                self.model_metadata, pb.SeldonModelMetadataRequest.FromString,
-                pb.SeldonModelMetadata.SerializeToString),
-            "GraphMetadata": grpc.unary_unary_rpc_method_handler(
-                self.graph_metadata, empty_pb2.Empty.FromString, pb.SeldonGraphMetadata.SerializeToString),
-        })
+        return grpc.method_handlers_generic_handler(
+            SERVICE,
+            {
+                "Predict": grpc.unary_unary_rpc_method_handler(self.predict),
+                "SendFeedback": grpc.unary_unary_rpc_method_handler(self.send_feedback),
+                "ModelMetadata": grpc.unary_unary_rpc_method_handler(
+                    self.model_metadata,
+                    pb.SeldonModelMetadataRequest.FromString,
+                    pb.SeldonModelMetadata.SerializeToString,
+                ),
+                "GraphMetadata": grpc.unary_unary_rpc_method_handler(
+                    self.graph_metadata, empty_pb2.Empty.FromString, pb.SeldonGraphMetadata.SerializeToString
+                ),
+            },
+        )
 
     async def predict(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
         return await self._serve("Predict", self._predict, raw, context)
@@ -62,8 +69,13 @@ class SeldonService:
         reply = await self.graph.feedback(feedback, request)
         return reply.proto_body({"puid": request.puid})
 
-    async def _serve(self, method: str, handle: Callable[[bytes, tuple, grpc.aio.ServicerContext], Awaitable[bytes]],
-                     raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    async def _serve(
+        self,
+        method: str,
+        handle: Callable[[bytes, tuple, grpc.aio.ServicerContext], Awaitable[bytes]],
+        raw: bytes,
+        context: grpc.aio.ServicerContext,
+    ) -> bytes:
         """Run one Predict/SendFeedback call: failures become gRPC statuses, every call is observed."""
         started, code = time.perf_counter(), grpc.StatusCode.OK
         try:
@@ -78,8 +90,9 @@ class SeldonService:
         finally:
             self._observe(method, code, started)
 
-    async def model_metadata(self, request: pb.SeldonModelMetadataRequest,
-                             context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
+    async def model_metadata(
+        self, request: pb.SeldonModelMetadataRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SeldonModelMetadata:
         name = request.name or self.graph.root.name
         try:
             raw = await self.graph.node_metadata(name)
@@ -89,8 +102,9 @@ class SeldonService:
         except (json_format.ParseError, orjson.JSONDecodeError) as exc:
             await context.abort(grpc.StatusCode.INTERNAL, f"Node '{name}' metadata is not valid: {exc}")
 
-    async def graph_metadata(self, request: empty_pb2.Empty,
-                             context: grpc.aio.ServicerContext) -> pb.SeldonGraphMetadata:
+    async def graph_metadata(
+        self, request: empty_pb2.Empty, context: grpc.aio.ServicerContext
+    ) -> pb.SeldonGraphMetadata:
         try:
             described = await self.graph.graph_metadata()
         except SeldonError as exc:

@@ -3,6 +3,7 @@
 The engine never builds proto objects for the hot path: requests and replies stay serialized, so the unit's
 `data` is not decoded here either.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,7 @@ class GrpcUnit:
         self.timeout = timeout
         self._methods = {step: channel.unary_unary(path) for step, path in STEP_METHODS.items()}
 
-    async def call(self, step: str, body: bytes, context: "CallContext") -> bytes:
+    async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
         return await self._invoke(step, body, context.grpc_metadata())
 
     def labels(self, step: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ Unit calls are the engine's hot path and a general-purpose client spends more CP
 spends on everything else, so this one does only what unit calls need: a request with a byte body, a response
 read by Content-Length, chunked encoding or connection close, and connection reuse.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,7 +43,7 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self._waiter is not None and not self._waiter.done():
             if self._head is not None and self._until_close():
-                self._finish(bytes(self._buffer[self._body_start:]))
+                self._finish(bytes(self._buffer[self._body_start :]))
             else:
                 self._waiter.set_exception(ConnectionResetError(f"connection closed by the unit ({exc or 'EOF'})"))
 
@@ -89,7 +90,7 @@ class _Connection(asyncio.Protocol):
         elif length is not None:
             end = self._body_start + int(length)
             if len(self._buffer) >= end:
-                self._finish(bytes(self._buffer[self._body_start:end]))
+                self._finish(bytes(self._buffer[self._body_start : end]))
         elif b"chunked" in headers.get(b"transfer-encoding", b"").lower():
             try:
                 found = chunked_body(self._buffer, self._body_start)
@@ -131,8 +132,19 @@ class HttpPool:
         """One request; `headers` are preformatted `Name: value\\r\\n` lines. Raises ConnectError when no
         connection could be made, ConnectionError or ProtocolError when the exchange broke."""
         payload = body or b""
-        head = b"".join((method.encode(), b" ", path.encode(), b" HTTP/1.1\r\n", self._host_header, headers,
-                         b"Content-Length: ", str(len(payload)).encode(), b"\r\n\r\n"))
+        head = b"".join(
+            (
+                method.encode(),
+                b" ",
+                path.encode(),
+                b" HTTP/1.1\r\n",
+                self._host_header,
+                headers,
+                b"Content-Length: ",
+                str(len(payload)).encode(),
+                b"\r\n\r\n",
+            )
+        )
         message = [head, payload]
         connection, reused = await self._acquire()
         try:
@@ -164,8 +176,9 @@ class HttpPool:
         loop = asyncio.get_running_loop()
         try:
             _, connection = await asyncio.wait_for(
-                loop.create_connection(_Connection, self.host, self.port), self.connect_timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
+                loop.create_connection(_Connection, self.host, self.port), self.connect_timeout
+            )
+        except (TimeoutError, OSError) as exc:
             raise ConnectError(f"cannot connect to {self.host}:{self.port}: {exc or type(exc).__name__}") from exc
         return connection, False
 

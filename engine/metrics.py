@@ -4,6 +4,7 @@ Names and labels follow the Seldon executor (`seldon_api_executor_server_request
 `seldon_api_executor_client_requests_seconds`), so existing dashboards keep working. Label children are cached,
 because looking them up costs more than observing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,10 +18,18 @@ from seldon_graph.engine.predictor import Node, Predictor
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 TIMER_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 SERVER_LABELS = ("deployment_name", "predictor_name", "predictor_version", "service", "method", "code")
-CLIENT_LABELS = ("deployment_name", "predictor_name", "predictor_version", "service", "model_name",
-                 "model_image", "model_version", "method", "code")
-CUSTOM_LABELS = ("deployment_name", "predictor_name", "predictor_version", "model_name", "model_image",
-                 "model_version")
+CLIENT_LABELS = (
+    "deployment_name",
+    "predictor_name",
+    "predictor_version",
+    "service",
+    "model_name",
+    "model_image",
+    "model_version",
+    "method",
+    "code",
+)
+CUSTOM_LABELS = ("deployment_name", "predictor_name", "predictor_version", "model_name", "model_image", "model_version")
 _INVALID_NAME = re.compile(r"[^a-zA-Z0-9_:]")
 log = logging.getLogger(__name__)
 
@@ -39,14 +48,26 @@ class EngineMetrics:
     def __init__(self, deployment: str, predictor: Predictor):
         self.registry = CollectorRegistry()
         self._base = (deployment, predictor.name, predictor.version)
-        self._server = Histogram("seldon_api_executor_server_requests_seconds", "Engine request latency",
-                                 SERVER_LABELS, registry=self.registry, buckets=BUCKETS)
-        self._client = Histogram("seldon_api_executor_client_requests_seconds", "Unit call latency",
-                                 CLIENT_LABELS, registry=self.registry, buckets=BUCKETS)
-        self._feedback = Counter("seldon_api_engine_feedback", "Feedback delivered per node",
-                                 CUSTOM_LABELS, registry=self.registry)
-        self._reward = Counter("seldon_api_engine_feedback_reward", "Feedback reward per node",
-                               CUSTOM_LABELS, registry=self.registry)
+        self._server = Histogram(
+            "seldon_api_executor_server_requests_seconds",
+            "Engine request latency",
+            SERVER_LABELS,
+            registry=self.registry,
+            buckets=BUCKETS,
+        )
+        self._client = Histogram(
+            "seldon_api_executor_client_requests_seconds",
+            "Unit call latency",
+            CLIENT_LABELS,
+            registry=self.registry,
+            buckets=BUCKETS,
+        )
+        self._feedback = Counter(
+            "seldon_api_engine_feedback", "Feedback delivered per node", CUSTOM_LABELS, registry=self.registry
+        )
+        self._reward = Counter(
+            "seldon_api_engine_feedback_reward", "Feedback reward per node", CUSTOM_LABELS, registry=self.registry
+        )
         self._node_labels = {
             node.name: (*self._base, node.name, *split_image(node.image)) for node in predictor.nodes()
         }
@@ -96,8 +117,9 @@ class EngineMetrics:
             if kind == "GAUGE":
                 collector = Gauge(key, f"Unit metric {key}", labels, registry=self.registry)
             elif kind == "TIMER":
-                collector = Histogram(f"{key}_seconds", f"Unit timer {key}", labels, registry=self.registry,
-                                      buckets=TIMER_BUCKETS)
+                collector = Histogram(
+                    f"{key}_seconds", f"Unit timer {key}", labels, registry=self.registry, buckets=TIMER_BUCKETS
+                )
             elif kind == "COUNTER":
                 collector = Counter(key, f"Unit counter {key}", labels, registry=self.registry)
             else:

@@ -5,6 +5,7 @@ into its `meta` object and the raw bytes of its other members (JSON) or fields (
 re-assembled from those bytes and a fresh meta. A 1 MB tensor crosses the engine as a few memory copies, never
 as parsed numbers. Conversion between JSON and proto happens only where a graph mixes REST and gRPC units.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,20 +27,19 @@ class Payload:
 
     __slots__ = ("_json", "_proto", "tags")
 
-    def __init__(self, json_members: bytes | None = None, proto_fields: bytes | None = None,
-                 tags: dict | None = None):
+    def __init__(self, json_members: bytes | None = None, proto_fields: bytes | None = None, tags: dict | None = None):
         self._json = json_members
         self._proto = proto_fields
         self.tags = tags or {}
 
     @classmethod
-    def from_json(cls, document: bytes) -> tuple["Payload", dict]:
+    def from_json(cls, document: bytes) -> tuple[Payload, dict]:
         """(payload, meta) of a JSON SeldonMessage document."""
         meta, members = split_json(document)
         return cls(json_members=members, tags=dict(meta.get("tags") or {})), meta
 
     @classmethod
-    def from_proto(cls, raw: bytes) -> tuple["Payload", dict]:
+    def from_proto(cls, raw: bytes) -> tuple[Payload, dict]:
         """(payload, meta) of a serialized SeldonMessage."""
         meta, fields = split_proto(raw)
         return cls(proto_fields=fields, tags=dict(meta.get("tags") or {})), meta
@@ -93,14 +93,14 @@ def split_json(document: bytes) -> tuple[dict, bytes]:
             return found
     position = document.rfind(_META, start + 1, end)
     if position < 0:
-        return {}, document[start + 1:end].strip()
+        return {}, document[start + 1 : end].strip()
     found = _meta_last(document, start, position, end)
     return found if found is not None else _split_parsed(document)
 
 
 def _meta_first(document: bytes, key: int, end: int) -> tuple[dict, bytes] | None:
     colon = _SPACE.match(document, key + len(_META)).end()
-    if document[colon:colon + 1] != b":":
+    if document[colon : colon + 1] != b":":
         return None
     value = _SPACE.match(document, colon + 1).end()
     value_end = _object_end(document, value, end)
@@ -108,9 +108,9 @@ def _meta_first(document: bytes, key: int, end: int) -> tuple[dict, bytes] | Non
         return None
     meta = _loads_object(document[value:value_end])
     after = _SPACE.match(document, value_end).end()
-    if meta is None or (after != end and document[after:after + 1] != b","):
+    if meta is None or (after != end and document[after : after + 1] != b","):
         return None
-    return meta, (document[after + 1:end].strip() if after != end else b"")
+    return meta, (document[after + 1 : end].strip() if after != end else b"")
 
 
 def _meta_last(document: bytes, start: int, key: int, end: int) -> tuple[dict, bytes] | None:
@@ -120,17 +120,17 @@ def _meta_last(document: bytes, start: int, key: int, end: int) -> tuple[dict, b
     if document[comma] != 0x2C:
         return None
     colon = _SPACE.match(document, key + len(_META)).end()
-    if document[colon:colon + 1] != b":":
+    if document[colon : colon + 1] != b":":
         return None
-    meta = _loads_object(document[colon + 1:end])
+    meta = _loads_object(document[colon + 1 : end])
     if meta is None:
         return None
-    return meta, document[start + 1:comma].strip()
+    return meta, document[start + 1 : comma].strip()
 
 
 def _object_end(document: bytes, start: int, limit: int) -> int | None:
     """Index just past the JSON object starting at `start` (meta is small, so a byte scan is cheap)."""
-    if document[start:start + 1] != b"{":
+    if document[start : start + 1] != b"{":
         return None
     depth, in_string, escaped = 0, False, False
     for index in range(start, limit):
@@ -259,7 +259,7 @@ class FeedbackBody:
         self._proto = proto_body
 
     @classmethod
-    def from_json(cls, document: bytes) -> "FeedbackBody":
+    def from_json(cls, document: bytes) -> FeedbackBody:
         try:
             decoded = orjson.loads(document)
         except orjson.JSONDecodeError as exc:
@@ -269,7 +269,7 @@ class FeedbackBody:
         return cls(decoded, json_body=document)
 
     @classmethod
-    def from_proto(cls, raw: bytes) -> "FeedbackBody":
+    def from_proto(cls, raw: bytes) -> FeedbackBody:
         return cls(json_format.MessageToDict(pb.Feedback.FromString(raw)), proto_body=raw)
 
     @property

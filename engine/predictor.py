@@ -4,6 +4,7 @@ The shape of the spec (field names and types) is checked by `seldon_graph.sdep`;
 walk the graph (types, methods, endpoints, children counts, parameters) is checked here. The engine refuses to start on a graph it could not walk, with an error naming the node and the field, so a
 broken SeldonDeployment fails at deploy time and not on the first request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -84,7 +85,7 @@ class Node:
     implementation: str
     steps: frozenset[str]
     predict_step: str
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
     endpoint: Endpoint | None = None
     parameters: dict = field(default_factory=dict)
     image: str = ""
@@ -180,8 +181,10 @@ class _GraphBuilder:
         children_spec = unit.get("children") or []
         if not isinstance(children_spec, list):
             raise PredictorError(f"{where}.children: expected a list")
-        children = [self.build(child if isinstance(child, dict) else {}, f"{path}.children[{i}]")
-                    for i, child in enumerate(children_spec)]
+        children = [
+            self.build(child if isinstance(child, dict) else {}, f"{path}.children[{i}]")
+            for i, child in enumerate(children_spec)
+        ]
         if implementation == "RANDOM_ABTEST" and len(children) != 2:
             raise PredictorError(f"{where}.children: RANDOM_ABTEST needs exactly 2 children, got {len(children)}")
         try:

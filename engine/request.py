@@ -3,18 +3,36 @@
 Incoming headers (REST) or metadata (gRPC) are forwarded to every unit, so auth and tracing reach the models;
 hop-by-hop and framing headers are not, since each hop has its own.
 """
+
 from __future__ import annotations
 
 import random
-from typing import Iterable
+from collections.abc import Iterable
 
 PUID_HEADER = "Seldon-Puid"
 SKIP_LOGGING_HEADER = "seldon-skip-logging"
-NOT_FORWARDED = frozenset({
-    "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
-    "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect", "accept-encoding", "seldon-puid",
-    "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
-})
+NOT_FORWARDED = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+        "accept-encoding",
+        "seldon-puid",
+        "user-agent",
+        "grpc-timeout",
+        "grpc-encoding",
+        "grpc-accept-encoding",
+    }
+)
 _TRUE = frozenset({"true", "on", "1"})
 _RANDOM = random.Random()  # seeded from os.urandom
 _UUID4_MASK = ~((0xF << 76) | (0x3 << 62))  # the version nibble and the variant bits
@@ -31,14 +49,14 @@ def new_puid() -> str:
 class Request:
     """Per-request state shared by every step of one walk."""
 
-    __slots__ = ("puid", "forwarded", "routing", "request_path", "metrics", "skip_logging", "_headers",
-                 "_metadata")
+    __slots__ = ("puid", "forwarded", "routing", "request_path", "metrics", "skip_logging", "_headers", "_metadata")
 
     def __init__(self, puid: str | None, forwarded: Iterable[tuple[str, str]] = ()):
         self.puid = puid or new_puid()
         self.forwarded = [(k, v) for k, v in forwarded if k.lower() not in NOT_FORWARDED and not k.startswith(":")]
-        self.skip_logging = any(k.lower() == SKIP_LOGGING_HEADER and v.strip().lower() in _TRUE
-                                for k, v in self.forwarded)
+        self.skip_logging = any(
+            k.lower() == SKIP_LOGGING_HEADER and v.strip().lower() in _TRUE for k, v in self.forwarded
+        )
         self.routing: dict[str, int] = {}
         self.request_path: dict[str, str] = {}
         self.metrics: dict[str, list] = {}

@@ -4,12 +4,13 @@ Events go through a bounded in-memory queue drained by a few background workers.
 the sink is slow or down and the queue is full the event is dropped and counted, so logging can never slow or
 fail a prediction.
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import aiohttp
@@ -32,8 +33,16 @@ class Event(NamedTuple):
 class RequestLogger:
     """The queue and its workers; `emit` is the only call on the request path."""
 
-    def __init__(self, source: str, deployment: str, namespace: str, predictor: str,
-                 workers: int = 4, queue_size: int = 10000, send_timeout: float = 10.0):
+    def __init__(
+        self,
+        source: str,
+        deployment: str,
+        namespace: str,
+        predictor: str,
+        workers: int = 4,
+        queue_size: int = 10000,
+        send_timeout: float = 10.0,
+    ):
         self._headers = {
             "Ce-Specversion": "1.0",
             "Ce-Source": source,
@@ -88,7 +97,7 @@ class RequestLogger:
             "Ce-Requestid": event.puid,
             "Ce-Type": event.event_type,
             "Ce-Modelid": event.node,
-            "Ce-Time": datetime.now(timezone.utc).isoformat(),
+            "Ce-Time": datetime.now(UTC).isoformat(),
             "Content-Type": event.content_type,
         }
         async with self._session.post(event.url, data=event.body, headers=headers) as response:

@@ -4,13 +4,14 @@ Prometheus.
 Bodies are JSON, or form-encoded with a `json=` field (as SeldonClient's microservice calls send), or a `json=`
 query argument. Every failure is a Seldon status body with a status code that says whose fault it was.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Awaitable, Callable
 from urllib.parse import parse_qs
 
 import orjson
@@ -20,7 +21,8 @@ from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.request import PUID_HEADER, Request, new_puid
 from seldon_graph.engine.units import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
-from seldon_graph.http11 import HttpServer, Request as HttpRequest, Response
+from seldon_graph.http11 import HttpServer, Response
+from seldon_graph.http11 import Request as HttpRequest
 from seldon_graph.messages import json_from_form
 
 JSON_TYPE = "application/json"
@@ -39,8 +41,9 @@ def request_document(raw: bytes, content_type: str, query_json: str | None) -> b
     if not document and query_json is not None:
         document = query_json.encode("utf-8")
     if not document:
-        raise SeldonError("Empty request: send a SeldonMessage as a JSON body or a json= form field", 400,
-                          ENGINE_BAD_REQUEST)
+        raise SeldonError(
+            "Empty request: send a SeldonMessage as a JSON body or a json= form field", 400, ENGINE_BAD_REQUEST
+        )
     return document
 
 
@@ -57,8 +60,9 @@ def parse_message(document: bytes) -> tuple[Payload, dict]:
         except orjson.JSONDecodeError as exc:
             raise SeldonError(f"Invalid JSON in request: {exc}", 400, BAD_DATA) from exc
         if not isinstance(value, dict):
-            raise SeldonError(f"Request must be a JSON object (a SeldonMessage), got {type(value).__name__}", 400,
-                              BAD_DATA)
+            raise SeldonError(
+                f"Request must be a JSON object (a SeldonMessage), got {type(value).__name__}", 400, BAD_DATA
+            )
         if value.get("meta") is not None and not isinstance(value["meta"], dict):
             raise SeldonError(f"Request meta must be an object, got {value['meta']!r}", 400, BAD_DATA)
     payload, meta = Payload.from_json(document)
@@ -71,8 +75,14 @@ class RestServer:
     """Handlers bound to one graph; `server()` builds the HTTP/1.1 server that calls them. Cheap answers (probes,
     404, 405, OPTIONS) are returned at once; the rest are coroutines the server awaits."""
 
-    def __init__(self, graph: Graph, units: UnitPool, prometheus_path: str = "/metrics", deployment: str = "",
-                 namespace: str = ""):
+    def __init__(
+        self,
+        graph: Graph,
+        units: UnitPool,
+        prometheus_path: str = "/metrics",
+        deployment: str = "",
+        namespace: str = "",
+    ):
         self.graph = graph
         self.deployment, self.namespace = deployment, namespace
         self.units = units
@@ -81,8 +91,9 @@ class RestServer:
         self.cors = {
             "Access-Control-Allow-Origin": os.environ.get("CORS_ALLOWED_ORIGINS", "*"),
             "Access-Control-Allow-Headers": os.environ.get(
-                "CORS_ALLOWED_HEADERS", "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, "
-                "X-CSRF-Token"),
+                "CORS_ALLOWED_HEADERS",
+                "Accept, Accept-Encoding, Authorization, Content-Length, Content-Type, X-CSRF-Token",
+            ),
             "X-Content-Type-Options": "nosniff",
         }
         self._table = self._routes()
@@ -122,8 +133,9 @@ class RestServer:
             return self._response(error.to_json(), 404)
         method, handler = route
         if request.method != method:
-            error = SeldonError(f"Method not allowed: {request.method} {request.path}; use {method}", 405,
-                                ENGINE_BAD_REQUEST)
+            error = SeldonError(
+                f"Method not allowed: {request.method} {request.path}; use {method}", 405, ENGINE_BAD_REQUEST
+            )
             return self._response(error.to_json(), 405)
         return self._guarded(handler, request)
 
@@ -159,8 +171,9 @@ class RestServer:
         headers = request.headers
         puid = headers.get("seldon-puid")
         try:
-            feedback = FeedbackBody.from_json(request_document(request.body, _content_type(headers),
-                                                               _query_json(request)))
+            feedback = FeedbackBody.from_json(
+                request_document(request.body, _content_type(headers), _query_json(request))
+            )
             walk = Request(puid or feedback.puid, headers.items())
             puid = walk.puid
             reply = await self.graph.feedback(feedback, walk)
@@ -198,8 +211,13 @@ class RestServer:
     def _cloudevent_echo(self, path: str, puid: str) -> dict[str, str]:
         """The CloudEvents headers the Seldon executor answers a CloudEvents request with."""
         deployment, namespace = self.deployment, self.namespace
-        return {"Ce-Id": puid, "Ce-Specversion": "0.3", "Ce-Path": path,
-                "Ce-Type": f"seldon.{deployment}.{namespace}.response", "Ce-Source": f"seldon.{deployment}"}
+        return {
+            "Ce-Id": puid,
+            "Ce-Specversion": "0.3",
+            "Ce-Path": path,
+            "Ce-Type": f"seldon.{deployment}.{namespace}.response",
+            "Ce-Source": f"seldon.{deployment}",
+        }
 
     def _response(self, body: bytes, status: int, puid: str | None = None) -> Response:
         headers = dict(self.cors)

@@ -3,6 +3,7 @@
 Connection failures (nothing was sent) are retried a few times with a short backoff; anything after the request
 left is reported, never retried, since a unit's work is not assumed idempotent.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +28,7 @@ class RestUnit:
         self.timeout = timeout
         self._pool = pool
 
-    async def call(self, step: str, body: bytes, context: "CallContext") -> bytes:
+    async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
         status, reply = await self._request("POST", f"/{step}", body, context.rest_headers())
         if 200 <= status < 300:
             return reply
@@ -61,7 +62,7 @@ class RestUnit:
                     raise unreachable(self.node, url, exc) from exc
                 await asyncio.sleep(CONNECT_BACKOFF[attempt])
                 attempt += 1
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise timed_out(self.node, url, path.lstrip("/"), self.timeout) from exc
             except (ConnectionError, ProtocolError) as exc:
                 raise unreachable(self.node, url, exc) from exc

@@ -4,6 +4,7 @@ The first element counts: `ndarray` (`[[1]]`, `[2]`), `tensor.values`, `tftensor
 floats are truncated; a reply without `data` means "all children" (-1). Anything unreadable is a 500 naming the
 router, never a crash.
 """
+
 from __future__ import annotations
 
 import orjson

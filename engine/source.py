@@ -3,6 +3,7 @@
 Accepts what the Seldon executor accepts (base64 JSON PredictorSpec in the env, or a SeldonDeployment file plus
 a predictor name) and also a bare PredictorSpec file, YAML or JSON.
 """
+
 from __future__ import annotations
 
 import base64
@@ -88,7 +89,7 @@ def read_annotations_file(path: str | Path) -> dict[str, str]:
             continue
         key, sep, value = line.partition("=")
         if not sep:
-            raise PredictorError(f"annotations file {path}: line {line!r} is not key=\"value\"")
+            raise PredictorError(f'annotations file {path}: line {line!r} is not key="value"')
         result[key.strip().strip('"')] = value.strip().strip('"').replace('\\"', '"')
     return result
 

@@ -3,6 +3,7 @@
 A unit's own error keeps its status code and reason; the engine adds which node said it. Transport failures
 become 503 (unreachable) or 504 (too slow), so a client can tell a broken model from a broken network.
 """
+
 from __future__ import annotations
 
 import grpc
@@ -29,8 +30,9 @@ GRPC_TO_HTTP = {
 class UnitError(SeldonError):
     """A SeldonError raised by a unit call; `grpc_code` is the status a gRPC client gets."""
 
-    def __init__(self, info: str, status_code: int, reason: str, grpc_code: grpc.StatusCode | None = None,
-                 code: int = -1):
+    def __init__(
+        self, info: str, status_code: int, reason: str, grpc_code: grpc.StatusCode | None = None, code: int = -1
+    ):
         super().__init__(info, status_code, reason, code)
         self.grpc_code = grpc_code or HTTP_TO_GRPC.get(status_code, grpc.StatusCode.UNKNOWN)
 
@@ -71,8 +73,7 @@ def from_rest_reply(node: str, step: str, status: int, body: bytes) -> UnitError
     return UnitError(f"Unit '{node}' failed {step} with HTTP {status}: {text}", status, INTERNAL_ERROR)
 
 
-def from_grpc_error(node: str, url: str, step: str, error: grpc.aio.AioRpcError,
-                    timeout: float | None) -> UnitError:
+def from_grpc_error(node: str, url: str, step: str, error: grpc.aio.AioRpcError, timeout: float | None) -> UnitError:
     code = error.code()
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return timed_out(node, url, step, timeout)

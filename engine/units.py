@@ -4,6 +4,7 @@ A unit client sends the bytes of one step (`predict`, `route`, …) and returns 
 for REST units (`wire == "json"`), serialized protos for gRPC units (`wire == "proto"`). Connections are pooled
 per endpoint, so nodes served by the same process share one keep-alive pool or channel.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,8 @@ from typing import Protocol
 import grpc
 
 from seldon_graph.engine.grpc_unit import GrpcUnit, open_channel
-from seldon_graph.engine.predictor import GRPC, Node, Predictor
 from seldon_graph.engine.http_client import HttpPool
+from seldon_graph.engine.predictor import GRPC, Node, Predictor
 from seldon_graph.engine.rest_unit import RestUnit
 from seldon_graph.engine.source import message_size, timeout_ms
 
@@ -93,7 +94,7 @@ class UnitPool:
 async def _accepts(host: str, port: int) -> bool:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), READY_TIMEOUT)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     writer.close()
     with contextlib.suppress(OSError):

@@ -1,4 +1,5 @@
 """Example Seldon v1 model classes, written exactly as users write them for seldon-core (no seldon-graph import)."""
+
 import numpy as np
 
 

@@ -6,6 +6,7 @@
   `seldon_graph.envoy.bootstrap`.
 Malformed annotations raise IstioConfigError.
 """
+
 from __future__ import annotations
 
 from .objects import IstioConfigError, render_objects

@@ -5,6 +5,7 @@ exact `seldon` and `namespace` headers. One weighted destination per non-shadow 
 zero weight left out); a shadow predictor becomes `mirror` (+ `mirrorPercentage` when its traffic is set).
 Explainers get their own REST VirtualService and DestinationRule.
 """
+
 from __future__ import annotations
 
 from seldon_graph import naming
@@ -28,8 +29,11 @@ class IstioConfigError(ValueError):
 
 def _metadata(sdep: dict, name: str) -> dict:
     metadata = sdep["metadata"]
-    return {"name": name, "namespace": metadata.get("namespace") or "default",
-            "ownerReferences": [owner_reference(sdep)]}
+    return {
+        "name": name,
+        "namespace": metadata.get("namespace") or "default",
+        "ownerReferences": [owner_reference(sdep)],
+    }
 
 
 def _duration(raw: str, key: str) -> str:
@@ -75,8 +79,15 @@ def _http_routes(sdep: dict, settings: IstioSettings) -> list[dict]:
     metadata = sdep["metadata"]
     name, namespace = metadata["name"], metadata.get("namespace") or "default"
     rest: dict = {"match": [{"uri": {"prefix": f"/seldon/{namespace}/{name}/"}}], "rewrite": {"uri": "/"}, "route": []}
-    grpc: dict = {"match": [{"uri": {"regex": GRPC_URI_REGEX},
-                             "headers": {"seldon": {"exact": name}, "namespace": {"exact": namespace}}}], "route": []}
+    grpc: dict = {
+        "match": [
+            {
+                "uri": {"regex": GRPC_URI_REGEX},
+                "headers": {"seldon": {"exact": name}, "namespace": {"exact": namespace}},
+            }
+        ],
+        "route": [],
+    }
     for predictor in sdep["spec"]["predictors"]:
         host = f"{naming.predictor_service_name(name, predictor)}.{namespace}.svc.cluster.local"
         http_port, grpc_port = predictor_ports(predictor, settings.engine_http_port, settings.engine_grpc_port)
@@ -124,9 +135,11 @@ def destination_rule(sdep: dict, predictor: dict, settings: IstioSettings) -> di
         "apiVersion": settings.api_version,
         "kind": "DestinationRule",
         "metadata": _metadata(sdep, service),
-        "spec": {"host": f"{service}.{namespace}.svc.cluster.local",
-                 "subsets": [{"name": predictor["name"], "labels": {"version": version}}],
-                 "trafficPolicy": policy},
+        "spec": {
+            "host": f"{service}.{namespace}.svc.cluster.local",
+            "subsets": [{"name": predictor["name"], "labels": {"version": version}}],
+            "trafficPolicy": policy,
+        },
     }
 
 
@@ -144,9 +157,13 @@ def explainer_objects(sdep: dict, predictor: dict, settings: IstioSettings) -> l
         "spec": {
             "hosts": _hosts(sdep),
             "gateways": [annotation(sdep, ANNOTATION_GATEWAY) or settings.gateway],
-            "http": [{"match": [{"uri": {"prefix": f"/seldon/{namespace}/{name}-explainer/{p}/"}}],
-                      "rewrite": {"uri": "/"},
-                      "route": [{"destination": _destination(service, p, EXPLAINER_HTTP_PORT), "weight": 100}]}],
+            "http": [
+                {
+                    "match": [{"uri": {"prefix": f"/seldon/{namespace}/{name}-explainer/{p}/"}}],
+                    "rewrite": {"uri": "/"},
+                    "route": [{"destination": _destination(service, p, EXPLAINER_HTTP_PORT), "weight": 100}],
+                }
+            ],
         },
     }
     dr = {

@@ -9,15 +9,19 @@ protocol, which is right for routed requests but sends mirrored gRPC copies as H
 idle timeout of the DestinationRule for their host. Subsets need no local meaning: `resolve` maps a
 host and port to the one local process serving it.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from seldon_graph import envoy
 
 DEFAULT_PORT = 80
-DEFAULT_RETRIES = {"attempts": 2, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"}
+DEFAULT_RETRIES = {
+    "attempts": 2,
+    "retryOn": "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+}
 SUPPORTED_MATCH_KEYS = {"uri", "headers", "method", "name"}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
@@ -49,8 +53,10 @@ def _match(match: dict, where: str) -> dict:
         raise ValueError(f"{where}: match fields {sorted(unsupported)} are not supported by the local ingress")
     uri = _string_match(match["uri"], f"{where} uri") if "uri" in match else {"prefix": "/"}
     result = envoy.path_match(**uri)
-    headers = [envoy.header_match(name, **_string_match(value, f"{where} header {name}"))
-               for name, value in sorted((match.get("headers") or {}).items())]
+    headers = [
+        envoy.header_match(name, **_string_match(value, f"{where} header {name}"))
+        for name, value in sorted((match.get("headers") or {}).items())
+    ]
     if "method" in match:
         headers.append(envoy.header_match(":method", **_string_match(match["method"], f"{where} method")))
     if headers:
@@ -81,8 +87,9 @@ def _protocols(services: Iterable[dict]) -> dict[tuple[str, int], envoy.Protocol
 class _Clusters:
     """Istio destinations → clusters: the Service port's protocol and the DestinationRule's idle timeout."""
 
-    def __init__(self, resolve: envoy.Resolve, idle_timeouts: dict[str, str],
-                 protocols: dict[tuple[str, int], envoy.Protocol]):
+    def __init__(
+        self, resolve: envoy.Resolve, idle_timeouts: dict[str, str], protocols: dict[tuple[str, int], envoy.Protocol]
+    ):
         self.idle_timeouts = idle_timeouts
         self.protocols = protocols
         self.clusters = envoy.ClusterSet(resolve)
@@ -91,8 +98,12 @@ class _Clusters:
         host = qualify(destination["host"], namespace)
         port = int((destination.get("port") or {}).get("number") or DEFAULT_PORT)
         idle = self.idle_timeouts.get(host)
-        return self.clusters.name_for(host, port, self.protocols.get((host, port), "auto"),
-                                      idle_timeout=envoy.duration(seconds(idle)) if idle else None)
+        return self.clusters.name_for(
+            host,
+            port,
+            self.protocols.get((host, port), "auto"),
+            idle_timeout=envoy.duration(seconds(idle)) if idle else None,
+        )
 
 
 def _idle_timeouts(destination_rules: Iterable[dict]) -> dict[str, str]:
@@ -107,9 +118,13 @@ def _idle_timeouts(destination_rules: Iterable[dict]) -> dict[str, str]:
 
 
 def _action(http: dict, namespace: str, clusters: _Clusters, prefix_match: bool) -> dict:
-    weights = [(clusters.name_for(dest["destination"], namespace),
-                int(dest.get("weight") or (100 if len(http.get("route") or []) == 1 else 0)))
-               for dest in http.get("route") or []]
+    weights = [
+        (
+            clusters.name_for(dest["destination"], namespace),
+            int(dest.get("weight") or (100 if len(http.get("route") or []) == 1 else 0)),
+        )
+        for dest in http.get("route") or []
+    ]
     if not weights:
         raise ValueError("an http route without `route` destinations is not supported by the local ingress")
     action = envoy.weighted_destination(weights)
@@ -125,18 +140,23 @@ def _action(http: dict, namespace: str, clusters: _Clusters, prefix_match: bool)
     retries = http.get("retries") or DEFAULT_RETRIES
     if int(retries.get("attempts") or 0) > 0:
         per_try = retries.get("perTryTimeout")
-        action["retry_policy"] = envoy.retry_policy(retries.get("retryOn") or DEFAULT_RETRIES["retryOn"],
-                                                    int(retries["attempts"]),
-                                                    envoy.duration(seconds(per_try)) if per_try else None)
+        action["retry_policy"] = envoy.retry_policy(
+            retries.get("retryOn") or DEFAULT_RETRIES["retryOn"],
+            int(retries["attempts"]),
+            envoy.duration(seconds(per_try)) if per_try else None,
+        )
     if http.get("mirror"):
         percent = float((http.get("mirrorPercentage") or {}).get("value", 100))
-        action["request_mirror_policies"] = [envoy.mirror_policy(clusters.name_for(http["mirror"], namespace),
-                                                                 percent)]
+        action["request_mirror_policies"] = [envoy.mirror_policy(clusters.name_for(http["mirror"], namespace), percent)]
     return action
 
 
-def envoy_routes(virtual_services: Iterable[dict], destination_rules: Iterable[dict], resolve: envoy.Resolve,
-                 services: Iterable[dict] = ()) -> envoy.RouteTable:
+def envoy_routes(
+    virtual_services: Iterable[dict],
+    destination_rules: Iterable[dict],
+    resolve: envoy.Resolve,
+    services: Iterable[dict] = (),
+) -> envoy.RouteTable:
     """Envoy routes + clusters serving the VirtualServices' http routes as Istio's gateway would.
 
     `resolve` maps a Service host (`iris-main.seldon.svc.cluster.local`) and port to the local (ip, port).
@@ -156,6 +176,7 @@ def envoy_routes(virtual_services: Iterable[dict], destination_rules: Iterable[d
                     action = _action(http, namespace, clusters, "prefix" in envoy_match)
                 except ValueError as exc:
                     raise ValueError(f"{where}: {exc}") from None
-                routes.append({"name": f"{namespace}/{metadata.get('name')}/{index}", "match": envoy_match,
-                               "route": action})
+                routes.append(
+                    {"name": f"{namespace}/{metadata.get('name')}/{index}", "match": envoy_match, "route": action}
+                )
     return clusters.clusters.table(routes)

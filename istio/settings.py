@@ -1,8 +1,9 @@
 """What the operator's environment decides about Istio output (the original's env var names)."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 TLS_MODES = ("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL")
 
@@ -24,7 +25,7 @@ class IstioSettings:
     api_version: str = "networking.istio.io/v1alpha3"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "IstioSettings":
+    def from_env(cls, environ: Mapping[str, str]) -> IstioSettings:
         """ISTIO_ENABLED, ISTIO_GATEWAY, ISTIO_TLS_MODE, ENGINE_SERVER_PORT, ENGINE_SERVER_GRPC_PORT."""
         return cls(
             enabled=(environ.get("ISTIO_ENABLED") or "").strip().lower() == "true",

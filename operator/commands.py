@@ -5,6 +5,7 @@
 
 Configuration comes from the same environment variables the operator reads (OperatorSettings.from_env).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -111,22 +112,36 @@ def render_yaml(objects: list[dict]) -> str:
 
 
 def _file_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-f", "--filename", required=True, metavar="FILE",
-                        help="SeldonDeployment YAML or JSON (several documents allowed; - for stdin)")
+    parser.add_argument(
+        "-f",
+        "--filename",
+        required=True,
+        metavar="FILE",
+        help="SeldonDeployment YAML or JSON (several documents allowed; - for stdin)",
+    )
 
 
 def add_validate(subparsers) -> None:
-    parser = subparsers.add_parser("validate", help="check SeldonDeployments as the operator's admission webhook does",
-                                   description="Print every problem with its field path (exit 1), or 'valid'.")
+    parser = subparsers.add_parser(
+        "validate",
+        help="check SeldonDeployments as the operator's admission webhook does",
+        description="Print every problem with its field path (exit 1), or 'valid'.",
+    )
     _file_argument(parser)
     parser.set_defaults(func=run_validate)
 
 
 def add_render(subparsers) -> None:
-    parser = subparsers.add_parser("render", help="print the Kubernetes objects the operator would apply",
-                                   description="Print the objects for each SeldonDeployment as multi-document YAML.")
+    parser = subparsers.add_parser(
+        "render",
+        help="print the Kubernetes objects the operator would apply",
+        description="Print the objects for each SeldonDeployment as multi-document YAML.",
+    )
     _file_argument(parser)
-    parser.add_argument("--ingress", choices=INGRESS_CHOICES,
-                        help="ingress objects to add (default: from AMBASSADOR_ENABLED / ISTIO_ENABLED)")
+    parser.add_argument(
+        "--ingress",
+        choices=INGRESS_CHOICES,
+        help="ingress objects to add (default: from AMBASSADOR_ENABLED / ISTIO_ENABLED)",
+    )
     parser.add_argument("--namespace", help="namespace of the objects (default: the SeldonDeployment's, else default)")
     parser.set_defaults(func=run_render)

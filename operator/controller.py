@@ -7,6 +7,7 @@ apply the workload objects, then — once every Deployment is rolled out — the
 and the pruning of objects the SeldonDeployment no longer asks for, and finally write the status if it changed.
 A reconcile of an unchanged SeldonDeployment sends no write at all, so the event loop settles.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,9 @@ import datetime
 import functools
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import kopf
 
@@ -39,13 +41,25 @@ SDEP_ID_LABEL = "seldon-deployment-id"
 COMPONENT = "seldon-graph-operator"
 # Kinds searched for stale objects: labelled workload kinds by `seldon-deployment-id`, routing kinds (Istio objects
 # carry no labels) by owner only. A kind the cluster does not serve is skipped.
-WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
-                  ("policy/v1", "PodDisruptionBudget"), ("keda.sh/v1alpha1", "ScaledObject"))
-ROUTING_KINDS_BY_VERSION = (("getambassador.io/v2", "Mapping"), ("getambassador.io/v2", "TLSContext"),
-                            ("networking.istio.io/v1alpha3", "VirtualService"),
-                            ("networking.istio.io/v1alpha3", "DestinationRule"))
-OWNED_WATCHES = (("apps", "v1", "deployments"), ("", "v1", "services"),
-                 ("autoscaling", "v2", "horizontalpodautoscalers"), ("policy", "v1", "poddisruptionbudgets"))
+WORKLOAD_KINDS = (
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("keda.sh/v1alpha1", "ScaledObject"),
+)
+ROUTING_KINDS_BY_VERSION = (
+    ("getambassador.io/v2", "Mapping"),
+    ("getambassador.io/v2", "TLSContext"),
+    ("networking.istio.io/v1alpha3", "VirtualService"),
+    ("networking.istio.io/v1alpha3", "DestinationRule"),
+)
+OWNED_WATCHES = (
+    ("apps", "v1", "deployments"),
+    ("", "v1", "services"),
+    ("autoscaling", "v2", "horizontalpodautoscalers"),
+    ("policy", "v1", "poddisruptionbudgets"),
+)
 # The original's creation order (§4.2 step 5): a Deployment the API server refuses still leaves its Services.
 APPLY_ORDER = ("Service", "HorizontalPodAutoscaler", "ScaledObject", "PodDisruptionBudget", "Deployment")
 MAX_PASSES = 3
@@ -57,7 +71,7 @@ Emit = Callable[[dict, str, str, str], None]
 
 
 def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -78,9 +92,15 @@ class Selection:
 class Controller:
     """Reconciles SeldonDeployments through the Kubernetes API; safe to call from several threads."""
 
-    def __init__(self, api: KubeApi, render: Render, sdep_settings: sdep.SdepSettings | None = None,
-                 selection: Selection = Selection(), emit: Emit | None = None,
-                 clock: Callable[[], str] = utc_now):
+    def __init__(
+        self,
+        api: KubeApi,
+        render: Render,
+        sdep_settings: sdep.SdepSettings | None = None,
+        selection: Selection = Selection(),
+        emit: Emit | None = None,
+        clock: Callable[[], str] = utc_now,
+    ):
         self.api = api
         self.backend = KubernetesBackend(api)
         self.render = render
@@ -118,8 +138,9 @@ class Controller:
         """Reconcile the SeldonDeployment that controls `owned` (a Deployment or Service it created)."""
         for ref in owned["metadata"].get("ownerReferences") or []:
             if ref.get("kind") == "SeldonDeployment" and ref.get("controller"):
-                return self.reconcile({"metadata": {"namespace": owned["metadata"].get("namespace"),
-                                                    "name": ref["name"]}})
+                return self.reconcile(
+                    {"metadata": {"namespace": owned["metadata"].get("namespace"), "name": ref["name"]}}
+                )
         return None
 
     def close(self) -> None:
@@ -183,8 +204,9 @@ class Controller:
         self.backend.apply(workload, result)
         if not self._rolled_out(workload, result):
             for obj in routing:  # observed for status only: traffic moves once the new pods serve
-                live = self.api.get(obj["apiVersion"], obj["kind"], obj["metadata"].get("namespace"),
-                                    obj["metadata"]["name"])
+                live = self.api.get(
+                    obj["apiVersion"], obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]
+                )
                 if live is not None:
                     result.live[object_key(obj)] = live
             return
@@ -221,13 +243,11 @@ class Controller:
         if not patch:
             return False
         meta = body["metadata"]
-        self.api.patch_status(API_VERSION, "SeldonDeployment", meta.get("namespace") or "default", meta["name"],
-                              patch)
+        self.api.patch_status(API_VERSION, "SeldonDeployment", meta.get("namespace") or "default", meta["name"], patch)
         return True
 
     def _announce_objects(self, body: dict, activity: ApplyResult) -> None:
-        for verb, keys in (("Create", activity.created), ("Update", activity.updated),
-                           ("Delete", activity.deleted)):
+        for verb, keys in (("Create", activity.created), ("Update", activity.updated), ("Delete", activity.deleted)):
             for _, kind, name in keys:
                 self.emit(body, "Normal", f"{verb}{kind}", f'{verb}d {kind} "{name}"')
 
@@ -267,14 +287,24 @@ class Controller:
         meta = body["metadata"]
         now = self.clock()
         event = {
-            "apiVersion": "v1", "kind": "Event",
+            "apiVersion": "v1",
+            "kind": "Event",
             "metadata": {"generateName": f"{meta['name']}.", "namespace": meta.get("namespace") or "default"},
-            "involvedObject": {"apiVersion": body.get("apiVersion", API_VERSION), "kind": "SeldonDeployment",
-                               "name": meta["name"], "namespace": meta.get("namespace") or "default",
-                               "uid": meta.get("uid", "")},
-            "type": kind, "reason": reason, "message": message[:1024],
-            "source": {"component": COMPONENT}, "reportingComponent": COMPONENT,
-            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+            "involvedObject": {
+                "apiVersion": body.get("apiVersion", API_VERSION),
+                "kind": "SeldonDeployment",
+                "name": meta["name"],
+                "namespace": meta.get("namespace") or "default",
+                "uid": meta.get("uid", ""),
+            },
+            "type": kind,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
         }
         try:
             self.api.request("POST", f"/api/v1/namespaces/{event['metadata']['namespace']}/events", body=event)
@@ -287,6 +317,7 @@ def _apply_rank(obj: dict) -> int:
 
 
 # ---------------------------------------------------------------- kopf handlers (plain functions)
+
 
 def on_seldondeployment(controller: Controller, event: dict, body: Any, **_: Any) -> None:
     """Any event on a SeldonDeployment: reconcile it (deletions are left to owner-reference GC)."""
@@ -303,7 +334,9 @@ def on_owned_object(controller: Controller, event: dict, body: Any, **_: Any) ->
 def register(registry: kopf.OperatorRegistry, controller: Controller) -> None:
     """Attach the handlers for `controller` to a kopf registry."""
     kopf.on.event(GROUP, VERSION, PLURAL, id="seldondeployment", registry=registry)(
-        functools.partial(on_seldondeployment, controller))
+        functools.partial(on_seldondeployment, controller)
+    )
     for group, version, plural in OWNED_WATCHES:
-        kopf.on.event(group, version, plural, id=f"owned-{plural}", registry=registry,
-                      labels={SDEP_ID_LABEL: kopf.PRESENT})(functools.partial(on_owned_object, controller))
+        kopf.on.event(
+            group, version, plural, id=f"owned-{plural}", registry=registry, labels={SDEP_ID_LABEL: kopf.PRESENT}
+        )(functools.partial(on_owned_object, controller))

@@ -6,6 +6,7 @@ SeldonDeployment is validated (an invalid one is a RenderError listing every pro
 result is Deployments, Services, HPAs, KEDA ScaledObjects, PDBs, then the ingress objects of the enabled
 ingress (Ambassador Mappings, Istio VirtualService + DestinationRules).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,16 @@ from seldon_graph.operator.render_scaling import hpa, pdb, scaled_object
 from seldon_graph.operator.render_security import add_certificates
 from seldon_graph.operator.render_services import container_service, predictor_service_object
 from seldon_graph.operator.settings import OperatorSettings
-from seldon_graph.sdep import PredictorSpec, SdepError, SeldonDeployment, default, no_engine, parse, separate_engine, \
-    validate
+from seldon_graph.sdep import (
+    PredictorSpec,
+    SdepError,
+    SeldonDeployment,
+    default,
+    no_engine,
+    parse,
+    separate_engine,
+    validate,
+)
 
 __all__ = ["RenderError", "desired_state"]
 
@@ -53,8 +62,9 @@ def desired_state(sdep: SeldonDeployment | dict | str, settings: OperatorSetting
     sdep = default(sdep, settings.sdep)
     sdep_dict = sdep.to_dict()
     try:
-        service_annotations = ambassador.service_annotations(sdep_dict, settings.ambassador) \
-            if settings.ambassador.enabled else {}
+        service_annotations = (
+            ambassador.service_annotations(sdep_dict, settings.ambassador) if settings.ambassador.enabled else {}
+        )
         ingress = ambassador.render(sdep_dict, settings.ambassador) if settings.ambassador.enabled else []
         ingress += istio.render(sdep_dict, settings.istio) if settings.istio.enabled else []
     except (ambassador.AmbassadorConfigError, istio.IstioConfigError) as exc:
@@ -65,8 +75,13 @@ def desired_state(sdep: SeldonDeployment | dict | str, settings: OperatorSetting
     return objects.all() + ingress
 
 
-def _predictor_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings: OperatorSettings,
-                       objects: _Objects, service_annotations: dict) -> None:
+def _predictor_objects(
+    sdep: SeldonDeployment,
+    predictor: PredictorSpec,
+    settings: OperatorSettings,
+    objects: _Objects,
+    service_annotations: dict,
+) -> None:
     engine_free = no_engine(predictor)
     svc_orch = svc_orch_deployment(sdep, predictor, settings) if separate_engine(sdep) and not engine_free else None
     if svc_orch is not None:
@@ -115,25 +130,33 @@ def _predictor_objects(sdep: SeldonDeployment, predictor: PredictorSpec, setting
 
 def _with_container(deployments: list[dict], container_name: str | None) -> dict | None:
     """The first Deployment whose pod has a container named `container_name`."""
-    return next((deployment for deployment in deployments
-                 if any(c.get("name") == container_name for c in deployment["spec"]["template"]["spec"]["containers"])),
-                None)
+    return next(
+        (
+            deployment
+            for deployment in deployments
+            if any(c.get("name") == container_name for c in deployment["spec"]["template"]["spec"]["containers"])
+        ),
+        None,
+    )
 
 
 def _holder(deployments: list[dict], container_name: str | None, predictor: PredictorSpec) -> dict:
     deployment = _with_container(deployments, container_name)
     if deployment is not None:
         return deployment
-    raise RenderError(f"predictor {predictor.name!r}: no componentSpec has a container named {container_name!r} "
-                      "for its graph root")
+    raise RenderError(
+        f"predictor {predictor.name!r}: no componentSpec has a container named {container_name!r} for its graph root"
+    )
 
 
 def _engine_holder(deployments: list[dict], predictor: PredictorSpec) -> dict:
     """The Deployment of the first (pre-order) unit served on localhost: where the original injects the engine."""
     local = next((u for u in predictor.units() if u.endpoint and u.endpoint.service_host == "localhost"), None)
     if local is None:
-        raise RenderError(f"predictor {predictor.name!r}: engine not separate and no unit with a localhost service "
-                          "- not clear where to inject the engine")
+        raise RenderError(
+            f"predictor {predictor.name!r}: engine not separate and no unit with a localhost service "
+            "- not clear where to inject the engine"
+        )
     deployment = _with_container(deployments, local.name)
     if deployment is not None:
         return deployment
@@ -142,8 +165,11 @@ def _engine_holder(deployments: list[dict], predictor: PredictorSpec) -> dict:
 
 def _label_entrypoint(deployment: dict, service: str) -> None:
     """A no-engine model Deployment carries `seldon-app` so the predictor Service reaches the model directly."""
-    for labels in (deployment["metadata"]["labels"], deployment["spec"]["selector"]["matchLabels"],
-                   deployment["spec"]["template"]["metadata"]["labels"]):
+    for labels in (
+        deployment["metadata"]["labels"],
+        deployment["spec"]["selector"]["matchLabels"],
+        deployment["spec"]["template"]["metadata"]["labels"],
+    ):
         labels[SELDON_APP_LABEL] = service
     deployment["metadata"]["labels"] = sorted_map(deployment["metadata"]["labels"])
     deployment["spec"]["selector"]["matchLabels"] = sorted_map(deployment["spec"]["selector"]["matchLabels"])

@@ -11,12 +11,14 @@ desired field; the API server normalises some values (CPU "0.5" reads back as "5
 object is applied once more, which the server answers without a change. An object counts as changed only when an
 apply created it or moved its resourceVersion, so a reconcile of an unchanged SeldonDeployment changes nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote
 
 import kubernetes
@@ -50,8 +52,9 @@ class KubeError(Exception):
         self.status, self.reason, self.message = status, reason, message
 
 
-def resource_path(api_version: str, kind: str, namespace: str | None = None, name: str | None = None,
-                  subresource: str | None = None) -> str:
+def resource_path(
+    api_version: str, kind: str, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+) -> str:
     """REST path of a kind's collection, or of one object (and its subresource)."""
     base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
     plural = PLURALS.get(kind) or f"{kind.lower()}s"
@@ -76,8 +79,9 @@ def contains(live: Any, desired: Any) -> bool:
     if isinstance(desired, dict):
         return isinstance(live, dict) and all(k in live and contains(live[k], v) for k, v in desired.items())
     if isinstance(desired, list):
-        return (isinstance(live, list) and len(live) == len(desired)
-                and all(contains(a, b) for a, b in zip(live, desired)))
+        return (
+            isinstance(live, list) and len(live) == len(desired) and all(contains(a, b) for a, b in zip(live, desired))
+        )
     return live == desired
 
 
@@ -98,16 +102,24 @@ class KubeApi:
         self.client = api_client
         self.timeout = timeout
 
-    def request(self, method: str, path: str, query: Iterable[tuple[str, str]] = (), body: Any = None,
-                content_type: str = "application/json") -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: Iterable[tuple[str, str]] = (),
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Any:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
         method, url, headers, body, _ = self.client.param_serialize(
-            method, path, query_params=list(query), header_params=headers, body=body, auth_settings=["BearerToken"])
+            method, path, query_params=list(query), header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
         try:
-            response = self.client.call_api(method, url, header_params=headers, body=body,
-                                            _request_timeout=self.timeout)
+            response = self.client.call_api(
+                method, url, header_params=headers, body=body, _request_timeout=self.timeout
+            )
             data = response.read()
         except (urllib3.exceptions.HTTPError, kubernetes.client.exceptions.ApiException, OSError) as exc:
             raise KubeError(503, "Unavailable", f"cannot reach the API server: {exc}") from None
@@ -144,8 +156,9 @@ class KubeApi:
         query = [("fieldManager", field_manager), ("force", "true")]
         return self.request("PATCH", path, query, obj, "application/apply-patch+yaml")
 
-    def delete(self, api_version: str, kind: str, namespace: str | None, name: str,
-               propagation: str = "Foreground") -> bool:
+    def delete(
+        self, api_version: str, kind: str, namespace: str | None, name: str, propagation: str = "Foreground"
+    ) -> bool:
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
         try:
             self.request("DELETE", resource_path(api_version, kind, namespace, name), body=body)
@@ -196,8 +209,9 @@ class KubernetesBackend:
                 continue
             if live is not None and immutable_field_changed(live, obj):
                 # replace the object (the original did so for a changed Deployment selector only)
-                self.api.delete(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"],
-                                propagation="Background")
+                self.api.delete(
+                    obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"], propagation="Background"
+                )
                 result.deleted.append(key)
                 live = None
             applied = self.api.apply(stamped, self.field_manager)
@@ -219,8 +233,15 @@ class KubernetesBackend:
             return True
         return contains(live, {k: v for k, v in stamped.items() if k not in ("apiVersion", "status")})
 
-    def prune(self, namespace: str, owner_uid: str, keep: set[tuple[str, str, str]],
-              kinds: Iterable[tuple[str, str]], result: ApplyResult, selector: str = "") -> ApplyResult:
+    def prune(
+        self,
+        namespace: str,
+        owner_uid: str,
+        keep: set[tuple[str, str, str]],
+        kinds: Iterable[tuple[str, str]],
+        result: ApplyResult,
+        selector: str = "",
+    ) -> ApplyResult:
         """Delete objects of `kinds` owned by `owner_uid` (and matching `selector`) whose key is not in `keep`."""
         for api_version, kind in kinds:
             try:

@@ -5,6 +5,7 @@ environment is injected (PREDICTIVE_UNIT_*, PREDICTOR_ID, SELDON_DEPLOYMENT_ID, 
 original's order. Values the user already set are kept (the original's helper wiped the whole env list
 instead when a port variable was already present).
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,14 @@ def named_port(container: dict, name: str) -> dict | None:
 
 
 def tcp_probe(port: int, initial_delay: int) -> dict:
-    return {"tcpSocket": {"port": port}, "initialDelaySeconds": initial_delay, "periodSeconds": 5,
-            "successThreshold": 1, "failureThreshold": 3, "timeoutSeconds": 1}
+    return {
+        "tcpSocket": {"port": port},
+        "initialDelaySeconds": initial_delay,
+        "periodSeconds": 5,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+        "timeoutSeconds": 1,
+    }
 
 
 def compact_json(value) -> str:
@@ -45,8 +52,14 @@ def parameters_json(unit: PredictiveUnit) -> str:
     return compact_json([p.to_dict() for p in unit.parameters or ()])
 
 
-def mutate_unit_container(sdep: SeldonDeployment, predictor: PredictorSpec, unit: PredictiveUnit, container: dict,
-                          metrics_port_name: str, prometheus_path: str) -> None:
+def mutate_unit_container(
+    sdep: SeldonDeployment,
+    predictor: PredictorSpec,
+    unit: PredictiveUnit,
+    container: dict,
+    metrics_port_name: str,
+    prometheus_path: str,
+) -> None:
     """Give a graph-node container its ports, probes, preStop hook and injected environment, in place."""
     http_port, grpc_port = unit.endpoint.http_port, unit.endpoint.grpc_port
     grpc = uses_grpc(sdep, unit)

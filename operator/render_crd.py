@@ -7,6 +7,7 @@ original's, the CRD is too large for client-side `kubectl apply`: install it wit
 
 Run: python -m seldon_graph.operator.render_crd PUBLISHED_CRD.yaml > operator/crd/seldondeployments.yaml
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,8 +17,12 @@ import yaml
 
 PRINTER_COLUMNS = [
     {"name": "State", "type": "string", "jsonPath": ".status.state", "description": "Creating, Available or Failed"},
-    {"name": "Address", "type": "string", "jsonPath": ".status.address.url",
-     "description": "In-cluster URL of the default predictor"},
+    {
+        "name": "Address",
+        "type": "string",
+        "jsonPath": ".status.address.url",
+        "description": "In-cluster URL of the default predictor",
+    },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 
@@ -42,14 +47,16 @@ def render_crd(published: dict) -> dict:
     spec = published["spec"]
     versions = []
     for version in spec["versions"]:
-        versions.append({
-            "name": version["name"],
-            "served": version["served"],
-            "storage": version["storage"],
-            "additionalPrinterColumns": copy.deepcopy(PRINTER_COLUMNS),
-            "schema": {"openAPIV3Schema": strip_descriptions(version["schema"]["openAPIV3Schema"])},
-            "subresources": version["subresources"],
-        })
+        versions.append(
+            {
+                "name": version["name"],
+                "served": version["served"],
+                "storage": version["storage"],
+                "additionalPrinterColumns": copy.deepcopy(PRINTER_COLUMNS),
+                "schema": {"openAPIV3Schema": strip_descriptions(version["schema"]["openAPIV3Schema"])},
+                "subresources": version["subresources"],
+            }
+        )
     return {
         "apiVersion": published["apiVersion"],
         "kind": "CustomResourceDefinition",

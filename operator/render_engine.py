@@ -4,6 +4,7 @@ engine Deployment of `seldon.io/engine-separate-pod`.
 The engine learns its graph from ENGINE_PREDICTOR (base64 JSON of the defaulted predictor, without traffic,
 replicas and explainer) and runs the executor's command line, so either image can be configured.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,10 +13,23 @@ import copy
 from seldon_graph import naming
 from seldon_graph.operator.render_containers import compact_json
 from seldon_graph.operator.render_errors import RenderError
-from seldon_graph.operator.render_meta import CONTAINS_ENGINE_LABEL, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
-    predictor_service, seldon_id, sorted_map
-from seldon_graph.operator.render_pods import ENGINE_CONTAINER, PODINFO_MOUNT, podinfo_volume, \
-    prometheus_annotations, replicas, rolling_update
+from seldon_graph.operator.render_meta import (
+    CONTAINS_ENGINE_LABEL,
+    SDEP_ID_LABEL,
+    SELDON_APP_LABEL,
+    object_meta,
+    predictor_service,
+    seldon_id,
+    sorted_map,
+)
+from seldon_graph.operator.render_pods import (
+    ENGINE_CONTAINER,
+    PODINFO_MOUNT,
+    podinfo_volume,
+    prometheus_annotations,
+    replicas,
+    rolling_update,
+)
 from seldon_graph.operator.settings import OperatorSettings
 from seldon_graph.sdep import PredictorSpec, SeldonDeployment
 from seldon_graph.sdep.defaulting import SEPARATE_ENGINE_ANNOTATION
@@ -43,14 +57,16 @@ def _annotation_int(sdep: SeldonDeployment, key: str, default: int, variable: st
 
 
 def engine_env(sdep: SeldonDeployment, predictor: PredictorSpec, settings: OperatorSettings) -> list[dict]:
-    env = [{"name": "ENGINE_PREDICTOR", "value": engine_predictor(predictor)},
-           {"name": "REQUEST_LOGGER_DEFAULT_ENDPOINT", "value": settings.engine.logger_endpoint}]
+    env = [
+        {"name": "ENGINE_PREDICTOR", "value": engine_predictor(predictor)},
+        {"name": "REQUEST_LOGGER_DEFAULT_ENDPOINT", "value": settings.engine.logger_endpoint},
+    ]
     own = copy.deepcopy((predictor.svc_orch_spec.env if predictor.svc_orch_spec else None) or [])
     env += own
     taken = {e.get("name") for e in own}
     for key in sorted((sdep.spec.annotations if sdep.spec else None) or {}):
         if key.startswith(ENGINE_ANNOTATION_PREFIX) and key != SEPARATE_ENGINE_ANNOTATION:
-            name = key[len(ENGINE_ANNOTATION_PREFIX):].upper().replace("-", "_")
+            name = key[len(ENGINE_ANNOTATION_PREFIX) :].upper().replace("-", "_")
             if name not in taken:
                 env.append({"name": name, "value": sdep.spec.annotations[key]})
     return env
@@ -62,18 +78,44 @@ def engine_container(sdep: SeldonDeployment, predictor: PredictorSpec, settings:
     spec = sdep.spec
     scheme = "HTTPS" if predictor.ssl and predictor.ssl.cert_secret_name else "HTTP"
     args = [
-        "--sdep", sdep.name, "--namespace", sdep.namespace, "--predictor", predictor.name or "",
-        "--http_port", str(engine.http_port), "--grpc_port", str(engine.grpc_port),
-        "--protocol", spec.protocol or "seldon", "--transport", spec.transport or "rest",
-        "--prometheus_path", engine.prometheus_path, "--server_type", spec.server_type or "rpc",
-        "--log_work_buffer_size", _annotation_int(sdep, LOGGER_QUEUE_ANNOTATION, engine.logger_queue_size,
-                                                  "EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE"),
-        "--log_write_timeout_ms", _annotation_int(sdep, LOGGER_WRITE_TIMEOUT_ANNOTATION, engine.logger_write_timeout_ms,
-                                                  "EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS"),
+        "--sdep",
+        sdep.name,
+        "--namespace",
+        sdep.namespace,
+        "--predictor",
+        predictor.name or "",
+        "--http_port",
+        str(engine.http_port),
+        "--grpc_port",
+        str(engine.grpc_port),
+        "--protocol",
+        spec.protocol or "seldon",
+        "--transport",
+        spec.transport or "rest",
+        "--prometheus_path",
+        engine.prometheus_path,
+        "--server_type",
+        spec.server_type or "rpc",
+        "--log_work_buffer_size",
+        _annotation_int(
+            sdep, LOGGER_QUEUE_ANNOTATION, engine.logger_queue_size, "EXECUTOR_REQUEST_LOGGER_WORK_QUEUE_SIZE"
+        ),
+        "--log_write_timeout_ms",
+        _annotation_int(
+            sdep,
+            LOGGER_WRITE_TIMEOUT_ANNOTATION,
+            engine.logger_write_timeout_ms,
+            "EXECUTOR_REQUEST_LOGGER_WRITE_TIMEOUT_MS",
+        ),
         f"--full_health_checks={'true' if engine.full_health_checks else 'false'}",
     ]
-    probe = {"initialDelaySeconds": 20, "periodSeconds": 5, "failureThreshold": 3, "successThreshold": 1,
-             "timeoutSeconds": 60}
+    probe = {
+        "initialDelaySeconds": 20,
+        "periodSeconds": 5,
+        "failureThreshold": 3,
+        "successThreshold": 1,
+        "timeoutSeconds": 60,
+    }
     resources = (predictor.svc_orch_spec.resources if predictor.svc_orch_spec else None) or {
         "requests": {"cpu": engine.cpu_request, "memory": engine.memory_request},
         "limits": {"cpu": engine.cpu_limit, "memory": engine.memory_limit},
@@ -81,20 +123,24 @@ def engine_container(sdep: SeldonDeployment, predictor: PredictorSpec, settings:
     container = {"name": ENGINE_CONTAINER, "image": engine.image}
     if engine.command:
         container["command"] = list(engine.command)
-    container.update({
-        "args": args,
-        "env": engine_env(sdep, predictor, settings),
-        "imagePullPolicy": engine.pull_policy,
-        "ports": [{"name": "http", "containerPort": engine.http_port, "protocol": "TCP"},
-                  {"name": engine.metrics_port_name, "containerPort": engine.http_port, "protocol": "TCP"},
-                  {"name": "grpc", "containerPort": engine.grpc_port, "protocol": "TCP"}],
-        "readinessProbe": {"httpGet": {"path": "/ready", "port": engine.http_port, "scheme": scheme}, **probe},
-        "livenessProbe": {"httpGet": {"path": "/live", "port": engine.http_port, "scheme": scheme}, **probe},
-        "resources": copy.deepcopy(resources),
-        "terminationMessagePath": "/dev/termination-log",
-        "terminationMessagePolicy": "File",
-        "volumeMounts": [dict(PODINFO_MOUNT)],
-    })
+    container.update(
+        {
+            "args": args,
+            "env": engine_env(sdep, predictor, settings),
+            "imagePullPolicy": engine.pull_policy,
+            "ports": [
+                {"name": "http", "containerPort": engine.http_port, "protocol": "TCP"},
+                {"name": engine.metrics_port_name, "containerPort": engine.http_port, "protocol": "TCP"},
+                {"name": "grpc", "containerPort": engine.grpc_port, "protocol": "TCP"},
+            ],
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": engine.http_port, "scheme": scheme}, **probe},
+            "livenessProbe": {"httpGet": {"path": "/live", "port": engine.http_port, "scheme": scheme}, **probe},
+            "resources": copy.deepcopy(resources),
+            "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File",
+            "volumeMounts": [dict(PODINFO_MOUNT)],
+        }
+    )
     if engine.user is not None:
         container["securityContext"] = {"runAsUser": engine.user, "allowPrivilegeEscalation": False}
     return container
@@ -138,7 +184,13 @@ def svc_orch_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, settin
     if count is not None:
         spec["replicas"] = count
     spec["strategy"] = rolling_update()
-    spec["template"] = {"metadata": {"labels": sorted_map(labels),
-                                     "annotations": prometheus_annotations(settings)}, "spec": pod}
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": object_meta(sdep, name, meta_labels, spec_annotations), "spec": spec}
+    spec["template"] = {
+        "metadata": {"labels": sorted_map(labels), "annotations": prometheus_annotations(settings)},
+        "spec": pod,
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": object_meta(sdep, name, meta_labels, spec_annotations),
+        "spec": spec,
+    }

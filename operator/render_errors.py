@@ -1,4 +1,5 @@
 """The one error rendering raises, so callers (controller, CLI, local runtime) catch a single type."""
+
 from __future__ import annotations
 
 

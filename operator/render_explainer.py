@@ -3,6 +3,7 @@
 v1 explainers (seldon/tensorflow protocol) run the alibi-explain server with the original's command line,
 pointed at the predictor Service; v2/kfserving explainers run MLServer's alibi-explain runtime.
 """
+
 from __future__ import annotations
 
 import copy
@@ -10,8 +11,15 @@ import copy
 from seldon_graph import naming
 from seldon_graph.operator.render_containers import PRESTOP, compact_json, named_port, set_env
 from seldon_graph.operator.render_errors import RenderError
-from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SELDON_APP_LABEL, object_meta, \
-    predictor_service, seldon_id, sorted_map
+from seldon_graph.operator.render_meta import (
+    MANAGED_BY,
+    SDEP_ID_LABEL,
+    SELDON_APP_LABEL,
+    object_meta,
+    predictor_service,
+    seldon_id,
+    sorted_map,
+)
 from seldon_graph.operator.render_pods import pod_defaults
 from seldon_graph.operator.render_prepack import MODEL_PATH, add_storage_initializer
 from seldon_graph.operator.settings import OperatorSettings
@@ -21,9 +29,15 @@ EXPLAINER_LABEL = "seldon.io/explainer"
 DEFAULT_PORT = 9000
 V2_PROTOCOLS = ("v2", "kfserving")
 ALIBI_EXPLAIN_TYPES = {
-    "AnchorTabular": "anchor_tabular", "AnchorImages": "anchor_image", "AnchorText": "anchor_text",
-    "Counterfactuals": "counterfactuals", "Contrastive": "contrastive", "KernelShap": "kernel_shap",
-    "IntegratedGradients": "integrated_gradients", "ALE": "ALE", "TreeShap": "tree_shap",
+    "AnchorTabular": "anchor_tabular",
+    "AnchorImages": "anchor_image",
+    "AnchorText": "anchor_text",
+    "Counterfactuals": "counterfactuals",
+    "Contrastive": "contrastive",
+    "KernelShap": "kernel_shap",
+    "IntegratedGradients": "integrated_gradients",
+    "ALE": "ALE",
+    "TreeShap": "tree_shap",
 }
 
 
@@ -44,13 +58,20 @@ def explainer_type_tag(explainer_type: str) -> str:
         return ALIBI_EXPLAIN_TYPES[explainer_type]
     except KeyError:
         known = ", ".join(ALIBI_EXPLAIN_TYPES)
-        raise RenderError(f"explainer type {explainer_type!r} is not supported by the v2 explainer runtime "
-                          f"(use one of {known})") from None
+        raise RenderError(
+            f"explainer type {explainer_type!r} is not supported by the v2 explainer runtime (use one of {known})"
+        ) from None
 
 
 def _probe(initial_delay: int, failures: int) -> dict:
-    return {"tcpSocket": {"port": "http"}, "initialDelaySeconds": initial_delay, "periodSeconds": 5,
-            "successThreshold": 1, "failureThreshold": failures, "timeoutSeconds": 1}
+    return {
+        "tcpSocket": {"port": "http"},
+        "initialDelaySeconds": initial_delay,
+        "periodSeconds": 5,
+        "successThreshold": 1,
+        "failureThreshold": failures,
+        "timeoutSeconds": 1,
+    }
 
 
 def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings: OperatorSettings) -> list[dict]:
@@ -75,19 +96,28 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
     graph_name = predictor.graph.name if predictor.graph else ""
     host = f"{service}.{sdep.namespace}:{settings.service_http_port}"
     if protocol in V2_PROTOCOLS:
-        extra = {"explainer_type": explainer_type_tag(explainer.type), "infer_uri": f"http://{host}/v2/models/{graph_name}/infer"}
+        extra = {
+            "explainer_type": explainer_type_tag(explainer.type),
+            "infer_uri": f"http://{host}/v2/models/{graph_name}/infer",
+        }
         if explainer.init_parameters:
             extra["init_parameters"] = explainer.init_parameters
-        for key, value in (("MLSERVER_HTTP_PORT", str(port)),
-                           ("MLSERVER_MODEL_IMPLEMENTATION", "mlserver_alibi_explain.AlibiExplainRuntime"),
-                           ("MLSERVER_MODEL_NAME", container["name"]), ("MLSERVER_MODEL_URI", MODEL_PATH),
-                           ("MLSERVER_MODEL_EXTRA", compact_json(extra))):
+        for key, value in (
+            ("MLSERVER_HTTP_PORT", str(port)),
+            ("MLSERVER_MODEL_IMPLEMENTATION", "mlserver_alibi_explain.AlibiExplainRuntime"),
+            ("MLSERVER_MODEL_NAME", container["name"]),
+            ("MLSERVER_MODEL_URI", MODEL_PATH),
+            ("MLSERVER_MODEL_EXTRA", compact_json(extra)),
+        ):
             set_env(container, key, value)
     elif "args" not in container:
         transport = "grpc" if sdep.spec.transport == "grpc" else "http"
-        args = [f"--model_name={graph_name}", f"--predictor_host={host}",
-                f"--protocol={'tensorflow' if protocol == 'tensorflow' else 'seldon'}.{transport}",
-                f"--http_port={port}"]
+        args = [
+            f"--model_name={graph_name}",
+            f"--predictor_host={host}",
+            f"--protocol={'tensorflow' if protocol == 'tensorflow' else 'seldon'}.{transport}",
+            f"--http_port={port}",
+        ]
         if explainer.model_uri:
             args.append(f"--storage_uri={MODEL_PATH}")
         args.append(explainer.type)
@@ -99,24 +129,45 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
     if explainer.service_account_name:
         pod["serviceAccountName"] = explainer.service_account_name
     if explainer.model_uri:
-        unit = PredictiveUnit(name=container["name"], model_uri=explainer.model_uri,
-                              env_secret_ref_name=explainer.env_secret_ref_name,
-                              storage_initializer_image=explainer.storage_initializer_image)
+        unit = PredictiveUnit(
+            name=container["name"],
+            model_uri=explainer.model_uri,
+            env_secret_ref_name=explainer.env_secret_ref_name,
+            storage_initializer_image=explainer.storage_initializer_image,
+        )
         add_storage_initializer(pod, container, unit, settings)
     pod_defaults(pod, settings)
     sid = seldon_id(sdep)
-    labels = {SDEP_ID_LABEL: sid, "app": name, "fluentd": "true", **(predictor.labels or {}), **MANAGED_BY,
-              EXPLAINER_LABEL: "true", SELDON_APP_LABEL: name}
+    labels = {
+        SDEP_ID_LABEL: sid,
+        "app": name,
+        "fluentd": "true",
+        **(predictor.labels or {}),
+        **MANAGED_BY,
+        EXPLAINER_LABEL: "true",
+        SELDON_APP_LABEL: name,
+    }
     spec: dict = {"selector": {"matchLabels": {"app": name, SDEP_ID_LABEL: sid}}}
     replicas = explainer_replicas(sdep, predictor)
     if replicas is not None:
         spec["replicas"] = replicas
     spec["template"] = {"metadata": {"labels": sorted_map(labels)}, "spec": pod}
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
-                  "metadata": object_meta(sdep, name, labels, predictor.annotations), "spec": spec}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": object_meta(sdep, name, labels, predictor.annotations),
+        "spec": spec,
+    }
     service_labels = {SELDON_APP_LABEL: service, SDEP_ID_LABEL: sid, EXPLAINER_LABEL: "true", **MANAGED_BY}
-    service_object = {"apiVersion": "v1", "kind": "Service",
-                      "metadata": object_meta(sdep, name, service_labels, predictor.annotations),
-                      "spec": {"type": "ClusterIP", "sessionAffinity": "None", "selector": {SELDON_APP_LABEL: name},
-                               "ports": [{"name": "http", "port": port, "targetPort": port, "protocol": "TCP"}]}}
+    service_object = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": object_meta(sdep, name, service_labels, predictor.annotations),
+        "spec": {
+            "type": "ClusterIP",
+            "sessionAffinity": "None",
+            "selector": {SELDON_APP_LABEL: name},
+            "ports": [{"name": "http", "port": port, "targetPort": port, "protocol": "TCP"}],
+        },
+    }
     return [deployment, service_object]

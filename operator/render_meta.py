@@ -3,6 +3,7 @@
 Maps are emitted with sorted keys (as Go's JSON encoder writes them), so the rendered bytes depend only on
 the input, never on the order in which labels were added.
 """
+
 from __future__ import annotations
 
 from seldon_graph import naming
@@ -31,8 +32,16 @@ def owner_references(sdep: SeldonDeployment) -> list[dict]:
     uid = (sdep.metadata or {}).get("uid")
     if not uid:
         return []
-    return [{"apiVersion": sdep.api_version or "machinelearning.seldon.io/v1", "kind": "SeldonDeployment",
-             "name": sdep.name, "uid": uid, "controller": True, "blockOwnerDeletion": True}]
+    return [
+        {
+            "apiVersion": sdep.api_version or "machinelearning.seldon.io/v1",
+            "kind": "SeldonDeployment",
+            "name": sdep.name,
+            "uid": uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
 
 
 def object_meta(sdep: SeldonDeployment, name: str, labels: dict, annotations: dict | None = None) -> dict:

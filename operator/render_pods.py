@@ -1,14 +1,22 @@
 """Model Deployments: one per componentSpec, with the graph-node containers rewritten and the pod defaults the
 original operator sets (podinfo downward-API volume, grace period, security context, rolling update).
 """
+
 from __future__ import annotations
 
 import copy
 
 from seldon_graph import naming
 from seldon_graph.operator.render_containers import mutate_unit_container
-from seldon_graph.operator.render_meta import MANAGED_BY, SDEP_ID_LABEL, SHADOW_LABEL, object_meta, seldon_id, \
-    sorted_map, unit_labels
+from seldon_graph.operator.render_meta import (
+    MANAGED_BY,
+    SDEP_ID_LABEL,
+    SHADOW_LABEL,
+    object_meta,
+    seldon_id,
+    sorted_map,
+    unit_labels,
+)
 from seldon_graph.operator.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonPodSpec
 from seldon_graph.sdep.defaulting import LEGACY_PODINFO_VOLUME, PODINFO_PATH, PODINFO_VOLUME
@@ -21,8 +29,13 @@ SVC_LABEL_PREFIX = "seldon-app-svc-"
 
 def podinfo_volume() -> dict:
     """The downward-API volume through which engine and wrapper read the pod's annotations."""
-    return {"name": PODINFO_VOLUME, "downwardAPI": {"defaultMode": 420, "items": [
-        {"path": "annotations", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.annotations"}}]}}
+    return {
+        "name": PODINFO_VOLUME,
+        "downwardAPI": {
+            "defaultMode": 420,
+            "items": [{"path": "annotations", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.annotations"}}],
+        },
+    }
 
 
 def rolling_update() -> dict:
@@ -49,7 +62,7 @@ def graph_unit(predictor: PredictorSpec, container_name: str) -> PredictiveUnit 
 
 
 def autoscaler(component: SeldonPodSpec, settings: OperatorSettings) -> str | None:
-    """"keda", "hpa" or None: KEDA when asked for and enabled, else the HPA when asked for.
+    """ "keda", "hpa" or None: KEDA when asked for and enabled, else the HPA when asked for.
 
     The original let `kedaSpec` suppress `hpaSpec` even with KEDA disabled, leaving the Deployment unscaled.
     """
@@ -58,21 +71,30 @@ def autoscaler(component: SeldonPodSpec, settings: OperatorSettings) -> str | No
     return "hpa" if component.hpa_spec is not None else None
 
 
-def deployment_name(sdep: SeldonDeployment, predictor: PredictorSpec, index: int, component: SeldonPodSpec,
-                    settings: OperatorSettings) -> str:
-    return naming.deployment_name(sdep.name, predictor.name or "", index, component.to_dict(),
-                                  settings.deployment_name_as_prefix)
+def deployment_name(
+    sdep: SeldonDeployment, predictor: PredictorSpec, index: int, component: SeldonPodSpec, settings: OperatorSettings
+) -> str:
+    return naming.deployment_name(
+        sdep.name, predictor.name or "", index, component.to_dict(), settings.deployment_name_as_prefix
+    )
 
 
-def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: int, component: SeldonPodSpec,
-                     settings: OperatorSettings) -> dict:
+def model_deployment(
+    sdep: SeldonDeployment, predictor: PredictorSpec, index: int, component: SeldonPodSpec, settings: OperatorSettings
+) -> dict:
     """The Deployment of componentSpec `index`, its graph-node containers given ports, probes and env."""
     name = deployment_name(sdep, predictor, index, component, settings)
     sid = seldon_id(sdep)
     pod = copy.deepcopy(component.spec or {})
     component_meta = component.metadata or {}
-    labels = {SDEP_ID_LABEL: sid, "app": name, "fluentd": "true", **(predictor.labels or {}),
-              **(component_meta.get("labels") or {}), **MANAGED_BY}
+    labels = {
+        SDEP_ID_LABEL: sid,
+        "app": name,
+        "fluentd": "true",
+        **(predictor.labels or {}),
+        **(component_meta.get("labels") or {}),
+        **MANAGED_BY,
+    }
     if predictor.shadow:
         labels[SHADOW_LABEL] = "true"
     selector = {SDEP_ID_LABEL: sid}
@@ -80,14 +102,18 @@ def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: in
         unit = graph_unit(predictor, container.get("name") or "")
         if unit is None:
             continue
-        mutate_unit_container(sdep, predictor, unit, container, settings.sdep.metrics_port_name,
-                              settings.engine.prometheus_path)
+        mutate_unit_container(
+            sdep, predictor, unit, container, settings.sdep.metrics_port_name, settings.engine.prometheus_path
+        )
         service = naming.container_service_name(sdep.name, predictor.name or "", container["name"])
         labels[SVC_LABEL_PREFIX + container["name"]] = service
         selector[SVC_LABEL_PREFIX + container["name"]] = service
         labels.update(unit_labels(unit, predictor))
-    annotations = {**((sdep.spec.annotations if sdep.spec else None) or {}), **(predictor.annotations or {}),
-                   **(component_meta.get("annotations") or {})}
+    annotations = {
+        **((sdep.spec.annotations if sdep.spec else None) or {}),
+        **(predictor.annotations or {}),
+        **(component_meta.get("annotations") or {}),
+    }
     pod_defaults(pod, settings)
     spec: dict = {"selector": {"matchLabels": sorted_map(selector)}}
     if autoscaler(component, settings) is None:
@@ -98,12 +124,18 @@ def model_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, index: in
         spec["progressDeadlineSeconds"] = predictor.progress_deadline_seconds
     spec["strategy"] = rolling_update()
     spec["template"] = {
-        "metadata": {"labels": sorted_map(labels),
-                     "annotations": sorted_map({**prometheus_annotations(settings), **annotations})},
+        "metadata": {
+            "labels": sorted_map(labels),
+            "annotations": sorted_map({**prometheus_annotations(settings), **annotations}),
+        },
         "spec": pod,
     }
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": object_meta(sdep, name, labels, annotations),
-            "spec": spec}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": object_meta(sdep, name, labels, annotations),
+        "spec": spec,
+    }
 
 
 def pod_defaults(pod: dict, settings: OperatorSettings) -> None:

@@ -6,8 +6,8 @@ Seldon-protocol servers get `model_uri` in their parameters, v2/kfserving ones b
 TENSORFLOW_SERVER is TF Serving itself (tensorflow protocol) or a proxy with a `tfserving` sidecar, and
 TRITON_SERVER gets Triton's command line and HTTP health probes.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from seldon_graph.naming import MAX_NAME
 from seldon_graph.operator.render_containers import compact_json, named_port, set_env
@@ -42,8 +42,9 @@ def _find(deployments: list[dict], name: str) -> tuple[dict, dict] | None:
     return None
 
 
-def add_model_servers(sdep: SeldonDeployment, predictor: PredictorSpec, deployments: list[dict],
-                      settings: OperatorSettings) -> None:
+def add_model_servers(
+    sdep: SeldonDeployment, predictor: PredictorSpec, deployments: list[dict], settings: OperatorSettings
+) -> None:
     """Shape every prepack unit's container and add storage initializers, in graph pre-order."""
     protocol = (sdep.spec.protocol if sdep.spec else None) or "seldon"
     for unit in predictor.units():
@@ -78,10 +79,15 @@ def add_storage_initializer(pod: dict, container: dict, unit: PredictiveUnit, se
     init_containers = pod.setdefault("initContainers", [])
     if any(c.get("name") == init_name for c in init_containers):
         return
-    init = {"name": init_name, "image": unit.storage_initializer_image or settings.storage_initializer_image,
-            "args": [unit.model_uri, MODEL_PATH], "imagePullPolicy": "IfNotPresent",
-            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-            "volumeMounts": [{"name": volume, "mountPath": MODEL_PATH}]}
+    init = {
+        "name": init_name,
+        "image": unit.storage_initializer_image or settings.storage_initializer_image,
+        "args": [unit.model_uri, MODEL_PATH],
+        "imagePullPolicy": "IfNotPresent",
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "volumeMounts": [{"name": volume, "mountPath": MODEL_PATH}],
+    }
     secret = unit.env_secret_ref_name or settings.default_env_secret_ref_name
     if secret:
         init["envFrom"] = [{"secretRef": {"name": secret}}]
@@ -104,10 +110,14 @@ def _http_probes(container: dict, ready: str, live: str, period: int | None = No
 
 def _mlserver(unit: PredictiveUnit, container: dict) -> None:
     http, grpc = unit.endpoint.http_port, unit.endpoint.grpc_port
-    pairs = [("MLSERVER_HTTP_PORT", str(http)), ("MLSERVER_GRPC_PORT", str(grpc)),
-             ("MLSERVER_MODEL_IMPLEMENTATION", MLSERVER_IMPLEMENTATIONS.get(unit.implementation, "")),
-             ("MLSERVER_MODEL_NAME", unit.name or ""), ("MLSERVER_MODEL_VERSION", "v1"),
-             ("MLSERVER_MODEL_URI", MODEL_PATH)]
+    pairs = [
+        ("MLSERVER_HTTP_PORT", str(http)),
+        ("MLSERVER_GRPC_PORT", str(grpc)),
+        ("MLSERVER_MODEL_IMPLEMENTATION", MLSERVER_IMPLEMENTATIONS.get(unit.implementation, "")),
+        ("MLSERVER_MODEL_NAME", unit.name or ""),
+        ("MLSERVER_MODEL_VERSION", "v1"),
+        ("MLSERVER_MODEL_URI", MODEL_PATH),
+    ]
     if unit.implementation == "HUGGINGFACE_SERVER":
         pairs += [("MLSERVER_PARALLEL_WORKERS", "0"), ("XDG_CACHE_HOME", "/opt/mlserver")]
     for key, value in pairs:
@@ -144,8 +154,10 @@ def _tensorflow(unit: PredictiveUnit, container: dict, pod: dict, protocol: str,
     params = [p.to_dict() for p in unit.parameters or ()]
     names = {p["name"] for p in params}
     if "rest_endpoint" not in names and "grpc_endpoint" not in names:
-        params += [{"name": "rest_endpoint", "value": f"http://0.0.0.0:{TFSERVING_HTTP_PORT}", "type": "STRING"},
-                   {"name": "grpc_endpoint", "value": f"0.0.0.0:{TFSERVING_GRPC_PORT}", "type": "STRING"}]
+        params += [
+            {"name": "rest_endpoint", "value": f"http://0.0.0.0:{TFSERVING_HTTP_PORT}", "type": "STRING"},
+            {"name": "grpc_endpoint", "value": f"0.0.0.0:{TFSERVING_GRPC_PORT}", "type": "STRING"},
+        ]
     params.append({"name": "model_name", "value": unit.name or "", "type": "STRING"})
     set_env(container, "PREDICTIVE_UNIT_PARAMETERS", compact_json(params), override=True)
     serving = next((c for c in pod["containers"] if c.get("name") == TFSERVING_CONTAINER), None)
@@ -155,8 +167,13 @@ def _tensorflow(unit: PredictiveUnit, container: dict, pod: dict, protocol: str,
     if not serving.get("image"):
         serving["image"] = image_name(servers, "TENSORFLOW_SERVER", "tensorflow")
     serving.setdefault("args", _tfserving_args(unit, TFSERVING_GRPC_PORT, TFSERVING_HTTP_PORT))
-    serving.setdefault("ports", [{"name": "grpc", "containerPort": TFSERVING_GRPC_PORT, "protocol": "TCP"},
-                                 {"name": "http", "containerPort": TFSERVING_HTTP_PORT, "protocol": "TCP"}])
+    serving.setdefault(
+        "ports",
+        [
+            {"name": "grpc", "containerPort": TFSERVING_GRPC_PORT, "protocol": "TCP"},
+            {"name": "http", "containerPort": TFSERVING_HTTP_PORT, "protocol": "TCP"},
+        ],
+    )
     serving.setdefault("imagePullPolicy", "IfNotPresent")
     serving.setdefault("terminationMessagePath", "/dev/termination-log")
     serving.setdefault("terminationMessagePolicy", "File")
@@ -164,5 +181,10 @@ def _tensorflow(unit: PredictiveUnit, container: dict, pod: dict, protocol: str,
 
 
 def _tfserving_args(unit: PredictiveUnit, grpc_port: int, http_port: int) -> list[str]:
-    return ["/usr/bin/tensorflow_model_server", f"--port={grpc_port}", f"--rest_api_port={http_port}",
-            f"--model_name={unit.name}", f"--model_base_path={MODEL_PATH}"]
+    return [
+        "/usr/bin/tensorflow_model_server",
+        f"--port={grpc_port}",
+        f"--rest_api_port={http_port}",
+        f"--model_name={unit.name}",
+        f"--model_base_path={MODEL_PATH}",
+    ]

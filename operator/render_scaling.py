@@ -1,6 +1,7 @@
 """HorizontalPodAutoscaler (autoscaling/v2), KEDA ScaledObject and PodDisruptionBudget (policy/v1) of a model
 Deployment, named like it. `hpaSpec.metrics` (the autoscaling/v2beta1 form) is converted to v2.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,22 +38,31 @@ def convert_metric(metric: dict) -> dict:
         out["resource"] = {"name": source["name"], "target": _target(source)}
     if metric.get("containerResource"):
         source = metric["containerResource"]
-        out["containerResource"] = {"name": source["name"], "container": source["container"],
-                                    "target": _target(source)}
+        out["containerResource"] = {"name": source["name"], "container": source["container"], "target": _target(source)}
     if metric.get("pods"):
         source = metric["pods"]
-        out["pods"] = {"metric": _identifier(source["metricName"], source.get("selector")),
-                       "target": {"type": "AverageValue", "averageValue": source["targetAverageValue"]}}
+        out["pods"] = {
+            "metric": _identifier(source["metricName"], source.get("selector")),
+            "target": {"type": "AverageValue", "averageValue": source["targetAverageValue"]},
+        }
     if metric.get("object"):
         source = metric["object"]
-        target = ({"type": "AverageValue", "averageValue": source["averageValue"]}
-                  if source.get("averageValue") is not None else {"type": "Value", "value": source["targetValue"]})
-        out["object"] = {"describedObject": copy.deepcopy(source["target"]),
-                         "metric": _identifier(source["metricName"], source.get("selector")), "target": target}
+        target = (
+            {"type": "AverageValue", "averageValue": source["averageValue"]}
+            if source.get("averageValue") is not None
+            else {"type": "Value", "value": source["targetValue"]}
+        )
+        out["object"] = {
+            "describedObject": copy.deepcopy(source["target"]),
+            "metric": _identifier(source["metricName"], source.get("selector")),
+            "target": target,
+        }
     if metric.get("external"):
         source = metric["external"]
-        out["external"] = {"metric": _identifier(source["metricName"], source.get("metricSelector")),
-                           "target": _target(source)}
+        out["external"] = {
+            "metric": _identifier(source["metricName"], source.get("metricSelector")),
+            "target": _target(source),
+        }
     return out
 
 
@@ -66,12 +76,24 @@ def hpa(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: str) -> di
         spec["metrics"] = [convert_metric(m) for m in spec_in.metrics]
     elif spec_in.metricsv2:
         spec["metrics"] = copy.deepcopy(spec_in.metricsv2)
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": object_meta(sdep, deployment, {SDEP_ID_LABEL: seldon_id(sdep)}), "spec": spec}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": object_meta(sdep, deployment, {SDEP_ID_LABEL: seldon_id(sdep)}),
+        "spec": spec,
+    }
 
 
-KEDA_FIELDS = ("pollingInterval", "cooldownPeriod", "idleReplicaCount", "minReplicaCount", "maxReplicaCount",
-               "advanced", "triggers", "fallback")
+KEDA_FIELDS = (
+    "pollingInterval",
+    "cooldownPeriod",
+    "idleReplicaCount",
+    "minReplicaCount",
+    "maxReplicaCount",
+    "advanced",
+    "triggers",
+    "fallback",
+)
 
 
 def scaled_object(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: str) -> dict:
@@ -79,8 +101,12 @@ def scaled_object(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: 
     for key in KEDA_FIELDS:
         if component.keda_spec.get(key) is not None:
             spec[key] = copy.deepcopy(component.keda_spec[key])
-    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-            "metadata": object_meta(sdep, deployment, {SDEP_ID_LABEL: seldon_id(sdep)}), "spec": spec}
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": object_meta(sdep, deployment, {SDEP_ID_LABEL: seldon_id(sdep)}),
+        "spec": spec,
+    }
 
 
 def pdb(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: str) -> dict:
@@ -95,5 +121,9 @@ def pdb(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: str) -> di
     if component.pdb_spec.max_unavailable is not None:
         spec["maxUnavailable"] = component.pdb_spec.max_unavailable
     spec["selector"] = {"matchLabels": {"app": deployment, SDEP_ID_LABEL: seldon_id(sdep)}}
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": object_meta(sdep, deployment, {SDEP_ID_LABEL: seldon_id(sdep)}), "spec": spec}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": object_meta(sdep, deployment, {SDEP_ID_LABEL: seldon_id(sdep)}),
+        "spec": spec,
+    }

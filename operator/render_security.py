@@ -1,4 +1,5 @@
 """TLS for a predictor (`ssl.certSecretName`): the certificate secret mounted into the entrypoint pod."""
+
 from __future__ import annotations
 
 from seldon_graph.operator.render_containers import set_env

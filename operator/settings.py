@@ -3,11 +3,12 @@
 The renderers (desired state, Ambassador, Istio) take this value instead of reading the environment, so
 rendering stays pure and tests can set any configuration without touching os.environ.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from seldon_graph import __version__
 from seldon_graph.ambassador import AmbassadorSettings
@@ -49,7 +50,8 @@ class EngineSettings:
     def from_env(cls, environ: Mapping[str, str]) -> EngineSettings:
         command = environ.get("ENGINE_CONTAINER_COMMAND")
         return cls(
-            image=environ.get("RELATED_IMAGE_EXECUTOR") or environ.get("EXECUTOR_CONTAINER_IMAGE_AND_VERSION")
+            image=environ.get("RELATED_IMAGE_EXECUTOR")
+            or environ.get("EXECUTOR_CONTAINER_IMAGE_AND_VERSION")
             or DEFAULT_ENGINE_IMAGE,
             command=("seldon-engine",) if command is None else tuple(command.split()),
             pull_policy=environ.get("EXECUTOR_CONTAINER_IMAGE_PULL_POLICY") or "IfNotPresent",

@@ -4,16 +4,25 @@ address.url, replicas and conditions (operator-semantics §7).
 Pure functions: the same observed objects (and the same clock value) give the same status, so a reconcile whose
 inputs did not change writes nothing. Condition transition times only move when a condition's status changes.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from seldon_graph import naming
 
 AVAILABLE, CREATING, FAILED = "Available", "Creating", "Failed"
 NOT_PROGRESSING = "Deployment is no longer progressing and not available."
-MANAGED_FIELDS = ("state", "description", "deploymentStatus", "serviceStatus", "address", "replicas", "conditions",
-                  "observedGeneration")
+MANAGED_FIELDS = (
+    "state",
+    "description",
+    "deploymentStatus",
+    "serviceStatus",
+    "address",
+    "replicas",
+    "conditions",
+    "observedGeneration",
+)
 Key = tuple[str, str, str]
 
 # condition type -> (kind it counts, True-when-all-exist reason, True-when-none-wanted reason, False reason)
@@ -21,12 +30,19 @@ OBJECT_CONDITIONS = {
     "ServicesReady": ("Service", "All services created", "All services created", "Not all services created"),
     "HpasReady": ("HorizontalPodAutoscaler", "All HPAs resources ready", "No HPAs defined", "HPAs not ready"),
     "PdbsReady": ("PodDisruptionBudget", "All PDBs resources ready", "No PDBs defined", "PDBs not ready"),
-    "KedaReady": ("ScaledObject", "All KEDA resources ready", "No KEDA resources defined",
-                  "KEDA resources not ready"),
-    "istioVirtualServicesReady": ("VirtualService", "All VirtualServices created", "No VirtualServices defined",
-                                  "Not all VirtualServices created"),
-    "AmbassadorMappingsReady": ("Mapping", "All Ambassador Mappings created", "No Ambassador Mappings defined",
-                                "Not all Ambassador Mappings created"),
+    "KedaReady": ("ScaledObject", "All KEDA resources ready", "No KEDA resources defined", "KEDA resources not ready"),
+    "istioVirtualServicesReady": (
+        "VirtualService",
+        "All VirtualServices created",
+        "No VirtualServices defined",
+        "Not all VirtualServices created",
+    ),
+    "AmbassadorMappingsReady": (
+        "Mapping",
+        "All Ambassador Mappings created",
+        "No Ambassador Mappings defined",
+        "Not all Ambassador Mappings created",
+    ),
 }
 # Routing objects are written only once the Deployments are ready; the state does not wait for them.
 STATE_CONDITIONS = ("DeploymentsReady", "ServicesReady", "HpasReady", "PdbsReady", "KedaReady")
@@ -125,13 +141,16 @@ def _deployments_condition(missing: list[str], deployments: list[dict], ready: l
         if available.get("status") == "False":
             return False, available.get("reason", ""), available.get("message", "")
         return False, "DeploymentsNotReady", f'Deployment "{dep["metadata"]["name"]}" is not available yet'
-    latest = max((_condition((d.get("status") or {}).get("conditions") or [], "Available") for d in deployments),
-                 key=lambda c: c.get("lastTransitionTime", ""))
+    latest = max(
+        (_condition((d.get("status") or {}).get("conditions") or [], "Available") for d in deployments),
+        key=lambda c: c.get("lastTransitionTime", ""),
+    )
     return True, latest.get("reason", "DeploymentsAvailable"), latest.get("message", "")
 
 
-def build_status(sdep: dict, desired: list[dict], live: dict[Key, dict], changed: Iterable[Key],
-                 previous: dict | None, now: str) -> dict:
+def build_status(
+    sdep: dict, desired: list[dict], live: dict[Key, dict], changed: Iterable[Key], previous: dict | None, now: str
+) -> dict:
     """The status of `sdep` (defaulted, as a dict) after an apply pass that saw `live` and changed `changed`."""
     previous = previous or {}
     changed = set(changed)
@@ -141,8 +160,10 @@ def build_status(sdep: dict, desired: list[dict], live: dict[Key, dict], changed
 
     deployments = [live[k] for k in keys if k[1] == "Deployment" and k in live]
     missing = [k[2] for k in keys if k[1] == "Deployment" and k not in live]
-    ready = [deployment_ready(d) and (d["apiVersion"].rpartition("/")[0], "Deployment",
-                                      d["metadata"]["name"]) not in changed for d in deployments]
+    ready = [
+        deployment_ready(d) and (d["apiVersion"].rpartition("/")[0], "Deployment", d["metadata"]["name"]) not in changed
+        for d in deployments
+    ]
     deployments_ok = not missing and all(ready)
 
     conditions: dict[str, dict] = {}
@@ -152,23 +173,42 @@ def build_status(sdep: dict, desired: list[dict], live: dict[Key, dict], changed
         wanted = [k for k in keys if k[1] == counted]
         present = [k for k in wanted if k in live and k not in changed]
         ok = len(present) == len(wanted)
-        _set(conditions, previous_conditions, kind, ok,
-             (all_reason if wanted else none_reason) if ok else false_reason, "", now)
+        _set(
+            conditions,
+            previous_conditions,
+            kind,
+            ok,
+            (all_reason if wanted else none_reason) if ok else false_reason,
+            "",
+            now,
+        )
     failing = [conditions[c] for c in sorted(conditions) if conditions[c]["status"] != "True"]
-    _set(conditions, previous_conditions, "Ready", not failing,
-         failing[0].get("reason", "") if failing else "", failing[0].get("message", "") if failing else "", now)
+    _set(
+        conditions,
+        previous_conditions,
+        "Ready",
+        not failing,
+        failing[0].get("reason", "") if failing else "",
+        failing[0].get("message", "") if failing else "",
+        now,
+    )
 
     services = {k[2]: live[k] for k in keys if k[1] == "Service" and k in live}
     status: dict = {
         "deploymentStatus": {
-            d["metadata"]["name"]: {"replicas": (d.get("status") or {}).get("replicas", 0),
-                                    "availableReplicas": (d.get("status") or {}).get("availableReplicas", 0)}
-            for d in deployments},
+            d["metadata"]["name"]: {
+                "replicas": (d.get("status") or {}).get("replicas", 0),
+                "availableReplicas": (d.get("status") or {}).get("availableReplicas", 0),
+            }
+            for d in deployments
+        },
         "serviceStatus": {name: service_status(svc, namespace) for name, svc in services.items()},
         "conditions": [conditions[c] for c in sorted(conditions)],
     }
-    engines = {naming.svc_orch_name(sdep["metadata"]["name"], p.get("name", ""))
-               for p in (sdep.get("spec") or {}).get("predictors") or []}
+    engines = {
+        naming.svc_orch_name(sdep["metadata"]["name"], p.get("name", ""))
+        for p in (sdep.get("spec") or {}).get("predictors") or []
+    }
     models = [d for d in deployments if d["metadata"]["name"] not in engines]
     if models:  # the scale subresource's statusReplicasPath: the default predictor's first model Deployment
         status["replicas"] = (models[0].get("status") or {}).get("replicas", 0)

@@ -5,6 +5,7 @@ SeldonDeployment the controller would mark Failed is refused at `kubectl apply` 
 Served over HTTPS when a certificate and key are given (the API server only calls webhooks over TLS), plain HTTP
 otherwise (tests, or behind a TLS-terminating proxy).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,13 +43,22 @@ def review_response(review: dict, settings: SdepSettings | None = None) -> dict:
             name = (obj.get("metadata") or {}).get("name") or request.get("name") or ""
             answer["allowed"] = False
             answer["status"] = {
-                "code": 422, "reason": "Invalid", "status": "Failure",
+                "code": 422,
+                "reason": "Invalid",
+                "status": "Failure",
                 "message": f'{GROUP_KIND} "{name}" is invalid: {"; ".join(problems)}',
-                "details": {"name": name, "group": "machinelearning.seldon.io", "kind": "SeldonDeployment",
-                            "causes": [{"message": p} for p in problems]},
+                "details": {
+                    "name": name,
+                    "group": "machinelearning.seldon.io",
+                    "kind": "SeldonDeployment",
+                    "causes": [{"message": p} for p in problems],
+                },
             }
-    return {"apiVersion": review.get("apiVersion", "admission.k8s.io/v1"), "kind": "AdmissionReview",
-            "response": answer}
+    return {
+        "apiVersion": review.get("apiVersion", "admission.k8s.io/v1"),
+        "kind": "AdmissionReview",
+        "response": answer,
+    }
 
 
 def _bad_request(info: str) -> web.Response:

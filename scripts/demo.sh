@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install -q -e .
+.venv/bin/pip install -q -e . --config-settings editable_mode=strict
 export SELDON_GRAPH_HOME="${SELDON_GRAPH_HOME:-$(mktemp -d)}"
 trap '.venv/bin/seldon-graph down >/dev/null' EXIT
 .venv/bin/seldon-graph up -f examples/graph.yaml --detach

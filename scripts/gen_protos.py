@@ -4,6 +4,7 @@ The protos import each other as `seldon_graph/proto/...`, so they are compiled f
 where that path points at core/proto; the generated modules then import `seldon_graph.proto.*`.
 Run: python scripts/gen_protos.py   (needs grpcio-tools)
 """
+
 import pathlib
 import sys
 import tempfile

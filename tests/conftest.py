@@ -1,4 +1,5 @@
 """Shared fixtures for every test folder."""
+
 import pytest
 
 from tests.support.venvs import seldon_core_bin

@@ -1,4 +1,5 @@
-"""The import rules of ../shared/docs/architecture.md, checked on the source: a component imports only what it may."""
+"""The import rules of docs/architecture.md, checked on the source: a component imports only what it may."""
+
 import ast
 from pathlib import Path
 
@@ -35,5 +36,7 @@ def _component_imports(folder: str) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("folder", sorted(ALLOWED))
 def test_component_imports_follow_the_rules(folder):
-    forbidden = {(path, other) for path, other in _component_imports(folder) if other != folder and other not in ALLOWED[folder]}
+    forbidden = {
+        (path, other) for path, other in _component_imports(folder) if other != folder and other not in ALLOWED[folder]
+    }
     assert not forbidden, f"{folder}/ imports components it may not: {sorted(forbidden)}"

@@ -6,6 +6,7 @@ Same arguments and environment as seldon-core 1.18 (flags we do not need, such a
 keyword arguments. A bad interface or parameter list is reported on stderr and exits non-zero before
 anything listens.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=_env_int("GUNICORN_WORKERS", 1))
     p.add_argument("--threads", type=int, default=_env_int("GUNICORN_THREADS", 1))
     p.add_argument("--max-requests", type=int, default=_env_int("GUNICORN_MAX_REQUESTS", 0), help="ignored")
-    p.add_argument("--max-requests-jitter", type=int, default=_env_int("GUNICORN_MAX_REQUESTS_JITTER", 0),
-                   help="ignored")
+    p.add_argument(
+        "--max-requests-jitter", type=int, default=_env_int("GUNICORN_MAX_REQUESTS_JITTER", 0), help="ignored"
+    )
     p.add_argument("--keepalive", type=int, default=_env_int("GUNICORN_KEEPALIVE", 2), help="ignored")
     p.add_argument("--single-threaded", type=int, default=_env_int("FLASK_SINGLE_THREADED", 0))
     p.add_argument("--http-port", type=int, default=_env_int("PREDICTIVE_UNIT_HTTP_SERVICE_PORT", 9000))
@@ -66,10 +68,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pidfile", default=None)
     p.add_argument("--access-log", nargs="?", type=_flag, const=True, default=False, help="ignored")
     p.add_argument("--grpc-threads", type=int, default=_env_int("GRPC_THREADS", 1), help="ignored")
-    p.add_argument("--grpc-workers", type=int, default=_env_int("GRPC_WORKERS", 1),
-                   help="0 disables the gRPC server")
-    p.add_argument("--drain-timeout", type=float, default=30.0,
-                   help="seconds in-flight requests get to finish after SIGTERM")
+    p.add_argument("--grpc-workers", type=int, default=_env_int("GRPC_WORKERS", 1), help="0 disables the gRPC server")
+    p.add_argument(
+        "--drain-timeout", type=float, default=30.0, help="seconds in-flight requests get to finish after SIGTERM"
+    )
     return p
 
 
@@ -112,8 +114,10 @@ def build_user_object(interface_name: str, parameters: str) -> Any:
 
 def _setup_logging(level: str) -> None:
     level = os.environ.get("SELDON_LOG_LEVEL", level).upper()
-    logging.basicConfig(level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(process)d %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(process)d %(name)s %(levelname)s: %(message)s",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,10 +156,19 @@ def _run(args: argparse.Namespace) -> int:
     if args.pidfile:
         with open(args.pidfile, "w") as pidfile:
             pidfile.write(str(os.getpid()))
-    plan = supervisor.Plan(args.http_port, args.grpc_port, args.metrics_port, max(1, args.workers),
-                           args.grpc_workers > 0, args.drain_timeout)
-    for name, port in (("HTTP", plan.http_port), ("gRPC", plan.grpc_port if plan.grpc else None),
-                       ("metrics", plan.metrics_port)):
+    plan = supervisor.Plan(
+        args.http_port,
+        args.grpc_port,
+        args.metrics_port,
+        max(1, args.workers),
+        args.grpc_workers > 0,
+        args.drain_timeout,
+    )
+    for name, port in (
+        ("HTTP", plan.http_port),
+        ("gRPC", plan.grpc_port if plan.grpc else None),
+        ("metrics", plan.metrics_port),
+    ):
         if port is not None and not serving.port_is_free(port):
             raise StartupError(f"{name} port {port} is already in use")
     user = UserModel(user_object)
@@ -168,15 +181,23 @@ def _run(args: argparse.Namespace) -> int:
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
         handler = RestHandler(UnitService(user, settings, sink), metadata, sink, loaded_workers.all_loaded)
-        serving.run_rest_worker(handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout,
-                                plan.workers > 1, threads)
+        serving.run_rest_worker(
+            handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout, plan.workers > 1, threads
+        )
 
     def grpc_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
-        serving.run_grpc_server(UnitService(user, settings, sink), metadata, sink, user.load, args.grpc_port,
-                                args.drain_timeout)
+        serving.run_grpc_server(
+            UnitService(user, settings, sink), metadata, sink, user.load, args.grpc_port, args.drain_timeout
+        )
 
-    log.info("serving %s (%s): REST %d x%d, gRPC %s, metrics %d", args.interface_name, args.service_type,
-             args.http_port, plan.workers, args.grpc_port if plan.grpc else "off", args.metrics_port)
-    return supervisor.supervise(plan, rest_worker, grpc_worker,
-                                partial(start_http_server, registry=metrics.registry()))
+    log.info(
+        "serving %s (%s): REST %d x%d, gRPC %s, metrics %d",
+        args.interface_name,
+        args.service_type,
+        args.http_port,
+        plan.workers,
+        args.grpc_port if plan.grpc else "off",
+        args.metrics_port,
+    )
+    return supervisor.supervise(plan, rest_worker, grpc_worker, partial(start_http_server, registry=metrics.registry()))

@@ -1,4 +1,5 @@
 """Responses as bytes and as protos: orjson with numpy support, and a proto from a dict holding numpy arrays."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

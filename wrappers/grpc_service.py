@@ -1,6 +1,7 @@
 """The gRPC side of a unit: Seldon v1's services (Generic, Model, Router, Transformer, OutputTransformer,
 Combiner, Seldon) with the same semantics as REST; failures are gRPC statuses carrying the Seldon message.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,12 +20,20 @@ from seldon_graph.wrappers.methods import call_failure
 
 log = logging.getLogger(__name__)
 
-GRPC_CODES = {400: grpc.StatusCode.INVALID_ARGUMENT, 404: grpc.StatusCode.NOT_FOUND,
-              503: grpc.StatusCode.UNAVAILABLE, 504: grpc.StatusCode.DEADLINE_EXCEEDED}
+GRPC_CODES = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    404: grpc.StatusCode.NOT_FOUND,
+    503: grpc.StatusCode.UNAVAILABLE,
+    504: grpc.StatusCode.DEADLINE_EXCEEDED,
+}
 SERVICES = (
-    pbg.add_GenericServicer_to_server, pbg.add_ModelServicer_to_server, pbg.add_RouterServicer_to_server,
-    pbg.add_TransformerServicer_to_server, pbg.add_OutputTransformerServicer_to_server,
-    pbg.add_CombinerServicer_to_server, pbg.add_SeldonServicer_to_server,
+    pbg.add_GenericServicer_to_server,
+    pbg.add_ModelServicer_to_server,
+    pbg.add_RouterServicer_to_server,
+    pbg.add_TransformerServicer_to_server,
+    pbg.add_OutputTransformerServicer_to_server,
+    pbg.add_CombinerServicer_to_server,
+    pbg.add_SeldonServicer_to_server,
 )
 
 
@@ -97,8 +106,13 @@ async def serve_grpc(service, metadata, sink, load, port: int, drain_timeout: fl
     except Exception:
         log.exception("load() failed, the gRPC server cannot serve")
         return 3
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", -1),
-                                      ("grpc.max_send_message_length", -1)])
+    server = grpc.aio.server(
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", -1),
+            ("grpc.max_send_message_length", -1),
+        ]
+    )
     servicer = UnitServicer(service, metadata, sink)
     for add in SERVICES:
         add(servicer, server)

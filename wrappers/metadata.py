@@ -3,6 +3,7 @@
 Computed once at startup and validated with Seldon v1's rules; invalid metadata is logged and `/metadata`
 answers 500 "Model metadata unavailable", as the original does.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,18 @@ log = logging.getLogger(__name__)
 
 ARRAY_TYPES = {"tensor", "ndarray", "tftensor"}
 TENSOR_DATATYPES = {
-    "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64",
+    "BOOL",
+    "UINT8",
+    "UINT16",
+    "UINT32",
+    "UINT64",
+    "INT8",
+    "INT16",
+    "INT32",
+    "INT64",
+    "FP16",
+    "FP32",
+    "FP64",
     "BYTES",
 }
 
@@ -43,8 +55,10 @@ def _valid_io(item: object) -> bool:
         if not isinstance(schema, dict):
             return False
         if kind in ARRAY_TYPES:
-            return set(schema) <= {"names", "shape"} and _strings(schema.get("names", [])) and _ints(
-                schema.get("shape", [])
+            return (
+                set(schema) <= {"names", "shape"}
+                and _strings(schema.get("names", []))
+                and _ints(schema.get("shape", []))
             )
         return True
     return (
@@ -65,9 +79,12 @@ def validate(meta: dict) -> bool:
         isinstance(meta["name"], str)
         and _strings(meta["versions"])
         and isinstance(meta["platform"], str)
-        and isinstance(meta["inputs"], list) and all(_valid_io(i) for i in meta["inputs"])
-        and isinstance(meta["outputs"], list) and all(_valid_io(o) for o in meta["outputs"])
-        and isinstance(custom, dict) and all(isinstance(v, str) for v in custom.values())
+        and isinstance(meta["inputs"], list)
+        and all(_valid_io(i) for i in meta["inputs"])
+        and isinstance(meta["outputs"], list)
+        and all(_valid_io(o) for o in meta["outputs"])
+        and isinstance(custom, dict)
+        and all(isinstance(v, str) for v in custom.values())
     )
 
 
@@ -87,8 +104,16 @@ def model_metadata(user: UserModel, env: dict | None = None) -> dict | None:
         from_env = {}
     if not isinstance(from_env, dict):
         from_env = {}
-    meta = {"name": name, "versions": [version], "platform": "", "inputs": [], "outputs": [], "custom": {},
-            **from_user, **from_env}
+    meta = {
+        "name": name,
+        "versions": [version],
+        "platform": "",
+        "inputs": [],
+        "outputs": [],
+        "custom": {},
+        **from_user,
+        **from_env,
+    }
     if not validate(meta):
         log.error("Model metadata is invalid, /metadata will answer 500: %r", meta)
         return None

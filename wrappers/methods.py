@@ -5,6 +5,7 @@ as it came; every other path converts the payload to numpy exactly once (from JS
 and builds the response as a JSON dict (meta handling as Seldon v1's wrapper: tags merged, metrics accumulated,
 puid copied, requestPath added). Results are a JSON dict or a proto; the transport converts what it must.
 """
+
 from __future__ import annotations
 
 import logging
@@ -155,8 +156,16 @@ class UnitService:
             out["tags"] = tags
         return out
 
-    def _respond(self, puid: str | None, payload: str | None, data_kind: str | None, result: Any,
-                 meta_in: dict | None, metrics: list, runtime_tags: dict) -> dict:
+    def _respond(
+        self,
+        puid: str | None,
+        payload: str | None,
+        data_kind: str | None,
+        result: Any,
+        meta_in: dict | None,
+        metrics: list,
+        runtime_tags: dict,
+    ) -> dict:
         array = as_array(result)
         if array is None:
             body = payload_json(result)
@@ -221,9 +230,7 @@ class UnitService:
         return self._call_features(self.user.transform_input, "transform_input_raw", INPUT_TRANSFORM, request, True)
 
     def transform_output(self, request: Any) -> Any:
-        return self._call_features(
-            self.user.transform_output, "transform_output_raw", OUTPUT_TRANSFORM, request, True
-        )
+        return self._call_features(self.user.transform_output, "transform_output_raw", OUTPUT_TRANSFORM, request, True)
 
     def route(self, request: Any) -> Any:
         response = self._raw("route_raw", request, ROUTER)
@@ -253,8 +260,7 @@ class UnitService:
         else:
             raise SeldonError(f"Invalid request data type: {request}", 400, BAD_DATA)
         if not msgs:
-            raise SeldonError("Invalid request data type: seldonMessages is empty, nothing to aggregate", 400,
-                              BAD_DATA)
+            raise SeldonError("Invalid request data type: seldonMessages is empty, nothing to aggregate", 400, BAD_DATA)
         features_list, names_list, tags, request_path, child_metrics = [], [], {}, {}, []
         children = [incoming(msg) for msg in msgs]
         for child in children:
@@ -286,7 +292,7 @@ class UnitService:
         truth = default_data_to_array(feedback.truth.data)
         routing_map = feedback.response.meta.routing
         key = self.settings.feedback_key
-        routing = routing_map[key] if key in routing_map else None
+        routing = routing_map.get(key)
         result = None
         if self.user.send_feedback is not None:
             try:
@@ -300,8 +306,9 @@ class UnitService:
         metrics = self._custom_metrics(FEEDBACK, runtime_metrics)
         payload = feedback.request.WhichOneof("data_oneof")
         data_kind = feedback.request.data.WhichOneof("data_oneof")
-        body = self._respond(feedback.request.meta.puid, payload, data_kind, np.array([]) if data is None else data,
-                             None, metrics, tags)
+        body = self._respond(
+            feedback.request.meta.puid, payload, data_kind, np.array([]) if data is None else data, None, metrics, tags
+        )
         return to_seldon_message(body)
 
     def health_status(self) -> Any:

@@ -7,6 +7,7 @@ no per-worker label, so restarts and worker counts do not create new series. Exp
 - `seldon_api_model_feedback_total` and `seldon_api_model_feedback_reward_total` (Seldon's feedback counters);
 - the user's custom metrics: COUNTER → `<key>_total`, GAUGE → last value, TIMER → histogram of ms/1000.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,7 @@ FEEDBACK_KEY = "seldon_api_model_feedback"
 FEEDBACK_REWARD_KEY = "seldon_api_model_feedback_reward"
 REQUESTS_KEY = "seldon_api_model_requests_seconds"
 TIMER_BUCKETS = [0.0, *np.logspace(-3, np.log10(30), 50).tolist(), float("inf")]
-REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5,
-                   10)
+REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
 
 def registry() -> CollectorRegistry:
@@ -42,8 +42,11 @@ class PrometheusSink:
         self._families: dict[tuple, object] = {}
         self._request_children: dict[tuple, object] = {}
         self._requests = Histogram(
-            REQUESTS_KEY, "Requests served by the wrapper, by method, transport and status code",
-            ["method", "transport", "code", *self.default_labels], buckets=REQUEST_BUCKETS, registry=None,
+            REQUESTS_KEY,
+            "Requests served by the wrapper, by method, transport and status code",
+            ["method", "transport", "code", *self.default_labels],
+            buckets=REQUEST_BUCKETS,
+            registry=None,
         )
 
     def _family(self, kind: str, key: str, label_names: tuple):
@@ -77,8 +80,10 @@ class PrometheusSink:
 
     def record_feedback(self, reward: float) -> None:
         self.record(
-            [{"type": "COUNTER", "key": FEEDBACK_KEY, "value": 1},
-             {"type": "COUNTER", "key": FEEDBACK_REWARD_KEY, "value": reward}],
+            [
+                {"type": "COUNTER", "key": FEEDBACK_KEY, "value": 1},
+                {"type": "COUNTER", "key": FEEDBACK_REWARD_KEY, "value": reward},
+            ],
             "feedback",
         )
 

@@ -3,11 +3,13 @@
 The hot path is a dict lookup, one orjson parse, the user's method, one orjson dump. The handler is
 synchronous: the HTTP server calls it inline, or on a thread pool for model calls when --threads > 1.
 """
+
 from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from seldon_graph import messages
@@ -109,15 +111,22 @@ class RestHandler:
     def __call__(self, request: Request) -> Response:
         route = ROUTES.get(request.path)
         if route is None:
-            return error_response(SeldonError(f"Not found: {request.method} {request.path} is not a Seldon "
-                                              f"microservice path", 404, NOT_FOUND))
+            return error_response(
+                SeldonError(
+                    f"Not found: {request.method} {request.path} is not a Seldon microservice path", 404, NOT_FOUND
+                )
+            )
         allowed, name = route
         if request.method == "OPTIONS":
             return preflight(request, allowed)
         if request.method not in allowed and not (request.method == "HEAD" and "GET" in allowed):
-            return error_response(SeldonError(
-                f"Method {request.method} not allowed on {request.path}; use {' or '.join(sorted(allowed))}",
-                405, NOT_FOUND))
+            return error_response(
+                SeldonError(
+                    f"Method {request.method} not allowed on {request.path}; use {' or '.join(sorted(allowed))}",
+                    405,
+                    NOT_FOUND,
+                )
+            )
         if name in BODY_METHODS:
             return self._unit_call(request, name)
         if name == "live":
@@ -142,8 +151,7 @@ class RestHandler:
             if not self.loaded:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
             query_json = parse_qs(request.query).get("json", [None])[0] if request.query else None
-            body = parse_request(request.body, request.headers.get("content-type", ""), query_json,
-                                 name == "aggregate")
+            body = parse_request(request.body, request.headers.get("content-type", ""), query_json, name == "aggregate")
             result = getattr(self.service, name)(body)
             if name == "predict" and isinstance(result, dict):
                 code = result.get("status", {}).get("code") if isinstance(result.get("status"), dict) else None

@@ -4,6 +4,7 @@ Each process calls the user's `load()` itself (as gunicorn's post_worker_init do
 then serves model calls; REST answers `/live` at once and `/ready` once `load()` has succeeded. SIGTERM
 stops accepting, lets in-flight requests finish (up to the drain timeout) and exits 0.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,6 @@ import os
 import signal
 import socket
 import sys
-
 from concurrent.futures import ThreadPoolExecutor
 
 from seldon_graph.http11 import HttpServer, listening_socket
@@ -44,8 +44,9 @@ async def _stop_signal() -> asyncio.Event:
     return stop
 
 
-async def serve_rest(handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool,
-                     threads: int) -> int:
+async def serve_rest(
+    handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool, threads: int
+) -> int:
     """Serve REST on `port` (shared with sibling workers when `shared`) until SIGTERM; the worker's exit code.
 
     `load` is the user's load(), `loaded` tells the siblings it succeeded. With `threads` > 1, model calls run
@@ -86,8 +87,9 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_rest_worker(handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool,
-                    threads: int) -> None:
+def run_rest_worker(
+    handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool, threads: int
+) -> None:
     """Process target: a uvloop event loop running one REST worker."""
     import uvloop
 

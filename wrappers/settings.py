@@ -3,6 +3,7 @@
 These values shape responses (`meta.requestPath`), the feedback routing key, metric labels and default
 metadata, exactly as the Seldon v1 wrapper reads them.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,7 @@ class UnitSettings:
         return self.unit_id if self.unit_id is not None else "0"
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "UnitSettings":
+    def from_env(cls, env: dict | None = None) -> UnitSettings:
         env = dict(os.environ if env is None else env)
         image = env.get("PREDICTIVE_UNIT_IMAGE")
         model_image, model_version = split_image(image or f"{NOT_IMPLEMENTED}:{NOT_IMPLEMENTED}")

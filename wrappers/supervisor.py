@@ -5,6 +5,7 @@ listens) and before any gRPC machinery exists in the master. SIGTERM is passed o
 drains its in-flight requests, and the master exits 0 once they all have. If a child dies on its own
 (port taken, load() failed), the others are stopped and the master exits non-zero.
 """
+
 from __future__ import annotations
 
 import gc

@@ -4,10 +4,12 @@ User classes are written for seldon-core and import nothing from us. They may in
 SeldonComponent (whose methods raise SeldonNotImplementedError), return a SeldonResponse, and accept
 `features_names` and `meta` or not; all of that is recognised by duck typing, decided once at startup.
 """
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 FeatureCall = Callable[[Any, list, dict], Any]
 
@@ -38,11 +40,13 @@ def _feature_call(method: Callable) -> FeatureCall:
     try:
         params = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
+
         def fallback(features, names, meta):
             try:
                 return method(features, names, meta=meta)
             except TypeError:
                 return method(features, names)
+
         return fallback
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     var_positional = any(p.kind == p.VAR_POSITIONAL for p in params)
@@ -70,8 +74,13 @@ class UserModel:
         self.raw = {
             name: getattr(obj, name)
             for name in (
-                "predict_raw", "transform_input_raw", "transform_output_raw", "route_raw", "aggregate_raw",
-                "send_feedback_raw", "health_status_raw",
+                "predict_raw",
+                "transform_input_raw",
+                "transform_output_raw",
+                "route_raw",
+                "aggregate_raw",
+                "send_feedback_raw",
+                "health_status_raw",
             )
             if callable(getattr(obj, name, None))
         }

@@ -1,13 +1,15 @@
+from collections.abc import Iterable as _Iterable
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar
+
 from google.protobuf import any_pb2 as _any_pb2
-from google.protobuf import empty_pb2 as _empty_pb2
-from google.protobuf import struct_pb2 as _struct_pb2
-from seldon_graph.proto import tensor_pb2 as _tensor_pb2
-from google.protobuf.internal import containers as _containers
-from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+
+from seldon_graph.proto import tensor_pb2 as _tensor_pb2
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -27,7 +29,16 @@ class SeldonMessage(_message.Message):
     strData: str
     jsonData: _struct_pb2.Value
     customData: _any_pb2.Any
-    def __init__(self, status: _Optional[_Union[Status, _Mapping]] = ..., meta: _Optional[_Union[Meta, _Mapping]] = ..., data: _Optional[_Union[DefaultData, _Mapping]] = ..., binData: _Optional[bytes] = ..., strData: _Optional[str] = ..., jsonData: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., customData: _Optional[_Union[_any_pb2.Any, _Mapping]] = ...) -> None: ...
+    def __init__(
+        self,
+        status: Status | _Mapping | None = ...,
+        meta: Meta | _Mapping | None = ...,
+        data: DefaultData | _Mapping | None = ...,
+        binData: bytes | None = ...,
+        strData: str | None = ...,
+        jsonData: _struct_pb2.Value | _Mapping | None = ...,
+        customData: _any_pb2.Any | _Mapping | None = ...,
+    ) -> None: ...
 
 class DefaultData(_message.Message):
     __slots__ = ("names", "tensor", "ndarray", "tftensor")
@@ -39,7 +50,13 @@ class DefaultData(_message.Message):
     tensor: Tensor
     ndarray: _struct_pb2.ListValue
     tftensor: _tensor_pb2.TensorProto
-    def __init__(self, names: _Optional[_Iterable[str]] = ..., tensor: _Optional[_Union[Tensor, _Mapping]] = ..., ndarray: _Optional[_Union[_struct_pb2.ListValue, _Mapping]] = ..., tftensor: _Optional[_Union[_tensor_pb2.TensorProto, _Mapping]] = ...) -> None: ...
+    def __init__(
+        self,
+        names: _Iterable[str] | None = ...,
+        tensor: Tensor | _Mapping | None = ...,
+        ndarray: _struct_pb2.ListValue | _Mapping | None = ...,
+        tftensor: _tensor_pb2.TensorProto | _Mapping | None = ...,
+    ) -> None: ...
 
 class Tensor(_message.Message):
     __slots__ = ("shape", "values")
@@ -47,7 +64,7 @@ class Tensor(_message.Message):
     VALUES_FIELD_NUMBER: _ClassVar[int]
     shape: _containers.RepeatedScalarFieldContainer[int]
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, shape: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+    def __init__(self, shape: _Iterable[int] | None = ..., values: _Iterable[float] | None = ...) -> None: ...
 
 class Meta(_message.Message):
     __slots__ = ("puid", "tags", "routing", "requestPath", "metrics")
@@ -57,21 +74,24 @@ class Meta(_message.Message):
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
         value: _struct_pb2.Value
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+        def __init__(self, key: str | None = ..., value: _struct_pb2.Value | _Mapping | None = ...) -> None: ...
+
     class RoutingEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
         value: int
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+        def __init__(self, key: str | None = ..., value: int | None = ...) -> None: ...
+
     class RequestPathEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
         value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+        def __init__(self, key: str | None = ..., value: str | None = ...) -> None: ...
+
     PUID_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     ROUTING_FIELD_NUMBER: _ClassVar[int]
@@ -82,7 +102,14 @@ class Meta(_message.Message):
     routing: _containers.ScalarMap[str, int]
     requestPath: _containers.ScalarMap[str, str]
     metrics: _containers.RepeatedCompositeFieldContainer[Metric]
-    def __init__(self, puid: _Optional[str] = ..., tags: _Optional[_Mapping[str, _struct_pb2.Value]] = ..., routing: _Optional[_Mapping[str, int]] = ..., requestPath: _Optional[_Mapping[str, str]] = ..., metrics: _Optional[_Iterable[_Union[Metric, _Mapping]]] = ...) -> None: ...
+    def __init__(
+        self,
+        puid: str | None = ...,
+        tags: _Mapping[str, _struct_pb2.Value] | None = ...,
+        routing: _Mapping[str, int] | None = ...,
+        requestPath: _Mapping[str, str] | None = ...,
+        metrics: _Iterable[Metric | _Mapping] | None = ...,
+    ) -> None: ...
 
 class Metric(_message.Message):
     __slots__ = ("key", "type", "value", "tags")
@@ -91,6 +118,7 @@ class Metric(_message.Message):
         COUNTER: _ClassVar[Metric.MetricType]
         GAUGE: _ClassVar[Metric.MetricType]
         TIMER: _ClassVar[Metric.MetricType]
+
     COUNTER: Metric.MetricType
     GAUGE: Metric.MetricType
     TIMER: Metric.MetricType
@@ -100,7 +128,8 @@ class Metric(_message.Message):
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
         value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+        def __init__(self, key: str | None = ..., value: str | None = ...) -> None: ...
+
     KEY_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -109,13 +138,19 @@ class Metric(_message.Message):
     type: Metric.MetricType
     value: float
     tags: _containers.ScalarMap[str, str]
-    def __init__(self, key: _Optional[str] = ..., type: _Optional[_Union[Metric.MetricType, str]] = ..., value: _Optional[float] = ..., tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(
+        self,
+        key: str | None = ...,
+        type: Metric.MetricType | str | None = ...,
+        value: float | None = ...,
+        tags: _Mapping[str, str] | None = ...,
+    ) -> None: ...
 
 class SeldonMessageList(_message.Message):
     __slots__ = ("seldonMessages",)
     SELDONMESSAGES_FIELD_NUMBER: _ClassVar[int]
     seldonMessages: _containers.RepeatedCompositeFieldContainer[SeldonMessage]
-    def __init__(self, seldonMessages: _Optional[_Iterable[_Union[SeldonMessage, _Mapping]]] = ...) -> None: ...
+    def __init__(self, seldonMessages: _Iterable[SeldonMessage | _Mapping] | None = ...) -> None: ...
 
 class Status(_message.Message):
     __slots__ = ("code", "info", "reason", "status")
@@ -123,6 +158,7 @@ class Status(_message.Message):
         __slots__ = ()
         SUCCESS: _ClassVar[Status.StatusFlag]
         FAILURE: _ClassVar[Status.StatusFlag]
+
     SUCCESS: Status.StatusFlag
     FAILURE: Status.StatusFlag
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -133,7 +169,13 @@ class Status(_message.Message):
     info: str
     reason: str
     status: Status.StatusFlag
-    def __init__(self, code: _Optional[int] = ..., info: _Optional[str] = ..., reason: _Optional[str] = ..., status: _Optional[_Union[Status.StatusFlag, str]] = ...) -> None: ...
+    def __init__(
+        self,
+        code: int | None = ...,
+        info: str | None = ...,
+        reason: str | None = ...,
+        status: Status.StatusFlag | str | None = ...,
+    ) -> None: ...
 
 class Feedback(_message.Message):
     __slots__ = ("request", "response", "reward", "truth")
@@ -145,7 +187,13 @@ class Feedback(_message.Message):
     response: SeldonMessage
     reward: float
     truth: SeldonMessage
-    def __init__(self, request: _Optional[_Union[SeldonMessage, _Mapping]] = ..., response: _Optional[_Union[SeldonMessage, _Mapping]] = ..., reward: _Optional[float] = ..., truth: _Optional[_Union[SeldonMessage, _Mapping]] = ...) -> None: ...
+    def __init__(
+        self,
+        request: SeldonMessage | _Mapping | None = ...,
+        response: SeldonMessage | _Mapping | None = ...,
+        reward: float | None = ...,
+        truth: SeldonMessage | _Mapping | None = ...,
+    ) -> None: ...
 
 class RequestResponse(_message.Message):
     __slots__ = ("request", "response")
@@ -153,13 +201,17 @@ class RequestResponse(_message.Message):
     RESPONSE_FIELD_NUMBER: _ClassVar[int]
     request: SeldonMessage
     response: SeldonMessage
-    def __init__(self, request: _Optional[_Union[SeldonMessage, _Mapping]] = ..., response: _Optional[_Union[SeldonMessage, _Mapping]] = ...) -> None: ...
+    def __init__(
+        self,
+        request: SeldonMessage | _Mapping | None = ...,
+        response: SeldonMessage | _Mapping | None = ...,
+    ) -> None: ...
 
 class SeldonModelMetadataRequest(_message.Message):
     __slots__ = ("name",)
     NAME_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: str | None = ...) -> None: ...
 
 class SeldonMessageMetadata(_message.Message):
     __slots__ = ("messagetype", "schema", "name", "datatype", "shape")
@@ -173,7 +225,14 @@ class SeldonMessageMetadata(_message.Message):
     name: str
     datatype: str
     shape: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, messagetype: _Optional[str] = ..., schema: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., name: _Optional[str] = ..., datatype: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ...) -> None: ...
+    def __init__(
+        self,
+        messagetype: str | None = ...,
+        schema: _struct_pb2.Value | _Mapping | None = ...,
+        name: str | None = ...,
+        datatype: str | None = ...,
+        shape: _Iterable[int] | None = ...,
+    ) -> None: ...
 
 class SeldonModelMetadata(_message.Message):
     __slots__ = ("name", "versions", "platform", "inputs", "outputs", "custom")
@@ -183,7 +242,8 @@ class SeldonModelMetadata(_message.Message):
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
         value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+        def __init__(self, key: str | None = ..., value: str | None = ...) -> None: ...
+
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSIONS_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FIELD_NUMBER: _ClassVar[int]
@@ -196,7 +256,15 @@ class SeldonModelMetadata(_message.Message):
     inputs: _containers.RepeatedCompositeFieldContainer[SeldonMessageMetadata]
     outputs: _containers.RepeatedCompositeFieldContainer[SeldonMessageMetadata]
     custom: _containers.ScalarMap[str, str]
-    def __init__(self, name: _Optional[str] = ..., versions: _Optional[_Iterable[str]] = ..., platform: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[SeldonMessageMetadata, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[SeldonMessageMetadata, _Mapping]]] = ..., custom: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(
+        self,
+        name: str | None = ...,
+        versions: _Iterable[str] | None = ...,
+        platform: str | None = ...,
+        inputs: _Iterable[SeldonMessageMetadata | _Mapping] | None = ...,
+        outputs: _Iterable[SeldonMessageMetadata | _Mapping] | None = ...,
+        custom: _Mapping[str, str] | None = ...,
+    ) -> None: ...
 
 class SeldonGraphMetadata(_message.Message):
     __slots__ = ("name", "models", "inputs", "outputs")
@@ -206,7 +274,8 @@ class SeldonGraphMetadata(_message.Message):
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
         value: SeldonModelMetadata
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[SeldonModelMetadata, _Mapping]] = ...) -> None: ...
+        def __init__(self, key: str | None = ..., value: SeldonModelMetadata | _Mapping | None = ...) -> None: ...
+
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
@@ -215,4 +284,10 @@ class SeldonGraphMetadata(_message.Message):
     models: _containers.MessageMap[str, SeldonModelMetadata]
     inputs: _containers.RepeatedCompositeFieldContainer[SeldonMessageMetadata]
     outputs: _containers.RepeatedCompositeFieldContainer[SeldonMessageMetadata]
-    def __init__(self, name: _Optional[str] = ..., models: _Optional[_Mapping[str, SeldonModelMetadata]] = ..., inputs: _Optional[_Iterable[_Union[SeldonMessageMetadata, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[SeldonMessageMetadata, _Mapping]]] = ...) -> None: ...
+    def __init__(
+        self,
+        name: str | None = ...,
+        models: _Mapping[str, SeldonModelMetadata] | None = ...,
+        inputs: _Iterable[SeldonMessageMetadata | _Mapping] | None = ...,
+        outputs: _Iterable[SeldonMessageMetadata | _Mapping] | None = ...,
+    ) -> None: ...

@@ -1,9 +1,11 @@
-from google.protobuf.internal import containers as _containers
-from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from collections.abc import Iterable as _Iterable
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar
+
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -33,6 +35,7 @@ class DataType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DT_VARIANT: _ClassVar[DataType]
     DT_UINT32: _ClassVar[DataType]
     DT_UINT64: _ClassVar[DataType]
+
 DT_INVALID: DataType
 DT_FLOAT: DataType
 DT_DOUBLE: DataType
@@ -66,12 +69,17 @@ class TensorShapeProto(_message.Message):
         NAME_FIELD_NUMBER: _ClassVar[int]
         size: int
         name: str
-        def __init__(self, size: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
+        def __init__(self, size: int | None = ..., name: str | None = ...) -> None: ...
+
     DIM_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_RANK_FIELD_NUMBER: _ClassVar[int]
     dim: _containers.RepeatedCompositeFieldContainer[TensorShapeProto.Dim]
     unknown_rank: bool
-    def __init__(self, dim: _Optional[_Iterable[_Union[TensorShapeProto.Dim, _Mapping]]] = ..., unknown_rank: _Optional[bool] = ...) -> None: ...
+    def __init__(
+        self,
+        dim: _Iterable[TensorShapeProto.Dim | _Mapping] | None = ...,
+        unknown_rank: bool | None = ...,
+    ) -> None: ...
 
 class ResourceHandleProto(_message.Message):
     __slots__ = ("device", "container", "name", "hash_code", "maybe_type_name", "dtypes_and_shapes")
@@ -81,7 +89,12 @@ class ResourceHandleProto(_message.Message):
         SHAPE_FIELD_NUMBER: _ClassVar[int]
         dtype: DataType
         shape: TensorShapeProto
-        def __init__(self, dtype: _Optional[_Union[DataType, str]] = ..., shape: _Optional[_Union[TensorShapeProto, _Mapping]] = ...) -> None: ...
+        def __init__(
+            self,
+            dtype: DataType | str | None = ...,
+            shape: TensorShapeProto | _Mapping | None = ...,
+        ) -> None: ...
+
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -94,7 +107,15 @@ class ResourceHandleProto(_message.Message):
     hash_code: int
     maybe_type_name: str
     dtypes_and_shapes: _containers.RepeatedCompositeFieldContainer[ResourceHandleProto.DtypeAndShape]
-    def __init__(self, device: _Optional[str] = ..., container: _Optional[str] = ..., name: _Optional[str] = ..., hash_code: _Optional[int] = ..., maybe_type_name: _Optional[str] = ..., dtypes_and_shapes: _Optional[_Iterable[_Union[ResourceHandleProto.DtypeAndShape, _Mapping]]] = ...) -> None: ...
+    def __init__(
+        self,
+        device: str | None = ...,
+        container: str | None = ...,
+        name: str | None = ...,
+        hash_code: int | None = ...,
+        maybe_type_name: str | None = ...,
+        dtypes_and_shapes: _Iterable[ResourceHandleProto.DtypeAndShape | _Mapping] | None = ...,
+    ) -> None: ...
 
 class VariantTensorDataProto(_message.Message):
     __slots__ = ("type_name", "metadata", "tensors")
@@ -104,10 +125,33 @@ class VariantTensorDataProto(_message.Message):
     type_name: str
     metadata: bytes
     tensors: _containers.RepeatedCompositeFieldContainer[TensorProto]
-    def __init__(self, type_name: _Optional[str] = ..., metadata: _Optional[bytes] = ..., tensors: _Optional[_Iterable[_Union[TensorProto, _Mapping]]] = ...) -> None: ...
+    def __init__(
+        self,
+        type_name: str | None = ...,
+        metadata: bytes | None = ...,
+        tensors: _Iterable[TensorProto | _Mapping] | None = ...,
+    ) -> None: ...
 
 class TensorProto(_message.Message):
-    __slots__ = ("dtype", "tensor_shape", "version_number", "tensor_content", "half_val", "float_val", "double_val", "int_val", "string_val", "scomplex_val", "int64_val", "bool_val", "dcomplex_val", "resource_handle_val", "variant_val", "uint32_val", "uint64_val")
+    __slots__ = (
+        "dtype",
+        "tensor_shape",
+        "version_number",
+        "tensor_content",
+        "half_val",
+        "float_val",
+        "double_val",
+        "int_val",
+        "string_val",
+        "scomplex_val",
+        "int64_val",
+        "bool_val",
+        "dcomplex_val",
+        "resource_handle_val",
+        "variant_val",
+        "uint32_val",
+        "uint64_val",
+    )
     DTYPE_FIELD_NUMBER: _ClassVar[int]
     TENSOR_SHAPE_FIELD_NUMBER: _ClassVar[int]
     VERSION_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -142,4 +186,23 @@ class TensorProto(_message.Message):
     variant_val: _containers.RepeatedCompositeFieldContainer[VariantTensorDataProto]
     uint32_val: _containers.RepeatedScalarFieldContainer[int]
     uint64_val: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, dtype: _Optional[_Union[DataType, str]] = ..., tensor_shape: _Optional[_Union[TensorShapeProto, _Mapping]] = ..., version_number: _Optional[int] = ..., tensor_content: _Optional[bytes] = ..., half_val: _Optional[_Iterable[int]] = ..., float_val: _Optional[_Iterable[float]] = ..., double_val: _Optional[_Iterable[float]] = ..., int_val: _Optional[_Iterable[int]] = ..., string_val: _Optional[_Iterable[bytes]] = ..., scomplex_val: _Optional[_Iterable[float]] = ..., int64_val: _Optional[_Iterable[int]] = ..., bool_val: _Optional[_Iterable[bool]] = ..., dcomplex_val: _Optional[_Iterable[float]] = ..., resource_handle_val: _Optional[_Iterable[_Union[ResourceHandleProto, _Mapping]]] = ..., variant_val: _Optional[_Iterable[_Union[VariantTensorDataProto, _Mapping]]] = ..., uint32_val: _Optional[_Iterable[int]] = ..., uint64_val: _Optional[_Iterable[int]] = ...) -> None: ...
+    def __init__(
+        self,
+        dtype: DataType | str | None = ...,
+        tensor_shape: TensorShapeProto | _Mapping | None = ...,
+        version_number: int | None = ...,
+        tensor_content: bytes | None = ...,
+        half_val: _Iterable[int] | None = ...,
+        float_val: _Iterable[float] | None = ...,
+        double_val: _Iterable[float] | None = ...,
+        int_val: _Iterable[int] | None = ...,
+        string_val: _Iterable[bytes] | None = ...,
+        scomplex_val: _Iterable[float] | None = ...,
+        int64_val: _Iterable[int] | None = ...,
+        bool_val: _Iterable[bool] | None = ...,
+        dcomplex_val: _Iterable[float] | None = ...,
+        resource_handle_val: _Iterable[ResourceHandleProto | _Mapping] | None = ...,
+        variant_val: _Iterable[VariantTensorDataProto | _Mapping] | None = ...,
+        uint32_val: _Iterable[int] | None = ...,
+        uint64_val: _Iterable[int] | None = ...,
+    ) -> None: ...

@@ -1,9 +1,10 @@
 """SeldonDeployment types, loading, defaulting and validation: the shared language of operator, engine and runtime.
 
-    sdep = parse(yaml_text)            # typed model; unknown fields -> SdepError naming the path
-    errors = validate(sdep)            # [] when valid; each message names its field path
-    sdep = default(sdep, settings)     # pure: ports, hosts, version label, node types, prepack containers
+sdep = parse(yaml_text)            # typed model; unknown fields -> SdepError naming the path
+errors = validate(sdep)            # [] when valid; each message names its field path
+sdep = default(sdep, settings)     # pure: ports, hosts, version label, node types, prepack containers
 """
+
 from seldon_graph.sdep.defaulting import default, separate_engine, uses_grpc
 from seldon_graph.sdep.load import SdepError, parse, parse_predictor
 from seldon_graph.sdep.prepack import is_prepack
@@ -26,8 +27,28 @@ from seldon_graph.sdep.types import (
 from seldon_graph.sdep.validation import no_engine, validate, validate_predictor
 
 __all__ = [
-    "SSL", "Endpoint", "Explainer", "HpaSpec", "Logger", "Parameter", "PdbSpec", "PredictiveUnit", "PredictorSpec",
-    "SdepError", "SdepSettings", "SeldonDeployment", "SeldonDeploymentSpec", "SeldonPodSpec", "SvcOrchSpec",
-    "default", "is_prepack", "no_engine", "parse", "parse_predictor", "separate_engine", "uses_grpc", "validate",
+    "SSL",
+    "Endpoint",
+    "Explainer",
+    "HpaSpec",
+    "Logger",
+    "Parameter",
+    "PdbSpec",
+    "PredictiveUnit",
+    "PredictorSpec",
+    "SdepError",
+    "SdepSettings",
+    "SeldonDeployment",
+    "SeldonDeploymentSpec",
+    "SeldonPodSpec",
+    "SvcOrchSpec",
+    "default",
+    "is_prepack",
+    "no_engine",
+    "parse",
+    "parse_predictor",
+    "separate_engine",
+    "uses_grpc",
+    "validate",
     "validate_predictor",
 ]

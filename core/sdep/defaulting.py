@@ -4,6 +4,7 @@ Pure: returns a defaulted copy. Port numbers are handed out per container *name*
 SeldonDeployment (the same name in two predictors shares its http/grpc ports), metrics ports per container
 instance; node types, endpoint hosts/ports, the `version` label and prepack server containers are filled in.
 """
+
 from __future__ import annotations
 
 import copy
@@ -90,8 +91,9 @@ def _find_unit(predictor: PredictorSpec, name: str) -> PredictiveUnit | None:
     return next((u for u in predictor.units() if u.name == name), None)
 
 
-def _default_containers(sdep: SeldonDeployment, predictor: PredictorSpec, ports: _Ports,
-                        settings: SdepSettings) -> None:
+def _default_containers(
+    sdep: SeldonDeployment, predictor: PredictorSpec, ports: _Ports, settings: SdepSettings
+) -> None:
     for index, component in enumerate(predictor.component_specs or ()):
         for container in component.containers:
             name = container.get("name") or ""
@@ -101,8 +103,9 @@ def _default_containers(sdep: SeldonDeployment, predictor: PredictorSpec, ports:
                 _container_defaults(sdep, predictor, index, unit, container, ports, settings)
 
 
-def _default_prepack_containers(sdep: SeldonDeployment, predictor: PredictorSpec, ports: _Ports,
-                                settings: SdepSettings) -> None:
+def _default_prepack_containers(
+    sdep: SeldonDeployment, predictor: PredictorSpec, ports: _Ports, settings: SdepSettings
+) -> None:
     for unit in predictor.units():
         if not prepack.is_prepack(unit.implementation):
             continue
@@ -135,8 +138,15 @@ def _named_port(container: dict, name: str) -> dict | None:
     return next((p for p in container.get("ports") or () if p.get("name") == name), None)
 
 
-def _container_defaults(sdep: SeldonDeployment, predictor: PredictorSpec, index: int, unit: PredictiveUnit,
-                        container: dict, ports: _Ports, settings: SdepSettings) -> None:
+def _container_defaults(
+    sdep: SeldonDeployment,
+    predictor: PredictorSpec,
+    index: int,
+    unit: PredictiveUnit,
+    container: dict,
+    ports: _Ports,
+    settings: SdepSettings,
+) -> None:
     name = container.get("name") or ""
     container.setdefault("imagePullPolicy", "IfNotPresent")
     container.setdefault("terminationMessagePath", "/dev/termination-log")
@@ -153,7 +163,8 @@ def _container_defaults(sdep: SeldonDeployment, predictor: PredictorSpec, index:
     container["volumeMounts"] = mounts
     if _named_port(container, settings.metrics_port_name) is None:
         container.setdefault("ports", []).append(
-            {"name": settings.metrics_port_name, "containerPort": ports.take_metrics(), "protocol": "TCP"})
+            {"name": settings.metrics_port_name, "containerPort": ports.take_metrics(), "protocol": "TCP"}
+        )
     if index == 0 and not separate_engine(sdep):
         unit.endpoint.service_host = "localhost"
     else:

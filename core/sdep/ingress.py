@@ -2,6 +2,7 @@
 
 Both renderers need the same facts; they live here because the two packages may not import each other.
 """
+
 from __future__ import annotations
 
 NO_ENGINE = "seldon.io/no-engine"

@@ -3,6 +3,7 @@
 Everything the API server would reject or silently prune is an `SdepError` naming the field path, so a
 misspelt field in a user's YAML is reported, never ignored.
 """
+
 from __future__ import annotations
 
 import copy

@@ -4,6 +4,7 @@ The table has the shape of the `predictor_servers` key of the original's `seldon
 `{IMPL: {"protocols": {protocol: {"image": …, "defaultImageVersion": …}}}}`. The default table mirrors the
 Helm chart's defaults; operators replace it through the settings (env `PREDICTOR_SERVERS`, JSON).
 """
+
 from __future__ import annotations
 
 BUILTIN_IMPLEMENTATIONS = frozenset(
@@ -14,21 +15,34 @@ MLSERVER = {"image": "seldonio/mlserver", "defaultImageVersion": "1.3.5"}
 
 DEFAULT_PREDICTOR_SERVERS: dict[str, dict] = {
     "HUGGINGFACE_SERVER": {"protocols": {"v2": dict(MLSERVER, defaultImageVersion="1.3.5-huggingface")}},
-    "MLFLOW_SERVER": {"protocols": {
-        "seldon": {"image": "seldonio/mlflowserver", "defaultImageVersion": SEMVER},
-        "v2": dict(MLSERVER, defaultImageVersion="1.3.5-mlflow")}},
-    "SKLEARN_SERVER": {"protocols": {
-        "seldon": {"image": "seldonio/sklearnserver", "defaultImageVersion": SEMVER},
-        "v2": dict(MLSERVER, defaultImageVersion="1.3.5-sklearn")}},
+    "MLFLOW_SERVER": {
+        "protocols": {
+            "seldon": {"image": "seldonio/mlflowserver", "defaultImageVersion": SEMVER},
+            "v2": dict(MLSERVER, defaultImageVersion="1.3.5-mlflow"),
+        }
+    },
+    "SKLEARN_SERVER": {
+        "protocols": {
+            "seldon": {"image": "seldonio/sklearnserver", "defaultImageVersion": SEMVER},
+            "v2": dict(MLSERVER, defaultImageVersion="1.3.5-sklearn"),
+        }
+    },
     "TEMPO_SERVER": {"protocols": {"v2": dict(MLSERVER, defaultImageVersion="1.3.5-slim")}},
-    "TENSORFLOW_SERVER": {"protocols": {
-        "seldon": {"image": "seldonio/tfserving-proxy", "defaultImageVersion": SEMVER},
-        "tensorflow": {"image": "tensorflow/serving", "defaultImageVersion": "2.1.0"}}},
-    "TRITON_SERVER": {"protocols": {
-        "v2": {"image": "nvcr.io/nvidia/tritonserver", "defaultImageVersion": "21.08-py3"}}},
-    "XGBOOST_SERVER": {"protocols": {
-        "seldon": {"image": "seldonio/xgboostserver", "defaultImageVersion": SEMVER},
-        "v2": dict(MLSERVER, defaultImageVersion="1.3.5-xgboost")}},
+    "TENSORFLOW_SERVER": {
+        "protocols": {
+            "seldon": {"image": "seldonio/tfserving-proxy", "defaultImageVersion": SEMVER},
+            "tensorflow": {"image": "tensorflow/serving", "defaultImageVersion": "2.1.0"},
+        }
+    },
+    "TRITON_SERVER": {
+        "protocols": {"v2": {"image": "nvcr.io/nvidia/tritonserver", "defaultImageVersion": "21.08-py3"}}
+    },
+    "XGBOOST_SERVER": {
+        "protocols": {
+            "seldon": {"image": "seldonio/xgboostserver", "defaultImageVersion": SEMVER},
+            "v2": dict(MLSERVER, defaultImageVersion="1.3.5-xgboost"),
+        }
+    },
 }
 
 # RELATED_IMAGE_* environment overrides of one protocol's image (the original's operator-hub variables).
@@ -70,8 +84,10 @@ def image_name(servers: dict, implementation: str, protocol: str | None) -> str:
 
 def with_related_images(servers: dict, environ: dict) -> dict:
     """A copy of `servers` with every set RELATED_IMAGE_* variable replacing its protocol's image."""
-    merged = {impl: {"protocols": {p: dict(c) for p, c in (cfg.get("protocols") or {}).items()}}
-              for impl, cfg in servers.items()}
+    merged = {
+        impl: {"protocols": {p: dict(c) for p, c in (cfg.get("protocols") or {}).items()}}
+        for impl, cfg in servers.items()
+    }
     for variable, (implementation, protocol) in RELATED_IMAGE_ENV.items():
         if environ.get(variable):
             protocols = merged.setdefault(implementation, {"protocols": {}})["protocols"]

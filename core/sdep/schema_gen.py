@@ -1,12 +1,13 @@
 """Build the compact structural schema of a SeldonDeployment from the published CRD.
 
-The published CRD (../shared/schemas/seldondeployments.machinelearning.seldon.io.yaml) is 2.5 MB, mostly
+The published CRD (tests/schemas/seldondeployments.machinelearning.seldon.io.yaml) is 2.5 MB, mostly
 descriptions and ten hand-expanded levels of `graph.children`. `schema.json` keeps only what the loader needs
 to reject unknown fields and wrong types: descriptions go, and the graph node becomes one recursive
 definition (`{"$ref": "PredictiveUnit"}`), so graphs of any depth are checked.
 
 Run: python -m seldon_graph.sdep.schema_gen PUBLISHED_CRD.yaml > core/sdep/schema.json
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 Kept in core, separate from the operator's settings, because the engine and the local runtime default
 predictors too; the operator's settings hold one of these.
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ Catches what the API server would prune or reject — unknown fields, wrong type
 and names each by its field path (`spec.predictors[0].graph.children[1].typo`), so a typo in a YAML file is
 reported instead of silently ignored. Explicit nulls are accepted as "not set", as the API server does.
 """
+
 from __future__ import annotations
 
 import functools

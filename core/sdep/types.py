@@ -5,6 +5,7 @@ metrics, KEDA triggers) stay plain dicts, already checked against the CRD schema
 are None and are left out of `to_dict()`, so a document round-trips to the same JSON (same bytes for the
 same input).
 """
+
 from __future__ import annotations
 
 import dataclasses

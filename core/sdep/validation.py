@@ -7,6 +7,7 @@ field paths instead of `spec`, `seldon.io/no-engine` checked by value like the c
 single-predictor traffic rule counting only non-shadow predictors, and names Kubernetes would reject
 reported here instead of failing later at apply time.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,9 @@ def validate(sdep: SeldonDeployment, settings: SdepSettings | None = None) -> li
     return errors
 
 
-def validate_predictor(predictor: PredictorSpec, settings: SdepSettings | None = None, protocol: str | None = None,
-                       path: str = "predictor") -> list[str]:
+def validate_predictor(
+    predictor: PredictorSpec, settings: SdepSettings | None = None, protocol: str | None = None, path: str = "predictor"
+) -> list[str]:
     """The per-predictor rules (graph, containers, prepack, logger) for a lone predictor (the engine's)."""
     sdep = SeldonDeployment(spec=SeldonDeploymentSpec(protocol=protocol, predictors=[predictor]))
     return _predictor_errors(sdep, predictor, path, set(), resolve(settings))
@@ -80,9 +82,13 @@ def _kafka_errors(predictors: list[PredictorSpec]) -> list[str]:
     for index, predictor in enumerate(predictors):
         env = (predictor.svc_orch_spec.env if predictor.svc_orch_spec else None) or []
         if sum(1 for var in env if var.get("name") in KAFKA_ENV) < len(KAFKA_ENV):
-            errors.append(invalid(f"spec.predictors[{index}].svcOrchSpec.env", predictor.name,
-                                  "For kafka please supply svcOrchSpec envs KAFKA_BROKER, KAFKA_INPUT_TOPIC, "
-                                  "KAFKA_OUTPUT_TOPIC"))
+            errors.append(
+                invalid(
+                    f"spec.predictors[{index}].svcOrchSpec.env",
+                    predictor.name,
+                    "For kafka please supply svcOrchSpec envs KAFKA_BROKER, KAFKA_INPUT_TOPIC, KAFKA_OUTPUT_TOPIC",
+                )
+            )
     return errors
 
 
@@ -99,20 +105,31 @@ def _svc_name_errors(predictors: list[PredictorSpec]) -> list[str]:
         if not name:
             continue
         if name in seen:
-            errors.append(invalid(f"spec.predictors[{index}].annotations[{naming.SVC_NAME_ANNOTATION}]", predictor.name,
-                                  f"Found duplicate service name in seldon.io/svc-name with value {name}"))
+            errors.append(
+                invalid(
+                    f"spec.predictors[{index}].annotations[{naming.SVC_NAME_ANNOTATION}]",
+                    predictor.name,
+                    f"Found duplicate service name in seldon.io/svc-name with value {name}",
+                )
+            )
         seen.add(name)
     return errors
 
 
-def _predictor_errors(sdep: SeldonDeployment, predictor: PredictorSpec, path: str, seen: set[str],
-                      settings: SdepSettings) -> list[str]:
+def _predictor_errors(
+    sdep: SeldonDeployment, predictor: PredictorSpec, path: str, seen: set[str], settings: SdepSettings
+) -> list[str]:
     errors = []
     if predictor.graph is None:
         return [f"{path}.graph: Required value: a predictor needs a graph"]
     if no_engine(predictor) and len(predictor.units()) > 1:
-        errors.append(invalid(f"{path}.annotations[{NO_ENGINE_ANNOTATION}]", predictor.name,
-                              "Running without engine only valid for single element graphs"))
+        errors.append(
+            invalid(
+                f"{path}.annotations[{NO_ENGINE_ANNOTATION}]",
+                predictor.name,
+                "Running without engine only valid for single element graphs",
+            )
+        )
     if (predictor.name or "") in seen:
         errors.append(invalid(f"{path}.name", predictor.name, "Duplicate predictor name"))
     containers = _containers_by_name(predictor)
@@ -129,8 +146,9 @@ def _containers_by_name(predictor: PredictorSpec) -> dict[str, dict]:
     return found
 
 
-def _unit_errors(unit: PredictiveUnit, path: str, containers: dict[str, dict], protocol: str | None,
-                 settings: SdepSettings) -> list[str]:
+def _unit_errors(
+    unit: PredictiveUnit, path: str, containers: dict[str, dict], protocol: str | None, settings: SdepSettings
+) -> list[str]:
     errors = []
     name = unit.name or ""
     implementation = unit.implementation
@@ -138,14 +156,21 @@ def _unit_errors(unit: PredictiveUnit, path: str, containers: dict[str, dict], p
         if name not in containers:
             errors.append(invalid(path, name, "Can't find container for Predictive Unit"))
         if unit.type == "UNKNOWN_TYPE" and not unit.methods:
-            errors.append(invalid(path, name, "Predictive Unit has no implementation methods defined. Change to a "
-                                              "known type or add what methods it defines"))
+            errors.append(
+                invalid(
+                    path,
+                    name,
+                    "Predictive Unit has no implementation methods defined. Change to a "
+                    "known type or add what methods it defines",
+                )
+            )
     elif prepack.is_prepack(implementation):
         if not unit.model_uri and implementation != "HUGGINGFACE_SERVER":
             errors.append(invalid(path, name, "Predictive unit modelUri required when using standalone servers"))
         if protocol == "tensorflow" and implementation in TENSORFLOW_INCAPABLE:
-            errors.append(invalid(path, name,
-                                  f"Prepackaged server does not handle tensorflow protocol {implementation}"))
+            errors.append(
+                invalid(path, name, f"Prepackaged server does not handle tensorflow protocol {implementation}")
+            )
         container = containers.get(name)
         if (container is None or not container.get("image")) and implementation not in settings.predictor_servers:
             errors.append(invalid(path, name, f"No entry in predictors map for {implementation}"))
@@ -160,13 +185,21 @@ def _endpoint_type_errors(sdep: SeldonDeployment) -> list[str]:
     types = {u.endpoint.type for p in sdep.predictors for u in p.units() if u.endpoint and u.endpoint.type}
     transport = sdep.spec.transport
     if len(types) > 1:
-        return [invalid("spec", "", "Multiple endpoint.types found - can only have 1 type in graph. "
-                                    "Please use spec.transport")]
+        return [
+            invalid(
+                "spec", "", "Multiple endpoint.types found - can only have 1 type in graph. Please use spec.transport"
+            )
+        ]
     if len(types) == 1 and transport:
         (endpoint_type,) = types
         if (endpoint_type == "REST" and transport == "grpc") or (endpoint_type == "GRPC" and transport == "rest"):
-            return [invalid("spec.transport", transport, "Mixed transport types found. Remove graph endpoint.types "
-                                                         "if transport set at deployment level")]
+            return [
+                invalid(
+                    "spec.transport",
+                    transport,
+                    "Mixed transport types found. Remove graph endpoint.types if transport set at deployment level",
+                )
+            ]
     return []
 
 
@@ -177,8 +210,13 @@ def _traffic_errors(predictors: list[PredictorSpec]) -> list[str]:
         errors.append(invalid(f"spec.predictors[{index}].shadow", predictor.name, "Multiple shadows are not allowed"))
     for index, predictor in shadows:
         if not 0 <= (predictor.traffic or 0) <= 100:
-            errors.append(invalid(f"spec.predictors[{index}].traffic", predictor.traffic,
-                                  "shadow traffic is illegal, the traffic number should be between [0, 100]"))
+            errors.append(
+                invalid(
+                    f"spec.predictors[{index}].traffic",
+                    predictor.traffic,
+                    "shadow traffic is illegal, the traffic number should be between [0, 100]",
+                )
+            )
     main = [p for p in predictors if not p.shadow]
     total = sum(p.traffic or 0 for p in main)
     if len(main) > 1 and total != 100:
@@ -199,19 +237,37 @@ def _name_errors(sdep: SeldonDeployment) -> list[str]:
     for index, predictor in enumerate(sdep.predictors):
         path = f"spec.predictors[{index}]"
         if predictor.name is not None and not DNS1123_LABEL.match(predictor.name or ""):
-            errors.append(invalid(f"{path}.name", predictor.name,
-                                  "must be a lowercase RFC 1123 label (a-z, 0-9, '-'): it is part of object names"))
+            errors.append(
+                invalid(
+                    f"{path}.name",
+                    predictor.name,
+                    "must be a lowercase RFC 1123 label (a-z, 0-9, '-'): it is part of object names",
+                )
+            )
             continue
         service = naming.predictor_service_name(sdep_name, predictor.to_dict())
         if not DNS1035_LABEL.match(service):
-            where = (f"{path}.annotations[{naming.SVC_NAME_ANNOTATION}]"
-                     if predictor.annotation(naming.SVC_NAME_ANNOTATION) else "metadata.name")
-            errors.append(invalid(where, service, "the predictor Service name must be an RFC 1035 label "
-                                                  "(start with a letter; a-z, 0-9, '-')"))
+            where = (
+                f"{path}.annotations[{naming.SVC_NAME_ANNOTATION}]"
+                if predictor.annotation(naming.SVC_NAME_ANNOTATION)
+                else "metadata.name"
+            )
+            errors.append(
+                invalid(
+                    where,
+                    service,
+                    "the predictor Service name must be an RFC 1035 label (start with a letter; a-z, 0-9, '-')",
+                )
+            )
         for c_index, component in enumerate(predictor.component_specs or ()):
             for k, container in enumerate((component.spec or {}).get("containers") or ()):
                 name = container.get("name") or ""
                 if not DNS1123_LABEL.match(name):
-                    errors.append(invalid(f"{path}.componentSpecs[{c_index}].spec.containers[{k}].name", name,
-                                          "must be a lowercase RFC 1123 label"))
+                    errors.append(
+                        invalid(
+                            f"{path}.componentSpecs[{c_index}].spec.containers[{k}].name",
+                            name,
+                            "must be a lowercase RFC 1123 label",
+                        )
+                    )
     return errors

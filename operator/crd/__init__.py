@@ -1,4 +1,5 @@
 """The SeldonDeployment CustomResourceDefinition shipped with the operator (built by operator/render_crd.py)."""
+
 from __future__ import annotations
 
 import functools

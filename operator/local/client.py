@@ -1,4 +1,5 @@
 """The CLI side of the state-directory contract: ask for deployments, start a supervisor, wait, read status."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,8 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -62,10 +63,17 @@ def request(home: Home, manifest: dict, ingress: str, cwd: str) -> tuple[str, st
     if previous.get("base") == base:
         attempt = previous.get("attempt", 0) + (1 if status.get("state") == FAILED_STATE else 0)
     generation = _generation(manifest, ingress, cwd, attempt)
-    write_json(home.desired_path(key), {
-        "manifest": manifest, "ingress": ingress, "cwd": cwd, "generation": generation, "base": base,
-        "attempt": attempt,
-    })
+    write_json(
+        home.desired_path(key),
+        {
+            "manifest": manifest,
+            "ingress": ingress,
+            "cwd": cwd,
+            "generation": generation,
+            "base": base,
+            "attempt": attempt,
+        },
+    )
     return key, generation
 
 
@@ -84,16 +92,31 @@ def spawn_supervisor(home: Home, port: int) -> subprocess.Popen:
     home.root.mkdir(parents=True, exist_ok=True)
     with open(home.supervisor_log, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "seldon_graph.operator.local.supervisor", "--home", str(home.root), "--port",
-             str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "seldon_graph.operator.local.supervisor",
+                "--home",
+                str(home.root),
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             cwd=str(home.root),
         )
 
 
-def wait_settled(home: Home, wanted: dict[str, str], timeout: float,
-                 on_status: Callable[[dict], None] = lambda s: None, port: int | None = None,
-                 interrupted: Callable[[], bool] = lambda: False) -> dict[str, dict]:
+def wait_settled(
+    home: Home,
+    wanted: dict[str, str],
+    timeout: float,
+    on_status: Callable[[dict], None] = lambda s: None,
+    port: int | None = None,
+    interrupted: Callable[[], bool] = lambda: False,
+) -> dict[str, dict]:
     """Wait until each key's status is for its generation and Available or Failed (or `interrupted()`);
     statuses by key.
 

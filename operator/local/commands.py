@@ -1,4 +1,5 @@
 """`seldon-graph up | status | logs | down`: run SeldonDeployments on this machine behind a local Envoy."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,15 @@ def _home_arg(parser: argparse.ArgumentParser) -> None:
 
 def add_up(subparsers) -> None:
     parser = subparsers.add_parser("up", help="run SeldonDeployments locally (processes + Envoy ingress)")
-    parser.add_argument("-f", "--file", required=True, type=Path, help="SeldonDeployment YAML, one or more documents (- reads stdin)")
-    parser.add_argument("--ingress", choices=INGRESSES, default="ambassador",
-                        help="routing objects the Envoy ingress is configured from (default: ambassador)")
+    parser.add_argument(
+        "-f", "--file", required=True, type=Path, help="SeldonDeployment YAML, one or more documents (- reads stdin)"
+    )
+    parser.add_argument(
+        "--ingress",
+        choices=INGRESSES,
+        default="ambassador",
+        help="routing objects the Envoy ingress is configured from (default: ambassador)",
+    )
     parser.add_argument("--port", type=int, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")
     parser.add_argument("--detach", action="store_true", help="leave a supervisor running and return when ready")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for readiness")
@@ -42,8 +49,9 @@ def add_status(subparsers) -> None:
 
 def add_logs(subparsers) -> None:
     parser = subparsers.add_parser("logs", help="logs of local units")
-    parser.add_argument("unit", nargs="?",
-                        help="unit, pod, container or SeldonDeployment name, or envoy / ingress (default: all)")
+    parser.add_argument(
+        "unit", nargs="?", help="unit, pod, container or SeldonDeployment name, or envoy / ingress (default: all)"
+    )
     parser.add_argument("-n", "--lines", type=int, default=50, help="last N lines of each log (0: all)")
     parser.add_argument("-f", "--follow", action="store_true", help="keep printing what the units log (Ctrl-C stops)")
     _home_arg(parser)
@@ -75,8 +83,10 @@ def up(args: argparse.Namespace, home: Home) -> int:
     running = home.supervisor()
     port = args.port or (running or {}).get("port") or DEFAULT_PORT
     if running and running.get("port") != port:
-        raise UsageError(f"a supervisor for {home.root} already serves port {running['port']}; "
-                         f"use --port {running['port']} or `seldon-graph down` first")
+        raise UsageError(
+            f"a supervisor for {home.root} already serves port {running['port']}; "
+            f"use --port {running['port']} or `seldon-graph down` first"
+        )
     wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
     progress = Progress()
     if args.detach:
@@ -87,7 +97,7 @@ def up(args: argparse.Namespace, home: Home) -> int:
     return _foreground_client(home, wanted, args.timeout, progress)
 
 
-def _foreground_supervisor(home: Home, port: int, wanted: dict[str, str], progress: "Progress") -> int:
+def _foreground_supervisor(home: Home, port: int, wanted: dict[str, str], progress: Progress) -> int:
     """This process is the supervisor: run until Ctrl-C / SIGTERM, then stop everything it started."""
     supervisor = Supervisor(home, port)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
@@ -107,7 +117,7 @@ def _foreground_supervisor(home: Home, port: int, wanted: dict[str, str], progre
     return 1 if progress.failed and not progress.available else 0
 
 
-def _foreground_client(home: Home, wanted: dict[str, str], timeout: float, progress: "Progress") -> int:
+def _foreground_client(home: Home, wanted: dict[str, str], timeout: float, progress: Progress) -> int:
     """A supervisor already runs: apply through it, then withdraw our deployments on Ctrl-C / SIGTERM."""
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -157,15 +167,16 @@ def summary(status: dict) -> str:
     lines = [
         f"SeldonDeployment {ident} is Available",
         f"  REST  {urls['rest']}",
-        f"  gRPC  {urls['grpc']}  (metadata seldon={urls['grpc_metadata']['seldon']}, "
-        f"namespace={status['namespace']})",
+        f"  gRPC  {urls['grpc']}  (metadata seldon={urls['grpc_metadata']['seldon']}, namespace={status['namespace']})",
         f"  try   curl -s -H 'Content-Type: application/json' -d '{{\"data\":{{\"ndarray\":[[1.0,2.0]]}}}}' "
         f"{urls['rest']}",
     ]
     if urls.get("header"):
         lines.insert(1, f"  only requests with header {urls['header']}")
     if status.get("oauth"):
-        lines.insert(1, f"  token POST {urls['token']} (HTTP Basic oauth_key:oauth_secret, grant_type=client_credentials)")
+        lines.insert(
+            1, f"  token POST {urls['token']} (HTTP Basic oauth_key:oauth_secret, grant_type=client_credentials)"
+        )
     return "\n".join(lines)
 
 
@@ -173,8 +184,9 @@ def _report(statuses: dict[str, dict]) -> int:
     """0 when every deployment is Available; says which are still not settled."""
     for key, status in statuses.items():
         if status.get("state") not in client.SETTLED:
-            print(f"{key.replace('.', '/', 1)} is still {status.get('state')} {status.get('description', '')}",
-                  flush=True)
+            print(
+                f"{key.replace('.', '/', 1)} is still {status.get('state')} {status.get('description', '')}", flush=True
+            )
     return 0 if all(s.get("state") == "Available" for s in statuses.values()) else 1
 
 

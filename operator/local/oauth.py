@@ -10,6 +10,7 @@ ANY  /check/<path>    200 when <path> is not a protected deployment or carries a
 Protected deployments and their credentials come from a JSON file the supervisor rewrites; it is re-read when
 it changes. Run: python -m seldon_graph.operator.local.oauth --port P --clients FILE
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,9 +69,9 @@ class Clients:
         """The clients whose deployment this request addresses (REST path or gRPC seldon/namespace headers)."""
         found = []
         for client in self.current():
-            if path.startswith(f"/seldon/{client.namespace}/{client.name}/"):
-                found.append(client)
-            elif headers.get("seldon") == client.name and headers.get("namespace", client.namespace) == client.namespace:
+            if path.startswith(f"/seldon/{client.namespace}/{client.name}/") or (
+                headers.get("seldon") == client.name and headers.get("namespace", client.namespace) == client.namespace
+            ):
                 found.append(client)
         return found
 
@@ -124,7 +125,7 @@ def make_app(clients: Clients) -> web.Application:
         return web.Response(status=401, text=info, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
     async def check(request: web.Request) -> web.Response:
-        path = request.path[len(CHECK_PREFIX):] or "/"
+        path = request.path[len(CHECK_PREFIX) :] or "/"
         protecting = clients.protecting(path, request.headers)
         if not protecting:
             return web.Response(status=200)

@@ -3,6 +3,7 @@
 The ext_authz filter asks the token service (`/check<path>`) about every request; `/oauth/token` is routed to the
 same service. Only deployments with oauth_key/oauth_secret are protected; the service lets everything else pass.
 """
+
 from __future__ import annotations
 
 import copy

@@ -4,6 +4,7 @@ Pure: the same rendered objects and port assignments give the same unit specs. P
 not collide (env values and args that name a pod port), and the engine's ENGINE_PREDICTOR is rewritten so
 every unit endpoint points at the unit's local address.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,9 @@ class LocalPlan:
     problems: list[str] = field(default_factory=list)
 
 
-def plan(objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str,
-         podinfo_dir: str | None = None) -> LocalPlan:
+def plan(
+    objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str, podinfo_dir: str | None = None
+) -> LocalPlan:
     """The local plan of one SeldonDeployment's rendered `objects`; the engine's /etc/podinfo goes in `podinfo_dir`."""
     result = LocalPlan(namespace, name, ingress_objects=[o for o in objects if o.get("kind") in INGRESS_KINDS])
     for pod, deployment in topology.deployments.items():
@@ -139,8 +141,11 @@ FIELD_REFS = {
 
 def expand(text: str, env: dict[str, str]) -> str:
     """Kubernetes' `$(VAR)` references to the container's env (unknown ones stay as written, `$$` escapes)."""
-    return re.sub(r"\$(\$|\(([A-Za-z_][A-Za-z0-9_]*)\))",
-                  lambda m: "$" if m.group(1) == "$" else env.get(m.group(2), m.group(0)), text)
+    return re.sub(
+        r"\$(\$|\(([A-Za-z_][A-Za-z0-9_]*)\))",
+        lambda m: "$" if m.group(1) == "$" else env.get(m.group(2), m.group(0)),
+        text,
+    )
 
 
 def rewrite_engine_predictor(encoded: str, topology: Topology, pod: str) -> str:

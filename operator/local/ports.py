@@ -3,6 +3,7 @@
 A port stays assigned while its pod exists, so re-applying an unchanged deployment renders the same unit
 commands and nothing restarts.
 """
+
 from __future__ import annotations
 
 import socket

@@ -1,4 +1,5 @@
 """Readiness checks of local units, each bounded by a short timeout so the supervisor loop never stalls."""
+
 from __future__ import annotations
 
 import http.client

@@ -1,4 +1,5 @@
 """One local unit process: started in its own process group with its log file, stopped with its children."""
+
 from __future__ import annotations
 
 import contextlib
@@ -31,7 +32,12 @@ def spawn(argv: list[str], env: dict[str, str], cwd: str, log_path: Path) -> sub
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd,
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
             start_new_session=True,
         )
 

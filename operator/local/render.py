@@ -3,10 +3,11 @@
 The only local choices are which ingress objects to render (Ambassador Mappings by default, or Istio
 VirtualService/DestinationRules) and that the original's environment variables still apply on top.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from seldon_graph.sdep import SdepError, SeldonDeployment, parse, validate
 

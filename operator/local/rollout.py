@@ -3,6 +3,7 @@
 Kubernetes replaces a pod whose template changed by starting the new pod first (maxUnavailable 0); locally a
 changed pod template is a new pod instance with its own ports, so old and new run side by side for a moment.
 """
+
 from __future__ import annotations
 
 from seldon_graph.operator.local.process import FAILED, READY, stop_all
@@ -24,11 +25,19 @@ def handover(previous: Applied, wanted: dict[str, UnitSpec]) -> tuple[dict[str, 
             retire_later.append(unit)
     for name, unit in previous.units.items():
         spec = wanted.get(name)
-        if name not in keep and spec is not None and spec.fingerprint() == unit.spec.fingerprint() \
-                and unit.state != FAILED:
+        if (
+            name not in keep
+            and spec is not None
+            and spec.fingerprint() == unit.spec.fingerprint()
+            and unit.state != FAILED
+        ):
             keep[name] = unit
-        elif name not in keep and not previous.rolling and unit.state == READY \
-                and (spec is None or spec.instance != unit.spec.instance):
+        elif (
+            name not in keep
+            and not previous.rolling
+            and unit.state == READY
+            and (spec is None or spec.instance != unit.spec.instance)
+        ):
             retire_later.append(unit)
         else:
             stop_now.append(unit)

@@ -1,4 +1,5 @@
 """The Envoy routes of every applied deployment at once, resolved to local addresses."""
+
 from __future__ import annotations
 
 from seldon_graph.envoy import Resolve
@@ -17,13 +18,20 @@ def route_tables(entries: list[tuple[str, list[dict]]], resolve: Resolve) -> lis
     if any(kind == "ambassador" for kind, _ in entries):
         tables.append(ambassador.envoy_routes(objects("ambassador", "Mapping", "Service"), resolve))
     if any(kind == "istio" for kind, _ in entries):
-        tables.append(istio.envoy_routes(objects("istio", "VirtualService"), objects("istio", "DestinationRule"),
-                                         resolve, services=objects("istio", "Service")))
+        tables.append(
+            istio.envoy_routes(
+                objects("istio", "VirtualService"),
+                objects("istio", "DestinationRule"),
+                resolve,
+                services=objects("istio", "Service"),
+            )
+        )
     return tables
 
 
 def resolve_any(topologies: list[Topology]) -> Resolve:
     """Resolve a Service address in whichever deployment rendered that Service."""
+
     def resolve(host: str, port: int) -> tuple[str, int]:
         for topology in topologies:
             try:

@@ -1,4 +1,5 @@
 """What the supervisor holds for each applied SeldonDeployment: its plan, its running units and their state."""
+
 from __future__ import annotations
 
 import subprocess
@@ -93,8 +94,10 @@ class Applied:
     def annotations(self) -> dict:
         """spec.annotations over metadata.annotations, as the operator reads `seldon.io/ambassador-*`."""
         manifest = self.manifest or {}
-        return {**((manifest.get("metadata") or {}).get("annotations") or {}),
-                **((manifest.get("spec") or {}).get("annotations") or {})}
+        return {
+            **((manifest.get("metadata") or {}).get("annotations") or {}),
+            **((manifest.get("spec") or {}).get("annotations") or {}),
+        }
 
     @property
     def external_name(self) -> str:

@@ -7,6 +7,7 @@ Envoy drains first, then engines, then the model units. It exits when no deploym
 
 Run detached: python -m seldon_graph.operator.local.supervisor --home DIR --port 8003
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from seldon_graph import envoy
 from seldon_graph.operator.local import oauth_envoy
@@ -72,16 +73,21 @@ class Supervisor:
         self._publish()
 
     def _publish(self) -> None:
-        write_json(self.home.supervisor_file, {
-            "pid": os.getpid(), "port": self.listen_port, "admin_port": self.admin_port,
-            "envoy_pid": self.envoy.proc.pid if self.envoy.proc else None,
-            "oauth_pid": self.oauth_unit.proc.pid if self.oauth_unit else None,
-        })
+        write_json(
+            self.home.supervisor_file,
+            {
+                "pid": os.getpid(),
+                "port": self.listen_port,
+                "admin_port": self.admin_port,
+                "envoy_pid": self.envoy.proc.pid if self.envoy.proc else None,
+                "oauth_pid": self.oauth_unit.proc.pid if self.oauth_unit else None,
+            },
+        )
 
     def request_stop(self, *_: object) -> None:
         self.stopping = True
 
-    def run(self, on_step: Callable[["Supervisor"], None] | None = None) -> None:
+    def run(self, on_step: Callable[[Supervisor], None] | None = None) -> None:
         """Reconcile until asked to stop or nothing is desired any more, then stop everything."""
         try:
             while not self.stopping:
@@ -229,10 +235,26 @@ class Supervisor:
         if self.oauth_unit is None or self.oauth_unit.proc.poll() is not None:
             port = free_port()
             clients = self.home.envoy_dir / "oauth-clients.json"
-            argv = (sys.executable, "-m", "seldon_graph.operator.local.oauth", "--port", str(port),
-                    "--clients", str(clients))
-            spec = UnitSpec(OAUTH_UNIT, OAUTH_UNIT, OAUTH_UNIT, OAUTH_UNIT, argv, (), str(self.home.root),
-                            Probe("http", port, "/ready"), (("http", port),))
+            argv = (
+                sys.executable,
+                "-m",
+                "seldon_graph.operator.local.oauth",
+                "--port",
+                str(port),
+                "--clients",
+                str(clients),
+            )
+            spec = UnitSpec(
+                OAUTH_UNIT,
+                OAUTH_UNIT,
+                OAUTH_UNIT,
+                OAUTH_UNIT,
+                argv,
+                (),
+                str(self.home.root),
+                Probe("http", port, "/ready"),
+                (("http", port),),
+            )
             self.oauth_unit = self._start(INGRESS_LOGS, spec)
         return dict(self.oauth_unit.spec.ports)["http"]
 

@@ -3,11 +3,12 @@
 Every pod has its own port space in Kubernetes; locally all pods share the host, so each (pod, containerPort)
 is given a local port (ports.PortBook) and Service addresses resolve through selector and targetPort to it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Callable
+from collections.abc import Callable
 
 LOCAL_IP = "127.0.0.1"
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "0.0.0.0"}

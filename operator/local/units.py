@@ -1,4 +1,5 @@
 """What one local process is: the command, env and readiness probe of one container of one rendered pod."""
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@ deployment changes routes in place, without restarting Envoy or dropping the oth
 
 Pure functions: the same static bootstrap gives the same files.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,6 +30,7 @@ def split_static(bootstrap: dict, version: str) -> tuple[dict, dict]:
 
 def dynamic_bootstrap(lds_path: Path, cds_path: Path, admin_port: int) -> dict:
     """A bootstrap that only names the admin port and the two watched xDS files."""
+
     def source(path: Path) -> dict:
         return {"resource_api_version": "V3", "path_config_source": {"path": str(path)}}
 

@@ -6,6 +6,7 @@ answers any path with JSON {backend, path, headers, body}; `/sleep/<seconds>/...
 how many requests (HTTP and gRPC, `/__count` excluded) backend NAME has received. gRPC servers implement
 seldon.protos.Seldon/Predict and answer with `meta.tags.backend = NAME`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,9 @@ def http_app(name: str) -> web.Application:
             FLAKY_SEEN.add(parts[1])
             return web.json_response({"backend": name, "flaky": True}, status=503)
         body = await request.text()
-        return web.json_response({"backend": name, "path": request.path_qs, "headers": dict(request.headers),
-                                  "body": body})
+        return web.json_response(
+            {"backend": name, "path": request.path_qs, "headers": dict(request.headers), "body": body}
+        )
 
     app = web.Application()
     app.router.add_get("/__count/{backend}", count)

@@ -2,6 +2,7 @@
 
 Tests render these as the operator would: parse, default, then hand the CR dict to the ingress renderers.
 """
+
 from __future__ import annotations
 
 import yaml
@@ -14,37 +15,46 @@ def defaulted(text: str) -> dict:
     return sdep_model.default(sdep_model.parse(text), sdep_model.SdepSettings()).to_dict()
 
 
-def seldon_deployment(name: str, predictors: list[dict], namespace: str = "seldon",
-                      spec_annotations: dict | None = None, annotations: dict | None = None) -> dict:
+def seldon_deployment(
+    name: str,
+    predictors: list[dict],
+    namespace: str = "seldon",
+    spec_annotations: dict | None = None,
+    annotations: dict | None = None,
+) -> dict:
     """A defaulted SDep whose predictors each run one `classifier` container (extra keys per predictor kept)."""
     spec: dict = {"predictors": []}
     if spec_annotations:
         spec["annotations"] = spec_annotations
     for predictor in predictors:
-        spec["predictors"].append({
-            **predictor,
-            "componentSpecs": [{"spec": {"containers": [{"name": "classifier",
-                                                         "image": "seldonio/mock_classifier:1.18.2"}]}}],
-            "graph": {"name": "classifier", "type": "MODEL"},
-        })
+        spec["predictors"].append(
+            {
+                **predictor,
+                "componentSpecs": [
+                    {"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.18.2"}]}}
+                ],
+                "graph": {"name": "classifier", "type": "MODEL"},
+            }
+        )
     metadata: dict = {"name": name, "namespace": namespace}
     if annotations:
         metadata["annotations"] = annotations
-    doc = {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "metadata": metadata,
-           "spec": spec}
+    doc = {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "metadata": metadata, "spec": spec}
     return defaulted(yaml.safe_dump(doc))
 
 
 def canary(name: str = "example", main: int = 75, canary_traffic: int = 25, **kwargs) -> dict:
     """Example A: predictors main (75) and canary (25)."""
-    return seldon_deployment(name, [{"name": "main", "traffic": main},
-                                    {"name": "canary", "traffic": canary_traffic}], **kwargs)
+    return seldon_deployment(
+        name, [{"name": "main", "traffic": main}, {"name": "canary", "traffic": canary_traffic}], **kwargs
+    )
 
 
 def shadow(name: str = "example", shadow_traffic: int = 100, **kwargs) -> dict:
     """Example B: predictor default plus a shadow predictor."""
-    return seldon_deployment(name, [{"name": "default"},
-                                    {"name": "shadow", "shadow": True, "traffic": shadow_traffic}], **kwargs)
+    return seldon_deployment(
+        name, [{"name": "default"}, {"name": "shadow", "shadow": True, "traffic": shadow_traffic}], **kwargs
+    )
 
 
 def single(name: str = "example", **kwargs) -> dict:

@@ -3,6 +3,7 @@
 Shared by tests/ambassador and tests/istio. Backends are named by the short Kubernetes Service name they stand
 in for (`example-main`), so `resolve` maps a rendered service address to the backend playing that Service.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -11,9 +12,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import grpc
 import requests
@@ -64,8 +65,12 @@ def assert_envoy_accepts(table: envoy.RouteTable, tmp_path: Path) -> None:
     """The real `envoy` accepts a bootstrap of `table` (validate mode: config checked, nothing served)."""
     path = tmp_path / "envoy-validate.json"
     path.write_text(json.dumps(envoy.bootstrap(table, 18003, 18004)))
-    result = subprocess.run([str(VENV_BIN / "envoy"), "--mode", "validate", "-c", str(path), "--disable-hot-restart"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(VENV_BIN / "envoy"), "--mode", "validate", "-c", str(path), "--disable-hot-restart"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
@@ -75,8 +80,7 @@ def envoy_ingress(tmp_path: Path, table: envoy.RouteTable, extra_http_filters=()
     listen, admin = free_port(), free_port()
     config = tmp_path / f"envoy-{listen}.json"
     config.write_text(json.dumps(envoy.bootstrap(table, listen, admin, extra_http_filters)))
-    args = [str(VENV_BIN / "envoy"), "-c", str(config), "--disable-hot-restart", "--concurrency", "1",
-            "-l", "warning"]
+    args = [str(VENV_BIN / "envoy"), "-c", str(config), "--disable-hot-restart", "--concurrency", "1", "-l", "warning"]
     with running(args, tmp_path / f"envoy-{listen}.log") as proc:
         wait_http(f"http://127.0.0.1:{admin}/ready", proc=proc)
         wait_port(listen, proc=proc)

@@ -1,5 +1,6 @@
 """Rendered Ambassador Mappings served by a real `envoy` in front of real HTTP and gRPC backends on 127.0.0.1:
 prefix rewrite, the 75/25 canary, shadow mirroring, header routing, timeouts, retries and gRPC routing."""
+
 import time
 from collections import Counter
 
@@ -9,8 +10,15 @@ import requests
 
 from seldon_graph import ambassador
 from tests.ambassador import examples
-from tests.ambassador.harness import (PAYLOAD, PREDICT, echo_backends, envoy_ingress, grpc_predict, rest_split,
-                                      wait_count)
+from tests.ambassador.harness import (
+    PAYLOAD,
+    PREDICT,
+    echo_backends,
+    envoy_ingress,
+    grpc_predict,
+    rest_split,
+    wait_count,
+)
 
 V2 = ambassador.AmbassadorSettings()
 
@@ -22,8 +30,18 @@ def serve(tmp_path, backends, sdeps, settings=V2):
 
 @pytest.fixture(scope="module")
 def backends(tmp_path_factory):
-    names = ["example-main", "example-canary", "example-default", "example-shadow", "example-single",
-             "example-header-single", "example-regex-single", "slow-single", "flaky-single", "noretry-single"]
+    names = [
+        "example-main",
+        "example-canary",
+        "example-default",
+        "example-shadow",
+        "example-single",
+        "example-header-single",
+        "example-regex-single",
+        "slow-single",
+        "flaky-single",
+        "noretry-single",
+    ]
     with echo_backends(tmp_path_factory.mktemp("backends"), names) as started:
         yield started
 
@@ -50,26 +68,40 @@ def test_shadow_gets_a_copy_and_clients_see_only_the_main_answer(tmp_path, backe
 
 
 def test_header_routing_exact_and_regex(tmp_path, backends):
-    sdeps = [examples.single(), examples.header_routed(),
-             examples.seldon_deployment("example-regex", [{"name": "single"}], spec_annotations={
-                 "seldon.io/ambassador-service-name": "example",
-                 "seldon.io/ambassador-regex-header": "location:par.*"})]
+    sdeps = [
+        examples.single(),
+        examples.header_routed(),
+        examples.seldon_deployment(
+            "example-regex",
+            [{"name": "single"}],
+            spec_annotations={
+                "seldon.io/ambassador-service-name": "example",
+                "seldon.io/ambassador-regex-header": "location:par.*",
+            },
+        ),
+    ]
     with serve(tmp_path, backends, sdeps) as port:
         url = f"http://127.0.0.1:{port}/seldon/seldon/example/{PREDICT}"
         assert requests.post(url, json=PAYLOAD).json()["backend"] == "example-single"
-        assert requests.post(url, json=PAYLOAD, headers={"location": "london"}).json()["backend"] == \
-            "example-header-single"
-        assert requests.post(url, json=PAYLOAD, headers={"location": "paris-east"}).json()["backend"] == \
-            "example-regex-single"
+        assert (
+            requests.post(url, json=PAYLOAD, headers={"location": "london"}).json()["backend"]
+            == "example-header-single"
+        )
+        assert (
+            requests.post(url, json=PAYLOAD, headers={"location": "paris-east"}).json()["backend"]
+            == "example-regex-single"
+        )
         assert requests.post(url, json=PAYLOAD, headers={"location": "madrid"}).json()["backend"] == "example-single"
         assert grpc_predict(port, [("seldon", "example")]) == "example-single"
         assert grpc_predict(port, [("seldon", "example"), ("location", "london")]) == "example-header-single"
 
 
 def test_timeout_is_a_504_with_a_seldon_status_and_retries_recover(tmp_path, backends):
-    sdeps = [examples.single("slow", spec_annotations={"seldon.io/rest-timeout": "500"}),
-             examples.single("flaky", spec_annotations={"seldon.io/ambassador-retries": "2"}),
-             examples.single("noretry")]
+    sdeps = [
+        examples.single("slow", spec_annotations={"seldon.io/rest-timeout": "500"}),
+        examples.single("flaky", spec_annotations={"seldon.io/ambassador-retries": "2"}),
+        examples.single("noretry"),
+    ]
     with serve(tmp_path, backends, sdeps) as port:
         started = time.monotonic()
         response = requests.post(f"http://127.0.0.1:{port}/seldon/seldon/slow/sleep/3", json=PAYLOAD)
@@ -86,15 +118,23 @@ def test_unknown_path_is_a_404_with_a_seldon_status(tmp_path, backends):
     with serve(tmp_path, backends, [examples.single()]) as port:
         response = requests.post(f"http://127.0.0.1:{port}/seldon/seldon/nobody/{PREDICT}", json=PAYLOAD)
         assert response.status_code == 404
-        assert response.json() == {"status": {"code": -1, "info": "No SeldonDeployment route matches this request "
-                                              "path and headers", "reason": "NOT_FOUND", "status": 1}}
+        assert response.json() == {
+            "status": {
+                "code": -1,
+                "info": "No SeldonDeployment route matches this request path and headers",
+                "reason": "NOT_FOUND",
+                "status": 1,
+            }
+        }
 
 
 def test_legacy_v1_annotations_on_services(tmp_path, backends):
     settings = ambassador.AmbassadorSettings(version="v1")
     annotated = ambassador.service_annotations(examples.canary(), settings)
-    services = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "annotations": values}}
-                for name, values in annotated.items()]
+    services = [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "annotations": values}}
+        for name, values in annotated.items()
+    ]
     with envoy_ingress(tmp_path, ambassador.envoy_routes(services, backends.resolve)) as port:
         seen = rest_split(port, "/seldon/seldon/example/", 100)
         assert set(seen) == {"example-main", "example-canary"}

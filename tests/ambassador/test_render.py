@@ -1,5 +1,6 @@
 """Ambassador Mapping CRs (getambassador.io/v2 by default, v3alpha1), field by field against
 operator-semantics §5.3 and examples A, B and C, every object validated strictly against the published CRD."""
+
 import json
 
 import pytest
@@ -65,16 +66,26 @@ def test_example_a_canary_field_by_field():
         assert got["metadata"]["name"] == want["metadata"]["name"]
         assert got["metadata"]["namespace"] == want["metadata"]["namespace"]
         assert got["metadata"]["labels"] == {"seldon-deployment-id": "example"}
-        assert got["metadata"]["ownerReferences"] == [{
-            "apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "name": "example",
-            "controller": True, "blockOwnerDeletion": True}]
+        assert got["metadata"]["ownerReferences"] == [
+            {
+                "apiVersion": "machinelearning.seldon.io/v1",
+                "kind": "SeldonDeployment",
+                "name": "example",
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
         assert got["spec"] == want["spec"]
 
 
 def test_weights_sum_to_100():
-    for sdep in (examples.canary(), examples.canary(main=60, canary_traffic=40),
-                 examples.seldon_deployment("three", [{"name": "a", "traffic": 60}, {"name": "b", "traffic": 20},
-                                                      {"name": "c", "traffic": 20}])):
+    for sdep in (
+        examples.canary(),
+        examples.canary(main=60, canary_traffic=40),
+        examples.seldon_deployment(
+            "three", [{"name": "a", "traffic": 60}, {"name": "b", "traffic": 20}, {"name": "c", "traffic": 20}]
+        ),
+    ):
         for shares in effective_weights(render(sdep)).values():
             assert sum(shares.values()) == 100
     shares = effective_weights(render(examples.canary()))
@@ -101,8 +112,10 @@ def test_shadow_without_traffic_mirrors_everything():
 
 
 def test_legacy_shadow_annotation_on_a_second_deployment():
-    sdep = examples.single("example-shadow", spec_annotations={
-        "seldon.io/ambassador-shadow": "true", "seldon.io/ambassador-service-name": "example"})
+    sdep = examples.single(
+        "example-shadow",
+        spec_annotations={"seldon.io/ambassador-shadow": "true", "seldon.io/ambassador-service-name": "example"},
+    )
     rest, grpc = render(sdep)
     assert rest["spec"]["prefix"] == "/seldon/seldon/example/"
     assert rest["spec"]["service"] == "example-shadow-single.seldon:8000"
@@ -146,16 +159,21 @@ def test_timeouts():
 
 
 def test_spec_annotations_win_over_metadata():
-    sdep = examples.single(spec_annotations={"seldon.io/rest-timeout": "111"},
-                           annotations={"seldon.io/rest-timeout": "222"})
+    sdep = examples.single(
+        spec_annotations={"seldon.io/rest-timeout": "111"}, annotations={"seldon.io/rest-timeout": "222"}
+    )
     assert render(sdep)[0]["spec"]["timeout_ms"] == 111
 
 
 def test_id_retries_circuit_breakers():
-    sdep = examples.single(spec_annotations={
-        "seldon.io/ambassador-id": "myinstance_id", "seldon.io/ambassador-retries": "2",
-        "seldon.io/ambassador-circuit-breakers-max-connections": "10",
-        "seldon.io/ambassador-circuit-breakers-max-requests": "20"})
+    sdep = examples.single(
+        spec_annotations={
+            "seldon.io/ambassador-id": "myinstance_id",
+            "seldon.io/ambassador-retries": "2",
+            "seldon.io/ambassador-circuit-breakers-max-connections": "10",
+            "seldon.io/ambassador-circuit-breakers-max-requests": "20",
+        }
+    )
     for mapping in render(sdep):
         assert mapping["spec"]["ambassador_id"] == ["myinstance_id"]
         assert mapping["spec"]["retry_policy"] == {"retry_on": "gateway-error", "num_retries": 2}
@@ -168,8 +186,11 @@ def test_single_namespace_variant_has_valid_names():
     settings = ambassador.AmbassadorSettings(single_namespace=True)
     objects = render(examples.canary(), settings)
     assert [o["metadata"]["name"] for o in objects[:4]] == [
-        "seldon-seldon-example-main-rest", "seldon-seldon-example-main-grpc",
-        "seldon-example-main-rest", "seldon-example-main-grpc"]
+        "seldon-seldon-example-main-rest",
+        "seldon-seldon-example-main-grpc",
+        "seldon-example-main-rest",
+        "seldon-example-main-grpc",
+    ]
     assert objects[2]["spec"]["prefix"] == "/seldon/example/"
     assert objects[3]["spec"]["headers"] == {"seldon": "example"}
 
@@ -184,9 +205,11 @@ def test_v3alpha1():
 
 
 def test_custom_config_objects():
-    custom = ("apiVersion: ambassador/v1\nkind: Mapping\nname: my_mapping\nprefix: /mine/\nservice: svc:80\n"
-              "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: full}\n"
-              "spec: {prefix: /full/, service: full:80}\n")
+    custom = (
+        "apiVersion: ambassador/v1\nkind: Mapping\nname: my_mapping\nprefix: /mine/\nservice: svc:80\n"
+        "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: full}\n"
+        "spec: {prefix: /full/, service: full:80}\n"
+    )
     sdep = examples.canary(spec_annotations={"seldon.io/ambassador-config": custom})
     first, second = render(sdep)
     assert first["metadata"]["name"] == "my-mapping" and first["spec"] == {"prefix": "/mine/", "service": "svc:80"}
@@ -204,9 +227,16 @@ def test_tls_context_is_created_for_the_reference():
 
 
 def test_no_engine_and_svc_name_and_explainer():
-    sdep = examples.seldon_deployment("example", [{
-        "name": "p1", "annotations": {"seldon.io/no-engine": "true", "seldon.io/svc-name": "custom"},
-        "explainer": {"type": "AnchorTabular"}}])
+    sdep = examples.seldon_deployment(
+        "example",
+        [
+            {
+                "name": "p1",
+                "annotations": {"seldon.io/no-engine": "true", "seldon.io/svc-name": "custom"},
+                "explainer": {"type": "AnchorTabular"},
+            }
+        ],
+    )
     rest, grpc, explainer = render(sdep)
     assert rest["spec"]["service"] == "custom.seldon:9000" and grpc["spec"]["service"] == "custom.seldon:9500"
     assert explainer["metadata"]["name"] == "seldon-seldon-example-p1-explainer-rest"
@@ -223,29 +253,38 @@ def test_long_names_use_the_md5_service_name():
 
 def test_rendering_is_deterministic():
     sdep = examples.canary(spec_annotations={"seldon.io/ambassador-header": "a:b"})
-    assert json.dumps(ambassador.render(sdep, V2)) == json.dumps(ambassador.render(examples.canary(
-        spec_annotations={"seldon.io/ambassador-header": "a:b"}), V2))
+    assert json.dumps(ambassador.render(sdep, V2)) == json.dumps(
+        ambassador.render(examples.canary(spec_annotations={"seldon.io/ambassador-header": "a:b"}), V2)
+    )
 
 
-@pytest.mark.parametrize("annotations,message", [
-    ({"seldon.io/rest-timeout": "soon"}, "seldon.io/rest-timeout"),
-    ({"seldon.io/grpc-timeout": "1.5"}, "seldon.io/grpc-timeout"),
-    ({"seldon.io/ambassador-header": "a:1:b:2"}, "Only a single custom header match"),
-    ({"seldon.io/ambassador-regex-header": "nocolon"}, "seldon.io/ambassador-regex-header"),
-    ({"seldon.io/ambassador-retries": "many"}, "seldon.io/ambassador-retries"),
-    ({"seldon.io/ambassador-circuit-breakers-max-connections": "x"}, "max-connections"),
-    ({"seldon.io/ambassador-config": "a: [unclosed"}, "not valid YAML"),
-    ({"seldon.io/ambassador-config": "just a string"}, "with a `kind`"),
-])
+@pytest.mark.parametrize(
+    "annotations,message",
+    [
+        ({"seldon.io/rest-timeout": "soon"}, "seldon.io/rest-timeout"),
+        ({"seldon.io/grpc-timeout": "1.5"}, "seldon.io/grpc-timeout"),
+        ({"seldon.io/ambassador-header": "a:1:b:2"}, "Only a single custom header match"),
+        ({"seldon.io/ambassador-regex-header": "nocolon"}, "seldon.io/ambassador-regex-header"),
+        ({"seldon.io/ambassador-retries": "many"}, "seldon.io/ambassador-retries"),
+        ({"seldon.io/ambassador-circuit-breakers-max-connections": "x"}, "max-connections"),
+        ({"seldon.io/ambassador-config": "a: [unclosed"}, "not valid YAML"),
+        ({"seldon.io/ambassador-config": "just a string"}, "with a `kind`"),
+    ],
+)
 def test_bad_annotations_are_clear_errors(annotations, message):
     with pytest.raises(ambassador.AmbassadorConfigError, match=message):
         ambassador.render(examples.single(spec_annotations=annotations), V2)
 
 
 def test_settings_from_env():
-    settings = ambassador.AmbassadorSettings.from_env({
-        "AMBASSADOR_ENABLED": "true", "AMBASSADOR_SINGLE_NAMESPACE": "true", "ENGINE_SERVER_PORT": "8080",
-        "ENGINE_SERVER_GRPC_PORT": "5005"})
+    settings = ambassador.AmbassadorSettings.from_env(
+        {
+            "AMBASSADOR_ENABLED": "true",
+            "AMBASSADOR_SINGLE_NAMESPACE": "true",
+            "ENGINE_SERVER_PORT": "8080",
+            "ENGINE_SERVER_GRPC_PORT": "5005",
+        }
+    )
     assert settings == ambassador.AmbassadorSettings(True, "v2", True, 8080, 5005)
     assert ambassador.AmbassadorSettings.from_env({}).version == "v2"
     assert ambassador.AmbassadorSettings.from_env({"AMBASSADOR_VERSION": "v1"}).version == "v1"

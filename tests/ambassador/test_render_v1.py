@@ -1,5 +1,6 @@
 """The legacy `getambassador.io/config` Service annotation (AMBASSADOR_VERSION=v1), text for text against
 operator-semantics §5.2 and examples A, B and C."""
+
 import pytest
 
 from seldon_graph import ambassador
@@ -141,22 +142,31 @@ def test_single_namespace_adds_the_plain_prefix_pair():
     text = annotations(examples.canary(), settings)["example-main"]
     docs = legacy.parse_annotation(text)
     assert [d["name"] for d in docs] == [
-        "seldon_seldon_example_main_rest_mapping", "seldon_seldon_example_main_grpc_mapping",
-        "seldon_example_main_rest_mapping", "seldon_example_main_grpc_mapping"]
+        "seldon_seldon_example_main_rest_mapping",
+        "seldon_seldon_example_main_grpc_mapping",
+        "seldon_example_main_rest_mapping",
+        "seldon_example_main_grpc_mapping",
+    ]
     assert docs[2]["prefix"] == "/seldon/example/"
     assert docs[3]["headers"] == {"seldon": "example"}
     assert text.startswith(CANARY_MAIN) and text.endswith("---\n")
 
 
 def test_every_annotation_in_v1_form():
-    sdep = examples.canary(spec_annotations={
-        "seldon.io/rest-timeout": "400000", "seldon.io/grpc-timeout": "5000",
-        "seldon.io/ambassador-header": "a:1:b:2", "seldon.io/ambassador-regex-header": "loc:lond.*",
-        "seldon.io/ambassador-id": "myinstance_id", "seldon.io/ambassador-retries": "2",
-        "seldon.io/ambassador-circuit-breakers-max-connections": "10",
-        "seldon.io/ambassador-circuit-breakers-max-pending-requests": "15",
-        "seldon.io/ambassador-circuit-breakers-max-requests": "20",
-        "seldon.io/ambassador-circuit-breakers-max-retries": "5"})
+    sdep = examples.canary(
+        spec_annotations={
+            "seldon.io/rest-timeout": "400000",
+            "seldon.io/grpc-timeout": "5000",
+            "seldon.io/ambassador-header": "a:1:b:2",
+            "seldon.io/ambassador-regex-header": "loc:lond.*",
+            "seldon.io/ambassador-id": "myinstance_id",
+            "seldon.io/ambassador-retries": "2",
+            "seldon.io/ambassador-circuit-breakers-max-connections": "10",
+            "seldon.io/ambassador-circuit-breakers-max-pending-requests": "15",
+            "seldon.io/ambassador-circuit-breakers-max-requests": "20",
+            "seldon.io/ambassador-circuit-breakers-max-retries": "5",
+        }
+    )
     rest, grpc = legacy.parse_annotation(annotations(sdep)["example-canary"])
     assert rest["timeout_ms"] == 400000 and rest["idle_timeout_ms"] == 400000
     assert grpc["timeout_ms"] == 5000 and "idle_timeout_ms" not in grpc
@@ -166,10 +176,24 @@ def test_every_annotation_in_v1_form():
     assert rest["ambassador_id"] == "myinstance_id"
     assert rest["retry_policy"] == {"retry_on": "gateway-error", "num_retries": 2}
     assert rest["circuit_breakers"] == [
-        {"max_connections": 10, "max_pending_requests": 15, "max_requests": 20, "max_retries": 5}]
-    assert list(rest) == ["apiVersion", "kind", "name", "prefix", "rewrite", "service", "timeout_ms",
-                          "idle_timeout_ms", "headers", "regex_headers", "weight", "retry_policy", "ambassador_id",
-                          "circuit_breakers"]
+        {"max_connections": 10, "max_pending_requests": 15, "max_requests": 20, "max_retries": 5}
+    ]
+    assert list(rest) == [
+        "apiVersion",
+        "kind",
+        "name",
+        "prefix",
+        "rewrite",
+        "service",
+        "timeout_ms",
+        "idle_timeout_ms",
+        "headers",
+        "regex_headers",
+        "weight",
+        "retry_policy",
+        "ambassador_id",
+        "circuit_breakers",
+    ]
 
 
 def test_custom_config_is_used_verbatim():
@@ -183,12 +207,19 @@ def test_tls_context_named_as_referenced():
     docs = legacy.parse_annotation(annotations(sdep)["example-p1"])
     rest, grpc, tls = docs
     assert rest["tls"] == grpc["tls"] == tls["name"] == "seldon_seldon_example_p1_tls_config"
-    assert tls == {"apiVersion": "ambassador/v1", "kind": "TLSContext", "name": tls["name"], "hosts": [],
-                   "secret": "my-secret"}
+    assert tls == {
+        "apiVersion": "ambassador/v1",
+        "kind": "TLSContext",
+        "name": tls["name"],
+        "hosts": [],
+        "secret": "my-secret",
+    }
 
 
-@pytest.mark.parametrize("traffic,expected", [((20, 80), [None, 80]), ((50, 50), [None, 50]),
-                                              ((60, 20, 20), [None, 20, 20]), ((33, 33, 33), [None, 33, 33])])
+@pytest.mark.parametrize(
+    "traffic,expected",
+    [((20, 80), [None, 80]), ((50, 50), [None, 50]), ((60, 20, 20), [None, 20, 20]), ((33, 33, 33), [None, 33, 33])],
+)
 def test_v1_weights_skip_the_first_predictor(traffic, expected):
     sdep = examples.seldon_deployment("mymodel", [{"name": f"p{i}", "traffic": t} for i, t in enumerate(traffic)])
     result = annotations(sdep)

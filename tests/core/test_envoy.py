@@ -1,4 +1,5 @@
 """core/envoy.py: the bootstrap pieces, checked by the real `envoy` (validate mode and a live listener)."""
+
 import json
 import subprocess
 
@@ -13,9 +14,12 @@ TOKEN_FILTER = {
     "name": "envoy.filters.http.lua",
     "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
-        "default_source_code": {"inline_string": (
-            "function envoy_on_request(h) if h:headers():get('authorization') == nil then "
-            "h:respond({[':status'] = '401'}, 'no token') end end")},
+        "default_source_code": {
+            "inline_string": (
+                "function envoy_on_request(h) if h:headers():get('authorization') == nil then "
+                "h:respond({[':status'] = '401'}, 'no token') end end"
+            )
+        },
     },
 }
 
@@ -23,24 +27,42 @@ TOKEN_FILTER = {
 def envoy_accepts(config: dict, tmp_path) -> None:
     path = tmp_path / "envoy.json"
     path.write_text(json.dumps(config))
-    result = subprocess.run([ENVOY, "--mode", "validate", "-c", str(path), "--disable-hot-restart"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [ENVOY, "--mode", "validate", "-c", str(path), "--disable-hot-restart"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
 def sample_table(upstream_port: int) -> envoy.RouteTable:
     http = envoy.cluster("svc_8000_http1", ("127.0.0.1", upstream_port))
-    grpc = envoy.cluster("svc_5001_http2", ("127.0.0.1", upstream_port), "http2",
-                         circuit_breakers={"max_connections": 5}, idle_timeout="60s")
+    grpc = envoy.cluster(
+        "svc_5001_http2",
+        ("127.0.0.1", upstream_port),
+        "http2",
+        circuit_breakers={"max_connections": 5},
+        idle_timeout="60s",
+    )
     routes = (
-        {"match": {**envoy.path_match(regex="/seldon.protos.Seldon/.*"),
-                   "headers": [envoy.header_match("seldon", exact="x"), envoy.header_match("ns", regex="s.*")]},
-         "route": {"cluster": "svc_5001_http2", "timeout": "3s"}},
-        {"match": {**envoy.path_match(prefix="/seldon/ns/x/"), "headers": [envoy.header_match("k", present=True)]},
-         "route": {**envoy.weighted_destination([("svc_8000_http1", 75), ("svc_5001_http2", 25)]),
-                   "prefix_rewrite": "/", "timeout": envoy.duration(0.5),
-                   "retry_policy": envoy.retry_policy("gateway-error", 2, "1s"),
-                   "request_mirror_policies": [envoy.mirror_policy("svc_8000_http1", 12.5)]}},
+        {
+            "match": {
+                **envoy.path_match(regex="/seldon.protos.Seldon/.*"),
+                "headers": [envoy.header_match("seldon", exact="x"), envoy.header_match("ns", regex="s.*")],
+            },
+            "route": {"cluster": "svc_5001_http2", "timeout": "3s"},
+        },
+        {
+            "match": {**envoy.path_match(prefix="/seldon/ns/x/"), "headers": [envoy.header_match("k", present=True)]},
+            "route": {
+                **envoy.weighted_destination([("svc_8000_http1", 75), ("svc_5001_http2", 25)]),
+                "prefix_rewrite": "/",
+                "timeout": envoy.duration(0.5),
+                "retry_policy": envoy.retry_policy("gateway-error", 2, "1s"),
+                "request_mirror_policies": [envoy.mirror_policy("svc_8000_http1", 12.5)],
+            },
+        },
         {"match": envoy.path_match(prefix="/seldon/ns/x/"), "route": {"cluster": "svc_8000_http1"}},
     )
     return envoy.RouteTable(routes, (http, grpc))
@@ -51,10 +73,12 @@ def test_helpers():
     assert envoy.weighted_destination([("a", 100), ("b", 0)]) == {"cluster": "a"}
     assert envoy.weighted_destination([("a", 0)]) == {"cluster": "a"}
     assert envoy.weighted_destination([("a", 75), ("b", 25)]) == {
-        "weighted_clusters": {"clusters": [{"name": "a", "weight": 75}, {"name": "b", "weight": 25}]}}
+        "weighted_clusters": {"clusters": [{"name": "a", "weight": 75}, {"name": "b", "weight": 25}]}
+    }
     assert envoy.mirror_policy("m") == {"cluster": "m"}
     assert envoy.mirror_policy("m", 12.5)["runtime_fraction"] == {
-        "default_value": {"numerator": 125000, "denominator": "MILLION"}}
+        "default_value": {"numerator": 125000, "denominator": "MILLION"}
+    }
     assert envoy.cluster_name("iris-main.seldon", 8000, "http1") == "iris-main.seldon_8000_http1"
     assert envoy.cluster_name("a", 1, "http2", {"max_connections": 1}) != envoy.cluster_name("a", 1, "http2")
 
@@ -64,8 +88,12 @@ def test_merge_keeps_route_order_and_dedupes_clusters():
     merged = envoy.merge([first, second])
     assert merged.routes == first.routes + second.routes
     assert [c["name"] for c in merged.clusters] == ["svc_5001_http2", "svc_8000_http1"]
-    assert merged.clusters[0]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
-        "socket_address"]["port_value"] == 1
+    assert (
+        merged.clusters[0]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
+            "socket_address"
+        ]["port_value"]
+        == 1
+    )
 
 
 def test_bootstrap_is_deterministic_and_accepted_by_envoy(tmp_path):
@@ -89,8 +117,9 @@ def test_live_listener_replies_with_seldon_status_bodies(tmp_path):
         auth = {"Authorization": "Bearer t"}
         response = requests.get(f"http://127.0.0.1:{listen}/nowhere", headers=auth)
         assert response.status_code == 404
-        assert response.json() == {"status": {"code": -1, "info": envoy.NO_ROUTE_INFO, "reason": "NOT_FOUND",
-                                              "status": 1}}
+        assert response.json() == {
+            "status": {"code": -1, "info": envoy.NO_ROUTE_INFO, "reason": "NOT_FOUND", "status": 1}
+        }
         response = requests.post(f"http://127.0.0.1:{listen}/seldon/ns/x/api", headers=auth, json={})
         assert response.status_code == 503
         assert response.json()["status"]["reason"] == "INGRESS_UPSTREAM_UNAVAILABLE"

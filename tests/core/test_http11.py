@@ -1,5 +1,6 @@
 """The shared HTTP/1.1 server on raw sockets: framing, keep-alive, pipelining, chunked bodies, bad requests, and
 the three ways an application answers (inline, awaitable, offloaded to a thread), against a real listening socket."""
+
 import asyncio
 import gzip
 import json
@@ -91,8 +92,16 @@ def _complete(data: bytes) -> bool:
 
 
 def post(path: bytes = b"/echo", extra: bytes = b"", body: bytes = BODY, version: bytes = b"HTTP/1.1") -> bytes:
-    return (b"POST " + path + b" " + version + b"\r\nHost: x\r\nContent-Type: application/json\r\n" + extra +
-            b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    return (
+        b"POST "
+        + path
+        + b" "
+        + version
+        + b"\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + extra
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
 
 
 def test_keep_alive_and_pipelining(server):
@@ -121,7 +130,7 @@ def test_request_split_across_packets(server):
     raw = post()
     with socket.create_connection(("127.0.0.1", server.http_port), timeout=5) as sock:
         for i in range(0, len(raw), 7):
-            sock.sendall(raw[i:i + 7])
+            sock.sendall(raw[i : i + 7])
         data = b""
         while BODY not in data:
             data += sock.recv(4096)
@@ -131,13 +140,16 @@ def test_request_split_across_packets(server):
 def test_chunked_request_body(server):
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (BODY[:10], BODY[10:])) + b"0\r\n\r\n"
     with_trailer = chunks[:-2] + b"X-Trailer: 1\r\n\r\n"
-    raw = (b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
-           + chunks)
+    raw = (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+        + chunks
+    )
     assert exchange(server, raw + post(), responses=2).count(BODY) == 2
     trailed = raw.replace(chunks, with_trailer)
     assert exchange(server, trailed + post(), responses=2).count(BODY) == 2
-    streamed = requests.post(server.url("/echo"), data=iter([BODY[:5], BODY[5:]]),
-                             headers={"Content-Type": "application/json"})
+    streamed = requests.post(
+        server.url("/echo"), data=iter([BODY[:5], BODY[5:]]), headers={"Content-Type": "application/json"}
+    )
     assert streamed.status_code == 200 and streamed.content == BODY
 
 
@@ -149,12 +161,16 @@ def test_connection_close_and_http10(server):
 
 
 def test_malformed_requests_get_400_with_the_error_body(server):
-    for raw in (b"GARBAGE\r\n\r\n", b"POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-                b"POST /echo HTTP/1.1\r\nbad header line\r\n\r\n", b"GET / HTTP/2.0\r\n\r\n",
-                b"POST /echo HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-                b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-                b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n",
-                b"POST /echo HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"):
+    for raw in (
+        b"GARBAGE\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nbad header line\r\n\r\n",
+        b"GET / HTTP/2.0\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n",
+        b"POST /echo HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+    ):
         answer = exchange(server, raw)
         assert answer.startswith(b"HTTP/1.1 400"), raw
         status = json.loads(answer.split(b"\r\n\r\n", 1)[1])["status"]

@@ -1,4 +1,5 @@
 """The shared SeldonMessage language: JSON ⇄ proto round trips and the REST body forms of the v1 wrapper."""
+
 import base64
 
 import pytest

@@ -1,4 +1,5 @@
 """Object names against the test vectors of the Seldon v1 operator (operator-semantics §4.1)."""
+
 from seldon_graph import naming
 
 LONG = "seldon-model-1234567890-1234567890-1234567890-1234567890-1234567890"

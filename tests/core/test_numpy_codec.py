@@ -1,4 +1,5 @@
 """SeldonMessage payloads ⇄ numpy, from JSON and from protos, and Seldon v1's response-type rules."""
+
 import base64
 
 import numpy as np
@@ -31,8 +32,11 @@ def proto(body):
     [
         ({"data": {"names": ["a"], "tensor": {"shape": [2, 1], "values": [1, 2]}}}, np.array([[1], [2]]), "tensor"),
         ({"data": {"ndarray": [[1.5, 2]]}}, np.array([[1.5, 2.0]]), "ndarray"),
-        ({"data": {"tftensor": {"dtype": "DT_INT32", "tensorShape": {"dim": [{"size": "3"}]}, "intVal": [1, 2, 3]}}},
-         np.array([1, 2, 3], dtype=np.int32), "tftensor"),
+        (
+            {"data": {"tftensor": {"dtype": "DT_INT32", "tensorShape": {"dim": [{"size": "3"}]}, "intVal": [1, 2, 3]}}},
+            np.array([1, 2, 3], dtype=np.int32),
+            "tftensor",
+        ),
         ({"data": {}}, np.array([]), None),
     ],
 )
@@ -74,8 +78,14 @@ def test_bad_payloads_are_400(body, fragment):
 
 
 @pytest.mark.parametrize(
-    "array", [np.array([[1.5, 2.0]], dtype=np.float32), np.arange(6, dtype=np.int64).reshape(2, 3),
-              np.array([True, False]), np.array([["a", "b"]]), np.array([1.0, 2.0])],
+    "array",
+    [
+        np.array([[1.5, 2.0]], dtype=np.float32),
+        np.arange(6, dtype=np.int64).reshape(2, 3),
+        np.array([True, False]),
+        np.array([["a", "b"]]),
+        np.array([1.0, 2.0]),
+    ],
 )
 def test_tftensor_round_trip(array):
     back = tftensor_to_array(array_to_tftensor(array))
@@ -86,8 +96,9 @@ def test_tftensor_round_trip(array):
 
 
 def test_tftensor_scalar_broadcast_value():
-    tensor = json_format.ParseDict({"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "3"}]}, "floatVal": [7]},
-                                   pb.DefaultData().tftensor)
+    tensor = json_format.ParseDict(
+        {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": "3"}]}, "floatVal": [7]}, pb.DefaultData().tftensor
+    )
     np.testing.assert_array_equal(tftensor_to_array(tensor), np.array([7, 7, 7], dtype=np.float32))
 
 

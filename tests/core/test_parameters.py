@@ -1,4 +1,5 @@
 """PREDICTIVE_UNIT_PARAMETERS parsing: the original's types and messages, plus JSON as an extension."""
+
 import pytest
 
 from seldon_graph.errors import SeldonError
@@ -26,7 +27,10 @@ def test_json_text_and_empty():
 @pytest.mark.parametrize(
     "params,message",
     [
-        ([{"name": "a", "value": "1.0", "type": "INT"}], "Bad model parameter: a with value 1.0 can't be parsed as a INT"),
+        (
+            [{"name": "a", "value": "1.0", "type": "INT"}],
+            "Bad model parameter: a with value 1.0 can't be parsed as a INT",
+        ),
         ([{"name": "a", "value": "maybe", "type": "BOOL"}], "Bad model parameter: a with value maybe"),
         ([{"name": "a", "value": "1", "type": "LONG"}], "Bad model parameter type: LONG for parameter a"),
         ("not json", "not a JSON list"),

@@ -1,4 +1,5 @@
 """The schema checker itself: the shared examples pass, and a typo'd field is rejected."""
+
 import copy
 from pathlib import Path
 

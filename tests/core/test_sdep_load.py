@@ -1,11 +1,10 @@
 """Loading SeldonDeployments into the typed model: all served versions, round-trips, unknown fields by path."""
+
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
-from seldon_graph.sdep import schema_gen, structure
 from seldon_graph.sdep import (
     PredictiveUnit,
     PredictorSpec,
@@ -13,9 +12,11 @@ from seldon_graph.sdep import (
     SeldonDeployment,
     parse,
     parse_predictor,
+    schema_gen,
+    structure,
 )
+from tests.support.schemas import SCHEMAS
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
 EXAMPLE = (SCHEMAS / "examples" / "seldondeployment.yaml").read_text()
 
 
@@ -24,11 +25,16 @@ def minimal(**spec_extra) -> dict:
         "apiVersion": "machinelearning.seldon.io/v1",
         "kind": "SeldonDeployment",
         "metadata": {"name": "iris", "namespace": "seldon"},
-        "spec": {"predictors": [{
-            "name": "main",
-            "componentSpecs": [{"spec": {"containers": [{"name": "classifier", "image": "img:1"}]}}],
-            "graph": {"name": "classifier", "type": "MODEL"},
-        }], **spec_extra},
+        "spec": {
+            "predictors": [
+                {
+                    "name": "main",
+                    "componentSpecs": [{"spec": {"containers": [{"name": "classifier", "image": "img:1"}]}}],
+                    "graph": {"name": "classifier", "type": "MODEL"},
+                }
+            ],
+            **spec_extra,
+        },
     }
 
 
@@ -63,21 +69,37 @@ def test_parse_does_not_alias_the_input():
     assert doc["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"][0]["image"] == "img:1"
 
 
-@pytest.mark.parametrize("mutate, path", [
-    (lambda d: d["spec"].update(typo=1), "spec.typo: unknown field"),
-    (lambda d: d["spec"]["predictors"][0]["graph"].update(children=[{"name": "a"}, {"name": "b", "typo": 1}]),
-     "spec.predictors[0].graph.children[1].typo: unknown field"),
-    (lambda d: d["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"][0].update(imagee="x"),
-     "spec.predictors[0].componentSpecs[0].spec.containers[0].imagee: unknown field"),
-    (lambda d: d["spec"]["predictors"][0].update(traffic="ten"),
-     "spec.predictors[0].traffic: expected integer, got a string"),
-    (lambda d: d["spec"]["predictors"][0].update(shadow="yes"),
-     "spec.predictors[0].shadow: expected boolean, got a string"),
-    (lambda d: d["spec"]["predictors"][0]["graph"].pop("name"), "spec.predictors[0].graph.name: required field is missing"),
-    (lambda d: d["spec"]["predictors"][0]["graph"].update(parameters=[{"name": "x", "value": "1"}]),
-     "spec.predictors[0].graph.parameters[0].type: required field is missing"),
-    (lambda d: d.update(extra=1), "extra: unknown field"),
-])
+@pytest.mark.parametrize(
+    "mutate, path",
+    [
+        (lambda d: d["spec"].update(typo=1), "spec.typo: unknown field"),
+        (
+            lambda d: d["spec"]["predictors"][0]["graph"].update(children=[{"name": "a"}, {"name": "b", "typo": 1}]),
+            "spec.predictors[0].graph.children[1].typo: unknown field",
+        ),
+        (
+            lambda d: d["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"][0].update(imagee="x"),
+            "spec.predictors[0].componentSpecs[0].spec.containers[0].imagee: unknown field",
+        ),
+        (
+            lambda d: d["spec"]["predictors"][0].update(traffic="ten"),
+            "spec.predictors[0].traffic: expected integer, got a string",
+        ),
+        (
+            lambda d: d["spec"]["predictors"][0].update(shadow="yes"),
+            "spec.predictors[0].shadow: expected boolean, got a string",
+        ),
+        (
+            lambda d: d["spec"]["predictors"][0]["graph"].pop("name"),
+            "spec.predictors[0].graph.name: required field is missing",
+        ),
+        (
+            lambda d: d["spec"]["predictors"][0]["graph"].update(parameters=[{"name": "x", "value": "1"}]),
+            "spec.predictors[0].graph.parameters[0].type: required field is missing",
+        ),
+        (lambda d: d.update(extra=1), "extra: unknown field"),
+    ],
+)
 def test_structural_errors_name_the_field_path(mutate, path):
     doc = minimal()
     mutate(doc)
@@ -97,13 +119,19 @@ def test_deep_graphs_are_checked_below_the_ten_levels_of_the_published_schema():
     assert caught.value.errors == ["spec.predictors[0].graph" + ".children[0]" * 12 + ".typo: unknown field"]
 
 
-@pytest.mark.parametrize("doc, message", [
-    ({**minimal(), "apiVersion": "machinelearning.seldon.io/v2"}, "apiVersion: 'machinelearning.seldon.io/v2' is not"),
-    ({**minimal(), "kind": "Deployment"}, "kind: 'Deployment' is not SeldonDeployment"),
-    ("- a\n- b\n", "a SeldonDeployment must be a mapping, got list"),
-    ("a: [\n", "not valid YAML or JSON"),
-    ("---\na: 1\n---\nb: 2\n", "expected exactly one SeldonDeployment document, found 2"),
-])
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        (
+            {**minimal(), "apiVersion": "machinelearning.seldon.io/v2"},
+            "apiVersion: 'machinelearning.seldon.io/v2' is not",
+        ),
+        ({**minimal(), "kind": "Deployment"}, "kind: 'Deployment' is not SeldonDeployment"),
+        ("- a\n- b\n", "a SeldonDeployment must be a mapping, got list"),
+        ("a: [\n", "not valid YAML or JSON"),
+        ("---\na: 1\n---\nb: 2\n", "expected exactly one SeldonDeployment document, found 2"),
+    ],
+)
 def test_bad_documents_are_clear_errors(doc, message):
     with pytest.raises(SdepError) as caught:
         parse(doc)
@@ -129,8 +157,10 @@ def test_parse_predictor_for_the_engine():
 
 
 def test_shipped_schema_is_the_compacted_published_crd():
-    crd = yaml.load((SCHEMAS / "seldondeployments.machinelearning.seldon.io.yaml").read_text(),
-                    Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    crd = yaml.load(
+        (SCHEMAS / "seldondeployments.machinelearning.seldon.io.yaml").read_text(),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    )
     assert schema_gen.compact(crd) == structure.schema()
 
 

@@ -4,6 +4,7 @@ Units are our wrapper (`units`) or the real seldon-core 1.18.2 wrapper (`seldon_
 classes from tests/engine/units/. They are started once per session, all at once, and shared by every test;
 each test module starts the few engines (one per graph) it needs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,8 +42,7 @@ class Unit:
     feedback_log: Path
 
     def endpoint(self, transport: str = "REST") -> dict:
-        return {"service_host": "127.0.0.1", "type": transport, "httpPort": self.http_port,
-                "grpcPort": self.grpc_port}
+        return {"service_host": "127.0.0.1", "type": transport, "httpPort": self.http_port, "grpcPort": self.grpc_port}
 
     def feedback(self) -> list[dict]:
         if not self.feedback_log.exists():
@@ -77,8 +77,18 @@ def units_running(microservice: Path, workdir: Path, names: tuple[str, ...] = tu
             cls, service_type = UNIT_CLASSES[name]
             unit = Unit(name, free_port(), free_port(), workdir / f"{name}-feedback.jsonl")
             env = {"PREDICTIVE_UNIT_ID": name, "FEEDBACK_LOG": str(unit.feedback_log)}
-            args = [str(microservice), cls, "--service-type", service_type, "--http-port", str(unit.http_port),
-                    "--grpc-port", str(unit.grpc_port), "--metrics-port", str(free_port())]
+            args = [
+                str(microservice),
+                cls,
+                "--service-type",
+                service_type,
+                "--http-port",
+                str(unit.http_port),
+                "--grpc-port",
+                str(unit.grpc_port),
+                "--metrics-port",
+                str(free_port()),
+            ]
             procs.append(start(args, workdir / f"{name}.log", env=env, cwd=UNITS_DIR))
             started[name] = unit
         for proc, unit in zip(procs, started.values()):
@@ -116,8 +126,14 @@ def echo_unit(workdir: Path, port: int | None = None):
         stop(proc)
 
 
-def node(name: str, unit: Unit | None = None, node_type: str | None = "MODEL", children: list | None = None,
-         transport: str = "REST", **extra) -> dict:
+def node(
+    name: str,
+    unit: Unit | None = None,
+    node_type: str | None = "MODEL",
+    children: list | None = None,
+    transport: str = "REST",
+    **extra,
+) -> dict:
     """A PredictiveUnit dict for a test graph."""
     spec = {"name": name, "children": children or [], **extra}
     if node_type:
@@ -137,8 +153,18 @@ def start_engine(spec: dict, workdir: Path, *args: str, env: dict | None = None)
     path = workdir / f"predictor-{number}.json"
     path.write_text(json.dumps(spec))
     engine = Engine(None, free_port(), free_port())
-    command = [str(VENV_BIN / "seldon-engine"), "--file", str(path), "--http_port", str(engine.http_port),
-               "--grpc_port", str(engine.grpc_port), "--host", "127.0.0.1", *args]
+    command = [
+        str(VENV_BIN / "seldon-engine"),
+        "--file",
+        str(path),
+        "--http_port",
+        str(engine.http_port),
+        "--grpc_port",
+        str(engine.grpc_port),
+        "--host",
+        "127.0.0.1",
+        *args,
+    ]
     engine.proc = start(command, workdir / f"engine-{number}.log", env=env)
     return engine
 
@@ -182,4 +208,4 @@ def values(message: dict) -> list:
         return data["ndarray"]
     tensor = data["tensor"]
     rows, cols = tensor["shape"]
-    return [tensor["values"][r * cols:(r + 1) * cols] for r in range(rows)]
+    return [tensor["values"][r * cols : (r + 1) * cols] for r in range(rows)]

@@ -3,6 +3,7 @@
 It echoes the request message and reports, as tags, the headers it received (puid, a custom header), so tests
 can see what the engine forwards. Run: python echo_unit.py PORT
 """
+
 import sys
 
 import orjson

@@ -1,4 +1,5 @@
 """Built-in units as the Java engine defined them (in-process, no unit needed)."""
+
 import orjson
 import pytest
 
@@ -45,12 +46,15 @@ def test_average_combiner_tensors_keep_first_names_and_merge_tags():
     assert output.tags == {"a": 2}
 
 
-@pytest.mark.parametrize("outputs, words", [
-    ([], "no inputs"),
-    ([{"strData": "x"}], "no data"),
-    ([{"data": {"ndarray": [1, 2]}}], "not 2 dimensional"),
-    ([{"data": {"ndarray": [[1, 2]]}}, {"data": {"ndarray": [[1, 2, 3]]}}], "1x2"),
-])
+@pytest.mark.parametrize(
+    "outputs, words",
+    [
+        ([], "no inputs"),
+        ([{"strData": "x"}], "no data"),
+        ([{"data": {"ndarray": [1, 2]}}], "not 2 dimensional"),
+        ([{"data": {"ndarray": [[1, 2]]}}, {"data": {"ndarray": [[1, 2, 3]]}}], "1x2"),
+    ],
+)
 def test_average_combiner_errors_name_the_node(outputs, words):
     with pytest.raises(SeldonError) as caught:
         builtins.average_combiner(node("AVERAGE_COMBINER"), [message(body) for body in outputs])

@@ -1,4 +1,5 @@
 """Failures reach the client as Seldon status bodies whose code says whose fault it was and which node said it."""
+
 import json
 import socket
 
@@ -22,10 +23,10 @@ def engines(units, tmp_path_factory):
         "failing": predictor(node("transformer", u["addone"], "TRANSFORMER", children=[node("bad", u["failing"])])),
         "failing_grpc": predictor(node("bad", u["failing"], transport="GRPC")),
         "unreachable": predictor(node("ghost", None, endpoint=nowhere)),
-        "slow": predictor(node("slowpoke", u["sleeper"]),
-                          annotations={"seldon.io/rest-timeout": "300"}),
-        "slow_grpc": predictor(node("slowpoke", u["sleeper"], transport="GRPC"),
-                               annotations={"seldon.io/grpc-timeout": "300"}),
+        "slow": predictor(node("slowpoke", u["sleeper"]), annotations={"seldon.io/rest-timeout": "300"}),
+        "slow_grpc": predictor(
+            node("slowpoke", u["sleeper"], transport="GRPC"), annotations={"seldon.io/grpc-timeout": "300"}
+        ),
         "model": predictor(node("doubler", u["doubler"])),
     }
     with engines_running(specs, tmp_path_factory.mktemp("errors"), never_ready=("unreachable",)) as started:
@@ -62,16 +63,20 @@ def test_unit_timeout_is_504_naming_the_node(engines):
     assert "'slowpoke'" in status["info"] and "300 ms" in status["info"]
 
 
-@pytest.mark.parametrize("body, content_type, expected", [
-    (b'{"data": {"ndarray": [[1, 2]]', "application/json", "Invalid JSON"),
-    (b"not json at all", "application/json", "Invalid JSON"),
-    (b"[1, 2]", "application/json", "JSON object"),
-    (b'{"meta": "x", "data": {}}', "application/json", "meta must be an object"),
-    (b"", "application/json", "Empty request"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, expected",
+    [
+        (b'{"data": {"ndarray": [[1, 2]]', "application/json", "Invalid JSON"),
+        (b"not json at all", "application/json", "Invalid JSON"),
+        (b"[1, 2]", "application/json", "JSON object"),
+        (b'{"meta": "x", "data": {}}', "application/json", "meta must be an object"),
+        (b"", "application/json", "Empty request"),
+    ],
+)
 def test_malformed_request_is_400_saying_what_is_wrong(engines, body, content_type, expected):
-    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions", data=body,
-                             headers={"Content-Type": content_type}, timeout=30)
+    response = requests.post(
+        f"{engines['model'].url}/api/v1.0/predictions", data=body, headers={"Content-Type": content_type}, timeout=30
+    )
     assert response.status_code == 400
     assert expected in status_of(response)["info"]
 
@@ -116,8 +121,12 @@ def test_grpc_unreachable_is_unavailable(engines):
 
 def test_malformed_large_request_is_refused_by_the_first_unit_with_its_node_name(engines):
     body = b'{"data":{"tensor":{"shape":[300000],"values":[' + b"1," * 300000 + b"]}}}"
-    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions", data=body,
-                             headers={"Content-Type": "application/json"}, timeout=30)
+    response = requests.post(
+        f"{engines['model'].url}/api/v1.0/predictions",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert response.status_code == 400
     assert "'doubler'" in status_of(response)["info"]
 
@@ -136,8 +145,9 @@ def test_malformed_http_is_400_with_an_engine_status_body(engines):
 
 def test_cors_preflight_and_headers_on_every_answer(engines):
     url = f"{engines['model'].url}/api/v1.0/predictions"
-    preflight = requests.options(url, headers={"Origin": "http://ui", "Access-Control-Request-Method": "POST"},
-                                 timeout=30)
+    preflight = requests.options(
+        url, headers={"Origin": "http://ui", "Access-Control-Request-Method": "POST"}, timeout=30
+    )
     assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"] == "*"
     for response in (post(engines["model"], X), post(engines["model"], [1]), requests.get(url, timeout=30)):
         assert response.headers["Access-Control-Allow-Origin"] == "*"

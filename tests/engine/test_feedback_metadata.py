@@ -1,4 +1,5 @@
 """Feedback follows the recorded routing to routers and models; graph and node metadata; gRPC in front of both."""
+
 import grpc
 import pytest
 import requests
@@ -13,13 +14,16 @@ from tests.engine.conftest import engines_running, node, predictor, values
 def engines(units, tmp_path_factory):
     u = units
     specs = {
-        "router": predictor(node("router", u["router"], "ROUTER",
-                                 children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])])),
-        "transformer": predictor(node("addone", u["addone"], "TRANSFORMER",
-                                      children=[node("doubler", u["doubler"], transport="GRPC")]),
-                                 name="tp"),
-        "output": predictor(node("addone", u["addone"], "OUTPUT_TRANSFORMER",
-                                 children=[node("doubler", u["doubler"])]), name="op"),
+        "router": predictor(
+            node("router", u["router"], "ROUTER", children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])])
+        ),
+        "transformer": predictor(
+            node("addone", u["addone"], "TRANSFORMER", children=[node("doubler", u["doubler"], transport="GRPC")]),
+            name="tp",
+        ),
+        "output": predictor(
+            node("addone", u["addone"], "OUTPUT_TRANSFORMER", children=[node("doubler", u["doubler"])]), name="op"
+        ),
     }
     with engines_running(specs, tmp_path_factory.mktemp("feedback")) as started:
         yield started
@@ -46,16 +50,22 @@ def test_feedback_without_routing_reaches_every_child(engines, units):
     feedback = {"request": {"data": {"ndarray": [[0, 1]]}}, "reward": 1.0}
     assert requests.post(f"{engines['router'].url}/api/v0.1/feedback", json=feedback, timeout=30).ok
     assert {name: len(units[name].feedback()) - before[name] for name in before} == {
-        "router": 1, "doubler": 1, "tagger": 1}
+        "router": 1,
+        "doubler": 1,
+        "tagger": 1,
+    }
 
 
 def test_grpc_send_feedback(engines, units):
     before = len(units["doubler"].feedback())
-    feedback = json_format.ParseDict({
-        "request": {"data": {"ndarray": [[0, 3]]}},
-        "response": {"meta": {"routing": {"router": 0}}},
-        "reward": 0.5,
-    }, pb.Feedback())
+    feedback = json_format.ParseDict(
+        {
+            "request": {"data": {"ndarray": [[0, 3]]}},
+            "response": {"meta": {"routing": {"router": 0}}},
+            "reward": 0.5,
+        },
+        pb.Feedback(),
+    )
     with grpc.insecure_channel(engines["router"].grpc_target) as channel:
         pb_grpc.SeldonStub(channel).SendFeedback(feedback, timeout=30)
     entries = units["doubler"].feedback()[before:]
@@ -82,7 +92,8 @@ def test_grpc_predict_through_rest_and_grpc_units(engines):
     message = json_format.ParseDict({"data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}}, pb.SeldonMessage())
     with grpc.insecure_channel(engines["transformer"].grpc_target) as channel:
         reply, call = pb_grpc.SeldonStub(channel).Predict.with_call(
-            message, metadata=(("seldon-puid", "grpc-puid"),), timeout=30)
+            message, metadata=(("seldon-puid", "grpc-puid"),), timeout=30
+        )
     as_dict = json_format.MessageToDict(reply)
     assert values(as_dict) == [[4, 6]]
     assert as_dict["meta"]["puid"] == "grpc-puid"

@@ -1,4 +1,5 @@
 """The engine's HTTP/1.1 unit client against raw servers on 127.0.0.1: framing, reuse, closes, failures."""
+
 import asyncio
 
 import pytest
@@ -15,8 +16,14 @@ async def serve(replies: list[bytes], seen: list[bytes], close_after: bool = Fal
         connections.append(writer)
         while replies:
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length")), 0)
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                ),
+                0,
+            )
             seen.append(head + await reader.readexactly(length))
             writer.write(replies.pop(0))
             await writer.drain()

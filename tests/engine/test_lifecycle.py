@@ -1,4 +1,5 @@
 """Starting (ENGINE_PREDICTOR, SeldonDeployment files, invalid predictors), readiness, and draining on SIGTERM."""
+
 import base64
 import json
 import signal
@@ -21,8 +22,13 @@ X = {"data": {"ndarray": [[1, 2]]}}
 
 def test_ready_only_when_every_unit_answers(units, tmp_path):
     port = free_port()
-    spec = predictor(node("doubler", units["doubler"],
-                          children=[node("echo", None, endpoint={"service_host": "127.0.0.1", "httpPort": port})]))
+    spec = predictor(
+        node(
+            "doubler",
+            units["doubler"],
+            children=[node("echo", None, endpoint={"service_host": "127.0.0.1", "httpPort": port})],
+        )
+    )
     with engine_running(spec, tmp_path, wait_ready=False) as engine:
         assert requests.get(f"{engine.url}/ready", timeout=5).status_code == 503
         assert requests.get(f"{engine.url}/live", timeout=5).status_code == 200
@@ -49,8 +55,13 @@ def sigterm_during(engine, sleeper, call) -> object:
 def test_sigterm_drains_in_flight_requests(units, tmp_path):
     spec = predictor(node("slowpoke", units["sleeper"]))
     with engine_running(spec, tmp_path) as engine:
-        response = sigterm_during(engine, units["sleeper"], lambda: requests.post(
-            f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}}, timeout=30))
+        response = sigterm_during(
+            engine,
+            units["sleeper"],
+            lambda: requests.post(
+                f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}}, timeout=30
+            ),
+        )
     assert response.status_code == 200
     assert response.json()["data"]["ndarray"] == [[2.0]]
 
@@ -72,9 +83,25 @@ def test_predictor_from_env(units, tmp_path):
     spec = predictor(node("doubler", units["doubler"]))
     http_port, grpc_port = free_port(), free_port()
     env = {"ENGINE_PREDICTOR": base64.b64encode(json.dumps(spec).encode()).decode()}
-    proc = start([str(VENV_BIN / "seldon-engine"), "--http_port", str(http_port), "--grpc_port", str(grpc_port),
-                  "--host", "127.0.0.1", "--sdep", "d", "--namespace", "ns", "--predictor", "p"],
-                 tmp_path / "env.log", env=env)
+    proc = start(
+        [
+            str(VENV_BIN / "seldon-engine"),
+            "--http_port",
+            str(http_port),
+            "--grpc_port",
+            str(grpc_port),
+            "--host",
+            "127.0.0.1",
+            "--sdep",
+            "d",
+            "--namespace",
+            "ns",
+            "--predictor",
+            "p",
+        ],
+        tmp_path / "env.log",
+        env=env,
+    )
     try:
         wait_http(f"http://127.0.0.1:{http_port}/ready", proc=proc)
         reply = requests.post(f"http://127.0.0.1:{http_port}/api/v1.0/predictions", json=X, timeout=30).json()
@@ -98,32 +125,39 @@ def test_seldon_deployment_file_with_predictor_and_timeout_annotation(units, tmp
         },
     }
     with engine_running(sdep, tmp_path, "--predictor", "b") as engine:
-        response = requests.post(f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}},
-                                 timeout=30)
+        response = requests.post(f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}}, timeout=30)
     assert response.status_code == 504 and "250 ms" in response.json()["status"]["info"]
 
 
 @pytest.mark.parametrize("flags", [["--rest_timeout", "200"], ["--annotation", "seldon.io/rest-timeout=200"]])
 def test_timeout_from_flags(units, tmp_path, flags):
     with engine_running(predictor(node("slowpoke", units["sleeper"])), tmp_path, *flags) as engine:
-        response = requests.post(f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}},
-                                 timeout=30)
+        response = requests.post(f"{engine.url}/api/v1.0/predictions", json={"data": {"ndarray": [[1.0]]}}, timeout=30)
     assert response.status_code == 504 and "200 ms" in response.json()["status"]["info"]
 
 
 def test_invalid_predictor_is_a_startup_error_naming_node_and_field(tmp_path):
-    spec = predictor(node("root", None, "ROUTER", implementation="SIMPLE_ROUTER",
-                          children=[node("broken", None, endpoint={"service_host": "h", "type": "REST"})]))
+    spec = predictor(
+        node(
+            "root",
+            None,
+            "ROUTER",
+            implementation="SIMPLE_ROUTER",
+            children=[node("broken", None, endpoint={"service_host": "h", "type": "REST"})],
+        )
+    )
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(spec))
-    done = subprocess.run([str(VENV_BIN / "seldon-engine"), "--file", str(path)], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [str(VENV_BIN / "seldon-engine"), "--file", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
     assert "'broken'" in done.stderr and "graph.children[0]" in done.stderr and "httpPort" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_no_predictor_at_all_is_a_startup_error(tmp_path):
-    done = subprocess.run([str(VENV_BIN / "seldon-engine")], capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [str(VENV_BIN / "seldon-engine")], capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"}
+    )
     assert done.returncode == 2 and "ENGINE_PREDICTOR" in done.stderr

@@ -1,4 +1,5 @@
 """Prometheus metrics, CloudEvents request logging to a real local HTTP sink, and header forwarding."""
+
 import subprocess
 import threading
 import time
@@ -71,8 +72,10 @@ def engines(units, sink, tmp_path_factory):
         "all": logged("all"),
         "request": logged("request"),
         "response": logged("response"),
-        "chain": predictor(node("doubler", u["doubler"], children=[node("tagger", u["tagger"])]),
-                           componentSpecs=[{"spec": {"containers": [{"name": "tagger", "image": "acme/tag:2.0"}]}}]),
+        "chain": predictor(
+            node("doubler", u["doubler"], children=[node("tagger", u["tagger"])]),
+            componentSpecs=[{"spec": {"containers": [{"name": "tagger", "image": "acme/tag:2.0"}]}}],
+        ),
         "failing": predictor(node("bad", u["failing"])),
         "grpc": predictor(node("doubler", u["doubler"], transport="GRPC")),
     }
@@ -96,10 +99,29 @@ def test_metrics_server_unit_calls_and_unit_custom_metrics(engines):
     for _ in range(3):
         assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30).ok
     found = samples(engine)
-    assert value(found, "seldon_api_executor_server_requests_seconds_count", service="predictions",
-                 method="post", code="200", predictor_name="p") == 3
-    assert value(found, "seldon_api_executor_client_requests_seconds_count", model_name="tagger",
-                 model_image="acme/tag", model_version="2.0", service="/predict", code="200") == 3
+    assert (
+        value(
+            found,
+            "seldon_api_executor_server_requests_seconds_count",
+            service="predictions",
+            method="post",
+            code="200",
+            predictor_name="p",
+        )
+        == 3
+    )
+    assert (
+        value(
+            found,
+            "seldon_api_executor_client_requests_seconds_count",
+            model_name="tagger",
+            model_image="acme/tag",
+            model_version="2.0",
+            service="/predict",
+            code="200",
+        )
+        == 3
+    )
     assert value(found, "seldon_api_executor_client_requests_seconds_count", model_name="doubler") == 3
     assert value(found, "tagger_calls_total", model_name="tagger") == 3
     assert value(found, "tagger_gauge", model_name="tagger") == 5
@@ -116,8 +138,17 @@ def test_metrics_count_failures_with_their_code(engines):
 def test_grpc_unit_calls_are_labelled_with_the_grpc_method(engines):
     engine = engines["grpc"]
     assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30).ok
-    assert value(samples(engine), "seldon_api_executor_client_requests_seconds_count", model_name="doubler",
-                 service="/seldon.protos.Model/Predict", method="unary", code="200") == 1
+    assert (
+        value(
+            samples(engine),
+            "seldon_api_executor_client_requests_seconds_count",
+            model_name="doubler",
+            service="/seldon.protos.Model/Predict",
+            method="unary",
+            code="200",
+        )
+        == 1
+    )
 
 
 def test_prometheus_path_and_deployment_label_flags(units, tmp_path):
@@ -128,11 +159,14 @@ def test_prometheus_path_and_deployment_label_flags(units, tmp_path):
     assert value(found, "seldon_api_executor_server_requests_seconds_count", deployment_name="mydep") == 1
 
 
-@pytest.mark.parametrize("mode, types", [
-    ("all", ["io.seldon.serving.inference.request", "io.seldon.serving.inference.response"]),
-    ("request", ["io.seldon.serving.inference.request"]),
-    ("response", ["io.seldon.serving.inference.response"]),
-])
+@pytest.mark.parametrize(
+    "mode, types",
+    [
+        ("all", ["io.seldon.serving.inference.request", "io.seldon.serving.inference.response"]),
+        ("request", ["io.seldon.serving.inference.request"]),
+        ("response", ["io.seldon.serving.inference.response"]),
+    ],
+)
 def test_request_logger_sends_cloudevents(engines, sink, mode, types):
     sink.events.clear()
     response = requests.post(f"{engines[mode].url}/api/v1.0/predictions", json=X, timeout=30)
@@ -148,8 +182,9 @@ def test_request_logger_sends_cloudevents(engines, sink, mode, types):
 
 def test_skip_logging_header(engines, sink):
     sink.events.clear()
-    requests.post(f"{engines['all'].url}/api/v1.0/predictions", json=X, timeout=30,
-                  headers={"Seldon-Skip-Logging": "true"})
+    requests.post(
+        f"{engines['all'].url}/api/v1.0/predictions", json=X, timeout=30, headers={"Seldon-Skip-Logging": "true"}
+    )
     requests.post(f"{engines['request'].url}/api/v1.0/predictions", json=X, timeout=30)
     events = sink.wait_for(1)
     assert len(events) == 1
@@ -176,8 +211,12 @@ def test_headers_and_puid_are_forwarded_to_units(tmp_path):
     with echo_unit(tmp_path) as port:
         spec = predictor(node("echo", None, endpoint={"service_host": "127.0.0.1", "httpPort": port}))
         with engine_running(spec, tmp_path) as engine:
-            response = requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30,
-                                     headers={"X-Custom": "abc", "Authorization": "Bearer t0k"})
+            response = requests.post(
+                f"{engine.url}/api/v1.0/predictions",
+                json=X,
+                timeout=30,
+                headers={"X-Custom": "abc", "Authorization": "Bearer t0k"},
+            )
     tags = response.json()["meta"]["tags"]
     puid = response.json()["meta"]["puid"]
     assert tags["seen_custom_header"] == "abc" and tags["seen_authorization"] == "Bearer t0k"
@@ -224,6 +263,10 @@ def test_log_write_timeout_bounds_each_send_to_a_hung_sink(units, sink, tmp_path
 def test_invalid_log_write_timeout_is_a_usage_error(value, tmp_path):
     spec = tmp_path / "p.json"
     spec.write_text('{"name": "p", "graph": {"name": "m", "type": "MODEL", "implementation": "SIMPLE_MODEL"}}')
-    done = subprocess.run([str(VENV_BIN / "seldon-engine"), "--file", str(spec), "--log_write_timeout_ms", value],
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [str(VENV_BIN / "seldon-engine"), "--file", str(spec), "--log_write_timeout_ms", value],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2 and "--log_write_timeout_ms" in done.stderr

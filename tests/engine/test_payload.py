@@ -1,4 +1,5 @@
 """Splitting `meta` off a message without decoding the rest, and re-assembling it, in JSON and proto form."""
+
 import orjson
 import pytest
 from google.protobuf import json_format
@@ -11,15 +12,18 @@ from seldon_graph.proto import prediction_pb2 as pb
 DATA = {"data": {"names": ["a"], "ndarray": [[1, 2]]}}
 
 
-@pytest.mark.parametrize("document", [
-    b'{"data":{"names":["a"],"ndarray":[[1,2]]},"meta":{"puid":"p","tags":{"k":1}}}',
-    b'{"meta":{"puid":"p","tags":{"k":1}},"data":{"names":["a"],"ndarray":[[1,2]]}}',
-    b' {\n "meta" : {"puid":"p","tags":{"k":1}} ,\n "data":{"names":["a"],"ndarray":[[1,2]]} } \n',
-    b'{"data":{"names":["a"],"ndarray":[[1,2]]} , "meta" : {"puid":"p","tags":{"k":1}}}',
-    # meta in the middle, and a nested "meta" key: both need the full parse, with the same result
-    b'{"strData":"x","meta":{"puid":"p","tags":{"k":1}},"data":{"names":["a"],"ndarray":[[1,2]]}}',
-    b'{"data":{"names":["a"],"ndarray":[[1,2]]},"meta":{"puid":"p","tags":{"k":1,"meta":{}}}}',
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"data":{"names":["a"],"ndarray":[[1,2]]},"meta":{"puid":"p","tags":{"k":1}}}',
+        b'{"meta":{"puid":"p","tags":{"k":1}},"data":{"names":["a"],"ndarray":[[1,2]]}}',
+        b' {\n "meta" : {"puid":"p","tags":{"k":1}} ,\n "data":{"names":["a"],"ndarray":[[1,2]]} } \n',
+        b'{"data":{"names":["a"],"ndarray":[[1,2]]} , "meta" : {"puid":"p","tags":{"k":1}}}',
+        # meta in the middle, and a nested "meta" key: both need the full parse, with the same result
+        b'{"strData":"x","meta":{"puid":"p","tags":{"k":1}},"data":{"names":["a"],"ndarray":[[1,2]]}}',
+        b'{"data":{"names":["a"],"ndarray":[[1,2]]},"meta":{"puid":"p","tags":{"k":1,"meta":{}}}}',
+    ],
+)
 def test_split_json_finds_top_level_meta(document):
     meta, members = split_json(document)
     assert meta["puid"] == "p" and meta["tags"]["k"] == 1
@@ -73,15 +77,18 @@ def test_json_and_proto_convert_into_each_other():
     assert orjson.loads(from_proto.json_body({}))["data"] == DATA["data"]
 
 
-@pytest.mark.parametrize("reply, route", [
-    ({"data": {"ndarray": [[1]]}}, 1),
-    ({"data": {"ndarray": [2]}}, 2),
-    ({"data": {"ndarray": [[1, 2], [3, 4]]}}, 1),
-    ({"data": {"tensor": {"shape": [1, 1], "values": [-2.0]}}}, -2),
-    ({"data": {"tftensor": {"intVal": [3]}}}, 3),
-    ({"strData": "x"}, -1),
-    ([0], 0),
-])
+@pytest.mark.parametrize(
+    "reply, route",
+    [
+        ({"data": {"ndarray": [[1]]}}, 1),
+        ({"data": {"ndarray": [2]}}, 2),
+        ({"data": {"ndarray": [[1, 2], [3, 4]]}}, 1),
+        ({"data": {"tensor": {"shape": [1, 1], "values": [-2.0]}}}, -2),
+        ({"data": {"tftensor": {"intVal": [3]}}}, 3),
+        ({"strData": "x"}, -1),
+        ([0], 0),
+    ],
+)
 def test_route_extraction(reply, route):
     assert route_from_reply("r", reply) == route
 

@@ -1,5 +1,6 @@
 """Building the runtime graph from a PredictorSpec: defaulting, methods, endpoints, and errors that name the
 node and the field."""
+
 import pytest
 
 from seldon_graph.engine.predictor import PredictorError, build_predictor
@@ -35,22 +36,33 @@ def test_prepackaged_server_is_a_model_and_images_come_from_containers():
     assert root.type == "MODEL" and root.image == "img:1"
 
 
-@pytest.mark.parametrize("root, words", [
-    ({"type": "BOGUS"}, ["'m'", ".type", "BOGUS"]),
-    ({"methods": ["PREDICT"]}, ["'m'", ".methods", "PREDICT"]),
-    ({"endpoint": None}, ["'m'", ".endpoint"]),
-    ({"endpoint": {"service_host": "h", "type": "REST"}}, ["'m'", "endpoint.httpPort"]),
-    ({"endpoint": {**REST, "type": "KAFKA"}}, ["'m'", "endpoint.type"]),
-    ({"parameters": [{"name": "n", "value": "x", "type": "INT"}]}, ["'m'", ".parameters", "n"]),
-    ({"logger": {"mode": "sometimes", "url": "http://x"}}, ["'m'", "logger.mode"]),
-    ({"children": [{"name": "m", "endpoint": REST}]}, ["graph.children[0]", "duplicate"]),
-    ({"children": [{"endpoint": REST}]}, ["graph.children[0].name"]),
-    ({"type": None, "methods": []}, ["'m'", "methods"]),
-    ({"implementation": "RANDOM_ABTEST", "children": [{"name": "a", "endpoint": REST}]},
-     ["'m'", "RANDOM_ABTEST", "2 children"]),
-    ({"implementation": "RANDOM_ABTEST", "parameters": [{"name": "ratioA", "value": "2", "type": "FLOAT"}],
-      "children": [{"name": "a", "endpoint": REST}, {"name": "b", "endpoint": REST}]}, ["ratioA"]),
-])
+@pytest.mark.parametrize(
+    "root, words",
+    [
+        ({"type": "BOGUS"}, ["'m'", ".type", "BOGUS"]),
+        ({"methods": ["PREDICT"]}, ["'m'", ".methods", "PREDICT"]),
+        ({"endpoint": None}, ["'m'", ".endpoint"]),
+        ({"endpoint": {"service_host": "h", "type": "REST"}}, ["'m'", "endpoint.httpPort"]),
+        ({"endpoint": {**REST, "type": "KAFKA"}}, ["'m'", "endpoint.type"]),
+        ({"parameters": [{"name": "n", "value": "x", "type": "INT"}]}, ["'m'", ".parameters", "n"]),
+        ({"logger": {"mode": "sometimes", "url": "http://x"}}, ["'m'", "logger.mode"]),
+        ({"children": [{"name": "m", "endpoint": REST}]}, ["graph.children[0]", "duplicate"]),
+        ({"children": [{"endpoint": REST}]}, ["graph.children[0].name"]),
+        ({"type": None, "methods": []}, ["'m'", "methods"]),
+        (
+            {"implementation": "RANDOM_ABTEST", "children": [{"name": "a", "endpoint": REST}]},
+            ["'m'", "RANDOM_ABTEST", "2 children"],
+        ),
+        (
+            {
+                "implementation": "RANDOM_ABTEST",
+                "parameters": [{"name": "ratioA", "value": "2", "type": "FLOAT"}],
+                "children": [{"name": "a", "endpoint": REST}, {"name": "b", "endpoint": REST}],
+            },
+            ["ratioA"],
+        ),
+    ],
+)
 def test_invalid_graphs_name_node_and_field(root, words):
     spec = graph(**root)
     if root.get("type", "x") is None:

@@ -1,4 +1,5 @@
 """The real SeldonClient (seldon-core 1.18.2, run in its own venv) against the engine, REST and gRPC, unchanged."""
+
 import json
 import subprocess
 
@@ -37,8 +38,14 @@ print(json.dumps({"success": prediction.success, "msg": prediction.msg, "respons
 
 @pytest.fixture(scope="module")
 def engine(units, tmp_path_factory):
-    spec = predictor(node("router", units["router"], "ROUTER",
-                          children=[node("doubler", units["doubler"]), node("tagger", units["tagger"], transport="GRPC")]))
+    spec = predictor(
+        node(
+            "router",
+            units["router"],
+            "ROUTER",
+            children=[node("doubler", units["doubler"]), node("tagger", units["tagger"], transport="GRPC")],
+        )
+    )
     with engine_running(spec, tmp_path_factory.mktemp("client")) as running:
         yield running
 
@@ -49,8 +56,9 @@ def test_seldon_client_predict_and_feedback(seldon_core, engine, units, transpor
     script.write_text(CLIENT_SCRIPT)
     endpoint = f"127.0.0.1:{engine.http_port if transport == 'rest' else engine.grpc_port}"
     before = len(units["tagger"].feedback())
-    done = subprocess.run([str(seldon_core / "python"), str(script), transport, endpoint], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [str(seldon_core / "python"), str(script), transport, endpoint], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["success"], result["msg"]

@@ -1,4 +1,5 @@
 """The engine in front of the real seldon-core 1.18.2 wrapper as graph nodes, over REST and gRPC, unchanged."""
+
 import pytest
 import requests
 
@@ -9,13 +10,28 @@ from tests.engine.conftest import engines_running, node, predictor, values
 def engines(seldon_core_units, tmp_path_factory):
     u = seldon_core_units
     specs = {
-        "router": predictor(node("router", u["router"], "ROUTER", children=[
-            node("addone", u["addone"], "TRANSFORMER", transport="GRPC", children=[node("doubler", u["doubler"])]),
-            node("tagger", u["tagger"]),
-        ])),
-        "combiner": predictor(node("difference", u["difference"], "COMBINER", transport="GRPC",
-                                   children=[node("doubler", u["doubler"]),
-                                             node("tagger", u["tagger"], transport="GRPC")])),
+        "router": predictor(
+            node(
+                "router",
+                u["router"],
+                "ROUTER",
+                children=[
+                    node(
+                        "addone", u["addone"], "TRANSFORMER", transport="GRPC", children=[node("doubler", u["doubler"])]
+                    ),
+                    node("tagger", u["tagger"]),
+                ],
+            )
+        ),
+        "combiner": predictor(
+            node(
+                "difference",
+                u["difference"],
+                "COMBINER",
+                transport="GRPC",
+                children=[node("doubler", u["doubler"]), node("tagger", u["tagger"], transport="GRPC")],
+            )
+        ),
         "failing": predictor(node("bad", u["failing"])),
     }
     with engines_running(specs, tmp_path_factory.mktemp("seldon-core")) as started:

@@ -1,5 +1,6 @@
 """The graph walk end to end: every node type, `methods`, routers, combiners, built-ins and meta merging,
 through real engine processes in front of units served by our wrapper."""
+
 import pytest
 import requests
 
@@ -14,32 +15,74 @@ def engines(units, tmp_path_factory):
     specs = {
         "model": predictor(node("doubler", u["doubler"])),
         "chain": predictor(node("doubler", u["doubler"], children=[node("tagger", u["tagger"])])),
-        "transformer": predictor(node("addone", u["addone"], "TRANSFORMER",
-                                      children=[node("doubler", u["doubler"])])),
-        "output": predictor(node("addone", u["addone"], "OUTPUT_TRANSFORMER",
-                                 children=[node("doubler", u["doubler"])])),
+        "transformer": predictor(node("addone", u["addone"], "TRANSFORMER", children=[node("doubler", u["doubler"])])),
+        "output": predictor(
+            node("addone", u["addone"], "OUTPUT_TRANSFORMER", children=[node("doubler", u["doubler"])])
+        ),
         "output_leaf": predictor(node("addone", u["addone"], "OUTPUT_TRANSFORMER")),
         "methods": predictor(node("addone", u["addone"], None, methods=["TRANSFORM_INPUT", "TRANSFORM_OUTPUT"])),
         "model_ti": predictor(node("addone", u["addone"], "MODEL", methods=["TRANSFORM_INPUT"])),
         "router": predictor(
-            node("router", u["router"], "ROUTER", children=[node("doubler", u["doubler"]),
-                                                           node("tagger", u["tagger"])]),
-            componentSpecs=[{"spec": {"containers": [{"name": "router", "image": "acme/router:1.2"},
-                                                     {"name": "doubler", "image": "acme/doubler:0.1"}]}}],
+            node(
+                "router", u["router"], "ROUTER", children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])]
+            ),
+            componentSpecs=[
+                {
+                    "spec": {
+                        "containers": [
+                            {"name": "router", "image": "acme/router:1.2"},
+                            {"name": "doubler", "image": "acme/doubler:0.1"},
+                        ]
+                    }
+                }
+            ],
         ),
-        "combiner": predictor(node("difference", u["difference"], "COMBINER",
-                                   children=[node("sleeper", u["sleeper"]), node("tagger", u["tagger"])])),
-        "mixed": predictor(node("difference", u["difference"], "COMBINER", transport="GRPC",
-                                children=[node("doubler", u["doubler"]),
-                                          node("tagger", u["tagger"], transport="GRPC")])),
+        "combiner": predictor(
+            node(
+                "difference",
+                u["difference"],
+                "COMBINER",
+                children=[node("sleeper", u["sleeper"]), node("tagger", u["tagger"])],
+            )
+        ),
+        "mixed": predictor(
+            node(
+                "difference",
+                u["difference"],
+                "COMBINER",
+                transport="GRPC",
+                children=[node("doubler", u["doubler"]), node("tagger", u["tagger"], transport="GRPC")],
+            )
+        ),
         "simple_model": predictor(node("stub", None, implementation="SIMPLE_MODEL")),
-        "simple_router": predictor(node("pick", None, "ROUTER", implementation="SIMPLE_ROUTER",
-                                        children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])])),
-        "abtest": predictor(node("ab", None, None, implementation="RANDOM_ABTEST",
-                                 parameters=[{"name": "ratioA", "value": "0.5", "type": "FLOAT"}],
-                                 children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])])),
-        "average": predictor(node("avg", None, "COMBINER", implementation="AVERAGE_COMBINER",
-                                  children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])])),
+        "simple_router": predictor(
+            node(
+                "pick",
+                None,
+                "ROUTER",
+                implementation="SIMPLE_ROUTER",
+                children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])],
+            )
+        ),
+        "abtest": predictor(
+            node(
+                "ab",
+                None,
+                None,
+                implementation="RANDOM_ABTEST",
+                parameters=[{"name": "ratioA", "value": "0.5", "type": "FLOAT"}],
+                children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])],
+            )
+        ),
+        "average": predictor(
+            node(
+                "avg",
+                None,
+                "COMBINER",
+                implementation="AVERAGE_COMBINER",
+                children=[node("doubler", u["doubler"]), node("tagger", u["tagger"])],
+            )
+        ),
     }
     with engines_running(specs, tmp_path_factory.mktemp("walk")) as started:
         yield started
@@ -56,8 +99,9 @@ def test_single_model(engines):
 
 
 def test_v01_path_and_form_body(engines):
-    response = requests.post(f"{engines['model'].url}/api/v0.1/predictions",
-                             data={"json": '{"data":{"ndarray":[[3,4]]}}'}, timeout=30)
+    response = requests.post(
+        f"{engines['model'].url}/api/v0.1/predictions", data={"json": '{"data":{"ndarray":[[3,4]]}}'}, timeout=30
+    )
     assert response.status_code == 200, response.text
     assert values(response.json()) == [[6, 8]]
 
@@ -88,12 +132,15 @@ def test_model_listing_transform_input_calls_transform_input(engines):
     assert values(predict(engines["model_ti"])) == [[2, 3]]
 
 
-@pytest.mark.parametrize("first, route, expected", [
-    (0, 0, [[0, 10]]),
-    (1, 1, [[101, 105]]),
-    (-1, -1, [[-2, 10]]),
-    (-2, -2, [[-2, 5]]),
-])
+@pytest.mark.parametrize(
+    "first, route, expected",
+    [
+        (0, 0, [[0, 10]]),
+        (1, 1, [[101, 105]]),
+        (-1, -1, [[-2, 10]]),
+        (-2, -2, [[-2, 5]]),
+    ],
+)
 def test_router_routes(engines, first, route, expected):
     reply = predict(engines["router"], {"data": {"ndarray": [[first, 5]]}})
     assert values(reply) == expected
@@ -101,8 +148,9 @@ def test_router_routes(engines, first, route, expected):
 
 
 def test_router_invalid_route_is_a_500_naming_the_router(engines):
-    response = requests.post(f"{engines['router'].url}/api/v1.0/predictions",
-                             json={"data": {"ndarray": [[7, 5]]}}, timeout=30)
+    response = requests.post(
+        f"{engines['router'].url}/api/v1.0/predictions", json={"data": {"ndarray": [[7, 5]]}}, timeout=30
+    )
     assert response.status_code == 500
     status = response.json()["status"]
     assert status["reason"] == "ENGINE_INVALID_ROUTING"
@@ -135,8 +183,9 @@ def test_meta_merging(engines):
 
 
 def test_puid_from_header_or_generated(engines):
-    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions", json=X,
-                             headers={"Seldon-Puid": "from-header"}, timeout=30)
+    response = requests.post(
+        f"{engines['model'].url}/api/v1.0/predictions", json=X, headers={"Seldon-Puid": "from-header"}, timeout=30
+    )
     assert response.json()["meta"]["puid"] == "from-header"
     generated = requests.post(f"{engines['model'].url}/api/v1.0/predictions", json=X, timeout=30)
     puid = generated.json()["meta"]["puid"]
@@ -144,8 +193,9 @@ def test_puid_from_header_or_generated(engines):
 
 
 def test_cloudevents_request_gets_cloudevents_headers_back(engines):
-    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions", json=X, timeout=30,
-                             headers={"Ce-Specversion": "0.3"})
+    response = requests.post(
+        f"{engines['model'].url}/api/v1.0/predictions", json=X, timeout=30, headers={"Ce-Specversion": "0.3"}
+    )
     assert response.headers["Ce-Id"] == response.json()["meta"]["puid"]
     assert response.headers["Ce-Path"] == "/api/v1.0/predictions" and response.headers["Ce-Specversion"] == "0.3"
     assert "Ce-Id" not in requests.post(f"{engines['model'].url}/api/v1.0/predictions", json=X, timeout=30).headers
@@ -179,6 +229,7 @@ def test_large_request_passes_through(engines):
 
 
 def test_json_query_argument(engines):
-    response = requests.post(f"{engines['model'].url}/api/v1.0/predictions",
-                             params={"json": '{"data":{"ndarray":[[5]]}}'}, timeout=30)
+    response = requests.post(
+        f"{engines['model'].url}/api/v1.0/predictions", params={"json": '{"data":{"ndarray":[[5]]}}'}, timeout=30
+    )
     assert response.status_code == 200 and values(response.json()) == [[10]]

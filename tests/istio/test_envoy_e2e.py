@@ -1,5 +1,6 @@
 """Rendered Istio VirtualService + DestinationRules served by a real `envoy` in front of real HTTP and gRPC
 backends on 127.0.0.1: prefix rewrite, the 90/10 canary, mirroring, gRPC routing by headers, timeouts, retries."""
+
 import copy
 import time
 from collections import Counter
@@ -10,31 +11,58 @@ import requests
 
 from seldon_graph import istio
 from tests.ambassador import examples
-from tests.ambassador.harness import (PAYLOAD, PREDICT, echo_backends, envoy_ingress, grpc_predict, rest_split,
-                                      wait_count)
+from tests.ambassador.harness import (
+    PAYLOAD,
+    PREDICT,
+    echo_backends,
+    envoy_ingress,
+    grpc_predict,
+    rest_split,
+    wait_count,
+)
 
 SETTINGS = istio.IstioSettings()
 
 
 def predictor_services(objects):
     """The predictor Services (ports named http/grpc, as the operator renders them) behind the DestinationRules."""
-    return [{"apiVersion": "v1", "kind": "Service",
-             "metadata": {"name": rule["metadata"]["name"], "namespace": rule["metadata"]["namespace"]},
-             "spec": {"ports": [{"name": "http", "port": 8000, "targetPort": 8000},
-                                {"name": "grpc", "port": 5001, "targetPort": 5001}]}}
-            for rule in objects if rule["kind"] == "DestinationRule"]
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": rule["metadata"]["name"], "namespace": rule["metadata"]["namespace"]},
+            "spec": {
+                "ports": [
+                    {"name": "http", "port": 8000, "targetPort": 8000},
+                    {"name": "grpc", "port": 5001, "targetPort": 5001},
+                ]
+            },
+        }
+        for rule in objects
+        if rule["kind"] == "DestinationRule"
+    ]
 
 
 def table(objects, backends, with_services=True):
-    return istio.envoy_routes([o for o in objects if o["kind"] == "VirtualService"],
-                              [o for o in objects if o["kind"] == "DestinationRule"], backends.resolve,
-                              predictor_services(objects) if with_services else ())
+    return istio.envoy_routes(
+        [o for o in objects if o["kind"] == "VirtualService"],
+        [o for o in objects if o["kind"] == "DestinationRule"],
+        backends.resolve,
+        predictor_services(objects) if with_services else (),
+    )
 
 
 @pytest.fixture(scope="module")
 def backends(tmp_path_factory):
-    names = ["iris-main", "iris-canary", "example-default", "example-shadow", "slow-single", "flaky-single",
-             "noretry-single"]
+    names = [
+        "iris-main",
+        "iris-canary",
+        "example-default",
+        "example-shadow",
+        "slow-single",
+        "flaky-single",
+        "noretry-single",
+    ]
     with echo_backends(tmp_path_factory.mktemp("backends"), names) as started:
         yield started
 

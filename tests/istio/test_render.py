@@ -1,5 +1,6 @@
 """Istio VirtualService + DestinationRules, field by field against operator-semantics §6 and the 90/10 canary of
 §6.5, every object validated strictly against the published CRDs."""
+
 import json
 
 import pytest
@@ -10,10 +11,18 @@ from tests.ambassador import examples
 from tests.support.schemas import validate
 
 SETTINGS = istio.IstioSettings(gateway="istio-system/seldon-gateway")
-OWNER = [{"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "name": "iris",
-          "controller": True, "blockOwnerDeletion": True}]
+OWNER = [
+    {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "name": "iris",
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+]
 
-EXAMPLE_90_10 = list(yaml.safe_load_all("""
+EXAMPLE_90_10 = list(
+    yaml.safe_load_all("""
 apiVersion: networking.istio.io/v1alpha3
 kind: VirtualService
 metadata: {name: iris, namespace: seldon, ownerReferences: [{kind: SeldonDeployment, name: iris, controller: true, blockOwnerDeletion: true}]}
@@ -52,7 +61,8 @@ spec:
   host: iris-canary.seldon.svc.cluster.local
   subsets: [{name: canary, labels: {version: canary}}]
   trafficPolicy: {connectionPool: {http: {idleTimeout: 60s}}}
-"""))
+""")
+)
 
 
 def render(sdep, settings=SETTINGS):
@@ -76,9 +86,14 @@ def test_90_10_canary_field_by_field():
 
 
 def test_weights_sum_to_100():
-    for sdep in (iris(), examples.canary(), examples.shadow(),
-                 examples.seldon_deployment("three", [{"name": "a", "traffic": 50}, {"name": "b", "traffic": 30},
-                                                      {"name": "c", "traffic": 20}])):
+    for sdep in (
+        iris(),
+        examples.canary(),
+        examples.shadow(),
+        examples.seldon_deployment(
+            "three", [{"name": "a", "traffic": 50}, {"name": "b", "traffic": 30}, {"name": "c", "traffic": 20}]
+        ),
+    ):
         for http in render(sdep)[0]["spec"]["http"]:
             weights = [route.get("weight", 0) for route in http["route"]]
             assert sum(weights) == 100 or weights == [0]
@@ -87,10 +102,20 @@ def test_weights_sum_to_100():
 def test_shadow_becomes_a_mirror():
     vs, default_rule, shadow_rule = render(examples.shadow())
     rest, grpc = vs["spec"]["http"]
-    assert rest["route"] == [{"destination": {"host": "example-default.seldon.svc.cluster.local",
-                                              "subset": "default", "port": {"number": 8000}}}]
-    assert rest["mirror"] == {"host": "example-shadow.seldon.svc.cluster.local", "subset": "shadow",
-                              "port": {"number": 8000}}
+    assert rest["route"] == [
+        {
+            "destination": {
+                "host": "example-default.seldon.svc.cluster.local",
+                "subset": "default",
+                "port": {"number": 8000},
+            }
+        }
+    ]
+    assert rest["mirror"] == {
+        "host": "example-shadow.seldon.svc.cluster.local",
+        "subset": "shadow",
+        "port": {"number": 8000},
+    }
     assert rest["mirrorPercentage"] == {"value": 100}
     assert grpc["mirror"]["port"] == {"number": 5001}
     assert shadow_rule["metadata"]["name"] == "example-shadow"
@@ -99,16 +124,23 @@ def test_shadow_becomes_a_mirror():
 
 
 def test_gateway_hosts_and_retries_from_annotations():
-    sdep = iris(spec_annotations={"seldon.io/istio-gateway": "my-ns/my-gateway",
-                                  "seldon.io/istio-host": " a.example.com, b.example.com ",
-                                  "seldon.io/istio-retries": "3"},
-                annotations={"seldon.io/istio-retries-timeout": "2"})
+    sdep = iris(
+        spec_annotations={
+            "seldon.io/istio-gateway": "my-ns/my-gateway",
+            "seldon.io/istio-host": " a.example.com, b.example.com ",
+            "seldon.io/istio-retries": "3",
+        },
+        annotations={"seldon.io/istio-retries-timeout": "2"},
+    )
     spec = render(sdep)[0]["spec"]
     assert spec["gateways"] == ["my-ns/my-gateway"]
     assert spec["hosts"] == ["a.example.com", "b.example.com"]
     for http in spec["http"]:
-        assert http["retries"] == {"attempts": 3, "perTryTimeout": "2s",
-                                   "retryOn": "gateway-error,connect-failure,refused-stream"}
+        assert http["retries"] == {
+            "attempts": 3,
+            "perTryTimeout": "2s",
+            "retryOn": "gateway-error,connect-failure,refused-stream",
+        }
     assert "retries" not in render(iris())[0]["spec"]["http"][0]
     spec = render(iris(spec_annotations={"seldon.io/istio-retries": "1"}))[0]["spec"]
     assert spec["http"][0]["retries"]["perTryTimeout"] == "1s"
@@ -123,13 +155,24 @@ def test_default_gateway_and_tls_mode():
 
 
 def test_no_engine_ports_svc_name_and_explainer():
-    sdep = examples.seldon_deployment("iris", [{
-        "name": "p1", "traffic": 100, "annotations": {"seldon.io/no-engine": "true", "seldon.io/svc-name": "custom"},
-        "explainer": {"type": "AnchorTabular"}}])
+    sdep = examples.seldon_deployment(
+        "iris",
+        [
+            {
+                "name": "p1",
+                "traffic": 100,
+                "annotations": {"seldon.io/no-engine": "true", "seldon.io/svc-name": "custom"},
+                "explainer": {"type": "AnchorTabular"},
+            }
+        ],
+    )
     vs, rule, explainer_vs, explainer_rule = render(sdep)
     rest, grpc = vs["spec"]["http"]
-    assert rest["route"][0]["destination"] == {"host": "custom.seldon.svc.cluster.local", "subset": "p1",
-                                               "port": {"number": 9000}}
+    assert rest["route"][0]["destination"] == {
+        "host": "custom.seldon.svc.cluster.local",
+        "subset": "p1",
+        "port": {"number": 9000},
+    }
     assert grpc["route"][0]["destination"]["port"] == {"number": 9500}
     assert rule["metadata"]["name"] == "custom"
     assert explainer_vs["metadata"]["name"] == "iris-p1-explainer-http"
@@ -147,17 +190,26 @@ def test_rendering_is_deterministic():
     assert json.dumps(istio.render(iris(), SETTINGS)) == json.dumps(istio.render(iris(), SETTINGS))
 
 
-@pytest.mark.parametrize("annotations,message", [
-    ({"seldon.io/istio-retries": "lots"}, "seldon.io/istio-retries"),
-    ({"seldon.io/istio-retries": "2", "seldon.io/istio-retries-timeout": "soon"}, "istio-retries-timeout"),
-])
+@pytest.mark.parametrize(
+    "annotations,message",
+    [
+        ({"seldon.io/istio-retries": "lots"}, "seldon.io/istio-retries"),
+        ({"seldon.io/istio-retries": "2", "seldon.io/istio-retries-timeout": "soon"}, "istio-retries-timeout"),
+    ],
+)
 def test_bad_annotations_are_clear_errors(annotations, message):
     with pytest.raises(istio.IstioConfigError, match=message):
         istio.render(iris(spec_annotations=annotations), SETTINGS)
 
 
 def test_settings_from_env():
-    settings = istio.IstioSettings.from_env({"ISTIO_ENABLED": "true", "ISTIO_GATEWAY": "istio-system/seldon-gateway",
-                                             "ISTIO_TLS_MODE": "SIMPLE", "ENGINE_SERVER_PORT": "8080"})
+    settings = istio.IstioSettings.from_env(
+        {
+            "ISTIO_ENABLED": "true",
+            "ISTIO_GATEWAY": "istio-system/seldon-gateway",
+            "ISTIO_TLS_MODE": "SIMPLE",
+            "ENGINE_SERVER_PORT": "8080",
+        }
+    )
     assert settings == istio.IstioSettings(True, "istio-system/seldon-gateway", "SIMPLE", 8080, 5001)
     assert istio.IstioSettings.from_env({}).gateway == "seldon-gateway"

@@ -16,13 +16,21 @@ def local(host, port):
 
 
 def translate(objects, services=()):
-    return istio.envoy_routes([o for o in objects if o["kind"] == "VirtualService"],
-                              [o for o in objects if o["kind"] == "DestinationRule"], local, services)
+    return istio.envoy_routes(
+        [o for o in objects if o["kind"] == "VirtualService"],
+        [o for o in objects if o["kind"] == "DestinationRule"],
+        local,
+        services,
+    )
 
 
 def vs(http, name="hand", namespace="ns"):
-    return {"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
-            "metadata": {"name": name, "namespace": namespace}, "spec": {"hosts": ["*"], "http": http}}
+    return {
+        "apiVersion": "networking.istio.io/v1beta1",
+        "kind": "VirtualService",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"hosts": ["*"], "http": http},
+    }
 
 
 def test_canary_routes():
@@ -31,19 +39,26 @@ def test_canary_routes():
     assert rest["route"]["prefix_rewrite"] == "/"
     assert rest["route"]["weighted_clusters"]["clusters"] == [
         {"name": "iris-main.seldon.svc.cluster.local_8000_auto", "weight": 90},
-        {"name": "iris-canary.seldon.svc.cluster.local_8000_auto", "weight": 10}]
+        {"name": "iris-canary.seldon.svc.cluster.local_8000_auto", "weight": 10},
+    ]
     assert rest["route"]["timeout"] == "0s"  # Istio: no route timeout unless set
     assert rest["route"]["retry_policy"]["num_retries"] == 2  # Istio's default retry policy
     assert grpc["match"]["safe_regex"] == {"regex": ".*tensorflow.*|.*seldon.protos.*|.*inference.*"}
-    assert grpc["match"]["headers"] == [{"name": "namespace", "string_match": {"exact": "seldon"}},
-                                        {"name": "seldon", "string_match": {"exact": "iris"}}]
+    assert grpc["match"]["headers"] == [
+        {"name": "namespace", "string_match": {"exact": "seldon"}},
+        {"name": "seldon", "string_match": {"exact": "iris"}},
+    ]
     assert "prefix_rewrite" not in grpc["route"]
 
 
 def test_destination_rule_idle_timeout_and_service_protocols():
     objects = istio.render(examples.canary("iris", main=90, canary_traffic=10), SETTINGS)
-    services = [{"metadata": {"name": "iris-main", "namespace": "seldon"},
-                 "spec": {"ports": [{"name": "http", "port": 8000}, {"name": "grpc", "port": 5001}]}}]
+    services = [
+        {
+            "metadata": {"name": "iris-main", "namespace": "seldon"},
+            "spec": {"ports": [{"name": "http", "port": 8000}, {"name": "grpc", "port": 5001}]},
+        }
+    ]
     clusters = {c["name"]: c for c in translate(objects, services).clusters}
     main_grpc = clusters["iris-main.seldon.svc.cluster.local_5001_http2"]
     options = main_grpc["typed_extension_protocol_options"][envoy.HTTP_OPTIONS_KEY]
@@ -56,41 +71,66 @@ def test_destination_rule_idle_timeout_and_service_protocols():
 
 
 def test_mirror_retries_and_timeout():
-    objects = istio.render(examples.shadow(shadow_traffic=25, spec_annotations={
-        "seldon.io/istio-retries": "4", "seldon.io/istio-retries-timeout": "500ms"}), SETTINGS)
+    objects = istio.render(
+        examples.shadow(
+            shadow_traffic=25,
+            spec_annotations={"seldon.io/istio-retries": "4", "seldon.io/istio-retries-timeout": "500ms"},
+        ),
+        SETTINGS,
+    )
     objects[0]["spec"]["http"][0]["timeout"] = "1.5m"
     rest, grpc = translate(objects).routes
     assert rest["route"]["cluster"] == "example-default.seldon.svc.cluster.local_8000_auto"
-    assert rest["route"]["request_mirror_policies"] == [{
-        "cluster": "example-shadow.seldon.svc.cluster.local_8000_auto",
-        "runtime_fraction": {"default_value": {"numerator": 250000, "denominator": "MILLION"}}}]
-    assert rest["route"]["retry_policy"] == {"retry_on": "gateway-error,connect-failure,refused-stream",
-                                             "num_retries": 4, "per_try_timeout": "0.500s"}
+    assert rest["route"]["request_mirror_policies"] == [
+        {
+            "cluster": "example-shadow.seldon.svc.cluster.local_8000_auto",
+            "runtime_fraction": {"default_value": {"numerator": 250000, "denominator": "MILLION"}},
+        }
+    ]
+    assert rest["route"]["retry_policy"] == {
+        "retry_on": "gateway-error,connect-failure,refused-stream",
+        "num_retries": 4,
+        "per_try_timeout": "0.500s",
+    }
     assert rest["route"]["timeout"] == "90s"
     assert grpc["route"]["request_mirror_policies"][0]["cluster"].endswith("_5001_auto")
 
 
 def test_hand_written_routes():
-    http = [{"match": [{"uri": {"exact": "/a"}}, {"uri": {"prefix": "/b/"}, "method": {"exact": "POST"},
-                                                 "headers": {"x-v": {"prefix": "2"}}}],
-             "rewrite": {"uri": "/c", "authority": "svc.example"},
-             "route": [{"destination": {"host": "short", "port": {"number": 80}}}],
-             "retries": {"attempts": 0}}]
+    http = [
+        {
+            "match": [
+                {"uri": {"exact": "/a"}},
+                {"uri": {"prefix": "/b/"}, "method": {"exact": "POST"}, "headers": {"x-v": {"prefix": "2"}}},
+            ],
+            "rewrite": {"uri": "/c", "authority": "svc.example"},
+            "route": [{"destination": {"host": "short", "port": {"number": 80}}}],
+            "retries": {"attempts": 0},
+        }
+    ]
     exact, prefix = translate([vs(http)]).routes
     assert exact["match"] == {"path": "/a"}
     assert exact["route"]["regex_rewrite"] == {"pattern": {"regex": "^.*$"}, "substitution": "/c"}
     assert exact["route"]["cluster"] == "short.ns.svc.cluster.local_80_auto"
     assert exact["route"]["host_rewrite_literal"] == "svc.example" and "retry_policy" not in exact["route"]
-    assert prefix["match"]["headers"] == [{"name": "x-v", "string_match": {"prefix": "2"}},
-                                          {"name": ":method", "string_match": {"exact": "POST"}}]
+    assert prefix["match"]["headers"] == [
+        {"name": "x-v", "string_match": {"prefix": "2"}},
+        {"name": ":method", "string_match": {"exact": "POST"}},
+    ]
     assert prefix["route"]["prefix_rewrite"] == "/c"
 
 
-@pytest.mark.parametrize("http,message", [
-    ([{"match": [{"queryParams": {"a": {"exact": "b"}}}], "route": [{"destination": {"host": "h"}}]}], "queryParams"),
-    ([{"match": [{"uri": {"prefix": "/"}}]}], "without `route`"),
-    ([{"route": [{"destination": {"host": "h"}}], "timeout": "soon"}], "not an Istio duration"),
-])
+@pytest.mark.parametrize(
+    "http,message",
+    [
+        (
+            [{"match": [{"queryParams": {"a": {"exact": "b"}}}], "route": [{"destination": {"host": "h"}}]}],
+            "queryParams",
+        ),
+        ([{"match": [{"uri": {"prefix": "/"}}]}], "without `route`"),
+        ([{"route": [{"destination": {"host": "h"}}], "timeout": "soon"}], "not an Istio duration"),
+    ],
+)
 def test_unsupported_or_bad_routes_name_the_virtual_service(http, message):
     with pytest.raises(ValueError, match=message) as failure:
         translate([vs(http)])
@@ -105,8 +145,11 @@ def test_durations_and_hosts():
 
 def test_envoy_accepts_the_translation(tmp_path):
     objects = []
-    for sdep in (examples.canary("iris", main=90, canary_traffic=10), examples.shadow(shadow_traffic=30),
-                 examples.seldon_deployment("expl", [{"name": "p", "explainer": {"type": "AnchorTabular"}}])):
+    for sdep in (
+        examples.canary("iris", main=90, canary_traffic=10),
+        examples.shadow(shadow_traffic=30),
+        examples.seldon_deployment("expl", [{"name": "p", "explainer": {"type": "AnchorTabular"}}]),
+    ):
         objects += istio.render(sdep, istio.IstioSettings(tls_mode="SIMPLE"))
     table = translate(objects)
     assert_envoy_accepts(table, tmp_path)

@@ -1,4 +1,5 @@
 """Fixtures for the local runtime: the real `seldon-graph` CLI against a temporary state directory."""
+
 from __future__ import annotations
 
 import json
@@ -28,16 +29,26 @@ class Local:
     def env(self) -> dict:
         """The state directory, this venv first on PATH, and units that never get ready reported as Failed (with
         their logs) well before a command here times out."""
-        return {**os.environ, "SELDON_GRAPH_HOME": str(self.home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-                "SELDON_GRAPH_READY_TIMEOUT": "60"}
+        return {
+            **os.environ,
+            "SELDON_GRAPH_HOME": str(self.home),
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+            "SELDON_GRAPH_READY_TIMEOUT": "60",
+        }
 
     def run(self, *args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [str(VENV_BIN / "seldon-graph"), *args], cwd=REPO, env=self.env(), capture_output=True, text=True,
+            [str(VENV_BIN / "seldon-graph"), *args],
+            cwd=REPO,
+            env=self.env(),
+            capture_output=True,
+            text=True,
             timeout=timeout,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"seldon-graph {' '.join(args)} → {result.returncode}\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"seldon-graph {' '.join(args)} → {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def up(self, path: Path | str, *extra: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -1,5 +1,6 @@
 """Every example SeldonDeployment, all at once behind one real Envoy: REST and gRPC predictions through the ingress,
 the 75/25 canary split, the shadow copy, header routing, OAuth, and the real SeldonClient."""
+
 from __future__ import annotations
 
 import json
@@ -24,13 +25,19 @@ EXPECTED = {
 FILES = ["single-model.yaml", "graph.yaml", "combiner.yaml", "canary.yaml", "headers.yaml", "oauth.yaml"]
 # other shapes the operator renders: engine in its own pod, no engine, units called over gRPC
 SHAPES = {
-    "separate-engine": ("combiner.yaml", lambda d: d["spec"].update(annotations={"seldon.io/engine-separate-pod": "true"})),
-    "no-engine": ("single-model.yaml",
-                  lambda d: d["spec"]["predictors"][0].update(annotations={"seldon.io/no-engine": "true"})),
+    "separate-engine": (
+        "combiner.yaml",
+        lambda d: d["spec"].update(annotations={"seldon.io/engine-separate-pod": "true"}),
+    ),
+    "no-engine": (
+        "single-model.yaml",
+        lambda d: d["spec"]["predictors"][0].update(annotations={"seldon.io/no-engine": "true"}),
+    ),
     "grpc-units": ("graph.yaml", lambda d: d["spec"].update(transport="grpc")),
 }
-EXPECTED.update({"separate-engine": EXPECTED["combiner"], "no-engine": EXPECTED["single-model"],
-                 "grpc-units": EXPECTED["graph"]})
+EXPECTED.update(
+    {"separate-engine": EXPECTED["combiner"], "no-engine": EXPECTED["single-model"], "grpc-units": EXPECTED["graph"]}
+)
 
 
 def shaped(folder, name: str) -> str:
@@ -61,9 +68,18 @@ def predict(url: str, values, **kwargs) -> requests.Response:
 def test_all_examples_are_available(stack):
     deployments = stack.status()["deployments"]
     assert {s["name"]: s["state"] for s in deployments.values()} == {
-        "single-model": "Available", "graph": "Available", "combiner": "Available", "canary": "Available",
-        "headers": "Available", "headers-london": "Available", "oauth": "Available", "shadow": "Available",
-        "separate-engine": "Available", "no-engine": "Available", "grpc-units": "Available"}
+        "single-model": "Available",
+        "graph": "Available",
+        "combiner": "Available",
+        "canary": "Available",
+        "headers": "Available",
+        "headers-london": "Available",
+        "oauth": "Available",
+        "shadow": "Available",
+        "separate-engine": "Available",
+        "no-engine": "Available",
+        "grpc-units": "Available",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -132,13 +148,19 @@ def test_oauth_requires_a_token_from_the_token_endpoint(stack):
     url = stack.rest("oauth")
     denied = predict(url, [[1.0, 2.0]])
     assert denied.status_code == 401
-    assert denied.json() == {"status": {
-        "code": -1, "info": "this deployment requires an OAuth bearer token: get one from POST /oauth/token",
-        "reason": "UNAUTHORIZED", "status": 1}}
+    assert denied.json() == {
+        "status": {
+            "code": -1,
+            "info": "this deployment requires an OAuth bearer token: get one from POST /oauth/token",
+            "reason": "UNAUTHORIZED",
+            "status": 1,
+        }
+    }
     bad = requests.post(f"{stack.base}/oauth/token", auth=("key1", "wrong"), data={"grant_type": "client_credentials"})
     assert bad.status_code == 401
-    token = requests.post(f"{stack.base}/oauth/token", auth=("key1", "secret1"),
-                          data={"grant_type": "client_credentials"}).json()["access_token"]
+    token = requests.post(
+        f"{stack.base}/oauth/token", auth=("key1", "secret1"), data={"grant_type": "client_credentials"}
+    ).json()["access_token"]
     assert predict(url, [[1.0, 2.0]], headers={"Authorization": "Bearer nope"}).status_code == 401
     ok = predict(url, [[1.0, 2.0]], headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200 and ok.json()["data"]["ndarray"] == [[2.0, 4.0]]
@@ -148,8 +170,9 @@ def test_oauth_over_grpc(stack):
     with pytest.raises(grpc.RpcError) as denied:
         grpc_predict(stack.port, "oauth", [[1.0]])
     assert denied.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    token = requests.post(f"{stack.base}/oauth/token", auth=("key1", "secret1"),
-                          data={"grant_type": "client_credentials"}).json()["access_token"]
+    token = requests.post(
+        f"{stack.base}/oauth/token", auth=("key1", "secret1"), data={"grant_type": "client_credentials"}
+    ).json()["access_token"]
     assert ndarray(grpc_predict(stack.port, "oauth", [[1.0]], (("x-auth-token", token),))) == [[2.0]]
 
 
@@ -171,8 +194,9 @@ print(json.dumps([rest.success, rest.response["data"]["ndarray"], grpc_.success,
 
 def seldon_client(seldon_core, script: str, port: int):
     """What `script` prints (JSON), run by the real seldon-core 1.18.2 in its own venv against the ingress."""
-    result = subprocess.run([str(seldon_core / "python"), "-c", script, f"127.0.0.1:{port}"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(seldon_core / "python"), "-c", script, f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -1,6 +1,7 @@
 """The shadow example behind the Istio ingress (`up --ingress istio`): real processes, real Envoy configured from the
 rendered VirtualService/DestinationRules, REST and gRPC. gRPC copies must reach the shadow too, which needs the
 mirrored cluster to speak HTTP/2 (its protocol comes from the rendered Service ports)."""
+
 from __future__ import annotations
 
 import time

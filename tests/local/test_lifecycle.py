@@ -1,5 +1,6 @@
 """The lifecycle of local deployments: failures with their logs, bad input, updates that restart only what
 changed, foreground Ctrl-C, SIGTERM of the supervisor, `down` leaving no process behind, the Istio ingress."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -16,11 +17,12 @@ import requests
 from tests.local.conftest import EXAMPLES, REPO, Local, alive, grpc_predict, ndarray, variant
 from tests.support.procs import VENV_BIN, free_port
 
-
 DOUBLER = "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]"
-SLOW = ("[seldon-core-microservice, examples.models.Slow, --service-type, MODEL, --workers, '2']\n"
-        "          env: [{name: PREDICTIVE_UNIT_PARAMETERS,"
-        " value: '[{\"name\": \"delay\", \"type\": \"FLOAT\", \"value\": \"1.0\"}]'}]")
+SLOW = (
+    "[seldon-core-microservice, examples.models.Slow, --service-type, MODEL, --workers, '2']\n"
+    "          env: [{name: PREDICTIVE_UNIT_PARAMETERS,"
+    ' value: \'[{"name": "delay", "type": "FLOAT", "value": "1.0"}]\'}]'
+)
 
 
 @pytest.fixture
@@ -48,8 +50,12 @@ class Interactive:
     def __init__(self, stack: Local, *args: str):
         self.stack = stack
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "seldon-graph"), *args], cwd=REPO, env=stack.env(), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
+            [str(VENV_BIN / "seldon-graph"), *args],
+            cwd=REPO,
+            env=stack.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def interrupt(self) -> tuple[int, str]:
@@ -57,7 +63,7 @@ class Interactive:
         output, _ = self.proc.communicate(timeout=60)
         return self.proc.returncode, output
 
-    def __enter__(self) -> "Interactive":
+    def __enter__(self) -> Interactive:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -96,8 +102,11 @@ def test_logs_follow_prints_new_lines_until_ctrl_c(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
     with Interactive(fresh, "logs", "-f", "-n", "1", "single-model") as follow:
         time.sleep(1.0)
-        log = next(u["log"] for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
-                   if u["name"].endswith("/classifier"))
+        log = next(
+            u["log"]
+            for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
+            if u["name"].endswith("/classifier")
+        )
         with open(log, "a") as out:
             out.write("a line written while following\n")
         time.sleep(1.0)
@@ -109,8 +118,9 @@ def test_logs_follow_prints_new_lines_until_ctrl_c(fresh):
 
 def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
     fresh.up(EXAMPLES / "single-model.yaml")
-    unit = next(u for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
-                if u["name"].endswith("/classifier"))
+    unit = next(
+        u for u in fresh.status()["deployments"]["seldon.single-model"]["units"] if u["name"].endswith("/classifier")
+    )
     os.killpg(unit["pid"], signal.SIGKILL)
     wait_until(lambda: fresh.status()["deployments"]["seldon.single-model"]["state"] == "Failed")
     status = fresh.status()["deployments"]["seldon.single-model"]
@@ -126,7 +136,10 @@ def test_a_unit_that_never_gets_ready_turns_the_deployment_failed(tmp_path):
     try:
         result = subprocess.run(
             [str(VENV_BIN / "seldon-graph"), "up", "-f", str(manifest), "--detach", "--port", str(stack.port)],
-            cwd=REPO, env={**stack.env(), "SELDON_GRAPH_READY_TIMEOUT": "2"}, capture_output=True, text=True,
+            cwd=REPO,
+            env={**stack.env(), "SELDON_GRAPH_READY_TIMEOUT": "2"},
+            capture_output=True,
+            text=True,
             timeout=60,
         )
         assert result.returncode == 1
@@ -189,8 +202,10 @@ def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
     reweighted.write_text(reweighted.read_text().replace("traffic: 25", "traffic: 100"))
     fresh.up(reweighted)  # routing only: no process restarts, all traffic to the canary
     assert {u["name"]: u["pid"] for u in fresh.status()["deployments"]["seldon.canary"]["units"]} == before
-    answers = {requests.post(fresh.rest("canary"), json={"data": {"ndarray": [[1.0]]}}).json()["data"]["ndarray"][0][0]
-               for _ in range(40)}
+    answers = {
+        requests.post(fresh.rest("canary"), json={"data": {"ndarray": [[1.0]]}}).json()["data"]["ndarray"][0][0]
+        for _ in range(40)
+    }
     assert answers == {3.0}
     changed = variant(tmp_path, "canary.yaml", "examples.models.Tripler", "examples.models.Doubler")
     fresh.up(changed)
@@ -199,8 +214,10 @@ def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
     canary_model = "canary-canary-0-classifier/classifier"
     assert all(after[n] == before[n] for n in main)
     assert after[canary_model] != before[canary_model] and not alive(before[canary_model])
-    answers = {requests.post(fresh.rest("canary"), json={"data": {"ndarray": [[1.0]]}}).json()["data"]["ndarray"][0][0]
-               for _ in range(40)}
+    answers = {
+        requests.post(fresh.rest("canary"), json={"data": {"ndarray": [[1.0]]}}).json()["data"]["ndarray"][0][0]
+        for _ in range(40)
+    }
     assert answers == {2.0}
 
 
@@ -238,8 +255,9 @@ def test_a_changed_model_rolls_out_without_failing_a_request(fresh, tmp_path):
 def test_a_failed_rollout_leaves_the_old_pod_serving(fresh, tmp_path):
     fresh.up(EXAMPLES / "single-model.yaml")
     old = [u["pid"] for u in fresh.status()["deployments"]["seldon.single-model"]["units"]]
-    result = fresh.up(variant(tmp_path, "single-model.yaml", "examples.models.Doubler", "examples.models.Crasher"),
-                      check=False)
+    result = fresh.up(
+        variant(tmp_path, "single-model.yaml", "examples.models.Doubler", "examples.models.Crasher"), check=False
+    )
     assert result.returncode == 1 and "Crasher refuses to start" in result.stdout
     status = fresh.status()["deployments"]["seldon.single-model"]
     assert status["state"] == "Failed"
@@ -279,8 +297,10 @@ def test_requests_in_flight_finish_when_the_supervisor_stops(fresh, tmp_path):
     fresh.up(manifest)
     pids = fresh.pids()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(requests.post, fresh.rest("single-model"), json={"data": {"ndarray": [[float(i)]]}},
-                               timeout=30) for i in range(2)]
+        futures = [
+            pool.submit(requests.post, fresh.rest("single-model"), json={"data": {"ndarray": [[float(i)]]}}, timeout=30)
+            for i in range(2)
+        ]
         time.sleep(0.5)
         os.kill(fresh.status()["supervisor"]["pid"], signal.SIGTERM)
         answers = [f.result() for f in futures]
@@ -290,15 +310,25 @@ def test_requests_in_flight_finish_when_the_supervisor_stops(fresh, tmp_path):
 
 
 def test_the_engine_applies_the_rest_timeout_annotation(fresh, tmp_path):
-    manifest = variant(tmp_path, "single-model.yaml", "spec:\n  predictors:",
-                       "spec:\n  annotations:\n    seldon.io/rest-timeout: '400'\n  predictors:")
+    manifest = variant(
+        tmp_path,
+        "single-model.yaml",
+        "spec:\n  predictors:",
+        "spec:\n  annotations:\n    seldon.io/rest-timeout: '400'\n  predictors:",
+    )
     manifest.write_text(manifest.read_text().replace(DOUBLER, SLOW))
     fresh.up(manifest)
-    engine = next(u for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
-                  if u["name"].endswith("/seldon-container-engine"))
+    engine = next(
+        u
+        for u in fresh.status()["deployments"]["seldon.single-model"]["units"]
+        if u["name"].endswith("/seldon-container-engine")
+    )
     started = time.monotonic()
-    response = requests.post(f"http://127.0.0.1:{engine['ports']['http']}/api/v1.0/predictions",
-                             json={"data": {"ndarray": [[1.0]]}}, timeout=30)
+    response = requests.post(
+        f"http://127.0.0.1:{engine['ports']['http']}/api/v1.0/predictions",
+        json={"data": {"ndarray": [[1.0]]}},
+        timeout=30,
+    )
     assert time.monotonic() - started < 1.0
     assert response.status_code == 504, response.text
     assert "classifier" in response.json()["status"]["info"]
@@ -306,8 +336,9 @@ def test_the_engine_applies_the_rest_timeout_annotation(fresh, tmp_path):
 
 def test_foreground_up_serves_until_ctrl_c_with_istio(tmp_path):
     stack = Local(tmp_path / "home", free_port())
-    with Interactive(stack, "up", "-f", str(EXAMPLES / "canary.yaml"), "--ingress", "istio",
-                     "--port", str(stack.port)) as up:
+    with Interactive(
+        stack, "up", "-f", str(EXAMPLES / "canary.yaml"), "--ingress", "istio", "--port", str(stack.port)
+    ) as up:
         wait_until(lambda: available(stack, "seldon.canary"))
         counts = {2.0: 0, 3.0: 0}
         for _ in range(200):
@@ -354,8 +385,12 @@ def test_foreground_up_joins_a_running_supervisor_and_withdraws_on_ctrl_c(fresh)
 
 def test_up_reads_the_manifest_from_stdin(fresh):
     result = subprocess.run(
-        [str(VENV_BIN / "seldon-graph"), "up", "-f", "-", "--detach", "--port", str(fresh.port)], cwd=REPO,
-        env=fresh.env(), input=(EXAMPLES / "single-model.yaml").read_text(), capture_output=True, text=True,
+        [str(VENV_BIN / "seldon-graph"), "up", "-f", "-", "--detach", "--port", str(fresh.port)],
+        cwd=REPO,
+        env=fresh.env(),
+        input=(EXAMPLES / "single-model.yaml").read_text(),
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,4 +1,5 @@
 """The OAuth token service as a real process: client-credentials tokens and the check Envoy's ext_authz calls."""
+
 import json
 import sys
 
@@ -13,8 +14,13 @@ from tests.support.procs import free_port, running
 def token_service(tmp_path_factory):
     folder = tmp_path_factory.mktemp("oauth")
     clients = folder / "clients.json"
-    clients.write_text(json.dumps(clients_document([
-        Client("key1", "secret1", "seldon", "protected"), Client("key2", "secret2", "seldon", "other")])))
+    clients.write_text(
+        json.dumps(
+            clients_document(
+                [Client("key1", "secret1", "seldon", "protected"), Client("key2", "secret2", "seldon", "other")]
+            )
+        )
+    )
     port = free_port()
     argv = [sys.executable, "-m", "seldon_graph.operator.local.oauth", "--port", str(port), "--clients", str(clients)]
     with running(argv, folder / "oauth.log", ready_url=f"http://127.0.0.1:{port}/ready"):
@@ -33,8 +39,10 @@ def test_client_credentials_give_a_bearer_token(token_service):
 
 
 def test_form_credentials_are_accepted_too(token_service):
-    response = requests.post(f"{token_service}/oauth/token", data={
-        "grant_type": "client_credentials", "client_id": "key1", "client_secret": "secret1"})
+    response = requests.post(
+        f"{token_service}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "key1", "client_secret": "secret1"},
+    )
     assert response.status_code == 200
 
 
@@ -42,7 +50,11 @@ def test_bad_secret_is_rejected_with_a_status_body(token_service):
     response = token(token_service, "key1", "wrong")
     assert response.status_code == 401
     assert response.json()["status"] == {
-        "code": -1, "info": "bad oauth_key or oauth_secret", "reason": "UNAUTHORIZED", "status": 1}
+        "code": -1,
+        "info": "bad oauth_key or oauth_secret",
+        "reason": "UNAUTHORIZED",
+        "status": 1,
+    }
 
 
 def test_wrong_grant_type_is_a_400(token_service):

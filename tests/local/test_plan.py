@@ -1,4 +1,5 @@
 """Desired state → local units: port remapping, the engine's rewritten view of its units, ingress address resolution."""
+
 import base64
 import json
 from pathlib import Path
@@ -120,8 +121,12 @@ def test_image_only_containers_are_reported_not_started():
 def test_built_in_units_need_no_process():
     manifest = example("canary.yaml")
     main = manifest["spec"]["predictors"][0]
-    main["graph"] = {"name": "ab", "implementation": "RANDOM_ABTEST", "parameters": [
-        {"name": "ratioA", "type": "FLOAT", "value": "0.5"}], "children": [{"name": "classifier", "type": "MODEL"}]}
+    main["graph"] = {
+        "name": "ab",
+        "implementation": "RANDOM_ABTEST",
+        "parameters": [{"name": "ratioA", "type": "FLOAT", "value": "0.5"}],
+        "children": [{"name": "classifier", "type": "MODEL"}],
+    }
     del main["traffic"]
     manifest["spec"]["predictors"] = [main]
     result, _, _ = local_plan(manifest)

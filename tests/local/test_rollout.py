@@ -1,4 +1,5 @@
 """The handover rules of a new generation: keep, retire after the rollout, or stop now (real, trivial processes)."""
+
 import subprocess
 
 import pytest
@@ -29,8 +30,9 @@ def started(tmp_path):
 
 
 def previous(units: list[RunningUnit], retiring: list[RunningUnit] = (), rolling: bool = False) -> Applied:
-    applied = Applied("ns.d", "ns", "d", "g1", "ambassador", units={u.spec.name: u for u in units},
-                      retiring=list(retiring))
+    applied = Applied(
+        "ns.d", "ns", "d", "g1", "ambassador", units={u.spec.name: u for u in units}, retiring=list(retiring)
+    )
     applied.topology = object()
     applied.serving = ([], object() if rolling else applied.topology)
     return applied

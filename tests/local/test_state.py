@@ -1,4 +1,5 @@
 """The state directory and the stable port book the supervisor keeps in it."""
+
 from seldon_graph.operator.local.home import Home, write_json
 from seldon_graph.operator.local.ports import PortBook
 

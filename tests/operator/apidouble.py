@@ -15,6 +15,7 @@ SeldonDeployment validating webhook on create and update through the API (test h
 Tests simulate the other controllers of a cluster (the Deployment controller reporting availability) with
 `set_status`, and read `requests` to assert what the controller under test sent.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,9 +25,10 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from aiohttp import ClientError, ClientSession, web
@@ -52,20 +54,31 @@ KINDS = (
     Kind("apps", ("v1",), "deployments", "Deployment", subresources=("status", "scale")),
     Kind("autoscaling", ("v2",), "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
     Kind("policy", ("v1",), "poddisruptionbudgets", "PodDisruptionBudget"),
-    Kind("machinelearning.seldon.io", ("v1", "v1alpha2", "v1alpha3"), "seldondeployments", "SeldonDeployment",
-         subresources=("status", "scale")),
+    Kind(
+        "machinelearning.seldon.io",
+        ("v1", "v1alpha2", "v1alpha3"),
+        "seldondeployments",
+        "SeldonDeployment",
+        subresources=("status", "scale"),
+    ),
     Kind("keda.sh", ("v1alpha1",), "scaledobjects", "ScaledObject"),
     Kind("getambassador.io", ("v2", "v3alpha1"), "mappings", "Mapping", subresources=()),
     Kind("getambassador.io", ("v2", "v3alpha1"), "tlscontexts", "TLSContext", subresources=()),
     Kind("networking.istio.io", ("v1alpha3", "v1beta1", "v1"), "virtualservices", "VirtualService"),
     Kind("networking.istio.io", ("v1alpha3", "v1beta1", "v1"), "destinationrules", "DestinationRule"),
-    Kind("apiextensions.k8s.io", ("v1",), "customresourcedefinitions", "CustomResourceDefinition",
-         namespaced=False),
+    Kind("apiextensions.k8s.io", ("v1",), "customresourcedefinitions", "CustomResourceDefinition", namespaced=False),
 )
 TOKEN = "double-token"
 WEBHOOK = "v1.vseldondeployment.kb.io"
-SERVER_OWNED_META = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields",
-                     "deletionTimestamp", "selfLink")
+SERVER_OWNED_META = (
+    "resourceVersion",
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "deletionTimestamp",
+    "selfLink",
+)
 
 
 class ApiError(Exception):
@@ -74,8 +87,15 @@ class ApiError(Exception):
         self.code, self.reason, self.message = code, reason, message
 
     def response(self) -> web.Response:
-        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
         return web.json_response(body, status=self.code)
 
 
@@ -213,16 +233,20 @@ def pod_template_errors(obj: dict) -> list[str]:
     for i, container in enumerate(pod.get("containers") or []):
         for j, mount in enumerate(container.get("volumeMounts") or []):
             if mount.get("name") not in volumes:
-                errors.append(f'spec.template.spec.containers[{i}].volumeMounts[{j}].name: Not found: '
-                              f'"{mount.get("name")}"')
+                errors.append(
+                    f'spec.template.spec.containers[{i}].volumeMounts[{j}].name: Not found: "{mount.get("name")}"'
+                )
     return errors
 
 
 def check_object(kind: Kind, obj: dict) -> None:
     errors = pod_template_errors(obj) if kind.kind == "Deployment" else []
     if errors:
-        raise ApiError(422, "Invalid", f'{kind.kind}.{kind.group or "core"} "{obj["metadata"]["name"]}" is invalid: '
-                                       + ", ".join(errors))
+        raise ApiError(
+            422,
+            "Invalid",
+            f'{kind.kind}.{kind.group or "core"} "{obj["metadata"]["name"]}" is invalid: ' + ", ".join(errors),
+        )
 
 
 def without_server_fields(obj: dict) -> dict:
@@ -234,6 +258,7 @@ def without_server_fields(obj: dict) -> dict:
 
 
 # ---------------------------------------------------------------- the server
+
 
 class ApiDouble:
     """The API server double. Use as a context manager; `url` is its base URL, `kubeconfig(path)` writes one."""
@@ -258,7 +283,7 @@ class ApiDouble:
         self.denied: list[str] = []  # what RBAC refused
 
     # ------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "ApiDouble":
+    def __enter__(self) -> ApiDouble:
         self._thread.start()
         self._call(self._start())
         return self
@@ -291,11 +316,14 @@ class ApiDouble:
 
     def kubeconfig(self, path: Path, namespace: str = "default", token: str = TOKEN) -> Path:
         config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "double",
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "double",
             "clusters": [{"name": "double", "cluster": {"server": self.url}}],
             "users": [{"name": "tester", "user": {"token": token}}],
-            "contexts": [{"name": "double", "context": {"cluster": "double", "user": "tester",
-                                                         "namespace": namespace}}],
+            "contexts": [
+                {"name": "double", "context": {"cluster": "double", "user": "tester", "namespace": namespace}}
+            ],
         }
         path.write_text(yaml.safe_dump(config))
         return path
@@ -303,33 +331,46 @@ class ApiDouble:
     # ------------------------------------------------------------ thread-safe helpers for tests
     def objects(self, plural: str, namespace: str | None = None) -> list[dict]:
         """Snapshot of stored objects of `plural` (optionally in one namespace), sorted by name."""
+
         async def snap():
-            return sorted((copy.deepcopy(s.obj) for key, s in self._store.items()
-                           if key[1] == plural and (namespace is None or key[2] == namespace)),
-                          key=lambda o: o["metadata"]["name"])
+            return sorted(
+                (
+                    copy.deepcopy(s.obj)
+                    for key, s in self._store.items()
+                    if key[1] == plural and (namespace is None or key[2] == namespace)
+                ),
+                key=lambda o: o["metadata"]["name"],
+            )
+
         return self._call(snap())
 
     def get(self, plural: str, namespace: str | None, name: str) -> dict | None:
         async def one():
             stored = self._store.get((self._kind(plural).group, plural, namespace, name))
             return copy.deepcopy(stored.obj) if stored else None
+
         return self._call(one())
 
     def set_status(self, plural: str, namespace: str, name: str, status: dict) -> None:
         """Replace an object's status, as the controller owning that kind would (emits MODIFIED)."""
+
         async def write():
             key = (self._kind(plural).group, plural, namespace, name)
             new = copy.deepcopy(self._store[key].obj)
             new["status"] = status
             await self._commit(key, new, "MODIFIED")
+
         self._call(write())
 
     def create(self, obj: dict) -> dict:
         """Create an object directly (as `kubectl create` would)."""
+
         async def make():
             kind = next(k for k in KINDS if k.kind == obj["kind"])
-            return await self._create(kind, obj["metadata"].get("namespace") if kind.namespaced else None,
-                                      copy.deepcopy(obj))
+            return await self._create(
+                kind, obj["metadata"].get("namespace") if kind.namespaced else None, copy.deepcopy(obj)
+            )
+
         return self._call(make())
 
     def writes(self, since: int = 0) -> list[Request]:
@@ -370,11 +411,20 @@ class ApiDouble:
         """Call the validating webhook for SeldonDeployments, as the API server would (failurePolicy: Fail)."""
         if not self.admission_url or kind.plural != "seldondeployments":
             return
-        review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
-            "uid": str(uuid.uuid4()), "operation": operation, "name": obj["metadata"].get("name"),
-            "namespace": obj["metadata"].get("namespace"), "object": obj, "oldObject": old,
-            "kind": {"group": kind.group, "version": "v1", "kind": kind.kind},
-            "resource": {"group": kind.group, "version": "v1", "resource": kind.plural}}}
+        review = {
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": str(uuid.uuid4()),
+                "operation": operation,
+                "name": obj["metadata"].get("name"),
+                "namespace": obj["metadata"].get("namespace"),
+                "object": obj,
+                "oldObject": old,
+                "kind": {"group": kind.group, "version": "v1", "kind": kind.kind},
+                "resource": {"group": kind.group, "version": "v1", "resource": kind.plural},
+            },
+        }
         try:
             async with ClientSession() as session, session.post(self.admission_url, json=review) as reply:
                 answer = (await reply.json())["response"]
@@ -382,8 +432,11 @@ class ApiDouble:
             raise ApiError(500, "InternalError", f'failed calling webhook "{WEBHOOK}": {exc}') from None
         if not answer.get("allowed"):
             status = answer.get("status") or {}
-            raise ApiError(status.get("code", 400), status.get("reason", "BadRequest"),
-                           f'admission webhook "{WEBHOOK}" denied the request: {status.get("message", "")}')
+            raise ApiError(
+                status.get("code", 400),
+                status.get("reason", "BadRequest"),
+                f'admission webhook "{WEBHOOK}" denied the request: {status.get("message", "")}',
+            )
 
     async def _create(self, kind: Kind, namespace: str | None, obj: dict, admit: bool = False) -> dict:
         meta = obj.setdefault("metadata", {})
@@ -439,8 +492,11 @@ class ApiDouble:
                 meta.pop("namespace")
             immutable = {"Deployment": "selector", "Service": "clusterIP"}.get(kind.kind)
             if immutable and (merged.get("spec") or {}).get(immutable) != live["spec"].get(immutable):
-                raise ApiError(422, "Invalid", f'{kind.kind} "{meta["name"]}" is invalid: spec.{immutable}: '
-                                               "Invalid value: field is immutable")
+                raise ApiError(
+                    422,
+                    "Invalid",
+                    f'{kind.kind} "{meta["name"]}" is invalid: spec.{immutable}: Invalid value: field is immutable',
+                )
             check_object(kind, merged)
             canonical_quantities(merged)
             spec_of = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status")}  # noqa: E731
@@ -472,8 +528,16 @@ class ApiDouble:
                 await self._delete(self._kind(other_key[1]), other_key)
         return result
 
-    async def _apply(self, kind: Kind, key: tuple, namespace: str | None, name: str, applied: dict,
-                     manager: str, subresource: str | None) -> tuple[dict, int]:
+    async def _apply(
+        self,
+        kind: Kind,
+        key: tuple,
+        namespace: str | None,
+        name: str,
+        applied: dict,
+        manager: str,
+        subresource: str | None,
+    ) -> tuple[dict, int]:
         applied = without_server_fields(applied)
         meta = applied.setdefault("metadata", {})
         if meta.get("name", name) != name:
@@ -507,8 +571,7 @@ class ApiDouble:
                     body = yaml.safe_load(raw) if "yaml" in request.content_type else json.loads(raw)
                 except (ValueError, yaml.YAMLError) as exc:
                     return ApiError(400, "BadRequest", f"cannot decode body: {exc}").response()
-        self.requests.append(Request(request.method, request.path, dict(request.query), request.content_type,
-                                     body))
+        self.requests.append(Request(request.method, request.path, dict(request.query), request.content_type, body))
         if self.write_delay and request.method != "GET":
             await asyncio.sleep(self.write_delay)
         try:
@@ -519,8 +582,9 @@ class ApiDouble:
     async def _route(self, request: web.Request, body: Any, rules: list[dict] | None) -> web.StreamResponse:
         path = request.path.rstrip("/")
         if path == "/version":
-            return web.json_response({"major": "1", "minor": "29", "gitVersion": "v1.29.0-apidouble",
-                                      "platform": "linux/amd64"})
+            return web.json_response(
+                {"major": "1", "minor": "29", "gitVersion": "v1.29.0-apidouble", "platform": "linux/amd64"}
+            )
         if path == "/api":
             return web.json_response({"kind": "APIVersions", "versions": ["v1"]})
         if path == "/apis":
@@ -551,20 +615,37 @@ class ApiDouble:
             return await self._collection(request, kind, api_version, namespace, body)
         return await self._item(request, kind, api_version, namespace, name, subresource, body)
 
-    def _authorize(self, rules: list[dict], request: web.Request, kind: Kind, namespace: str | None,
-                   name: str | None, subresource: str | None) -> None:
+    def _authorize(
+        self,
+        rules: list[dict],
+        request: web.Request,
+        kind: Kind,
+        namespace: str | None,
+        name: str | None,
+        subresource: str | None,
+    ) -> None:
         """RBAC as the API server checks it: verb on group/resource[/subresource] (apply that creates: also create)."""
-        collection_verbs = {"GET": "watch" if request.query.get("watch") in ("true", "1") else "list",
-                            "POST": "create", "DELETE": "deletecollection"}
+        collection_verbs = {
+            "GET": "watch" if request.query.get("watch") in ("true", "1") else "list",
+            "POST": "create",
+            "DELETE": "deletecollection",
+        }
         item_verbs = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
         verbs = [(collection_verbs if name is None else item_verbs).get(request.method, request.method.lower())]
-        if (request.method == "PATCH" and request.content_type == "application/apply-patch+yaml"
-                and (kind.group, kind.plural, namespace, name) not in self._store):
+        if (
+            request.method == "PATCH"
+            and request.content_type == "application/apply-patch+yaml"
+            and (kind.group, kind.plural, namespace, name) not in self._store
+        ):
             verbs.append("create")
         resource = f"{kind.plural}/{subresource}" if subresource else kind.plural
         for verb in verbs:
-            if not any(kind.group in rule.get("apiGroups", []) and resource in rule.get("resources", [])
-                       and verb in rule.get("verbs", []) for rule in rules):
+            if not any(
+                kind.group in rule.get("apiGroups", [])
+                and resource in rule.get("resources", [])
+                and verb in rule.get("verbs", [])
+                for rule in rules
+            ):
                 message = f'{resource} is forbidden: cannot {verb} resource "{resource}" in API group "{kind.group}"'
                 self.denied.append(message)
                 raise ApiError(403, "Forbidden", message)
@@ -575,25 +656,51 @@ class ApiDouble:
             if kind.group:
                 versions = groups.setdefault(kind.group, [])
                 versions.extend(v for v in kind.versions if v not in versions)
-        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-            {"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
-             "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]}}
-            for g, vs in groups.items()]}
+        return {
+            "kind": "APIGroupList",
+            "apiVersion": "v1",
+            "groups": [
+                {
+                    "name": g,
+                    "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
+                    "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]},
+                }
+                for g, vs in groups.items()
+            ],
+        }
 
     def _resource_list(self, group: str, version: str) -> dict:
         resources = []
         for kind in KINDS:
             if kind.group == group and version in kind.versions:
                 verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-                resources.append({"name": kind.plural, "singularName": kind.kind.lower(), "kind": kind.kind,
-                                  "namespaced": kind.namespaced, "verbs": verbs})
-                resources.extend({"name": f"{kind.plural}/{sub}", "singularName": "", "kind": kind.kind,
-                                  "namespaced": kind.namespaced, "verbs": ["get", "patch", "update"]}
-                                 for sub in kind.subresources)
+                resources.append(
+                    {
+                        "name": kind.plural,
+                        "singularName": kind.kind.lower(),
+                        "kind": kind.kind,
+                        "namespaced": kind.namespaced,
+                        "verbs": verbs,
+                    }
+                )
+                resources.extend(
+                    {
+                        "name": f"{kind.plural}/{sub}",
+                        "singularName": "",
+                        "kind": kind.kind,
+                        "namespaced": kind.namespaced,
+                        "verbs": ["get", "patch", "update"],
+                    }
+                    for sub in kind.subresources
+                )
         if not resources:
             raise ApiError(404, "NotFound", f"no resources in {group}/{version}")
-        return {"kind": "APIResourceList", "apiVersion": "v1",
-                "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+        return {
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": f"{group}/{version}" if group else version,
+            "resources": resources,
+        }
 
     def _matching(self, kind: Kind, namespace: str | None, query) -> Iterator[dict]:
         selector = query.get("labelSelector", "")
@@ -619,24 +726,40 @@ class ApiDouble:
             return await self._watch(request, kind, api_version, namespace)
         if request.method == "GET":
             items = [self._as_version(o, api_version) for o in self._matching(kind, namespace, query)]
-            return web.json_response({"kind": f"{kind.kind}List", "apiVersion": api_version,
-                                      "metadata": {"resourceVersion": str(self._last_rv)}, "items": items})
+            return web.json_response(
+                {
+                    "kind": f"{kind.kind}List",
+                    "apiVersion": api_version,
+                    "metadata": {"resourceVersion": str(self._last_rv)},
+                    "items": items,
+                }
+            )
         if request.method == "POST":
             if not isinstance(body, dict):
                 raise ApiError(400, "BadRequest", "the body must be an object")
-            created = await self._create(kind, namespace or (body.get("metadata") or {}).get("namespace"),
-                                         body, admit=True)
+            created = await self._create(
+                kind, namespace or (body.get("metadata") or {}).get("namespace"), body, admit=True
+            )
             return web.json_response(self._as_version(created, api_version), status=201)
         if request.method == "DELETE":
-            doomed = [(kind.group, kind.plural, o["metadata"].get("namespace"), o["metadata"]["name"])
-                      for o in self._matching(kind, namespace, query)]
+            doomed = [
+                (kind.group, kind.plural, o["metadata"].get("namespace"), o["metadata"]["name"])
+                for o in self._matching(kind, namespace, query)
+            ]
             gone = [await self._delete(kind, key) for key in doomed if key in self._store]
-            return web.json_response({"kind": f"{kind.kind}List", "apiVersion": api_version,
-                                      "metadata": {"resourceVersion": str(self._last_rv)}, "items": gone})
+            return web.json_response(
+                {
+                    "kind": f"{kind.kind}List",
+                    "apiVersion": api_version,
+                    "metadata": {"resourceVersion": str(self._last_rv)},
+                    "items": gone,
+                }
+            )
         raise ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed on a collection")
 
-    async def _item(self, request, kind: Kind, api_version: str, namespace, name: str, subresource,
-                    body) -> web.StreamResponse:
+    async def _item(
+        self, request, kind: Kind, api_version: str, namespace, name: str, subresource, body
+    ) -> web.StreamResponse:
         key = (kind.group, kind.plural, namespace, name)
         method = request.method
         if method == "PATCH" and request.content_type == "application/apply-patch+yaml":
@@ -702,7 +825,7 @@ class ApiDouble:
                 async with self._changed:
                     try:
                         await asyncio.wait_for(self._changed.wait(), min(remaining, 1.0))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
         except (ConnectionResetError, asyncio.CancelledError):
             return response

@@ -1,4 +1,5 @@
 """`seldon-graph validate` and `seldon-graph render` run as real subprocesses of the installed console script."""
+
 import os
 import subprocess
 import sys
@@ -15,9 +16,21 @@ CLASSIFIER = [{"spec": {"containers": [{"name": "classifier", "image": "seldonio
 
 def sdep(name="iris", namespace=None, **predictor_extra):
     metadata = {"name": name, **({"namespace": namespace} if namespace else {})}
-    return {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "metadata": metadata,
-            "spec": {"predictors": [{"name": "main", "componentSpecs": CLASSIFIER,
-                                     "graph": {"name": "classifier", "type": "MODEL"}, **predictor_extra}]}}
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": metadata,
+        "spec": {
+            "predictors": [
+                {
+                    "name": "main",
+                    "componentSpecs": CLASSIFIER,
+                    "graph": {"name": "classifier", "type": "MODEL"},
+                    **predictor_extra,
+                }
+            ]
+        },
+    }
 
 
 def run(tmp_path, docs, *args, env=None):
@@ -25,8 +38,9 @@ def run(tmp_path, docs, *args, env=None):
     path.write_text(yaml.safe_dump_all(docs) if isinstance(docs, list) else docs)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AMBASSADOR_", "ISTIO_"))}
     environ.update(env or {})
-    return subprocess.run([SELDON_GRAPH, *args, "-f", str(path)], capture_output=True, text=True, timeout=60,
-                          env=environ)
+    return subprocess.run(
+        [SELDON_GRAPH, *args, "-f", str(path)], capture_output=True, text=True, timeout=60, env=environ
+    )
 
 
 def test_validate_valid(tmp_path):
@@ -49,22 +63,27 @@ def test_validate_prints_every_error_with_its_path(tmp_path):
     result = run(tmp_path, [bad], "validate")
     assert result.stderr.splitlines() == [
         'iris: spec.predictors[0].graph.children[0]: Invalid value: "missing": Can\'t find container for Predictive Unit',
-        "iris: spec.predictors: Invalid value: 50: Traffic must be 100 for a single predictor when set"]
+        "iris: spec.predictors: Invalid value: 50: Traffic must be 100 for a single predictor when set",
+    ]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("a: [\n", "not valid YAML or JSON"),
-    ("", "no SeldonDeployment found"),
-    ("- 1\n", "document 1: a SeldonDeployment must be a mapping, got list"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("a: [\n", "not valid YAML or JSON"),
+        ("", "no SeldonDeployment found"),
+        ("- 1\n", "document 1: a SeldonDeployment must be a mapping, got list"),
+    ],
+)
 def test_validate_bad_files(tmp_path, content, message):
     result = run(tmp_path, content, "validate")
     assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_validate_missing_file():
-    result = subprocess.run([SELDON_GRAPH, "validate", "-f", "/nonexistent/sdep.yaml"], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [SELDON_GRAPH, "validate", "-f", "/nonexistent/sdep.yaml"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1 and "No such file or directory" in result.stderr
 
 
@@ -75,10 +94,17 @@ def test_render_multi_document_yaml_valid_against_schemas(tmp_path):
     objects = list(yaml.safe_load_all(result.stdout))
     validate_all(objects)
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
-        ("Deployment", "iris-main-0-classifier"), ("Service", "iris-main-classifier"), ("Service", "iris-main"),
-        ("VirtualService", "iris"), ("DestinationRule", "iris-main"),
-        ("Deployment", "other-main-0-classifier"), ("Service", "other-main-classifier"), ("Service", "other-main"),
-        ("VirtualService", "other"), ("DestinationRule", "other-main")]
+        ("Deployment", "iris-main-0-classifier"),
+        ("Service", "iris-main-classifier"),
+        ("Service", "iris-main"),
+        ("VirtualService", "iris"),
+        ("DestinationRule", "iris-main"),
+        ("Deployment", "other-main-0-classifier"),
+        ("Service", "other-main-classifier"),
+        ("Service", "other-main"),
+        ("VirtualService", "other"),
+        ("DestinationRule", "other-main"),
+    ]
     assert {o["metadata"]["namespace"] for o in objects} == {"prod"}
 
 

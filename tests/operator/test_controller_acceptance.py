@@ -5,6 +5,7 @@ No Kubernetes API server can run on these machines: `ApiDouble` is a real HTTP s
 Kubernetes REST API, reached through the REAL kubernetes client; the controller's reconcile is called directly
 with the configuration the original's envtest suite used (ISTIO_ENABLED, KEDA_ENABLED, an engine image).
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,8 +18,9 @@ from seldon_graph.operator.settings import OperatorSettings
 from tests.operator.conftest import roll_out
 
 NS = "default"
-ENVTEST = OperatorSettings.from_env({"ISTIO_ENABLED": "true", "KEDA_ENABLED": "true",
-                                     "RELATED_IMAGE_EXECUTOR": "seldonio/seldon-graph:envtest"})
+ENVTEST = OperatorSettings.from_env(
+    {"ISTIO_ENABLED": "true", "KEDA_ENABLED": "true", "RELATED_IMAGE_EXECUTOR": "seldonio/seldon-graph:envtest"}
+)
 
 
 class Events(list):
@@ -35,8 +37,7 @@ def run(api, kube):
         if api.get("namespaces", None, NS) is None:
             api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
         events = Events()
-        controller = ctl.Controller(kube, lambda loaded: desired_state(loaded, settings), settings.sdep,
-                                    emit=events)
+        controller = ctl.Controller(kube, lambda loaded: desired_state(loaded, settings), settings.sdep, emit=events)
         controllers.append(controller)
         api.create(copy.deepcopy(sdep))
         controller.reconcile(sdep)
@@ -48,17 +49,29 @@ def run(api, kube):
         controller.close()
 
 
-def sdep(name: str = "dep", annotations: dict | None = None, component_specs: list | None = None,
-         graph: dict | None = None, replicas: int | None = 1) -> dict:
-    predictor = {"name": "p1", "graph": graph or {"name": "classifier", "type": "MODEL"},
-                 "componentSpecs": component_specs or [
-                     {"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.0"}]}}]}
+def sdep(
+    name: str = "dep",
+    annotations: dict | None = None,
+    component_specs: list | None = None,
+    graph: dict | None = None,
+    replicas: int | None = 1,
+) -> dict:
+    predictor = {
+        "name": "p1",
+        "graph": graph or {"name": "classifier", "type": "MODEL"},
+        "componentSpecs": component_specs
+        or [{"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.0"}]}}],
+    }
     if replicas is not None:
         predictor["replicas"] = replicas
     if annotations:
         predictor["annotations"] = annotations
-    return {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment",
-            "metadata": {"name": name, "namespace": NS}, "spec": {"predictors": [predictor]}}
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {"predictors": [predictor]},
+    }
 
 
 def containers(api, name: str) -> list[dict]:
@@ -94,8 +107,19 @@ def test_create_a_seldon_deployment(api, run):
 
 def test_broken_resource_fails_after_creating_the_services(api, run):
     """A container mounts a volume the pod does not define: the API server refuses the Deployment."""
-    broken = [{"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.0",
-                                        "volumeMounts": [{"name": "myvol", "mountPath": "/data"}]}]}}]
+    broken = [
+        {
+            "spec": {
+                "containers": [
+                    {
+                        "name": "classifier",
+                        "image": "seldonio/mock_classifier:1.0",
+                        "volumeMounts": [{"name": "myvol", "mountPath": "/data"}],
+                    }
+                ]
+            }
+        }
+    ]
     events = run(sdep(component_specs=broken))
     assert events.count("InternalError") == 1
     assert events.count("CreateService") == 2 and events.count("CreateDeployment") == 0
@@ -104,8 +128,10 @@ def test_broken_resource_fails_after_creating_the_services(api, run):
 
 
 def test_two_component_specs(api, run):
-    specs = [{"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.0"}]}},
-             {"spec": {"containers": [{"name": "classifier2", "image": "seldonio/mock_classifier:1.0"}]}}]
+    specs = [
+        {"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.0"}]}},
+        {"spec": {"containers": [{"name": "classifier2", "image": "seldonio/mock_classifier:1.0"}]}},
+    ]
     graph = {"name": "classifier", "type": "MODEL", "children": [{"name": "classifier2", "type": "MODEL"}]}
     events = run(sdep(component_specs=specs, graph=graph))
     assert len(containers(api, "dep-p1-0-classifier")) == 2
@@ -113,18 +139,34 @@ def test_two_component_specs(api, run):
     assert events.count("CreateService") == 3 and events.count("CreateDeployment") == 2
 
 
-@pytest.mark.parametrize("annotations, count", [({"seldon.io/no-engine": "true"}, 1),
-                                                ({"seldon.io/no-engine": "false"}, 2), (None, 2)])
+@pytest.mark.parametrize(
+    "annotations, count", [({"seldon.io/no-engine": "true"}, 1), ({"seldon.io/no-engine": "false"}, 2), (None, 2)]
+)
 def test_no_engine(api, run, annotations, count):
     run(sdep(name="dep2", annotations=annotations))
     assert len(containers(api, "dep2-p1-0-classifier")) == count
 
 
 def test_keda_scaled_object(api, run):
-    keda = [{"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.0"}]},
-             "kedaSpec": {"minReplicaCount": 2, "maxReplicaCount": 15, "triggers": [
-                 {"type": "prometheus", "metadata": {"serverAddress": "http://prometheus:9090", "threshold": "1",
-                                                     "query": "sum(rate(requests[1m]))"}}]}}]
+    keda = [
+        {
+            "spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.0"}]},
+            "kedaSpec": {
+                "minReplicaCount": 2,
+                "maxReplicaCount": 15,
+                "triggers": [
+                    {
+                        "type": "prometheus",
+                        "metadata": {
+                            "serverAddress": "http://prometheus:9090",
+                            "threshold": "1",
+                            "query": "sum(rate(requests[1m]))",
+                        },
+                    }
+                ],
+            },
+        }
+    ]
     events = run(sdep(component_specs=keda, replicas=None))
     assert api.get("scaledobjects", NS, "dep-p1-0-classifier") is not None
     assert events.count("CreateService") == 2 and events.count("CreateDeployment") == 1
@@ -139,13 +181,30 @@ def test_unexpected_owned_virtual_services_are_cleaned(api, run, kube):
     """cleaners_test: owned VirtualServices that are not expected are deleted; the expected one stays."""
     events = run(sdep())
     owner = api.get("seldondeployments", NS, "dep")
-    reference = {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "name": "dep",
-                 "uid": owner["metadata"]["uid"], "controller": True}
+    reference = {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "name": "dep",
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+    }
     for rogue in ("name-rouge1", "name-rouge2"):
-        api.create({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",
-                    "metadata": {"name": rogue, "namespace": NS, "ownerReferences": [reference]}, "spec": {}})
-    api.create({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",
-                "metadata": {"name": "not-ours", "namespace": NS}, "spec": {}})
+        api.create(
+            {
+                "apiVersion": "networking.istio.io/v1alpha3",
+                "kind": "VirtualService",
+                "metadata": {"name": rogue, "namespace": NS, "ownerReferences": [reference]},
+                "spec": {},
+            }
+        )
+    api.create(
+        {
+            "apiVersion": "networking.istio.io/v1alpha3",
+            "kind": "VirtualService",
+            "metadata": {"name": "not-ours", "namespace": NS},
+            "spec": {},
+        }
+    )
     roll_out(api, NS)
     events.controller.reconcile(sdep())
     assert [v["metadata"]["name"] for v in api.objects("virtualservices", NS)] == ["dep", "not-ours"]

@@ -2,6 +2,7 @@
 
 The controller tests trust it to behave like an API server where it matters to them; these pin that down.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -20,16 +21,30 @@ DEPLOYMENTS = "/apis/apps/v1/namespaces/ns/deployments"
 
 
 def deployment(name: str, labels: dict | None = None, **spec) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": "ns", "labels": labels or {}},
-            "spec": {"selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}},
-                     **spec}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "ns", "labels": labels or {}},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}},
+            **spec,
+        },
+    }
 
 
-@pytest.mark.parametrize("selector, labels, matches", [
-    ("a=1", {"a": "1"}, True), ("a==1", {"a": "2"}, False), ("a!=1", {}, True), ("a", {"a": ""}, True),
-    ("!a", {"a": "1"}, False), ("a in (1, 2),b", {"a": "2", "b": "x"}, True), ("a notin (1,2)", {"a": "1"}, False),
-])
+@pytest.mark.parametrize(
+    "selector, labels, matches",
+    [
+        ("a=1", {"a": "1"}, True),
+        ("a==1", {"a": "2"}, False),
+        ("a!=1", {}, True),
+        ("a", {"a": ""}, True),
+        ("!a", {"a": "1"}, False),
+        ("a in (1, 2),b", {"a": "2", "b": "x"}, True),
+        ("a notin (1,2)", {"a": "1"}, False),
+    ],
+)
 def test_label_selectors(selector, labels, matches):
     assert match_labels(selector, labels) is matches
 
@@ -46,11 +61,16 @@ def test_apply_removes_fields_the_manager_stopped_applying_and_a_no_op_keeps_the
 
 def test_status_subresource_and_main_resource_are_separate(api, kube):
     kube.apply(deployment("d"))
-    kube.request("PATCH", DEPLOYMENTS + "/d", body={"status": {"replicas": 5}},
-                 content_type="application/merge-patch+json")
+    kube.request(
+        "PATCH", DEPLOYMENTS + "/d", body={"status": {"replicas": 5}}, content_type="application/merge-patch+json"
+    )
     assert "replicas" not in (api.get("deployments", "ns", "d").get("status") or {})
-    kube.request("PATCH", DEPLOYMENTS + "/d/status", body={"status": {"replicas": 5}, "spec": {"replicas": 9}},
-                 content_type="application/merge-patch+json")
+    kube.request(
+        "PATCH",
+        DEPLOYMENTS + "/d/status",
+        body={"status": {"replicas": 5}, "spec": {"replicas": 9}},
+        content_type="application/merge-patch+json",
+    )
     live = api.get("deployments", "ns", "d")
     assert live["status"] == {"replicas": 5} and "replicas" not in live["spec"]
 
@@ -74,16 +94,19 @@ def test_watch_replays_from_a_resource_version_and_needs_the_token(api, kube):
     kube.delete("apps/v1", "Deployment", "ns", "w")
     url = f"{api.url}{DEPLOYMENTS}?watch=true&timeoutSeconds=1&resourceVersion={listed['metadata']['resourceVersion']}"
     lines = requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5).text.splitlines()
-    assert [(e["type"], e["object"]["metadata"]["name"]) for e in map(json.loads, lines)] == \
-        [("ADDED", "w"), ("DELETED", "w")]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in map(json.loads, lines)] == [
+        ("ADDED", "w"),
+        ("DELETED", "w"),
+    ]
     assert requests.get(f"{api.url}{DEPLOYMENTS}", timeout=5).status_code == 401
 
 
 def test_rbac_for_granted_tokens(api, tmp_path):
     api.grant("limited", [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "patch"]}])
     configuration = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(config_file=str(api.kubeconfig(tmp_path / "limited", token="limited")),
-                                       client_configuration=configuration)
+    kubernetes.config.load_kube_config(
+        config_file=str(api.kubeconfig(tmp_path / "limited", token="limited")), client_configuration=configuration
+    )
     limited = KubeApi(kubernetes.client.ApiClient(configuration))
     with pytest.raises(KubeError) as listing:
         limited.list("apps/v1", "Deployment", "ns")
@@ -97,8 +120,12 @@ def test_rbac_for_granted_tokens(api, tmp_path):
 
 
 def test_fields_the_server_defaulted_survive_a_later_apply(api, kube):
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "ns"},
-               "spec": {"selector": {"app": "a"}, "ports": [{"name": "http", "port": 8000}]}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s", "namespace": "ns"},
+        "spec": {"selector": {"app": "a"}, "ports": [{"name": "http", "port": 8000}]},
+    }
     cluster_ip = kube.apply(service)["spec"]["clusterIP"]
     service["spec"]["selector"] = {"app": "b"}
     assert kube.apply(service)["spec"] == {**service["spec"], "clusterIP": cluster_ip}

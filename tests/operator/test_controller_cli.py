@@ -2,6 +2,7 @@
 
 The running operator (kopf against the Kubernetes API double) is covered in test_controller_kopf.py.
 """
+
 from __future__ import annotations
 
 import socket

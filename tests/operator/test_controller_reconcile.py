@@ -5,6 +5,7 @@ Kubernetes REST API (discovery, GET/LIST/WATCH, server-side apply, merge patch, 
 the controller talks to it through the REAL kubernetes client with a kubeconfig. The renderer is the project's
 real `desired_state`. The same reconcile driven by kopf is covered in test_controller_kopf.py.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,14 @@ class Recorder:
 def make_controller(kube, settings: OperatorSettings | None = None, **kwargs):
     settings = settings or OperatorSettings()
     recorder = Recorder()
-    controller = ctl.Controller(kube, lambda loaded: desired_state(loaded, settings), settings.sdep,
-                                emit=recorder, clock=lambda: "2026-11-26T08:00:00Z", **kwargs)
+    controller = ctl.Controller(
+        kube,
+        lambda loaded: desired_state(loaded, settings),
+        settings.sdep,
+        emit=recorder,
+        clock=lambda: "2026-11-26T08:00:00Z",
+        **kwargs,
+    )
     return controller, recorder
 
 
@@ -53,8 +60,12 @@ def create(api, sdep: dict) -> dict:
 
 def patch_spec(kube, name: str, spec_patch: dict, namespace: str = NS) -> None:
     """Change a SeldonDeployment as `kubectl patch --type merge` would."""
-    kube.request("PATCH", f"/apis/machinelearning.seldon.io/v1/namespaces/{namespace}/seldondeployments/{name}",
-                 body={"spec": spec_patch}, content_type="application/merge-patch+json")
+    kube.request(
+        "PATCH",
+        f"/apis/machinelearning.seldon.io/v1/namespaces/{namespace}/seldondeployments/{name}",
+        body={"spec": spec_patch},
+        content_type="application/merge-patch+json",
+    )
 
 
 def sdep_status(api, name: str, namespace: str = NS) -> dict:
@@ -108,7 +119,10 @@ def test_status_becomes_available_once_deployments_roll_out(api, kube):
     assert status["deploymentStatus"] == {"iris-main-0-classifier": {"replicas": 2, "availableReplicas": 2}}
     assert status["replicas"] == 2
     assert status["serviceStatus"]["iris-main"] == {
-        "svcName": "iris-main", "httpEndpoint": "iris-main.models:8000", "grpcEndpoint": "iris-main.models:5001"}
+        "svcName": "iris-main",
+        "httpEndpoint": "iris-main.models:8000",
+        "grpcEndpoint": "iris-main.models:5001",
+    }
     assert status["serviceStatus"]["iris-main-classifier"]["svcName"] == "iris-main-classifier"
     conditions = {c["type"]: c for c in status["conditions"]}
     assert [c["type"] for c in status["conditions"]] == sorted(conditions)
@@ -188,9 +202,12 @@ def test_removed_predictor_objects_are_pruned_once_the_rest_is_rolled_out(api, k
     controller, recorder = make_controller(kube)
     create(api, seldon_deployment("iris", NS, [predictor("main", traffic=75), predictor("canary", traffic=25)]))
     create(api, seldon_deployment("other", NS, [predictor("main")]))
-    stranger = {"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "hand-made", "namespace": NS, "labels": {"seldon-deployment-id": "iris"}},
-                "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}}}}
+    stranger = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "hand-made", "namespace": NS, "labels": {"seldon-deployment-id": "iris"}},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}}},
+    }
     api.create(stranger)
     reconcile(controller, "iris")
     reconcile(controller, "other")
@@ -264,8 +281,12 @@ def test_an_api_error_marks_the_sdep_failed_with_the_error_text(api, kube):
     recorder = Recorder()
 
     def render_with_unknown_kind(loaded):
-        widget = {"apiVersion": "example.com/v1", "kind": "Widget",
-                  "metadata": {"name": "w", "namespace": NS}, "spec": {}}
+        widget = {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w", "namespace": NS},
+            "spec": {},
+        }
         return desired_state(loaded, settings) + [widget]
 
     controller = ctl.Controller(kube, render_with_unknown_kind, settings.sdep, emit=recorder)
@@ -290,8 +311,9 @@ def test_a_failed_reconcile_is_retried(api, kube):
         if installed:
             return objects
         installed.append(True)
-        return objects + [{"apiVersion": "example.com/v1", "kind": "Widget",
-                           "metadata": {"name": "w", "namespace": NS}, "spec": {}}]
+        return objects + [
+            {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": NS}, "spec": {}}
+        ]
 
     controller = ctl.Controller(kube, render, settings.sdep, emit=Recorder())
     create(api, seldon_deployment("iris", NS, [predictor("main")]))
@@ -303,23 +325,31 @@ def test_a_failed_reconcile_is_retried(api, kube):
         controller.close()
 
 
-@pytest.mark.parametrize("sdep_labels, namespace_labels, selection, served", [
-    ({}, {}, ctl.Selection(), True),
-    ({"seldon.io/controller-id": ""}, {}, ctl.Selection(), True),
-    ({"seldon.io/controller-id": "team-a"}, {}, ctl.Selection(), False),
-    ({"seldon.io/controller-id": "team-a"}, {}, ctl.Selection("team-a"), True),
-    ({}, {}, ctl.Selection("team-a"), False),
-    ({}, {"seldon.io/controller-id": "team-b"}, ctl.Selection(), False),
-    ({}, {"seldon.io/controller-id": "team-b"}, ctl.Selection(cluster_wide=False), True),
-])
+@pytest.mark.parametrize(
+    "sdep_labels, namespace_labels, selection, served",
+    [
+        ({}, {}, ctl.Selection(), True),
+        ({"seldon.io/controller-id": ""}, {}, ctl.Selection(), True),
+        ({"seldon.io/controller-id": "team-a"}, {}, ctl.Selection(), False),
+        ({"seldon.io/controller-id": "team-a"}, {}, ctl.Selection("team-a"), True),
+        ({}, {}, ctl.Selection("team-a"), False),
+        ({}, {"seldon.io/controller-id": "team-b"}, ctl.Selection(), False),
+        ({}, {"seldon.io/controller-id": "team-b"}, ctl.Selection(cluster_wide=False), True),
+    ],
+)
 def test_controller_id_selection(sdep_labels, namespace_labels, selection, served):
     assert selection.accepts(sdep_labels, namespace_labels) is served
 
 
 def test_unselected_sdeps_are_left_alone(api, kube):
     controller, _ = make_controller(kube)
-    api.create({"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": "team-b", "labels": {"seldon.io/controller-id": "team-b"}}})
+    api.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "team-b", "labels": {"seldon.io/controller-id": "team-b"}},
+        }
+    )
     create(api, seldon_deployment("mine", NS, [predictor("main")]))
     create(api, seldon_deployment("theirs", NS, [predictor("main")], labels={"seldon.io/controller-id": "team-a"}))
     create(api, seldon_deployment("sharded", "team-b", [predictor("main")]))
@@ -347,8 +377,9 @@ def test_routing_objects_no_longer_wanted_are_pruned(api, kube):
     patch_spec(kube, "iris", {"predictors": [predictor("main")]})
     reconcile(controller, "iris")
     assert names(api, "destinationrules") == ["iris-main"]
-    assert [route["destination"]["subset"] for route in api.get("virtualservices", NS, "iris")["spec"]["http"][0]
-            ["route"]] == ["main"]
+    assert [
+        route["destination"]["subset"] for route in api.get("virtualservices", NS, "iris")["spec"]["http"][0]["route"]
+    ] == ["main"]
 
     plain, _ = make_controller(kube)  # the operator restarted with ISTIO_ENABLED unset
     reconcile(plain, "iris")

@@ -3,6 +3,7 @@
 The TLS case uses a throw-away self-signed certificate made with the `openssl` command line (the `cryptography`
 package is not installed); the webhook only needs PEM files, exactly as with a cert-manager Secret.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +31,8 @@ class Served:
     def __enter__(self):
         self.thread.start()
         self.runner = asyncio.run_coroutine_threadsafe(
-            webhook.start(webhook.make_app(), "127.0.0.1", self.port, self.tls), self.loop).result(10)
+            webhook.start(webhook.make_app(), "127.0.0.1", self.port, self.tls), self.loop
+        ).result(10)
         return self
 
     def __exit__(self, *exc):
@@ -46,8 +48,11 @@ def served():
 
 
 def review(obj, operation="CREATE", api_version="admission.k8s.io/v1"):
-    return {"apiVersion": api_version, "kind": "AdmissionReview",
-            "request": {"uid": "a1b2", "operation": operation, "name": "iris", "object": obj}}
+    return {
+        "apiVersion": api_version,
+        "kind": "AdmissionReview",
+        "request": {"uid": "a1b2", "operation": operation, "name": "iris", "object": obj},
+    }
 
 
 def post(base, body):
@@ -57,8 +62,11 @@ def post(base, body):
 def test_valid_sdep_is_allowed(served):
     answer = post(served, review(seldon_deployment("iris", "ns", [predictor("main")])))
     assert answer.status_code == 200
-    assert answer.json() == {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                             "response": {"uid": "a1b2", "allowed": True}}
+    assert answer.json() == {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "response": {"uid": "a1b2", "allowed": True},
+    }
 
 
 def test_invalid_sdep_is_denied_with_every_cause(served):
@@ -89,11 +97,14 @@ def test_delete_is_always_allowed_and_v1beta1_is_echoed(served):
     assert answer["response"] == {"uid": "a1b2", "allowed": True}
 
 
-@pytest.mark.parametrize("body, says", [
-    (b"{not json", "not JSON"),
-    (b'{"kind": "Pod"}', "AdmissionReview"),
-    (b'{"kind": "AdmissionReview", "request": {}}', "uid"),
-])
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        (b"{not json", "not JSON"),
+        (b'{"kind": "Pod"}', "AdmissionReview"),
+        (b'{"kind": "AdmissionReview", "request": {}}', "uid"),
+    ],
+)
 def test_malformed_reviews_get_a_seldon_400(served, body, says):
     response = requests.post(served + URL_PATH, data=body, headers={"Content-Type": "application/json"}, timeout=5)
     assert response.status_code == 400
@@ -117,8 +128,12 @@ def test_webhook_over_https(tmp_path):
     make_certificate(cert, key)
     with Served(webhook.ssl_context(str(cert), str(key))) as server:
         base = f"https://127.0.0.1:{server.port}"
-        answer = requests.post(base + URL_PATH, json=review(seldon_deployment("iris", "ns", [predictor("main")])),
-                               verify=str(cert), timeout=5)
+        answer = requests.post(
+            base + URL_PATH,
+            json=review(seldon_deployment("iris", "ns", [predictor("main")])),
+            verify=str(cert),
+            timeout=5,
+        )
         assert answer.json()["response"]["allowed"] is True
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)

@@ -10,6 +10,7 @@ parsed by the real `seldon-operator` parser, its env by OperatorSettings.from_en
 renderer emits, the webhook path against the webhook server. (The end-to-end operators in
 test_controller_kopf.py also run with only the shipped ClusterRole.)
 """
+
 from __future__ import annotations
 
 import re
@@ -29,9 +30,14 @@ CONFIG = ROOT / "operator" / "config"
 CRD = ROOT / "operator" / "crd" / "seldondeployments.yaml"
 PLACEHOLDER = re.compile(r"\{\{\s*\.(Values|Release)\.([A-Za-z0-9_.]+)\s*\}\}")
 RENDERED_KINDS = {  # (API group, kind) of everything desired_state can produce
-    ("apps", "Deployment"), ("", "Service"), ("autoscaling", "HorizontalPodAutoscaler"),
-    ("policy", "PodDisruptionBudget"), ("keda.sh", "ScaledObject"), ("getambassador.io", "Mapping"),
-    ("getambassador.io", "TLSContext"), ("networking.istio.io", "VirtualService"),
+    ("apps", "Deployment"),
+    ("", "Service"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("policy", "PodDisruptionBudget"),
+    ("keda.sh", "ScaledObject"),
+    ("getambassador.io", "Mapping"),
+    ("getambassador.io", "TLSContext"),
+    ("networking.istio.io", "VirtualService"),
     ("networking.istio.io", "DestinationRule"),
 }
 
@@ -63,8 +69,9 @@ def render_chart(overrides: dict | None = None, namespace: str = "seldon-system"
     release = {"Namespace": namespace, "Name": "seldon-graph"}
     objects = []
     for template in sorted((CHART / "templates").glob("*.yaml")):
-        text = PLACEHOLDER.sub(lambda m: _scalar(_lookup(values if m[1] == "Values" else release, m[2])),
-                               template.read_text())
+        text = PLACEHOLDER.sub(
+            lambda m: _scalar(_lookup(values if m[1] == "Values" else release, m[2])), template.read_text()
+        )
         assert "{{" not in text, f"{template.name} uses template syntax beyond plain substitutions"
         objects += [doc for doc in yaml.safe_load_all(text) if doc]
     return objects
@@ -163,9 +170,18 @@ def test_container_env_configures_the_operator_settings(manager):
     assert settings.controller_id == "" and settings.watch_namespace == ""
     assert settings.default_user_id == 8888
 
-    overridden = by_kind(render_chart({"istio.enabled": True, "ambassador.enabled": False,
-                                       "controllerId": "team-a", "watchNamespace": "models",
-                                       "istio.gateway": "gw/seldon", "engine.image": "registry.local/engine:7"}))
+    overridden = by_kind(
+        render_chart(
+            {
+                "istio.enabled": True,
+                "ambassador.enabled": False,
+                "controllerId": "team-a",
+                "watchNamespace": "models",
+                "istio.gateway": "gw/seldon",
+                "engine.image": "registry.local/engine:7",
+            }
+        )
+    )
     settings = OperatorSettings.from_env(_env(overridden[("Deployment", "seldon-graph-operator")]))
     assert settings.istio.enabled and not settings.ambassador.enabled
     assert settings.istio.gateway == "gw/seldon" and settings.engine.image == "registry.local/engine:7"

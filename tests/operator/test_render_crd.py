@@ -1,5 +1,4 @@
 """The shipped SeldonDeployment CRD: equivalent to the published one, plus printer columns for state and address."""
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -7,10 +6,10 @@ import yaml
 
 from seldon_graph.operator.crd import CRD_PATH, crd
 from seldon_graph.operator.render_crd import render_crd, strip_descriptions
+from tests.support.schemas import SCHEMAS
 
-PUBLISHED_PATH = Path(__file__).resolve().parents[3] / "shared" / "schemas" / \
-    "seldondeployments.machinelearning.seldon.io.yaml"
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "examples" / "seldondeployment.yaml"
+PUBLISHED_PATH = SCHEMAS / "seldondeployments.machinelearning.seldon.io.yaml"
+EXAMPLE = SCHEMAS / "examples" / "seldondeployment.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +33,11 @@ def test_identity_and_versions_match(published, shipped):
     pairs = zip(shipped["spec"]["versions"], published["spec"]["versions"])
     for ours, theirs in pairs:
         assert (ours["name"], ours["served"], ours["storage"]) == (theirs["name"], theirs["served"], theirs["storage"])
-        assert ours["subresources"] == theirs["subresources"] == {
-            "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}, "status": {}}
+        assert (
+            ours["subresources"]
+            == theirs["subresources"]
+            == {"scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}, "status": {}}
+        )
         assert ours["schema"]["openAPIV3Schema"] == strip_descriptions(theirs["schema"]["openAPIV3Schema"])
     assert [v["name"] for v in shipped["spec"]["versions"]] == ["v1", "v1alpha2", "v1alpha3"]
 
@@ -43,11 +45,19 @@ def test_identity_and_versions_match(published, shipped):
 def test_printer_columns_for_state_and_address(shipped):
     for version in shipped["spec"]["versions"]:
         columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
-        assert columns == {"State": ".status.state", "Address": ".status.address.url", "Age": ".metadata.creationTimestamp"}
+        assert columns == {
+            "State": ".status.state",
+            "Address": ".status.address.url",
+            "Age": ".metadata.creationTimestamp",
+        }
 
 
 def test_a_property_named_description_survives_stripping():
-    schema = {"type": "object", "description": "x", "properties": {"description": {"type": "string", "description": "y"}}}
+    schema = {
+        "type": "object",
+        "description": "x",
+        "properties": {"description": {"type": "string", "description": "y"}},
+    }
     assert strip_descriptions(schema) == {"type": "object", "properties": {"description": {"type": "string"}}}
 
 

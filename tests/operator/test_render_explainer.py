@@ -1,4 +1,5 @@
 """Explainer Deployment and Service (v1 alibi-explain command line, v2 MLServer runtime)."""
+
 import json
 
 import pytest
@@ -11,10 +12,19 @@ CLASSIFIER = [{"spec": {"containers": [{"name": "classifier", "image": "c:1"}]}}
 
 
 def sdep(explainer, spec_extra=None, **predictor_extra):
-    predictor = {"name": "p1", "componentSpecs": CLASSIFIER, "graph": {"name": "classifier", "type": "MODEL"},
-                 "explainer": explainer, **predictor_extra}
-    return {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment",
-            "metadata": {"name": "dep", "namespace": "ns"}, "spec": {"predictors": [predictor], **(spec_extra or {})}}
+    predictor = {
+        "name": "p1",
+        "componentSpecs": CLASSIFIER,
+        "graph": {"name": "classifier", "type": "MODEL"},
+        "explainer": explainer,
+        **predictor_extra,
+    }
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {"name": "dep", "namespace": "ns"},
+        "spec": {"predictors": [predictor], **(spec_extra or {})},
+    }
 
 
 def render(doc, environ=None):
@@ -24,14 +34,25 @@ def render(doc, environ=None):
 
 
 def test_v1_explainer_deployment_and_service():
-    objects = render(sdep({"type": "AnchorTabular", "modelUri": "gs://e", "config": {"threshold": "0.9", "b": "1"},
-                           "replicas": 2}, spec_extra={"replicas": 3}))
+    objects = render(
+        sdep(
+            {"type": "AnchorTabular", "modelUri": "gs://e", "config": {"threshold": "0.9", "b": "1"}, "replicas": 2},
+            spec_extra={"replicas": 3},
+        )
+    )
     deployment = objects[("Deployment", "dep-p1-explainer")]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["name"] == "dep-p1-explainer" and container["image"] == "seldonio/alibiexplainer:1.18.2"
-    assert container["args"] == ["--model_name=classifier", "--predictor_host=dep-p1.ns:8000",
-                                 "--protocol=seldon.http", "--http_port=9000", "--storage_uri=/mnt/models",
-                                 "AnchorTabular", "--b=1", "--threshold=0.9"]
+    assert container["args"] == [
+        "--model_name=classifier",
+        "--predictor_host=dep-p1.ns:8000",
+        "--protocol=seldon.http",
+        "--http_port=9000",
+        "--storage_uri=/mnt/models",
+        "AnchorTabular",
+        "--b=1",
+        "--threshold=0.9",
+    ]
     assert container["ports"] == [{"name": "http", "containerPort": 9000, "protocol": "TCP"}]
     assert container["readinessProbe"]["failureThreshold"] == 7 and container["livenessProbe"]["failureThreshold"] == 5
     assert deployment["spec"]["replicas"] == 2
@@ -47,16 +68,20 @@ def test_v1_explainer_deployment_and_service():
 
 
 def test_v2_explainer_runs_the_mlserver_runtime():
-    objects = render(sdep({"type": "AnchorImages", "initParameters": '{"segmentation_fn": "slic"}'},
-                          spec_extra={"protocol": "v2"}), {"RELATED_IMAGE_EXPLAINER_V2": "explainer:1234"})
+    objects = render(
+        sdep({"type": "AnchorImages", "initParameters": '{"segmentation_fn": "slic"}'}, spec_extra={"protocol": "v2"}),
+        {"RELATED_IMAGE_EXPLAINER_V2": "explainer:1234"},
+    )
     (container,) = objects[("Deployment", "dep-p1-explainer")]["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "explainer:1234" and "args" not in container
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["MLSERVER_MODEL_IMPLEMENTATION"] == "mlserver_alibi_explain.AlibiExplainRuntime"
     assert env["MLSERVER_MODEL_NAME"] == "dep-p1-explainer" and env["MLSERVER_HTTP_PORT"] == "9000"
     assert json.loads(env["MLSERVER_MODEL_EXTRA"]) == {
-        "explainer_type": "anchor_image", "infer_uri": "http://dep-p1.ns:8000/v2/models/classifier/infer",
-        "init_parameters": '{"segmentation_fn": "slic"}'}
+        "explainer_type": "anchor_image",
+        "infer_uri": "http://dep-p1.ns:8000/v2/models/classifier/infer",
+        "init_parameters": '{"segmentation_fn": "slic"}',
+    }
 
 
 def test_zero_replicas_propagate_to_the_explainer():
@@ -70,8 +95,16 @@ def test_no_explainer_without_a_type():
     assert ("Deployment", "dep-p1-explainer") not in objects
 
 
-@pytest.mark.parametrize("kind, tag", [("AnchorText", "anchor_text"), ("KernelShap", "kernel_shap"), ("ALE", "ALE"),
-                                       ("IntegratedGradients", "integrated_gradients"), ("TreeShap", "tree_shap")])
+@pytest.mark.parametrize(
+    "kind, tag",
+    [
+        ("AnchorText", "anchor_text"),
+        ("KernelShap", "kernel_shap"),
+        ("ALE", "ALE"),
+        ("IntegratedGradients", "integrated_gradients"),
+        ("TreeShap", "tree_shap"),
+    ],
+)
 def test_v2_explainer_type_tags(kind, tag):
     objects = render(sdep({"type": kind}, spec_extra={"protocol": "v2"}))
     (container,) = objects[("Deployment", "dep-p1-explainer")]["spec"]["template"]["spec"]["containers"]

@@ -1,6 +1,7 @@
 """The spec's ingress examples through desired_state: canary 75/25, shadow, header routing (Ambassador) and the
 90/10 Istio canary — every object schema-validated, Istio weights summing to 100.
 """
+
 import pytest
 import yaml
 
@@ -15,8 +16,12 @@ def sdep(name, predictors, annotations=None):
     spec = {"predictors": predictors}
     if annotations:
         spec["annotations"] = annotations
-    return {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment",
-            "metadata": {"name": name, "namespace": "seldon"}, "spec": spec}
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {"name": name, "namespace": "seldon"},
+        "spec": spec,
+    }
 
 
 def predictor(name, **extra):
@@ -39,12 +44,19 @@ CANARY = sdep("example", [predictor("main", traffic=75), predictor("canary", tra
 def test_canary_75_25_ambassador_v2_mappings():
     objects = render(CANARY, {"AMBASSADOR_ENABLED": "true", "AMBASSADOR_VERSION": "v2"})
     mappings = {name: o for (kind, name), o in zip(kinds(objects), objects) if kind == "Mapping"}
-    assert list(mappings) == ["seldon-seldon-example-main-rest", "seldon-seldon-example-main-grpc",
-                              "seldon-seldon-example-canary-rest", "seldon-seldon-example-canary-grpc"]
+    assert list(mappings) == [
+        "seldon-seldon-example-main-rest",
+        "seldon-seldon-example-main-grpc",
+        "seldon-seldon-example-canary-rest",
+        "seldon-seldon-example-canary-grpc",
+    ]
     assert "weight" not in mappings["seldon-seldon-example-main-rest"]["spec"]
     assert mappings["seldon-seldon-example-canary-rest"]["spec"]["weight"] == 25
     assert mappings["seldon-seldon-example-canary-grpc"]["spec"]["service"] == "example-canary.seldon:5001"
-    assert kinds(objects)[:2] == [("Deployment", "example-main-0-classifier"), ("Deployment", "example-canary-0-classifier")]
+    assert kinds(objects)[:2] == [
+        ("Deployment", "example-main-0-classifier"),
+        ("Deployment", "example-canary-0-classifier"),
+    ]
 
 
 def test_canary_75_25_ambassador_v1_annotation_on_the_predictor_services():
@@ -53,10 +65,16 @@ def test_canary_75_25_ambassador_v1_annotation_on_the_predictor_services():
     services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
     config = services["example-canary"]["metadata"]["annotations"]["getambassador.io/config"]
     docs = [d for d in yaml.safe_load_all(config) if d]
-    assert [d["name"] for d in docs] == ["seldon_seldon_example_canary_rest_mapping",
-                                         "seldon_seldon_example_canary_grpc_mapping"]
+    assert [d["name"] for d in docs] == [
+        "seldon_seldon_example_canary_rest_mapping",
+        "seldon_seldon_example_canary_grpc_mapping",
+    ]
     assert all(d["weight"] == 25 for d in docs)
-    main = [d for d in yaml.safe_load_all(services["example-main"]["metadata"]["annotations"]["getambassador.io/config"]) if d]
+    main = [
+        d
+        for d in yaml.safe_load_all(services["example-main"]["metadata"]["annotations"]["getambassador.io/config"])
+        if d
+    ]
     assert all("weight" not in d for d in main)
     assert "annotations" not in services["example-main-classifier"]["metadata"]
 
@@ -70,8 +88,11 @@ def test_shadow_ambassador():
 
 
 def test_header_routing_ambassador():
-    doc = sdep("example-header", [predictor("single")],
-               {"seldon.io/ambassador-header": "location:london", "seldon.io/ambassador-service-name": "example"})
+    doc = sdep(
+        "example-header",
+        [predictor("single")],
+        {"seldon.io/ambassador-header": "location:london", "seldon.io/ambassador-service-name": "example"},
+    )
     objects = render(doc, {"AMBASSADOR_ENABLED": "true"})
     mappings = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "Mapping"}
     rest = mappings["seldon-seldon-example-header-single-rest"]
@@ -82,8 +103,11 @@ def test_header_routing_ambassador():
 def test_istio_canary_90_10():
     doc = sdep("iris", [predictor("main", traffic=90), predictor("canary", traffic=10)])
     objects = render(doc, {"ISTIO_ENABLED": "true", "ISTIO_GATEWAY": "istio-system/seldon-gateway"})
-    assert kinds(objects)[-3:] == [("VirtualService", "iris"), ("DestinationRule", "iris-main"),
-                                   ("DestinationRule", "iris-canary")]
+    assert kinds(objects)[-3:] == [
+        ("VirtualService", "iris"),
+        ("DestinationRule", "iris-main"),
+        ("DestinationRule", "iris-canary"),
+    ]
     virtual_service = objects[-3]
     assert virtual_service["spec"]["gateways"] == ["istio-system/seldon-gateway"]
     for route in virtual_service["spec"]["http"]:

@@ -1,4 +1,5 @@
 """Prepackaged servers and the storage initializer in rendered Deployments (the original's prepack cases)."""
+
 import json
 
 from seldon_graph.operator.desired import desired_state
@@ -12,8 +13,12 @@ def sdep(graph, pods=None, annotations=None, name="prepack", **spec):
         predictor["componentSpecs"] = pods
     if annotations:
         spec["annotations"] = annotations
-    return {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment",
-            "metadata": {"name": name, "namespace": "default"}, "spec": {"predictors": [predictor], **spec}}
+    return {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"predictors": [predictor], **spec},
+    }
 
 
 def render(doc, environ=None):
@@ -45,24 +50,39 @@ def test_sklearn_seldon_protocol_with_storage_initializer():
     classifier = containers(deployment)["classifier"]
     assert classifier["image"] == "seldonio/sklearnserver:1.18.2"
     assert json.loads(env(classifier)["PREDICTIVE_UNIT_PARAMETERS"]) == [
-        {"name": "model_uri", "value": "/mnt/models", "type": "STRING"}]
+        {"name": "model_uri", "value": "/mnt/models", "type": "STRING"}
+    ]
     pod = deployment["spec"]["template"]["spec"]
-    assert pod["initContainers"] == [{
-        "name": "classifier-model-initializer", "image": "seldonio/rclone-storage-initializer:1.18.2",
-        "args": ["gs://seldon-models/sklearn/iris", "/mnt/models"], "imagePullPolicy": "IfNotPresent",
-        "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
-        "volumeMounts": [{"name": "classifier-provision-location", "mountPath": "/mnt/models"}]}]
+    assert pod["initContainers"] == [
+        {
+            "name": "classifier-model-initializer",
+            "image": "seldonio/rclone-storage-initializer:1.18.2",
+            "args": ["gs://seldon-models/sklearn/iris", "/mnt/models"],
+            "imagePullPolicy": "IfNotPresent",
+            "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File",
+            "volumeMounts": [{"name": "classifier-provision-location", "mountPath": "/mnt/models"}],
+        }
+    ]
     assert {"name": "classifier-provision-location", "emptyDir": {}} in pod["volumes"]
-    assert {"name": "classifier-provision-location", "mountPath": "/mnt/models", "readOnly": True} \
-        in classifier["volumeMounts"]
+    assert {"name": "classifier-provision-location", "mountPath": "/mnt/models", "readOnly": True} in classifier[
+        "volumeMounts"
+    ]
 
 
 def test_storage_initializer_image_and_secret_overrides():
     graph = {**SKLEARN, "storageInitializerImage": "my/init:1", "envSecretRefName": "creds"}
     init = only_deployment(render(sdep(graph)))["spec"]["template"]["spec"]["initContainers"][0]
     assert init["image"] == "my/init:1" and init["envFrom"] == [{"secretRef": {"name": "creds"}}]
-    init = only_deployment(render(sdep(SKLEARN), {"RELATED_IMAGE_STORAGE_INITIALIZER": "other/init:2",
-                                                  "PREDICTIVE_UNIT_DEFAULT_ENV_SECRET_REF_NAME": "default-creds"}))
+    init = only_deployment(
+        render(
+            sdep(SKLEARN),
+            {
+                "RELATED_IMAGE_STORAGE_INITIALIZER": "other/init:2",
+                "PREDICTIVE_UNIT_DEFAULT_ENV_SECRET_REF_NAME": "default-creds",
+            },
+        )
+    )
     init = init["spec"]["template"]["spec"]["initContainers"][0]
     assert init["image"] == "other/init:2" and init["envFrom"] == [{"secretRef": {"name": "default-creds"}}]
 
@@ -72,9 +92,13 @@ def test_sklearn_v2_is_an_mlserver_container():
     classifier = containers(deployment)["classifier"]
     assert classifier["image"] == "seldonio/mlserver:1.3.5-sklearn"
     values = env(classifier)
-    assert (values["MLSERVER_MODEL_IMPLEMENTATION"], values["MLSERVER_MODEL_NAME"], values["MLSERVER_MODEL_URI"],
-            values["MLSERVER_MODEL_VERSION"], values["MLSERVER_HTTP_PORT"]) == (
-        "mlserver_sklearn.SKLearnModel", "classifier", "/mnt/models", "v1", "9000")
+    assert (
+        values["MLSERVER_MODEL_IMPLEMENTATION"],
+        values["MLSERVER_MODEL_NAME"],
+        values["MLSERVER_MODEL_URI"],
+        values["MLSERVER_MODEL_VERSION"],
+        values["MLSERVER_HTTP_PORT"],
+    ) == ("mlserver_sklearn.SKLearnModel", "classifier", "/mnt/models", "v1", "9000")
     assert classifier["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": "http"}
     assert classifier["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": "http"}
     assert classifier["livenessProbe"]["initialDelaySeconds"] == 60
@@ -82,8 +106,11 @@ def test_sklearn_v2_is_an_mlserver_container():
 
 
 def test_huggingface_needs_no_model_uri_and_gets_its_env():
-    graph = {"name": "hf", "implementation": "HUGGINGFACE_SERVER",
-             "parameters": [{"name": "task", "value": "text-generation", "type": "STRING"}]}
+    graph = {
+        "name": "hf",
+        "implementation": "HUGGINGFACE_SERVER",
+        "parameters": [{"name": "task", "value": "text-generation", "type": "STRING"}],
+    }
     deployment = only_deployment(render(sdep(graph, protocol="v2")))
     values = env(containers(deployment)["hf"])
     assert values["MLSERVER_PARALLEL_WORKERS"] == "0" and values["XDG_CACHE_HOME"] == "/opt/mlserver"
@@ -99,11 +126,13 @@ def test_tensorflow_seldon_protocol_proxy_with_tfserving_container():
     assert json.loads(env(proxy)["PREDICTIVE_UNIT_PARAMETERS"]) == [
         {"name": "rest_endpoint", "value": "http://0.0.0.0:2001", "type": "STRING"},
         {"name": "grpc_endpoint", "value": "0.0.0.0:2000", "type": "STRING"},
-        {"name": "model_name", "value": "classifier", "type": "STRING"}]
+        {"name": "model_name", "value": "classifier", "type": "STRING"},
+    ]
     assert serving["image"] == "tensorflow/serving:2.1.0"
     assert "--port=2000" in serving["args"] and "--rest_api_port=2001" in serving["args"]
-    assert {"name": "tfserving-provision-location", "mountPath": "/mnt/models", "readOnly": True} \
-        in serving["volumeMounts"]
+    assert {"name": "tfserving-provision-location", "mountPath": "/mnt/models", "readOnly": True} in serving[
+        "volumeMounts"
+    ]
     services = [o["metadata"]["name"] for o in desired_state(sdep(graph)) if o["kind"] == "Service"]
     assert services == ["prepack-p1-classifier", "prepack-p1"]
 
@@ -119,9 +148,16 @@ def test_tensorflow_protocol_runs_tf_serving_in_the_unit_container():
 
 def test_user_tfserving_container_keeps_its_fields():
     graph = {"name": "classifier", "implementation": "TENSORFLOW_SERVER", "modelUri": "gs://m"}
-    pods = [{"spec": {"containers": [
-        {"name": "classifier", "resources": {"requests": {"cpu": "2"}}},
-        {"name": "tfserving", "resources": {"requests": {"cpu": "2"}}}]}}]
+    pods = [
+        {
+            "spec": {
+                "containers": [
+                    {"name": "classifier", "resources": {"requests": {"cpu": "2"}}},
+                    {"name": "tfserving", "resources": {"requests": {"cpu": "2"}}},
+                ]
+            }
+        }
+    ]
     deployment = only_deployment(render(sdep(graph, pods)))
     serving = containers(deployment)["tfserving"]
     assert serving["resources"] == {"requests": {"cpu": "2"}} and "--port=2000" in serving["args"]
@@ -129,19 +165,31 @@ def test_user_tfserving_container_keeps_its_fields():
 
 
 def test_triton_without_storage_initializer_loads_from_the_uri():
-    graph = {"name": "triton", "implementation": "TRITON_SERVER", "modelUri": "s3://mybucket/mymodel",
-             "envSecretRefName": "s3-credentials",
-             "parameters": [{"name": "model-control-mode", "value": "explicit", "type": "STRING"},
-                            {"name": "load-model", "value": "model1", "type": "STRING"},
-                            {"name": "strict-model-config", "value": "true", "type": "STRING"}]}
+    graph = {
+        "name": "triton",
+        "implementation": "TRITON_SERVER",
+        "modelUri": "s3://mybucket/mymodel",
+        "envSecretRefName": "s3-credentials",
+        "parameters": [
+            {"name": "model-control-mode", "value": "explicit", "type": "STRING"},
+            {"name": "load-model", "value": "model1", "type": "STRING"},
+            {"name": "strict-model-config", "value": "true", "type": "STRING"},
+        ],
+    }
     doc = sdep(graph, protocol="v2", annotations={"seldon.io/no-storage-initializer": "true"})
     doc["spec"]["predictors"][0]["annotations"] = {"seldon.io/no-engine": "true"}
     deployment = only_deployment(render(doc))
     assert list(containers(deployment)) == ["triton"]
     triton = containers(deployment)["triton"]
-    assert triton["args"] == ["/opt/tritonserver/bin/tritonserver", "--grpc-port=9500", "--http-port=9000",
-                              "--model-repository=s3://mybucket/mymodel", "--model-control-mode=explicit",
-                              "--load-model=model1", "--strict-model-config=true"]
+    assert triton["args"] == [
+        "/opt/tritonserver/bin/tritonserver",
+        "--grpc-port=9500",
+        "--http-port=9000",
+        "--model-repository=s3://mybucket/mymodel",
+        "--model-control-mode=explicit",
+        "--load-model=model1",
+        "--strict-model-config=true",
+    ]
     assert triton["envFrom"] == [{"secretRef": {"name": "s3-credentials"}}]
     assert "initContainers" not in deployment["spec"]["template"]["spec"]
     assert triton["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
@@ -158,9 +206,14 @@ def test_triton_with_storage_initializer():
 
 
 def test_random_abtest_with_two_prepack_children():
-    graph = {"name": "ab", "implementation": "RANDOM_ABTEST", "children": [
-        {**SKLEARN, "name": "classifier1"}, {**SKLEARN, "name": "classifier2"}]}
+    graph = {
+        "name": "ab",
+        "implementation": "RANDOM_ABTEST",
+        "children": [{**SKLEARN, "name": "classifier1"}, {**SKLEARN, "name": "classifier2"}],
+    }
     deployment = only_deployment(render(sdep(graph)))
     assert list(containers(deployment)) == ["classifier1", "classifier2", "seldon-container-engine"]
     assert [c["name"] for c in deployment["spec"]["template"]["spec"]["initContainers"]] == [
-        "classifier1-model-initializer", "classifier2-model-initializer"]
+        "classifier1-model-initializer",
+        "classifier2-model-initializer",
+    ]

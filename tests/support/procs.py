@@ -1,4 +1,5 @@
 """Start real processes on 127.0.0.1 for end-to-end tests and always stop them, with their children."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import requests
 
@@ -62,10 +63,8 @@ def start(args: list[str], log_path: Path, env: dict | None = None, cwd: str | P
     """Start `args` in its own process group, stdout+stderr to `log_path`."""
     full_env = {**os.environ, **(env or {})}
     full_env["PATH"] = f"{VENV_BIN}{os.pathsep}{full_env.get('PATH', '')}"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        args, stdout=log, stderr=subprocess.STDOUT, env=full_env, cwd=cwd, start_new_session=True
-    )
+    log = open(log_path, "wb")  # noqa: SIM115 - the child process keeps writing to it after we return
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=full_env, cwd=cwd, start_new_session=True)
     proc.log_path = str(log_path)
     return proc
 

@@ -1,9 +1,10 @@
-"""Validate rendered manifests against the published schemas in ../shared/schemas (offline, jsonschema).
+"""Validate rendered manifests against the published schemas vendored in tests/schemas (offline, jsonschema).
 
 CRD kinds use the openAPIV3Schema of the served version named by the object's apiVersion (Draft 4), made
 strict like `kubectl --validate=strict` (unknown fields rejected below the root); Kubernetes kinds use the
 standalone strict JSON Schemas.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 
 CRD_FILES = {
     ("machinelearning.seldon.io", "SeldonDeployment"): "seldondeployments.machinelearning.seldon.io.yaml",
@@ -45,8 +46,12 @@ def _strict(schema: dict) -> dict:
     def walk(node, root=False):
         if not isinstance(node, dict):
             return
-        if (not root and "properties" in node and "additionalProperties" not in node
-                and not node.get("x-kubernetes-preserve-unknown-fields")):
+        if (
+            not root
+            and "properties" in node
+            and "additionalProperties" not in node
+            and not node.get("x-kubernetes-preserve-unknown-fields")
+        ):
             node["additionalProperties"] = False
         for child in list(node.get("properties", {}).values()) + list(node.get("patternProperties", {}).values()):
             walk(child)

@@ -2,6 +2,7 @@
 
 They are built once under .cache/ in the checkout and reused; building needs only PyPI.
 """
+
 from __future__ import annotations
 
 import fcntl

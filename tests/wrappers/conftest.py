@@ -1,11 +1,12 @@
 """Real `seldon-core-microservice` processes (ours) on free ports, one per test model, shared per module."""
+
 from __future__ import annotations
 
 import contextlib
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -48,15 +49,25 @@ def distinct_ports(count: int) -> list[int]:
 def launch(log_dir: Path, interface: str, *args: str, env: dict | None = None) -> Unit:
     """Start our wrapper on `interface` from the models folder (not waiting for readiness)."""
     ports = distinct_ports(3)
-    cmd = [str(VENV_BIN / "seldon-core-microservice"), interface, "--http-port", str(ports[0]),
-           "--grpc-port", str(ports[1]), "--metrics-port", str(ports[2]), *args]
+    cmd = [
+        str(VENV_BIN / "seldon-core-microservice"),
+        interface,
+        "--http-port",
+        str(ports[0]),
+        "--grpc-port",
+        str(ports[1]),
+        "--metrics-port",
+        str(ports[2]),
+        *args,
+    ]
     log = log_dir / f"{interface}-{ports[0]}.log"
     return Unit(*ports, start(cmd, log, env=env, cwd=MODELS))
 
 
 @contextlib.contextmanager
-def running_unit(log_dir: Path, interface: str, *args: str, env: dict | None = None,
-                 grpc: bool = True) -> Iterator[Unit]:
+def running_unit(
+    log_dir: Path, interface: str, *args: str, env: dict | None = None, grpc: bool = True
+) -> Iterator[Unit]:
     """A unit that is ready on REST (and listening on gRPC) for the duration of the block."""
     unit = launch(log_dir, interface, *args, env=env)
     try:
@@ -73,6 +84,7 @@ def _unit_fixture(interface: str, *args: str, env: dict | None = None):
     def fixture(tmp_path_factory) -> Iterator[Unit]:
         with running_unit(tmp_path_factory.mktemp("logs"), interface, *args, env=env) as unit:
             yield unit
+
     return fixture
 
 

@@ -1,4 +1,5 @@
 """gRPC services of the wrapper (Generic, Model, Router, Transformer, OutputTransformer, Combiner, Seldon)."""
+
 import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format
@@ -35,22 +36,33 @@ TENSOR = {"data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}}
 def test_model_predict_tensor_and_ndarray(model, channel_to):
     channel = channel_to(model)
     out = pbg.ModelStub(channel).Predict(message(TENSOR))
-    assert as_dict(out) == {"meta": {}, "data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2.0, 4.0]}}}
+    assert as_dict(out) == {
+        "meta": {},
+        "data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2.0, 4.0]}},
+    }
     out = pbg.ModelStub(channel).Predict(message({"data": {"ndarray": [[1, 2]]}}))
     assert as_dict(out) == {"meta": {}, "data": {"names": ["t:0", "t:1"], "ndarray": [[2.0, 4.0]]}}
-    assert as_dict(pbg.SeldonStub(channel).Predict(message(TENSOR))) == as_dict(pbg.ModelStub(channel).Predict(message(TENSOR)))
+    assert as_dict(pbg.SeldonStub(channel).Predict(message(TENSOR))) == as_dict(
+        pbg.ModelStub(channel).Predict(message(TENSOR))
+    )
 
 
 def test_model_other_payloads(model, channel_to):
     stub = pbg.ModelStub(channel_to(model))
-    assert as_dict(stub.Predict(message({"strData": "ab", "meta": {"puid": "p"}}))) == {"meta": {"puid": "p"}, "strData": "abab"}
+    assert as_dict(stub.Predict(message({"strData": "ab", "meta": {"puid": "p"}}))) == {
+        "meta": {"puid": "p"},
+        "strData": "abab",
+    }
     assert stub.Predict(pb.SeldonMessage(binData=b"\x01")).binData == b"\x01\x01"
 
 
 def test_generic_transform_input_echo_and_metadata(model, channel_to):
     channel = channel_to(model)
     out = pbg.GenericStub(channel).TransformInput(message(TENSOR))
-    assert as_dict(out) == {"meta": {}, "data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [1.0, 2.0]}}}
+    assert as_dict(out) == {
+        "meta": {},
+        "data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [1.0, 2.0]}},
+    }
     assert as_dict(pbg.ModelStub(channel).Metadata(empty_pb2.Empty())) == {"versions": [""]}
     request = pb.SeldonModelMetadataRequest(name="x")
     assert as_dict(pbg.SeldonStub(channel).ModelMetadata(request)) == {"versions": [""]}
@@ -95,14 +107,24 @@ def test_router(router, channel_to):
 
 def test_transformers(transformer, channel_to):
     channel = channel_to(transformer)
-    assert as_dict(pbg.TransformerStub(channel).TransformInput(message(TENSOR)))["data"]["tensor"]["values"] == [2.0, 3.0]
-    assert as_dict(pbg.OutputTransformerStub(channel).TransformOutput(message(TENSOR)))["data"]["tensor"]["values"] == [10.0, 20.0]
-    assert as_dict(pbg.GenericStub(channel).TransformOutput(message(TENSOR)))["data"]["tensor"]["values"] == [10.0, 20.0]
+    assert as_dict(pbg.TransformerStub(channel).TransformInput(message(TENSOR)))["data"]["tensor"]["values"] == [
+        2.0,
+        3.0,
+    ]
+    assert as_dict(pbg.OutputTransformerStub(channel).TransformOutput(message(TENSOR)))["data"]["tensor"]["values"] == [
+        10.0,
+        20.0,
+    ]
+    assert as_dict(pbg.GenericStub(channel).TransformOutput(message(TENSOR)))["data"]["tensor"]["values"] == [
+        10.0,
+        20.0,
+    ]
 
 
 def test_combiner(combiner, channel_to):
     msgs = json_format.ParseDict(
-        {"seldonMessages": [{"data": {"ndarray": [[1, 2]]}}, {"data": {"ndarray": [[3, 4]]}}]}, pb.SeldonMessageList())
+        {"seldonMessages": [{"data": {"ndarray": [[1, 2]]}}, {"data": {"ndarray": [[3, 4]]}}]}, pb.SeldonMessageList()
+    )
     for stub in (pbg.CombinerStub(channel_to(combiner)), pbg.GenericStub(channel_to(combiner))):
         out = stub.Aggregate(msgs)
         assert as_dict(out) == {"meta": {}, "data": {"names": ["t:0", "t:1"], "ndarray": [[2.0, 3.0]]}}

@@ -1,5 +1,6 @@
 """The wrapper on the shared HTTP/1.1 server (tests/core/test_http11.py covers the protocol): its own failures
 are Seldon status bodies with the microservice's reasons."""
+
 import json
 import socket
 

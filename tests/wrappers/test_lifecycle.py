@@ -1,4 +1,5 @@
 """Startup (parameters, import errors, load() before ready), several workers, and draining on SIGTERM."""
+
 import json
 import os
 import signal
@@ -6,6 +7,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -20,10 +22,17 @@ ALL_TYPES = [
     {"name": "s", "value": "x", "type": "STRING"},
     {"name": "b", "value": "yes", "type": "BOOL"},
     {"name": "n", "value": "off", "type": "BOOL"},
-    {"name": "j", "value": "{\"a\": [1]}", "type": "JSON"},
+    {"name": "j", "value": '{"a": [1]}', "type": "JSON"},
 ]
-EXPECTED = {"i": [3, "int"], "f": [1.5, "float"], "d": [2.5, "float"], "s": ["x", "str"], "b": [True, "bool"],
-            "n": [False, "bool"], "j": [{"a": [1]}, "dict"]}
+EXPECTED = {
+    "i": [3, "int"],
+    "f": [1.5, "float"],
+    "d": [2.5, "float"],
+    "s": ["x", "str"],
+    "b": [True, "bool"],
+    "n": [False, "bool"],
+    "j": [{"a": [1]}, "dict"],
+}
 
 
 def predict(unit, body=None, timeout=10):
@@ -40,14 +49,18 @@ def test_parameters_of_every_type_from_flag_and_env(tmp_path):
 
 def run_to_exit(*args, env=None):
     cmd = [str(VENV_BIN / "seldon-core-microservice"), *args, "--http-port", "0", "--metrics-port", "0"]
-    return subprocess.run(cmd, cwd=MODELS, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        cmd, cwd=MODELS, capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )
 
 
 @pytest.mark.parametrize(
     "parameters, message",
     [
-        ([{"name": "i", "value": "1.0", "type": "INT"}], "Bad model parameter: i with value 1.0 can't be parsed as a INT"),
+        (
+            [{"name": "i", "value": "1.0", "type": "INT"}],
+            "Bad model parameter: i with value 1.0 can't be parsed as a INT",
+        ),
         ([{"name": "b", "value": "maybe", "type": "BOOL"}], "Bad model parameter: b with value maybe"),
         ([{"name": "x", "value": "1", "type": "COMPLEX"}], "Bad model parameter type: COMPLEX for parameter x"),
         ("not json", "Bad model parameters: not a JSON list"),
@@ -96,7 +109,7 @@ def test_failing_load_exits_non_zero(tmp_path):
     unit = launch(tmp_path, "FailingLoad")
     try:
         assert unit.proc.wait(30) != 0
-        assert "weights not found" in open(unit.proc.log_path).read()
+        assert "weights not found" in Path(unit.proc.log_path).read_text()
     finally:
         stop(unit.proc)
 
@@ -150,8 +163,16 @@ def test_port_in_use_exits_non_zero(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        cmd = [str(VENV_BIN / "seldon-core-microservice"), "Model", "--http-port", str(port), "--grpc-port", "0",
-               "--metrics-port", "0"]
+        cmd = [
+            str(VENV_BIN / "seldon-core-microservice"),
+            "Model",
+            "--http-port",
+            str(port),
+            "--grpc-port",
+            "0",
+            "--metrics-port",
+            "0",
+        ]
         result = subprocess.run(cmd, cwd=MODELS, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert f"HTTP port {port} is already in use" in result.stderr
@@ -165,8 +186,11 @@ def test_workers_do_not_outlive_a_killed_supervisor(tmp_path):
         deadline = time.monotonic() + 10
         alive = children
         while alive and time.monotonic() < deadline:
-            alive = [pid for pid in children if os.path.exists(f"/proc/{pid}") and
-                     "zombie" not in open(f"/proc/{pid}/status").read()]
+            alive = [
+                pid
+                for pid in children
+                if os.path.exists(f"/proc/{pid}") and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+            ]
             time.sleep(0.05)
         assert alive == []
 

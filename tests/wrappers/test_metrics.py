@@ -1,16 +1,24 @@
 """Prometheus metrics on the metrics port: user metrics with Seldon's labels, feedback, request histograms,
 summed correctly over several workers."""
+
 import re
 
 import requests
 
 from tests.wrappers.conftest import running_unit
 
-UNIT_ENV = {"PREDICTIVE_UNIT_ID": "mymodel", "PREDICTIVE_UNIT_IMAGE": "myimg:0.1", "SELDON_DEPLOYMENT_ID": "mydep",
-            "PREDICTOR_ID": "default", "PREDICTOR_LABELS": '{"version": "v7"}'}
-LABELS = ('deployment_name="mydep",image_name="myimg",image_version="0.1",method="{method}",model_image="myimg",'
-          'model_name="mymodel",model_version="0.1",predictor_name="default",predictor_version="v7",'
-          'seldon_deployment_name="mydep"')
+UNIT_ENV = {
+    "PREDICTIVE_UNIT_ID": "mymodel",
+    "PREDICTIVE_UNIT_IMAGE": "myimg:0.1",
+    "SELDON_DEPLOYMENT_ID": "mydep",
+    "PREDICTOR_ID": "default",
+    "PREDICTOR_LABELS": '{"version": "v7"}',
+}
+LABELS = (
+    'deployment_name="mydep",image_name="myimg",image_version="0.1",method="{method}",model_image="myimg",'
+    'model_name="mymodel",model_version="0.1",predictor_name="default",predictor_version="v7",'
+    'seldon_deployment_name="mydep"'
+)
 
 
 def samples(unit) -> dict:
@@ -46,13 +54,20 @@ def test_custom_metrics_requestpath_and_labels(tmp_path):
         for _ in range(2):
             body = requests.post(unit.url("/predict"), json={"data": {"ndarray": [[1, 2]]}}).json()
         assert body["meta"]["requestPath"] == {"mymodel": "myimg:0.1"}
-        upstream = requests.post(unit.url("/predict"), json={"meta": {"requestPath": {"upstream": "img:1"}},
-                                                             "data": {"ndarray": [[1, 2]]}}).json()
+        upstream = requests.post(
+            unit.url("/predict"), json={"meta": {"requestPath": {"upstream": "img:1"}}, "data": {"ndarray": [[1, 2]]}}
+        ).json()
         assert upstream["meta"]["requestPath"] == {"mymodel": "myimg:0.1", "upstream": "img:1"}
         metrics = by_sorted_labels(unit)
         assert metrics[f"mycounter_total{{{LABELS.format(method='predict')}}}"] == 3.0
-        count = [v for k, v in metrics.items() if k.startswith("seldon_api_model_requests_seconds_count")
-                 and 'method="predict"' in k and 'code="200"' in k and 'transport="rest"' in k]
+        count = [
+            v
+            for k, v in metrics.items()
+            if k.startswith("seldon_api_model_requests_seconds_count")
+            and 'method="predict"' in k
+            and 'code="200"' in k
+            and 'transport="rest"' in k
+        ]
         assert count == [3.0]
 
 
@@ -61,7 +76,9 @@ def test_gauge_timer_and_feedback_metrics(tmp_path):
         for _ in range(3):
             requests.post(unit.url("/predict"), json={"data": {"ndarray": [[1, 2]]}})
         for reward in (1.0, 0.5):
-            fb = requests.post(unit.url("/send-feedback"), json={"request": {"data": {"ndarray": [[1]]}}, "reward": reward})
+            fb = requests.post(
+                unit.url("/send-feedback"), json={"request": {"data": {"ndarray": [[1]]}}, "reward": reward}
+            )
             assert fb.status_code == 200
         metrics = samples(unit)
     gauge = [v for k, v in metrics.items() if k.startswith("rt_gauge{") and 'method="predict"' in k]
@@ -101,7 +118,12 @@ def test_grpc_requests_are_counted(tmp_path):
             except grpc.RpcError:
                 pass
         metrics = samples(unit)
-    grpc_counts = {k: v for k, v in metrics.items() if k.startswith("seldon_api_model_requests_seconds_count")
-                   and 'transport="grpc"' in k}
+    grpc_counts = {
+        k: v
+        for k, v in metrics.items()
+        if k.startswith("seldon_api_model_requests_seconds_count") and 'transport="grpc"' in k
+    }
     assert sorted((('method="predict"' in k, 'code="OK"' in k), v) for k, v in grpc_counts.items()) == [
-        ((False, False), 1.0), ((True, True), 1.0)]
+        ((False, False), 1.0),
+        ((True, True), 1.0),
+    ]

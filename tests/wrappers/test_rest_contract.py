@@ -1,4 +1,5 @@
 """REST contract of the wrapper, row by row from wrapper-contract.md, against real processes."""
+
 import base64
 import json
 
@@ -36,10 +37,14 @@ def test_predict_form_json(model):
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ({"data": {"names": ["a", "b"], "tensor": {"shape": [1, 2], "values": [1, 2]}}},
-         {"data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2, 4]}}, "meta": {}}),
-        ({"meta": {"puid": "abc123", "tags": {"t": 1}}, "data": {"ndarray": [[1, 2]]}},
-         {"data": {"names": ["t:0", "t:1"], "ndarray": [[2, 4]]}, "meta": {"puid": "abc123", "tags": {"t": 1}}}),
+        (
+            {"data": {"names": ["a", "b"], "tensor": {"shape": [1, 2], "values": [1, 2]}}},
+            {"data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2, 4]}}, "meta": {}},
+        ),
+        (
+            {"meta": {"puid": "abc123", "tags": {"t": 1}}, "data": {"ndarray": [[1, 2]]}},
+            {"data": {"names": ["t:0", "t:1"], "ndarray": [[2, 4]]}, "meta": {"puid": "abc123", "tags": {"t": 1}}},
+        ),
         ({"strData": "hello"}, {"meta": {}, "strData": "hellohello"}),
         ({"binData": "aGVsbG8="}, {"binData": "aGVsbG9oZWxsbw==", "meta": {}}),
         ({"data": {}}, {"data": {"names": [], "ndarray": []}, "meta": {}}),
@@ -52,7 +57,10 @@ def test_predict_payload_kinds(model, body, expected):
 
 def test_non_numeric_result_is_ndarray_even_for_tensor_requests(model):
     response = post(model, "/transform-input", {"data": {"ndarray": [["a", 1]]}})
-    assert response.json() == {"data": {"names": ["t:0", "t:1"], "ndarray": [["a", "1"]]}, "meta": {}}  # numpy makes it str
+    assert response.json() == {
+        "data": {"names": ["t:0", "t:1"], "ndarray": [["a", "1"]]},
+        "meta": {},
+    }  # numpy makes it str
     response = post(model, "/predict", {"strData": "x", "meta": {"tags": {"k": "v"}}})
     assert response.json() == {"meta": {"tags": {"k": "v"}}, "strData": "xx"}
 
@@ -76,12 +84,15 @@ def _status(info, reason="MICROSERVICE_BAD_DATA"):
     "body, headers, status, expected",
     [
         ("{}", {"Content-Type": "application/json"}, 400, _status("Invalid request data type: {}")),
-        ('{"data":{"ndarray":[[1,2]]}', {"Content-Type": "application/json"}, 400,
-         _status("Can't find JSON in data")),
+        ('{"data":{"ndarray":[[1,2]]}', {"Content-Type": "application/json"}, 400, _status("Can't find JSON in data")),
         ("not json at all", {"Content-Type": "application/json"}, 400, _status("Can't find JSON in data")),
         ("", {"Content-Type": "application/json"}, 400, _status("Can't find JSON in data")),
-        ('{"jsonData":{"x":1}}', {"Content-Type": "application/json"}, 500,
-         _status("unsupported operand type(s) for *: 'dict' and 'int'", "MICROSERVICE_INTERNAL_ERROR")),
+        (
+            '{"jsonData":{"x":1}}',
+            {"Content-Type": "application/json"},
+            500,
+            _status("unsupported operand type(s) for *: 'dict' and 'int'", "MICROSERVICE_INTERNAL_ERROR"),
+        ),
     ],
 )
 def test_predict_errors(model, body, headers, status, expected):
@@ -141,8 +152,14 @@ def test_default_metadata(model):
     for path in ("/metadata", "/api/v1.0/metadata"):
         response = requests.get(model.url(path))
         assert response.status_code == 200
-        assert response.json() == {"custom": {}, "inputs": [], "name": "", "outputs": [], "platform": "",
-                                   "versions": [""]}
+        assert response.json() == {
+            "custom": {},
+            "inputs": [],
+            "name": "",
+            "outputs": [],
+            "platform": "",
+            "versions": [""],
+        }
 
 
 def test_feedback_paths(model):
@@ -173,7 +190,9 @@ def test_model_that_raises_is_500_with_its_message(bad_model):
     for path in ("/api/v1.0/predictions", "/predict"):
         response = post(bad_model, path, {"data": {"ndarray": [[1, 2]]}})
         assert (response.status_code, response.json()) == (
-            500, _status("boom from model", "MICROSERVICE_INTERNAL_ERROR"))
+            500,
+            _status("boom from model", "MICROSERVICE_INTERNAL_ERROR"),
+        )
     health = requests.get(bad_model.url("/health/status"))
     assert (health.status_code, health.json()) == (200, {"meta": {}, "strData": "healthy"})
 
@@ -187,8 +206,10 @@ def test_router(router):
     cases = [
         ({"data": {"ndarray": [[1, 2]]}}, {"data": {"names": ["t:0"], "ndarray": [[0]]}, "meta": {}}),
         ({"data": {"ndarray": [[50, 2]]}}, {"data": {"names": ["t:0"], "ndarray": [[1]]}, "meta": {}}),
-        ({"data": {"tensor": {"shape": [1, 2], "values": [50, 2]}}},
-         {"data": {"names": ["t:0"], "tensor": {"shape": [1, 1], "values": [1]}}, "meta": {}}),
+        (
+            {"data": {"tensor": {"shape": [1, 2], "values": [50, 2]}}},
+            {"data": {"names": ["t:0"], "tensor": {"shape": [1, 1], "values": [1]}}, "meta": {}},
+        ),
     ]
     for body, expected in cases:
         response = post(router, "/route", body)
@@ -198,21 +219,28 @@ def test_router(router):
 
 
 def test_router_feedback(router):
-    body = {"request": {"data": {"ndarray": [[1, 2]]}}, "response": {"meta": {"routing": {"router": 1}}},
-            "reward": 1.0}
+    body = {"request": {"data": {"ndarray": [[1, 2]]}}, "response": {"meta": {"routing": {"router": 1}}}, "reward": 1.0}
     response = post(router, "/send-feedback", body)
     assert (response.status_code, response.json()) == (200, {"data": {"ndarray": []}, "meta": {}})
 
 
 def test_transformer(transformer):
     cases = [
-        ("/transform-input", {"data": {"ndarray": [[1, 2]]}},
-         {"data": {"names": ["t:0", "t:1"], "ndarray": [[2, 3]]}, "meta": {}}),
-        ("/transform-output", {"data": {"ndarray": [[1, 2]]}},
-         {"data": {"names": ["t:0", "t:1"], "ndarray": [[10, 20]]}, "meta": {}}),
-        ("/transform-input", {"meta": {"puid": "p1"}, "data": {"names": ["x", "y"],
-                                                              "tensor": {"shape": [1, 2], "values": [1, 2]}}},
-         {"data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2, 3]}}, "meta": {"puid": "p1"}}),
+        (
+            "/transform-input",
+            {"data": {"ndarray": [[1, 2]]}},
+            {"data": {"names": ["t:0", "t:1"], "ndarray": [[2, 3]]}, "meta": {}},
+        ),
+        (
+            "/transform-output",
+            {"data": {"ndarray": [[1, 2]]}},
+            {"data": {"names": ["t:0", "t:1"], "ndarray": [[10, 20]]}, "meta": {}},
+        ),
+        (
+            "/transform-input",
+            {"meta": {"puid": "p1"}, "data": {"names": ["x", "y"], "tensor": {"shape": [1, 2], "values": [1, 2]}}},
+            {"data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2, 3]}}, "meta": {"puid": "p1"}},
+        ),
         ("/api/v1.0/predictions", {"data": {"ndarray": [[1, 2]]}}, {"data": {"names": [], "ndarray": []}, "meta": {}}),
     ]
     for path, body, expected in cases:
@@ -224,32 +252,50 @@ def test_combiner(combiner):
     ndarrays = {"seldonMessages": [{"data": {"ndarray": [[1, 2]]}}, {"data": {"ndarray": [[3, 4]]}}]}
     response = post(combiner, "/aggregate", ndarrays)
     assert (response.status_code, response.json()) == (
-        200, {"data": {"names": ["t:0", "t:1"], "ndarray": [[2.0, 3.0]]}, "meta": {}})
-    tensors = {"seldonMessages": [{"data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}},
-                                  {"data": {"tensor": {"shape": [1, 2], "values": [3, 6]}}}]}
+        200,
+        {"data": {"names": ["t:0", "t:1"], "ndarray": [[2.0, 3.0]]}, "meta": {}},
+    )
+    tensors = {
+        "seldonMessages": [
+            {"data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}},
+            {"data": {"tensor": {"shape": [1, 2], "values": [3, 6]}}},
+        ]
+    }
     response = post(combiner, "/aggregate", tensors)
     assert (response.status_code, response.json()) == (
-        200, {"data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2.0, 4.0]}}, "meta": {}})
+        200,
+        {"data": {"names": ["t:0", "t:1"], "tensor": {"shape": [1, 2], "values": [2.0, 4.0]}}, "meta": {}},
+    )
     bare_list = post(combiner, "/aggregate", ndarrays["seldonMessages"])
     assert bare_list.status_code == 200 and bare_list.json()["data"]["ndarray"] == [[2.0, 3.0]]
 
 
 def test_combiner_meta_is_merged(combiner):
-    body = {"seldonMessages": [
-        {"meta": {"puid": "p", "tags": {"a": 1, "b": 1}, "requestPath": {"m1": "i:1"}}, "data": {"ndarray": [[1]]}},
-        {"meta": {"tags": {"b": 2}, "requestPath": {"m2": "i:2"}, "metrics": [{"key": "k", "value": 1}]},
-         "data": {"ndarray": [[3]]}},
-    ]}
+    body = {
+        "seldonMessages": [
+            {"meta": {"puid": "p", "tags": {"a": 1, "b": 1}, "requestPath": {"m1": "i:1"}}, "data": {"ndarray": [[1]]}},
+            {
+                "meta": {"tags": {"b": 2}, "requestPath": {"m2": "i:2"}, "metrics": [{"key": "k", "value": 1}]},
+                "data": {"ndarray": [[3]]},
+            },
+        ]
+    }
     response = post(combiner, "/aggregate", body)
     assert response.status_code == 200
-    assert response.json()["meta"] == {"metrics": [{"key": "k", "value": 1}], "puid": "p",
-                                       "requestPath": {"m1": "i:1", "m2": "i:2"}, "tags": {"a": 1, "b": 2}}
+    assert response.json()["meta"] == {
+        "metrics": [{"key": "k", "value": 1}],
+        "puid": "p",
+        "requestPath": {"m1": "i:1", "m2": "i:2"},
+        "tags": {"a": 1, "b": 2},
+    }
 
 
 def test_combiner_rejects_a_single_message(combiner):
     response = post(combiner, "/aggregate", {"data": {"ndarray": [[1, 2]]}})
     assert (response.status_code, response.json()) == (
-        400, _status("Invalid request data type: {'data': {'ndarray': [[1, 2]]}}"))
+        400,
+        _status("Invalid request data type: {'data': {'ndarray': [[1, 2]]}}"),
+    )
     empty = post(combiner, "/aggregate", {"seldonMessages": []})
     assert empty.status_code == 400
 
@@ -258,16 +304,27 @@ def test_meta_model(meta_model):
     metric = [{"type": "COUNTER", "key": "mycounter", "value": 1}]
     response = post(meta_model, "/api/v1.0/predictions", {"data": {"ndarray": [[1, 2]]}})
     assert (response.status_code, response.json()) == (
-        200, {"data": {"names": ["a", "b"], "ndarray": [[2, 4]]}, "meta": {"metrics": metric, "tags": {"mytag": "v1"}}})
-    response = post(meta_model, "/api/v1.0/predictions",
-                    {"meta": {"puid": "abc", "tags": {"in": "x"}}, "data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}})
+        200,
+        {"data": {"names": ["a", "b"], "ndarray": [[2, 4]]}, "meta": {"metrics": metric, "tags": {"mytag": "v1"}}},
+    )
+    response = post(
+        meta_model,
+        "/api/v1.0/predictions",
+        {"meta": {"puid": "abc", "tags": {"in": "x"}}, "data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}},
+    )
     assert response.json() == {
         "data": {"names": ["a", "b"], "tensor": {"shape": [1, 2], "values": [2, 4]}},
-        "meta": {"metrics": metric, "puid": "abc", "tags": {"in": "x", "mytag": "v1"}}}
+        "meta": {"metrics": metric, "puid": "abc", "tags": {"in": "x", "mytag": "v1"}},
+    }
     metadata = requests.get(meta_model.url("/metadata")).json()
-    assert metadata == {"custom": {}, "inputs": [{"messagetype": "tensor", "schema": {"names": ["a", "b"], "shape": [2]}}],
-                        "name": "meta-model", "outputs": [{"messagetype": "tensor", "schema": {"shape": [2]}}],
-                        "platform": "custom", "versions": ["v1"]}
+    assert metadata == {
+        "custom": {},
+        "inputs": [{"messagetype": "tensor", "schema": {"names": ["a", "b"], "shape": [2]}}],
+        "name": "meta-model",
+        "outputs": [{"messagetype": "tensor", "schema": {"shape": [2]}}],
+        "platform": "custom",
+        "versions": ["v1"],
+    }
     health = requests.get(meta_model.url("/health/status")).json()
     assert health == {"meta": {"metrics": metric, "tags": {"mytag": "v1"}}, "strData": "healthy"}
 
@@ -287,9 +344,14 @@ def test_large_tensor_over_one_megabyte(model):
 
 
 def test_cors_preflight_and_head(model):
-    preflight = requests.options(model.url("/api/v1.0/predictions"),
-                                 headers={"Origin": "http://x", "Access-Control-Request-Method": "POST",
-                                          "Access-Control-Request-Headers": "content-type"})
+    preflight = requests.options(
+        model.url("/api/v1.0/predictions"),
+        headers={
+            "Origin": "http://x",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
@@ -303,8 +365,10 @@ def test_expect_100_continue(model):
 
     body = b'{"data":{"ndarray":[[1,2]]}}'
     with socket.create_connection(("127.0.0.1", model.http_port), timeout=5) as sock:
-        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        sock.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
         assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
         sock.sendall(body)
         answer = b""

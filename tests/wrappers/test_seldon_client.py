@@ -1,4 +1,5 @@
 """The real SeldonClient (seldon-core 1.18.2, in its own venv) talking to our wrapper, REST and gRPC, unchanged."""
+
 import json
 import subprocess
 
@@ -6,7 +7,7 @@ import pytest
 
 from tests.wrappers.conftest import running_unit
 
-CLIENT_SCRIPT = r'''
+CLIENT_SCRIPT = r"""
 import json, sys
 import numpy as np
 from google.protobuf import json_format
@@ -27,7 +28,7 @@ for transport, endpoint in (("rest", rest), ("grpc", grpc)):
                                  prediction_response=SeldonMessage(strData="b"), reward=1.0)
     out[f"{transport} feedback"] = [r.success, json_format.MessageToDict(r.response) if r.success else r.msg]
 print(json.dumps(out))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,10 @@ def client_answers(seldon_core, tmp_path_factory):
     with running_unit(tmp_path_factory.mktemp("client"), "Model") as unit:
         result = subprocess.run(
             [str(seldon_core / "python"), "-c", CLIENT_SCRIPT, f"127.0.0.1:{unit.http_port}", unit.grpc_target],
-            capture_output=True, text=True, timeout=120)
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -1,5 +1,6 @@
 """The user-class contract beyond the basic methods: *_raw methods, signatures without names or meta,
 SeldonResponse runtime tags and metrics, feedback routing by PREDICTIVE_UNIT_ID."""
+
 import grpc
 import pytest
 import requests
@@ -17,12 +18,16 @@ def test_predict_raw_gets_the_request_as_sent(raw_model):
     body = {"data": {"ndarray": [[1, 2]]}, "meta": {"puid": "p"}}
     response = requests.post(raw_model.url("/predict"), json=body)
     assert response.status_code == 200
-    assert response.json() == {"jsonData": {"got": body, "transport": "rest"},
-                               "meta": {"metrics": [{"key": "raw_calls", "type": "COUNTER", "value": 1}]}}
+    assert response.json() == {
+        "jsonData": {"got": body, "transport": "rest"},
+        "meta": {"metrics": [{"key": "raw_calls", "type": "COUNTER", "value": 1}]},
+    }
     with grpc.insecure_channel(raw_model.grpc_target) as channel:
         out = pbg.ModelStub(channel).Predict(json_format.ParseDict(body, pb.SeldonMessage()))
-    assert json_format.MessageToDict(out.jsonData) == {"got": {"data": {"ndarray": [[1.0, 2.0]]}, "meta": {"puid": "p"}},
-                                                       "transport": "grpc"}
+    assert json_format.MessageToDict(out.jsonData) == {
+        "got": {"data": {"ndarray": [[1.0, 2.0]]}, "meta": {"puid": "p"}},
+        "transport": "grpc",
+    }
 
 
 def test_raw_health_and_raw_status_code(raw_model):
@@ -48,8 +53,12 @@ def test_signatures_runtime_tags_and_metrics(feature_model):
 
 @pytest.mark.parametrize("routing, expected", [({"feat": 1}, 1), ({"other": 1}, -9)])
 def test_feedback_routing_is_looked_up_by_unit_id(feature_model, routing, expected):
-    body = {"request": {"data": {"ndarray": [[1]]}}, "response": {"meta": {"routing": routing}}, "reward": 1,
-            "truth": {"data": {"ndarray": [[9]]}}}
+    body = {
+        "request": {"data": {"ndarray": [[1]]}},
+        "response": {"meta": {"routing": routing}},
+        "reward": 1,
+        "truth": {"data": {"ndarray": [[9]]}},
+    }
     response = requests.post(feature_model.url("/send-feedback"), json=body)
     assert response.status_code == 200
     assert response.json()["data"]["ndarray"] == [[expected]]
@@ -63,9 +72,17 @@ def test_model_metadata_env_overrides_and_invalid_metadata_is_500(tmp_path):
     with running_unit(tmp_path, "MetaModel", env=env, grpc=False) as unit:
         metadata = requests.get(unit.url("/metadata")).json()
     assert (metadata["name"], metadata["platform"], metadata["versions"], metadata["custom"]) == (
-        "from-env", "yaml", ["v1"], {"team": "a"})
-    with running_unit(tmp_path, "Model", env={"MODEL_METADATA": '{"inputs": [{"messagetype": "tensor", "bad": 1}]}',
-                                              "PREDICTIVE_UNIT_IMAGE": "img:2.0"}, grpc=False) as unit:
+        "from-env",
+        "yaml",
+        ["v1"],
+        {"team": "a"},
+    )
+    with running_unit(
+        tmp_path,
+        "Model",
+        env={"MODEL_METADATA": '{"inputs": [{"messagetype": "tensor", "bad": 1}]}', "PREDICTIVE_UNIT_IMAGE": "img:2.0"},
+        grpc=False,
+    ) as unit:
         response = requests.get(unit.url("/metadata"))
         assert (response.status_code, response.json()["status"]["info"]) == (500, "Model metadata unavailable")
     with running_unit(tmp_path, "Model", env={"PREDICTIVE_UNIT_IMAGE": "reg:5000/img:2.0"}, grpc=False) as unit:

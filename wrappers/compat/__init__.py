@@ -5,6 +5,7 @@ for seldon-core (`from seldon_core.user_model import SeldonComponent`, `SeldonRe
 `from seldon_core.flask_utils import SeldonMicroserviceException`, `seldon_core.metrics.create_counter`,
 `seldon_core.proto.prediction_pb2`) run unchanged without installing it.
 """
+
 from pathlib import Path
 
 PATH = str(Path(__file__).resolve().parent)

@@ -1,6 +1,7 @@
 try:
     from seldon_core.flask_utils import SeldonMicroserviceException
 except ImportError:  # our wrapper: any exception with status_code and reason keeps them
+
     class SeldonMicroserviceException(Exception):
         def __init__(self, message, status_code=400, reason="MICROSERVICE_BAD_DATA"):
             super().__init__(message)

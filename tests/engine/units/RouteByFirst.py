@@ -1,5 +1,4 @@
 import numpy as np
-
 from _record import record
 
 

@@ -1,4 +1,5 @@
 """Feedback recording for the test units: one JSON line per send_feedback call, in the file $FEEDBACK_LOG."""
+
 import json
 import os
 

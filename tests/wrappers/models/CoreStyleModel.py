@@ -1,4 +1,5 @@
 """A model written against seldon-core's API, imports included."""
+
 from seldon_core.flask_utils import SeldonMicroserviceException
 from seldon_core.metrics import create_counter, create_timer
 from seldon_core.proto import prediction_pb2

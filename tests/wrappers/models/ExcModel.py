@@ -1,6 +1,7 @@
 try:
     from seldon_core.flask_utils import SeldonMicroserviceException
 except ImportError:  # the same shape as seldon-core's exception, for runs without seldon-core installed
+
     class SeldonMicroserviceException(Exception):
         status_code = 400
 

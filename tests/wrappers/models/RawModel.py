@@ -6,7 +6,10 @@ class RawModel:
 
     def predict_raw(self, msg):
         if isinstance(msg, dict):
-            return {"jsonData": {"got": msg, "transport": "rest"}, "meta": {"metrics": [{"key": "raw_calls", "type": "COUNTER", "value": 1}]}}
+            return {
+                "jsonData": {"got": msg, "transport": "rest"},
+                "meta": {"metrics": [{"key": "raw_calls", "type": "COUNTER", "value": 1}]},
+            }
         body = json_format.MessageToDict(msg)
         return {"jsonData": {"got": body, "transport": "grpc"}}
 

@@ -1,4 +1,5 @@
 """SeldonMicroserviceException as seldon-core defines its interface: a message, an HTTP code, a reason."""
+
 from __future__ import annotations
 
 
@@ -7,8 +8,9 @@ class SeldonMicroserviceException(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, status_code: int | None = None, payload=None,
-                 reason: str = "MICROSERVICE_BAD_DATA"):
+    def __init__(
+        self, message: str, status_code: int | None = None, payload=None, reason: str = "MICROSERVICE_BAD_DATA"
+    ):
         super().__init__(message)
         self.message = message
         if status_code is not None:

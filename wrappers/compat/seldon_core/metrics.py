@@ -1,4 +1,5 @@
 """Custom metric helpers with seldon-core's names: create_counter, create_gauge, create_timer."""
+
 from __future__ import annotations
 
 from seldon_graph.wrappers.methods import valid_metrics

@@ -3,6 +3,7 @@
 Every optional method of SeldonComponent raises SeldonNotImplementedError, which the wrapper reads as "this
 class does not define it" and falls back to the default behaviour.
 """
+
 from __future__ import annotations
 
 from seldon_core.flask_utils import SeldonMicroserviceException
@@ -19,6 +20,7 @@ class SeldonNotImplementedError(SeldonMicroserviceException):
 def _not_implemented(name: str):
     def method(self, *args, **kwargs):
         raise SeldonNotImplementedError(f"{name} is not implemented")
+
     method.__name__ = name
     return method
 
@@ -34,9 +36,26 @@ class SeldonComponent:
 
 
 OPTIONAL_METHODS = (
-    "tags", "class_names", "predict", "predict_raw", "send_feedback_raw", "transform_input", "transform_input_raw",
-    "transform_output", "transform_output_raw", "metrics", "feature_names", "send_feedback", "route", "route_raw",
-    "aggregate", "aggregate_raw", "health_status", "health_status_raw", "metadata", "init_metadata",
+    "tags",
+    "class_names",
+    "predict",
+    "predict_raw",
+    "send_feedback_raw",
+    "transform_input",
+    "transform_input_raw",
+    "transform_output",
+    "transform_output_raw",
+    "metrics",
+    "feature_names",
+    "send_feedback",
+    "route",
+    "route_raw",
+    "aggregate",
+    "aggregate_raw",
+    "health_status",
+    "health_status_raw",
+    "metadata",
+    "init_metadata",
 )
 for _name in OPTIONAL_METHODS:
     setattr(SeldonComponent, _name, _not_implemented(_name))

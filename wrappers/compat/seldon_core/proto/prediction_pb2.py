@@ -1,4 +1,5 @@
 """seldon_core.proto.prediction_pb2 is seldon_graph.proto.prediction_pb2 (the same wire-compatible messages)."""
+
 import sys
 
 from seldon_graph.proto import prediction_pb2
