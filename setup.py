@@ -52,7 +52,7 @@ setup(
     python_requires=">=3.11",
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
-    package_data={"": ["*.proto", "*.pyi", "*.yaml", "*.yml", "*.json", "*.tpl", "*.txt", "*.md"]},
+    package_data={"": ["py.typed", "*.proto", "*.pyi", "*.yaml", "*.yml", "*.json", "*.tpl", "*.txt", "*.md"]},
     include_package_data=True,
     install_requires=[
         "numpy>=1.24,<3",
