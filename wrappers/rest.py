@@ -17,6 +17,7 @@ from seldon_graph.errors import BAD_DATA, BAD_METADATA, INTERNAL_ERROR, NOT_FOUN
 from seldon_graph.http11 import Request, Response
 from seldon_graph.wrappers.encoding import encode
 from seldon_graph.wrappers.methods import call_failure
+from seldon_graph.wrappers.traces import UnitTracer
 
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
 BOTH = GET | POST
@@ -90,8 +91,16 @@ def preflight(request: Request, allowed: frozenset) -> Response:
 class RestHandler:
     """Answers every REST request of one worker."""
 
-    def __init__(self, service, metadata: dict | None, sink=None, siblings_loaded: Callable[[], bool] = bool):
+    def __init__(
+        self,
+        service,
+        metadata: dict | None,
+        sink=None,
+        siblings_loaded: Callable[[], bool] = bool,
+        tracer: UnitTracer | None = None,
+    ):
         self.service = service
+        self.tracer = tracer
         self.metadata_body = encode(metadata) if metadata is not None else None
         self.sink = sink
         self.loaded = False
@@ -147,6 +156,7 @@ class RestHandler:
     def _unit_call(self, request: Request, name: str) -> Response:
         started = time.perf_counter()
         status = 200
+        span = None if self.tracer is None else self.tracer.begin(name, "REST", request.headers.items())
         try:
             if not self.loaded:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
@@ -163,4 +173,6 @@ class RestHandler:
             status = response.status
         if self.sink is not None:
             self.sink.observe_request(name, "rest", str(status), time.perf_counter() - started)
+        if span is not None:
+            self.tracer.end(span, str(status), status >= 500)
         return response
