@@ -95,6 +95,7 @@ setup(
             "seldon-operator=seldon_graph.operator.cli:main",
         ],
         "seldon_graph.commands": [
+            "graph=seldon_graph.graph_command:add_graph",
             "validate=seldon_graph.operator.commands:add_validate",
             "render=seldon_graph.operator.commands:add_render",
             "up=seldon_graph.operator.local.commands:add_up",
