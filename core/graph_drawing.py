@@ -100,7 +100,7 @@ def _facts(node: DrawnNode) -> list[str]:
 def _stats_text(stats: NodeStats | None) -> str:
     if stats is None:
         return "requests -"
-    latency = " ".join(
+    latency = "  ".join(
         f"{label} {value:.1f}ms" if value is not None else f"{label} -"
         for label, value in (("p50", stats.p50_ms), ("p99", stats.p99_ms))
     )
