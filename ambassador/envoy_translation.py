@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from seldon_graph import envoy
 
 from .legacy import ANNOTATION, parse_annotation
-from .plan import AmbassadorConfigError
+from .predictor_routes import AmbassadorConfigError
 
 DEFAULT_TIMEOUT_MS = 3000
 DEFAULT_SERVICE_PORT = 80
