@@ -7,6 +7,7 @@ prefix, service, weight, shadow flag, headers, timeouts, retries, circuit breake
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,35 +169,29 @@ def routes(
         for namespaced in variants:
             rest_prefix = f"/seldon/{namespace}/{ext}/" if namespaced else f"/seldon/{ext}/"
             grpc_headers = (("namespace", namespace), ("seldon", ext)) if namespaced and legacy else (("seldon", ext),)
-            common = dict(
+            rest = Route(
+                protocol="rest",
                 namespaced=namespaced,
                 unit=p,
                 predictor=p,
+                service=f"{host}:{ports.http}",
+                prefix=rest_prefix,
+                timeout_ms=opts.rest_timeout_ms,
+                headers=opts.headers,
                 regex_headers=opts.regex_headers,
                 weight=weight,
                 shadow=shadow,
                 tls_secret=tls,
             )
-            result.append(
-                Route(
-                    protocol="rest",
-                    service=f"{host}:{ports.http}",
-                    prefix=rest_prefix,
-                    timeout_ms=opts.rest_timeout_ms,
-                    headers=opts.headers,
-                    **common,
-                )
+            grpc = dataclasses.replace(
+                rest,
+                protocol="grpc",
+                service=f"{host}:{ports.grpc}",
+                prefix=GRPC_PREFIX,
+                timeout_ms=opts.grpc_timeout_ms,
+                headers=tuple(sorted(dict(grpc_headers + opts.headers).items())),
             )
-            result.append(
-                Route(
-                    protocol="grpc",
-                    service=f"{host}:{ports.grpc}",
-                    prefix=GRPC_PREFIX,
-                    timeout_ms=opts.grpc_timeout_ms,
-                    headers=tuple(sorted(dict(grpc_headers + opts.headers).items())),
-                    **common,
-                )
-            )
+            result.extend((rest, grpc))
         if predictor.has_explainer():
             explainer_host = f"{naming.explainer_name(name, p)}.{namespace}:{EXPLAINER_HTTP_PORT}"
             for namespaced in variants:

@@ -130,6 +130,7 @@ def virtual_service(sdep: SeldonDeployment, settings: IstioSettings) -> dict:
 
 def destination_rule(sdep: SeldonDeployment, predictor: PredictorSpec, settings: IstioSettings) -> dict:
     service = service_name(sdep, predictor)
+    policy: dict
     if settings.tls_mode:
         policy = {"tls": {"mode": settings.tls_policy_mode()}}
     else:

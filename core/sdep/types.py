@@ -232,7 +232,11 @@ class SeldonDeployment(Model):
 
     def owner_reference(self) -> dict:
         """The controller ownerReference to this SeldonDeployment (its uid included when it was read from a cluster)."""
-        reference = {"apiVersion": self.api_version or f"{API_GROUP}/v1", "kind": KIND, "name": self.name}
+        reference: dict[str, Any] = {
+            "apiVersion": self.api_version or f"{API_GROUP}/v1",
+            "kind": KIND,
+            "name": self.name,
+        }
         uid = (self.metadata or {}).get("uid")
         if uid:
             reference["uid"] = uid
