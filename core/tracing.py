@@ -125,7 +125,7 @@ class Tracing:
             from opentelemetry.sdk.trace.sampling import ALWAYS_OFF as OFF
             from opentelemetry.sdk.trace.sampling import ALWAYS_ON as ON
             from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-            from opentelemetry.trace import SpanKind, Status, StatusCode
+            from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
             from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
         except ImportError as exc:
             raise TracingError(
@@ -142,6 +142,7 @@ class Tracing:
         self._writer = CompositePropagator([w3c, B3MultiFormat()] if settings.b3 else [w3c])
         self.SERVER, self.CLIENT = SpanKind.SERVER, SpanKind.CLIENT
         self._error, self._status = StatusCode.ERROR, Status
+        self.context_of = set_span_in_context  # the context whose current span is the given one
         self.settings = settings
 
     def extract(self, headers: Iterable[tuple[str, str]]) -> Any:
@@ -154,10 +155,8 @@ class Tracing:
 
     def headers(self, span: Any) -> list[tuple[str, str]]:
         """The headers that make the callee's spans children of `span`."""
-        from opentelemetry.trace import set_span_in_context
-
         carrier: dict[str, str] = {}
-        self._writer.inject(carrier, context=set_span_in_context(span))
+        self._writer.inject(carrier, context=self.context_of(span))
         return list(carrier.items())
 
     def finish(self, span: Any, status: str, failed: bool) -> None:

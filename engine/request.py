@@ -71,7 +71,7 @@ class Request:
         self.routing: dict[str, int] = {}
         self.request_path: dict[str, str] = {}
         self.metrics: dict[str, list] = {}
-        self.trace: object | None = None  # the request's span, when tracing is on
+        self.trace: object | None = None  # the request's span, when tracing is on and the request is sampled
         self.timings: dict[str, float] | None = None  # seconds per node, when the answer carries Server-Timing
         self._headers: bytes | None = None
         self._metadata: tuple[tuple[str, str], ...] | None = None

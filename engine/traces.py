@@ -40,13 +40,14 @@ class EngineTracer:
         request.forwarded = [(k, v) for k, v in request.forwarded if k.lower() not in TRACE_HEADERS]
         attributes = {**self.base, "seldon.method": service, "seldon.transport": transport, "seldon.puid": request.puid}
         span = self.tracing.start(f"{self.base['seldon.predictor']} {service}", parent, self.tracing.SERVER, attributes)
-        request.trace = span
+        if span.is_recording():
+            request.trace = span
+        else:  # not sampled: no call spans; the units learn the decision from the request span's own headers
+            request.forwarded.extend(self.tracing.headers(span))
         return span
 
     def begin_call(self, node: Node, step: str, request: Request) -> tuple[Any, TracedCall]:
         """A span for one unit call, child of the request's span, and the context that carries it to the unit."""
-        from opentelemetry.trace import set_span_in_context
-
         attributes = {
             **self.base,
             "seldon.node": node.name,
@@ -54,7 +55,7 @@ class EngineTracer:
             "seldon.transport": node.endpoint.transport if node.endpoint else "",
         }
         span = self.tracing.start(
-            f"{node.name} {step}", set_span_in_context(request.trace), self.tracing.CLIENT, attributes
+            f"{node.name} {step}", self.tracing.context_of(request.trace), self.tracing.CLIENT, attributes
         )
         return span, TracedCall(request, self.tracing.headers(span))
 
