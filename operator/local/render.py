@@ -34,14 +34,14 @@ def identity(sdep: SeldonDeployment) -> tuple[str, str]:
 
 
 def operator_settings(ingress: str, environ: Mapping[str, str] | None = None):
-    from seldon_graph.operator.settings import OperatorSettings
+    from seldon_graph.operator.render.settings import OperatorSettings
 
     return OperatorSettings.from_env({**(os.environ if environ is None else environ), **INGRESS_ENV[ingress]})
 
 
 def render(manifest: dict, ingress: str) -> list[dict]:
     """The desired state (Deployments, Services, ingress objects) of `manifest`, exactly as the operator renders it."""
-    from seldon_graph.operator.desired import desired_state
+    from seldon_graph.operator.render.desired import desired_state
 
     sdep = load(manifest)
     namespace, _ = identity(sdep)
