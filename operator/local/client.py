@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
+from seldon_graph.operator.local.applied import AVAILABLE, FAILED_STATE
+from seldon_graph.operator.local.desired_objects import identity, load
 from seldon_graph.operator.local.home import Home, deployment_key, read_json, write_json
 from seldon_graph.operator.local.process import pid_alive, signal_group
-from seldon_graph.operator.local.render import identity, load
-from seldon_graph.operator.local.runtime import AVAILABLE, FAILED_STATE
 from seldon_graph.sdep import SdepError
 
 DEFAULT_PORT = 8003
@@ -95,7 +95,7 @@ def spawn_supervisor(home: Home, port: int) -> subprocess.Popen:
             [
                 sys.executable,
                 "-m",
-                "seldon_graph.operator.local.supervisor",
+                "seldon_graph.operator.local.deployment_supervisor",
                 "--home",
                 str(home.root),
                 "--port",

@@ -6,9 +6,9 @@ changed pod template is a new pod instance with its own ports, so old and new ru
 
 from __future__ import annotations
 
+from seldon_graph.operator.local.applied import Applied, RunningUnit
 from seldon_graph.operator.local.process import FAILED, READY, stop_all
-from seldon_graph.operator.local.runtime import Applied, RunningUnit
-from seldon_graph.operator.local.units import UnitSpec
+from seldon_graph.operator.local.unit_spec import UnitSpec
 
 
 def handover(previous: Applied, wanted: dict[str, UnitSpec]) -> tuple[dict[str, RunningUnit], list[RunningUnit]]:

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from seldon_graph.operator.local import oauth_envoy, xds
-from seldon_graph.operator.local.plan import ENGINE_CONTAINER, plan
-from seldon_graph.operator.local.render import render
+from seldon_graph.operator.local.desired_objects import render
 from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
+from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

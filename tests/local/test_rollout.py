@@ -4,10 +4,10 @@ import subprocess
 
 import pytest
 
+from seldon_graph.operator.local.applied import Applied, RunningUnit
 from seldon_graph.operator.local.process import FAILED, READY
 from seldon_graph.operator.local.rollout import handover
-from seldon_graph.operator.local.runtime import Applied, RunningUnit
-from seldon_graph.operator.local.units import Probe, UnitSpec
+from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
 
 
 def spec(name: str, instance: str, command: str = "a") -> UnitSpec:

@@ -20,7 +20,7 @@ from seldon_graph.operator.local.topology import (
     containers,
     declared_ports,
 )
-from seldon_graph.operator.local.units import Probe, UnitSpec
+from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
 
 ENGINE_CONTAINER = "seldon-container-engine"
 ENGINE_COMMAND = ("seldon-engine",)

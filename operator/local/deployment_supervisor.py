@@ -5,7 +5,7 @@ start/stop only the units whose spec changed, rebuild the Envoy routes, observe 
 status/*.json. One supervisor per state directory (a held lock). SIGTERM/SIGINT stop everything cleanly:
 Envoy drains first, then engines, then the model units. It exits when no deployment is desired any more.
 
-Run detached: python -m seldon_graph.operator.local.supervisor --home DIR --port 8003
+Run detached: python -m seldon_graph.operator.local.deployment_supervisor --home DIR --port 8003
 """
 
 from __future__ import annotations
@@ -21,18 +21,18 @@ from pathlib import Path
 
 from seldon_graph import envoy
 from seldon_graph.operator.local import oauth_envoy
+from seldon_graph.operator.local.applied import FAILED_STATE, Applied, RunningUnit
+from seldon_graph.operator.local.desired_objects import render
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
+from seldon_graph.operator.local.envoy_routes import resolve_any, route_tables
 from seldon_graph.operator.local.home import Home, read_json, write_json
 from seldon_graph.operator.local.oauth import Client, clients_document
-from seldon_graph.operator.local.plan import plan
 from seldon_graph.operator.local.ports import PortBook, free_port
 from seldon_graph.operator.local.process import FAILED, READY, child_env, pid_alive, signal_group, spawn, stop_all
-from seldon_graph.operator.local.render import render
 from seldon_graph.operator.local.rollout import handover, stop_units
-from seldon_graph.operator.local.routing import resolve_any, route_tables
-from seldon_graph.operator.local.runtime import FAILED_STATE, Applied, RunningUnit
 from seldon_graph.operator.local.topology import Topology
-from seldon_graph.operator.local.units import Probe, UnitSpec
+from seldon_graph.operator.local.unit_plan import plan
+from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
 
 READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
 TICK = 0.1

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seldon_graph.operator.local import probes
-from seldon_graph.operator.local.plan import ENGINE_CONTAINER, LocalPlan
 from seldon_graph.operator.local.process import FAILED, READY, STARTING, tail
 from seldon_graph.operator.local.topology import Topology
-from seldon_graph.operator.local.units import UnitSpec
+from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, LocalPlan
+from seldon_graph.operator.local.unit_spec import UnitSpec
 
 CREATING, AVAILABLE, FAILED_STATE = "Creating", "Available", "Failed"
 
