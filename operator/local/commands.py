@@ -78,7 +78,7 @@ def _guarded(command):
 
 # -- up ------------------------------------------------------------------------------------------------------
 def up(args: argparse.Namespace, home: Home) -> int:
-    manifests = client.read_manifests(args.file)
+    manifests = client.read_manifests(args.file, args.ingress)
     cwd = str(Path.cwd())
     running = home.supervisor()
     port = args.port or (running or {}).get("port") or DEFAULT_PORT
