@@ -12,10 +12,10 @@ from pathlib import Path
 
 from seldon_graph.operator.local import client
 from seldon_graph.operator.local.client import DEFAULT_PORT, UsageError
+from seldon_graph.operator.local.deployment_supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
+from seldon_graph.operator.local.desired_objects import INGRESSES
 from seldon_graph.operator.local.home import ENV_HOME, Home
 from seldon_graph.operator.local.process import pid_alive, tail
-from seldon_graph.operator.local.render import INGRESSES
-from seldon_graph.operator.local.supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
 
 
 def _home_arg(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +78,7 @@ def _guarded(command):
 
 # -- up ------------------------------------------------------------------------------------------------------
 def up(args: argparse.Namespace, home: Home) -> int:
-    manifests = client.read_manifests(args.file)
+    manifests = client.read_manifests(args.file, args.ingress)
     cwd = str(Path.cwd())
     running = home.supervisor()
     port = args.port or (running or {}).get("port") or DEFAULT_PORT
