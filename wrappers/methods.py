@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from google.protobuf import any_pb2
 from google.protobuf.message import Message
 
 from seldon_graph import messages
-from seldon_graph.errors import BAD_DATA, SeldonError, from_user_exception
+from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError, from_user_exception
 from seldon_graph.numpy_codec import (
     as_array,
     default_data_json,
@@ -30,7 +31,7 @@ from seldon_graph.numpy_codec import (
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.wrappers.encoding import to_seldon_message
 from seldon_graph.wrappers.settings import UnitSettings
-from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, unpack
+from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, is_seldon_exception, unpack
 
 PREDICT = "predict"
 INPUT_TRANSFORM = "inputtransform"
@@ -42,13 +43,17 @@ HEALTH = "health"
 
 METRIC_TYPES = ("COUNTER", "GAUGE", "TIMER")
 NO_REQUEST = object()
+PAYLOAD_TYPES = (dict, str, bytes, bytearray, any_pb2.Any)  # results that are not arrays but still a payload
 log = logging.getLogger(__name__)
 
 
 def call_failure(exc: BaseException, method: str) -> SeldonError:
     """The Seldon status a failed call answers with (REST and gRPC alike); server-side failures are logged, with
     the traceback when the user's code raised something other than a Seldon status."""
-    error = from_user_exception(exc)
+    if isinstance(exc, SeldonError) or is_seldon_exception(exc):
+        error = from_user_exception(exc)
+    else:
+        error = SeldonError(str(exc), 500, INTERNAL_ERROR)
     if error.status_code >= 500:
         log.error("%s failed: %s", method, error.info, exc_info=not isinstance(exc, SeldonError))
     return error
@@ -168,6 +173,8 @@ class UnitService:
     ) -> dict:
         array = as_array(result)
         if array is None:
+            if not isinstance(result, PAYLOAD_TYPES):
+                raise SeldonError(f"Unknown data type returned as payload (must be list or np array):{result}")
             body = payload_json(result)
         else:
             kind = response_kind(array, payload, data_kind)

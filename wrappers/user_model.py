@@ -28,6 +28,12 @@ def is_not_implemented(exc: BaseException) -> bool:
     return any(cls.__name__ == "SeldonNotImplementedError" for cls in type(exc).__mro__)
 
 
+def is_seldon_exception(exc: BaseException) -> bool:
+    """True for seldon-core's SeldonMicroserviceException and its subclasses: the only user exceptions whose
+    `status_code` and `reason` choose the answer (seldon-core registers a Flask handler for that class alone)."""
+    return any(cls.__name__ == "SeldonMicroserviceException" for cls in type(exc).__mro__)
+
+
 def unpack(result: Any) -> tuple[Any, dict, list]:
     """(data, runtime tags, runtime metrics) of a user result, SeldonResponse or plain."""
     if type(result).__name__ == "SeldonResponse" and hasattr(result, "data"):

@@ -37,7 +37,7 @@ def pairs(seldon_core, tmp_path_factory):
     logs = tmp_path_factory.mktemp("parity")
     with contextlib.ExitStack() as stack:
         out = {}
-        for interface in ("Model", "ExcModel", "MyRouter"):
+        for interface in ("Model", "ExcModel", "MyRouter", "StatusCodeModel"):
             ours = stack.enter_context(running_unit(logs, interface, grpc=False))
             out[interface] = (
                 stack.enter_context(real_wrapper(seldon_core, logs, interface)),
@@ -111,6 +111,9 @@ CASES = [
     ("Model", "GET", "/health/ping", None, {}),
     ("Model", "GET", "/metadata", None, {}),
     ("ExcModel", "POST", "/predict", {"data": {"ndarray": [[1, 2]]}}, JSON),
+    ("StatusCodeModel", "POST", "/predict", {"data": {"ndarray": [[1, 2]]}}, JSON),
+    ("Model", "POST", "/predict", {"data": {"ndarray": 5}}, JSON),
+    ("Model", "POST", "/predict", {"jsonData": 5}, JSON),
     ("MyRouter", "POST", "/route", {"data": {"ndarray": [[50, 2]]}}, JSON),
     ("MyRouter", "POST", "/route", {"data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}}, JSON),
     ("MyRouter", "POST", "/api/v1.0/predictions", {"data": {"ndarray": [[1, 2]]}}, JSON),
