@@ -147,6 +147,7 @@ def _run(args: argparse.Namespace) -> int:
     from prometheus_client import start_http_server
 
     from seldon_graph.wrappers import master_process, metrics, serving
+    from seldon_graph.wrappers.error_handlers import UserErrorHandlers
     from seldon_graph.wrappers.metadata import model_metadata
     from seldon_graph.wrappers.methods import UnitService
     from seldon_graph.wrappers.rest import RestHandler
@@ -175,12 +176,19 @@ def _run(args: argparse.Namespace) -> int:
     settings = UnitSettings.from_env()
     metadata = model_metadata(user)
     threads = 1 if args.single_threaded else max(1, args.threads)
+    error_handlers = UserErrorHandlers.of(user_object)
 
     loaded_workers = master_process.LoadedCounter(plan.workers)
 
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
-        handler = RestHandler(UnitService(user, settings, sink), metadata, sink, loaded_workers.all_loaded)
+        handler = RestHandler(
+            UnitService(user, settings, sink),
+            metadata,
+            sink=sink,
+            siblings_loaded=loaded_workers.all_loaded,
+            error_handlers=error_handlers,
+        )
         serving.run_rest_worker(
             handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout, plan.workers > 1, threads
         )

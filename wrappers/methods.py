@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message
 
 from seldon_graph import messages
@@ -184,7 +184,11 @@ class UnitService:
         return body
 
     def _raw(self, name: str, request: Any, method: str) -> Any:
-        """The user's `*_raw` result, or NotImplemented when the class has none (or it declines)."""
+        """The user's `*_raw` (or deprecated `*_rest`/`*_grpc`) result, or NotImplemented when the class has none
+        (or it declines). The deprecated forms answer verbatim, as in seldon-core."""
+        legacy = self.user.legacy_method(name.removesuffix("_raw"), isinstance(request, Message))
+        if legacy is not None:
+            return legacy(request)
         raw = self.user.raw.get(name)
         if raw is None:
             return NotImplemented
@@ -292,6 +296,9 @@ class UnitService:
             feedback = messages.to_proto(feedback, pb.Feedback)
         if feedback.reward:
             self.sink.record_feedback(feedback.reward)
+        legacy = self._legacy_feedback(feedback)
+        if legacy is not NotImplemented:
+            return legacy
         response = self._raw("send_feedback_raw", feedback, FEEDBACK)
         if response is not NotImplemented:
             return response
@@ -317,6 +324,18 @@ class UnitService:
             feedback.request.meta.puid, payload, data_kind, np.array([]) if data is None else data, None, metrics, tags
         )
         return to_seldon_message(body)
+
+    def _legacy_feedback(self, feedback: pb.Feedback) -> Any:
+        """seldon-core's deprecated feedback forms, whatever the transport: `send_feedback_rest` gets the Feedback
+        as a JSON string, `send_feedback_grpc` the proto; no result is an empty SeldonMessage."""
+        rest, grpc = self.user.legacy.get("send_feedback_rest"), self.user.legacy.get("send_feedback_grpc")
+        if rest is not None:
+            result = rest(json_format.MessageToJson(feedback))
+        elif grpc is not None:
+            result = grpc(feedback)
+        else:
+            return NotImplemented
+        return pb.SeldonMessage() if result is None else to_seldon_message(result)
 
     def health_status(self) -> Any:
         response = self._raw("health_status_raw", NO_REQUEST, HEALTH)
