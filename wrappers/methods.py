@@ -175,7 +175,8 @@ class UnitService:
         if array is None:
             if not isinstance(result, PAYLOAD_TYPES):
                 raise SeldonError(f"Unknown data type returned as payload (must be list or np array):{result}")
-            body = payload_json(result)
+            # a customData Any stays a proto: gRPC copies it as it is, REST prints it when its type is known
+            body = {"customData": result} if isinstance(result, any_pb2.Any) else payload_json(result)
         else:
             kind = response_kind(array, payload, data_kind)
             names = self.user.class_names(array.ndim, array.shape[1] if array.ndim > 1 else 0)
