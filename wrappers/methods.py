@@ -187,9 +187,10 @@ class UnitService:
     def _raw(self, name: str, request: Any, method: str) -> Any:
         """The user's `*_raw` (or deprecated `*_rest`/`*_grpc`) result, or NotImplemented when the class has none
         (or it declines). The deprecated forms answer verbatim, as in seldon-core."""
-        legacy = self.user.legacy_method(name.removesuffix("_raw"), isinstance(request, Message))
-        if legacy is not None:
-            return legacy(request)
+        if self.user.legacy:
+            legacy = self.user.legacy_method(name.removesuffix("_raw"), isinstance(request, Message))
+            if legacy is not None:
+                return legacy(request)
         raw = self.user.raw.get(name)
         if raw is None:
             return NotImplemented
