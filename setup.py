@@ -85,6 +85,7 @@ setup(
             "grpcio-tools>=1.85,<2",
             "ruff>=0.15,<0.18",
             "mypy>=1.10,<3",
+            "flask>=2.2,<4",  # only for tests of model_error_handler blueprints; the wrapper never needs it
         ],
     },
     entry_points={
@@ -92,12 +93,12 @@ setup(
             "seldon-graph=seldon_graph.cli:main",
             "seldon-core-microservice=seldon_graph.wrappers.cli:main",
             "seldon-engine=seldon_graph.engine.cli:main",
-            "seldon-operator=seldon_graph.operator.cli:main",
+            "seldon-operator=seldon_graph.operator.kube.cli:main",
         ],
         "seldon_graph.commands": [
             "graph=seldon_graph.graph_command:add_graph",
-            "validate=seldon_graph.operator.commands:add_validate",
-            "render=seldon_graph.operator.commands:add_render",
+            "validate=seldon_graph.operator.render.commands:add_validate",
+            "render=seldon_graph.operator.render.commands:add_render",
             "up=seldon_graph.operator.local.commands:add_up",
             "status=seldon_graph.operator.local.commands:add_status",
             "logs=seldon_graph.operator.local.commands:add_logs",

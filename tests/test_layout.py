@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_repository_root_on_pythonpath_shadows_no_standard_module():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-c", "import operator, collections, seldon_graph.operator.desired; print(operator.__file__)"],
+        [
+            sys.executable,
+            "-c",
+            "import operator, collections, seldon_graph.operator.render.desired; print(operator.__file__)",
+        ],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -1,8 +1,8 @@
 """`seldon-core-microservice`: serve a Seldon v1 model class, drop-in for seldon-core's command.
 
 Same arguments and environment as seldon-core 1.18 (flags we do not need, such as --max-requests, are
-accepted and ignored; --tracing / TRACING=1 switch OpenTelemetry tracing on, see seldon_graph.tracing). The interface is `Module` (class `Module` in `Module.py`) or
-`module.Class`, imported from the working directory; PREDICTIVE_UNIT_PARAMETERS become constructor
+accepted and ignored; --tracing / TRACING=1 switch OpenTelemetry tracing on, see seldon_graph.tracing).
+The interface is `Module` (class `Module` in `Module.py`) or `module.Class`, imported from the working directory; PREDICTIVE_UNIT_PARAMETERS become constructor
 keyword arguments. A bad interface or parameter list is reported on stderr and exits non-zero before
 anything listens.
 """
@@ -149,7 +149,8 @@ def _run(args: argparse.Namespace) -> int:
     user_object = build_user_object(args.interface_name, args.parameters)
     from prometheus_client import start_http_server
 
-    from seldon_graph.wrappers import metrics, serving, supervisor
+    from seldon_graph.wrappers import master_process, metrics, serving
+    from seldon_graph.wrappers.error_handlers import UserErrorHandlers
     from seldon_graph.wrappers.metadata import model_metadata
     from seldon_graph.wrappers.methods import UnitService
     from seldon_graph.wrappers.rest import RestHandler
@@ -160,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.pidfile:
         with open(args.pidfile, "w") as pidfile:
             pidfile.write(str(os.getpid()))
-    plan = supervisor.Plan(
+    plan = master_process.Plan(
         args.http_port,
         args.grpc_port,
         args.metrics_port,
@@ -179,8 +180,9 @@ def _run(args: argparse.Namespace) -> int:
     settings = UnitSettings.from_env()
     metadata = model_metadata(user)
     threads = 1 if args.single_threaded else max(1, args.threads)
+    error_handlers = UserErrorHandlers.of(user_object)
 
-    loaded_workers = supervisor.LoadedCounter(plan.workers)
+    loaded_workers = master_process.LoadedCounter(plan.workers)
     try:
         tracing = tracing_settings(os.environ, bool(args.tracing), settings.unit_id or args.interface_name)
     except TracingError as exc:
@@ -193,7 +195,14 @@ def _run(args: argparse.Namespace) -> int:
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
         tracer = unit_tracer()
-        handler = RestHandler(UnitService(user, settings, sink), metadata, sink, loaded_workers.all_loaded, tracer)
+        handler = RestHandler(
+            UnitService(user, settings, sink),
+            metadata,
+            sink=sink,
+            siblings_loaded=loaded_workers.all_loaded,
+            error_handlers=error_handlers,
+            tracer=tracer,
+        )
         try:
             serving.run_rest_worker(
                 handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout, plan.workers > 1, threads
@@ -222,4 +231,6 @@ def _run(args: argparse.Namespace) -> int:
         args.grpc_port if plan.grpc else "off",
         args.metrics_port,
     )
-    return supervisor.supervise(plan, rest_worker, grpc_worker, partial(start_http_server, registry=metrics.registry()))
+    return master_process.supervise(
+        plan, rest_worker, grpc_worker, partial(start_http_server, registry=metrics.registry())
+    )

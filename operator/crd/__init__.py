@@ -1,4 +1,4 @@
-"""The SeldonDeployment CustomResourceDefinition shipped with the operator (built by operator/render_crd.py)."""
+"""The SeldonDeployment CustomResourceDefinition shipped with the operator (built by operator/render/crd.py)."""
 
 from __future__ import annotations
 

@@ -11,14 +11,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
+from seldon_graph.operator.local.applied import AVAILABLE, FAILED_STATE
+from seldon_graph.operator.local.desired_objects import load, local_settings
 from seldon_graph.operator.local.home import Home, deployment_key, read_json, write_json
 from seldon_graph.operator.local.process import pid_alive, signal_group
-from seldon_graph.operator.local.render import identity, load
-from seldon_graph.operator.local.runtime import AVAILABLE, FAILED_STATE
-from seldon_graph.sdep import SdepError
+from seldon_graph.sdep import SdepError, SeldonDeployment
 
 DEFAULT_PORT = 8003
 SETTLED = (AVAILABLE, FAILED_STATE)
@@ -29,8 +30,16 @@ class UsageError(Exception):
     """A user mistake the CLI reports in one clear line (exit code 2)."""
 
 
-def read_manifests(path: Path) -> list[dict]:
-    """Every SeldonDeployment document of a YAML/JSON file, validated; UsageError saying what is wrong."""
+class Manifest(NamedTuple):
+    """One SeldonDeployment as written (what the supervisor is asked to run) and its validated typed model."""
+
+    document: dict
+    sdep: SeldonDeployment
+
+
+def read_manifests(path: Path, ingress: str) -> list[Manifest]:
+    """Every SeldonDeployment document of a YAML/JSON file, validated once with the settings the supervisor renders
+    with for `ingress`; UsageError saying what is wrong."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text()
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
@@ -40,33 +49,32 @@ def read_manifests(path: Path) -> list[dict]:
         raise UsageError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
     if not docs:
         raise UsageError(f"{path} holds no SeldonDeployment")
+    settings = local_settings(ingress)
+    manifests = []
     for doc in docs:
         try:
-            load(doc)
+            manifests.append(Manifest(doc, load(doc, settings)))
         except SdepError as exc:
             name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc, dict) else "?"
             raise UsageError(f"{path}: SeldonDeployment {name!r} is invalid:\n  " + "\n  ".join(exc.errors)) from None
-    return docs
+    return manifests
 
 
-def key_of(manifest: dict) -> str:
-    return deployment_key(*identity(load(manifest)))
-
-
-def request(home: Home, manifest: dict, ingress: str, cwd: str) -> tuple[str, str]:
+def request(home: Home, manifest: Manifest, ingress: str, cwd: str) -> tuple[str, str]:
     """Write the desired state of one deployment; returns (key, generation). A Failed one is retried."""
-    key = key_of(manifest)
+    key = deployment_key(manifest.sdep.namespace, manifest.sdep.name)
+    document = manifest.document
     attempt = 0
     previous = read_json(home.desired_path(key)) or {}
     status = read_json(home.status_path(key)) or {}
-    base = _generation(manifest, ingress, cwd, 0)
+    base = _generation(document, ingress, cwd, 0)
     if previous.get("base") == base:
         attempt = previous.get("attempt", 0) + (1 if status.get("state") == FAILED_STATE else 0)
-    generation = _generation(manifest, ingress, cwd, attempt)
+    generation = _generation(document, ingress, cwd, attempt)
     write_json(
         home.desired_path(key),
         {
-            "manifest": manifest,
+            "manifest": document,
             "ingress": ingress,
             "cwd": cwd,
             "generation": generation,
@@ -95,7 +103,7 @@ def spawn_supervisor(home: Home, port: int) -> subprocess.Popen:
             [
                 sys.executable,
                 "-m",
-                "seldon_graph.operator.local.supervisor",
+                "seldon_graph.operator.local.deployment_supervisor",
                 "--home",
                 str(home.root),
                 "--port",

@@ -14,10 +14,10 @@ from typing import TextIO
 from seldon_graph.graph_drawing import describe, render_text
 from seldon_graph.operator.local import client, node_stats
 from seldon_graph.operator.local.client import DEFAULT_PORT, UsageError
+from seldon_graph.operator.local.deployment_supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
+from seldon_graph.operator.local.desired_objects import INGRESSES
 from seldon_graph.operator.local.home import ENV_HOME, Home
 from seldon_graph.operator.local.process import pid_alive, tail
-from seldon_graph.operator.local.render import INGRESSES
-from seldon_graph.operator.local.supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
 from seldon_graph.sdep import SdepError, default, parse
 
 
@@ -81,7 +81,7 @@ def _guarded(command):
 
 # -- up ------------------------------------------------------------------------------------------------------
 def up(args: argparse.Namespace, home: Home) -> int:
-    manifests = client.read_manifests(args.file)
+    manifests = client.read_manifests(args.file, args.ingress)
     cwd = str(Path.cwd())
     running = home.supervisor()
     port = args.port or (running or {}).get("port") or DEFAULT_PORT

@@ -6,7 +6,7 @@ import http.client
 import socket
 
 from seldon_graph.operator.local.topology import LOCAL_IP
-from seldon_graph.operator.local.units import Probe
+from seldon_graph.operator.local.unit_spec import Probe
 
 TIMEOUT = 0.5
 

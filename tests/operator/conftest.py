@@ -15,7 +15,7 @@ from pathlib import Path
 import kubernetes
 import pytest
 
-from seldon_graph.operator.kube import KubeApi
+from seldon_graph.operator.kube.api import KubeApi
 from tests.operator.apidouble import ApiDouble
 
 SIMPLE_MODEL_IMAGE = "seldonio/mock_classifier:1.18.2"

@@ -12,9 +12,9 @@ import copy
 
 import pytest
 
-from seldon_graph.operator import controller as ctl
-from seldon_graph.operator.desired import desired_state
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.kube import controller as ctl
+from seldon_graph.operator.render.desired import desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 from tests.operator.conftest import roll_out
 
 NS = "default"

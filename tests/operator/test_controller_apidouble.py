@@ -13,7 +13,7 @@ import kubernetes
 import pytest
 import requests
 
-from seldon_graph.operator.kube import KubeApi, KubeError
+from seldon_graph.operator.kube.api import KubeApi, KubeError
 from tests.operator.apidouble import TOKEN, match_labels
 from tests.support.procs import free_port
 

@@ -17,8 +17,8 @@ import pytest
 import requests
 import yaml
 
-from seldon_graph.operator.kube import KubeApi, KubeError
-from seldon_graph.operator.webhook import WEBHOOK_PATH
+from seldon_graph.operator.kube.api import KubeApi, KubeError
+from seldon_graph.operator.kube.webhook import WEBHOOK_PATH
 from tests.operator.apidouble import ApiDouble
 from tests.operator.conftest import client_for, make_certificate, predictor, roll_out, seldon_deployment, wait_for
 from tests.support import schemas

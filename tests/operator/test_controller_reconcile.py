@@ -12,10 +12,10 @@ import pytest
 
 from seldon_graph.ambassador import AmbassadorSettings
 from seldon_graph.istio import IstioSettings
-from seldon_graph.operator import controller as ctl
-from seldon_graph.operator.desired import desired_state
-from seldon_graph.operator.kube import HASH_ANNOTATION, contains
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.kube import controller as ctl
+from seldon_graph.operator.kube.api import HASH_ANNOTATION, contains
+from seldon_graph.operator.render.desired import desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 from tests.operator.apidouble import canonical_quantities
 from tests.operator.conftest import predictor, roll_out, seldon_deployment, wait_for
 from tests.support import schemas

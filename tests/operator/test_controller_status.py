@@ -1,10 +1,10 @@
-"""SeldonDeployment status as a pure function of observed objects (operator/status.py)."""
+"""SeldonDeployment status as a pure function of observed objects (operator/kube/status.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from seldon_graph.operator import status as st
+from seldon_graph.operator.kube import status as st
 from tests.support import schemas
 
 SDEP = {

@@ -12,7 +12,7 @@ import threading
 import pytest
 import requests
 
-from seldon_graph.operator import webhook
+from seldon_graph.operator.kube import webhook
 from tests.operator.conftest import make_certificate, predictor, seldon_deployment
 from tests.support.procs import free_port
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seldon_graph.operator import cli, webhook
-from seldon_graph.operator.kube import PLURALS
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.kube import cli, webhook
+from seldon_graph.operator.kube.api import PLURALS
+from seldon_graph.operator.render.settings import OperatorSettings
 from tests.support import schemas
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import json
 import pytest
 import yaml
 
-from seldon_graph.operator.desired import RenderError, desired_state
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.desired import RenderError, desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import parse_predictor
 from tests.support.schemas import validate_all
 

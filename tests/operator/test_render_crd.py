@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from seldon_graph.operator.crd import CRD_PATH, crd
-from seldon_graph.operator.render_crd import render_crd, strip_descriptions
+from seldon_graph.operator.render.crd import render_crd, strip_descriptions
 from tests.support.schemas import SCHEMAS
 
 PUBLISHED_PATH = SCHEMAS / "seldondeployments.machinelearning.seldon.io.yaml"

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from seldon_graph.operator.desired import RenderError, desired_state
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.desired import RenderError, desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 from tests.support.schemas import validate_all
 
 CLASSIFIER = [{"spec": {"containers": [{"name": "classifier", "image": "c:1"}]}}]

@@ -5,8 +5,8 @@
 import pytest
 import yaml
 
-from seldon_graph.operator.desired import RenderError, desired_state
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.desired import RenderError, desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 from tests.support.schemas import validate_all
 
 CLASSIFIER = [{"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.18.2"}]}}]

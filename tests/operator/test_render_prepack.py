@@ -2,8 +2,8 @@
 
 import json
 
-from seldon_graph.operator.desired import desired_state
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.desired import desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 from tests.support.schemas import validate_all
 
 

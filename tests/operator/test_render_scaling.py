@@ -2,9 +2,9 @@
 
 import pytest
 
-from seldon_graph.operator.desired import desired_state
-from seldon_graph.operator.render_scaling import convert_metric
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.desired import desired_state
+from seldon_graph.operator.render.scaling import convert_metric
+from seldon_graph.operator.render.settings import OperatorSettings
 from tests.support.schemas import validate_all
 
 

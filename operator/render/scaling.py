@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 
-from seldon_graph.operator.render_meta import SDEP_ID_LABEL, object_meta, seldon_id
+from seldon_graph.operator.render.meta import SDEP_ID_LABEL, object_meta, seldon_id
 from seldon_graph.sdep import SeldonDeployment, SeldonPodSpec
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import copy
 
 from seldon_graph import naming
-from seldon_graph.operator.render_containers import PRESTOP, compact_json, named_port, set_env
-from seldon_graph.operator.render_errors import RenderError
-from seldon_graph.operator.render_meta import (
+from seldon_graph.operator.render.containers import PRESTOP, compact_json, named_port, set_env
+from seldon_graph.operator.render.errors import RenderError
+from seldon_graph.operator.render.meta import (
     MANAGED_BY,
     SDEP_ID_LABEL,
     SELDON_APP_LABEL,
@@ -20,9 +20,9 @@ from seldon_graph.operator.render_meta import (
     seldon_id,
     sorted_map,
 )
-from seldon_graph.operator.render_pods import pod_defaults
-from seldon_graph.operator.render_prepack import MODEL_PATH, add_storage_initializer
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.pods import pod_defaults
+from seldon_graph.operator.render.prepack import MODEL_PATH, add_storage_initializer
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 
 EXPLAINER_LABEL = "seldon.io/explainer"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seldon_graph.operator.render_containers import set_env
+from seldon_graph.operator.render.containers import set_env
 
 CERT_VOLUME = "seldon-cert-volume"
 

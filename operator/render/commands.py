@@ -15,8 +15,8 @@ import sys
 
 import yaml
 
-from seldon_graph.operator.desired import RenderError, desired_state
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.desired import RenderError, desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import SdepError, SeldonDeployment, parse, validate
 from seldon_graph.sdep.load import yaml_documents
 

@@ -5,7 +5,7 @@ are dropped (they are most of its 2.5 MB) and printer columns for state and addr
 original's, the CRD is too large for client-side `kubectl apply`: install it with `kubectl apply
 --server-side` or `kubectl create`.
 
-Run: python -m seldon_graph.operator.render_crd PUBLISHED_CRD.yaml > operator/crd/seldondeployments.yaml
+Run: python -m seldon_graph.operator.render.crd PUBLISHED_CRD.yaml > operator/crd/seldondeployments.yaml
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 
 from seldon_graph import naming
-from seldon_graph.operator.render_containers import mutate_unit_container
-from seldon_graph.operator.render_meta import (
+from seldon_graph.operator.render.containers import mutate_unit_container
+from seldon_graph.operator.render.meta import (
     MANAGED_BY,
     SDEP_ID_LABEL,
     SHADOW_LABEL,
@@ -17,7 +17,7 @@ from seldon_graph.operator.render_meta import (
     sorted_map,
     unit_labels,
 )
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonPodSpec
 from seldon_graph.sdep.defaulting import LEGACY_PODINFO_VOLUME, PODINFO_PATH, PODINFO_VOLUME
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from seldon_graph import ambassador, istio
-from seldon_graph.operator.render_engine import add_engine, svc_orch_deployment
-from seldon_graph.operator.render_errors import RenderError
-from seldon_graph.operator.render_explainer import explainer_objects
-from seldon_graph.operator.render_meta import SELDON_APP_LABEL, predictor_service, sorted_map
-from seldon_graph.operator.render_pods import autoscaler, graph_unit, model_deployment
-from seldon_graph.operator.render_prepack import add_model_servers
-from seldon_graph.operator.render_scaling import hpa, pdb, scaled_object
-from seldon_graph.operator.render_security import add_certificates
-from seldon_graph.operator.render_services import container_service, predictor_service_object
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.engine import add_engine, svc_orch_deployment
+from seldon_graph.operator.render.errors import RenderError
+from seldon_graph.operator.render.explainer import explainer_objects
+from seldon_graph.operator.render.meta import SELDON_APP_LABEL, predictor_service, sorted_map
+from seldon_graph.operator.render.pods import autoscaler, graph_unit, model_deployment
+from seldon_graph.operator.render.prepack import add_model_servers
+from seldon_graph.operator.render.scaling import hpa, pdb, scaled_object
+from seldon_graph.operator.render.security import add_certificates
+from seldon_graph.operator.render.services import container_service, predictor_service_object
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import (
     PredictorSpec,
     SdepError,

@@ -20,7 +20,7 @@ from seldon_graph.operator.local.topology import (
     containers,
     declared_ports,
 )
-from seldon_graph.operator.local.units import Probe, UnitSpec
+from seldon_graph.operator.local.unit_spec import EnvVar, Probe, UnitFile, UnitPort, UnitSpec
 
 ENGINE_CONTAINER = "seldon-container-engine"
 ENGINE_COMMAND = ("seldon-engine",)
@@ -39,7 +39,7 @@ class LocalPlan:
     problems: list[str] = field(default_factory=list)
 
 
-def plan(
+def plan_units(
     objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str, podinfo_dir: str | None = None
 ) -> LocalPlan:
     """The local plan of one SeldonDeployment's rendered `objects`; the engine's /etc/podinfo goes in `podinfo_dir`."""
@@ -58,11 +58,11 @@ def plan(
             local = {p: topology.pod_port(pod, p) for p in ports}
             env = _env(container, local, topology, pod)
             argv = [expand(token, dict(env)) for token in argv]
-            files = ()
+            files: tuple[UnitFile, ...] = ()
             if podinfo_dir and container["name"] == ENGINE_CONTAINER and not any("annotations_file" in a for a in argv):
                 path = os.path.join(podinfo_dir, namespace, topology.instance(pod), "annotations")
                 argv += ["--annotations_file", path]
-                files = ((path, podinfo_annotations(deployment)),)
+                files = (UnitFile(path, podinfo_annotations(deployment)),)
             result.units.append(
                 UnitSpec(
                     name=f"{pod}/{container['name']}",
@@ -75,7 +75,7 @@ def plan(
                     probe=_probe(container, topology, pod),
                     files=files,
                     ports=tuple(
-                        (p.get("name") or str(p["containerPort"]), local[int(p["containerPort"])])
+                        UnitPort(p.get("name") or str(p["containerPort"]), local[int(p["containerPort"])])
                         for p in container.get("ports") or []
                     ),
                 )
@@ -113,8 +113,8 @@ def _remap_args(argv: list[str], local: dict[int, int]) -> list[str]:
     return out
 
 
-def _env(container: dict, local: dict[int, int], topology: Topology, pod: str) -> list[tuple[str, str]]:
-    env = []
+def _env(container: dict, local: dict[int, int], topology: Topology, pod: str) -> list[EnvVar]:
+    env: list[EnvVar] = []
     for item in container.get("env") or []:
         if "value" in item:
             name, value = item["name"], expand(str(item["value"]), dict(env))
@@ -127,7 +127,7 @@ def _env(container: dict, local: dict[int, int], topology: Topology, pod: str) -
             value = str(local[int(value)])
         elif name == ENGINE_PREDICTOR:
             value = rewrite_engine_predictor(value, topology, pod)
-        env.append((name, value))
+        env.append(EnvVar(name, value))
     return env
 
 

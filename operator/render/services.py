@@ -5,7 +5,7 @@ the latter in front of the engine, or of the model itself for `seldon.io/no-engi
 from __future__ import annotations
 
 from seldon_graph import naming
-from seldon_graph.operator.render_meta import (
+from seldon_graph.operator.render.meta import (
     MANAGED_BY,
     SDEP_ID_LABEL,
     SELDON_APP_LABEL,
@@ -14,7 +14,7 @@ from seldon_graph.operator.render_meta import (
     seldon_id,
     unit_labels,
 )
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 
 HEADLESS_ANNOTATION = "seldon.io/headless-svc"

@@ -10,9 +10,9 @@ TRITON_SERVER gets Triton's command line and HTTP health probes.
 from __future__ import annotations
 
 from seldon_graph.naming import MAX_NAME
-from seldon_graph.operator.render_containers import compact_json, named_port, set_env
-from seldon_graph.operator.render_pods import TFSERVING_CONTAINER
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.containers import compact_json, named_port, set_env
+from seldon_graph.operator.render.pods import TFSERVING_CONTAINER
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, is_prepack
 from seldon_graph.sdep.prepack import image_name
 

@@ -11,9 +11,9 @@ import base64
 import copy
 
 from seldon_graph import naming
-from seldon_graph.operator.render_containers import compact_json
-from seldon_graph.operator.render_errors import RenderError
-from seldon_graph.operator.render_meta import (
+from seldon_graph.operator.render.containers import compact_json
+from seldon_graph.operator.render.errors import RenderError
+from seldon_graph.operator.render.meta import (
     CONTAINS_ENGINE_LABEL,
     SDEP_ID_LABEL,
     SELDON_APP_LABEL,
@@ -22,7 +22,7 @@ from seldon_graph.operator.render_meta import (
     seldon_id,
     sorted_map,
 )
-from seldon_graph.operator.render_pods import (
+from seldon_graph.operator.render.pods import (
     ENGINE_CONTAINER,
     PODINFO_MOUNT,
     podinfo_volume,
@@ -30,7 +30,7 @@ from seldon_graph.operator.render_pods import (
     replicas,
     rolling_update,
 )
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import PredictorSpec, SeldonDeployment
 from seldon_graph.sdep.defaulting import SEPARATE_ENGINE_ANNOTATION
 

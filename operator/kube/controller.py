@@ -22,9 +22,8 @@ from typing import Any
 import kopf
 
 from seldon_graph import sdep
-from seldon_graph.operator import status as sdep_status
-from seldon_graph.operator.desired import RenderError
-from seldon_graph.operator.kube import (
+from seldon_graph.operator.kube import status as sdep_status
+from seldon_graph.operator.kube.api import (
     ROUTING_KINDS,
     ApplyResult,
     KubeApi,
@@ -32,7 +31,8 @@ from seldon_graph.operator.kube import (
     KubernetesBackend,
     object_key,
 )
-from seldon_graph.operator.webhook import spec_errors
+from seldon_graph.operator.kube.webhook import spec_errors
+from seldon_graph.operator.render.desired import RenderError
 
 GROUP, VERSION, PLURAL = "machinelearning.seldon.io", "v1", "seldondeployments"
 API_VERSION = f"{GROUP}/{VERSION}"

@@ -17,11 +17,11 @@ from typing import Any
 import kopf
 import kubernetes
 
-from seldon_graph.operator import controller as ctl
-from seldon_graph.operator import webhook
-from seldon_graph.operator.desired import desired_state
-from seldon_graph.operator.kube import KubeApi
-from seldon_graph.operator.settings import OperatorSettings
+from seldon_graph.operator.kube import controller as ctl
+from seldon_graph.operator.kube import webhook
+from seldon_graph.operator.kube.api import KubeApi
+from seldon_graph.operator.render.desired import desired_state
+from seldon_graph.operator.render.settings import OperatorSettings
 
 
 def build_parser(settings: OperatorSettings) -> argparse.ArgumentParser:
