@@ -62,6 +62,7 @@ setup(
         "requests>=2.31,<3",
         "aiohttp>=3.9,<4",
         "orjson>=3.9,<4",
+        "httptools>=0.6.1,<1",
         "uvloop>=0.19,<1",
         "prometheus-client>=0.20,<1",
         "kubernetes>=29,<40",
@@ -72,6 +73,7 @@ setup(
         "test": [
             "pytest>=8,<10",
             "pytest-timeout>=2.2,<3",
+            "hypothesis>=6.100,<7",
             "jsonschema>=4.20,<5",
             "grpcio-tools>=1.85,<2",
             "ruff>=0.15,<0.18",
