@@ -16,9 +16,10 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from seldon_graph import jsontext
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
-from seldon_graph.engine.request import PUID_HEADER, Request, new_puid
+from seldon_graph.engine.request import PUID_HEADER, Request, checked_puid, new_puid
 from seldon_graph.engine.units import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
 from seldon_graph.http11 import HttpServer, Response
@@ -56,8 +57,8 @@ def parse_message(document: bytes) -> tuple[Payload, dict]:
     """
     if len(document) <= FULL_CHECK_LIMIT:
         try:
-            value = orjson.loads(document)
-        except orjson.JSONDecodeError as exc:
+            value = jsontext.loads(document)
+        except jsontext.JSONDecodeError as exc:
             raise SeldonError(f"Invalid JSON in request: {exc}", 400, BAD_DATA) from exc
         if not isinstance(value, dict):
             raise SeldonError(
@@ -151,8 +152,9 @@ class RestServer:
     async def predictions(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = headers.get("seldon-puid") or new_puid()
+        puid = None
         try:
+            puid = checked_puid(headers.get("seldon-puid"))
             message, meta = parse_message(request_document(request.body, _content_type(headers), _query_json(request)))
             walk = Request(meta.get("puid") or puid, headers.items())
             puid = walk.puid
@@ -161,6 +163,7 @@ class RestServer:
         except SeldonError as exc:
             body, status = self._failed(exc)
         self._observe("predictions", status, started)
+        puid = puid or new_puid()
         response = self._response(body, status, puid)
         if CE_SPECVERSION in headers:
             response.headers.update(self._cloudevent_echo(request.path, puid))
@@ -169,8 +172,9 @@ class RestServer:
     async def feedback(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = headers.get("seldon-puid")
+        puid = None
         try:
+            puid = checked_puid(headers.get("seldon-puid"))
             feedback = FeedbackBody.from_json(
                 request_document(request.body, _content_type(headers), _query_json(request))
             )

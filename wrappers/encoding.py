@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import numpy as np
-import orjson
 from google.protobuf.message import Message
 
-from seldon_graph import messages
+from seldon_graph import jsontext, messages
 from seldon_graph.errors import BAD_DATA, SeldonError
 from seldon_graph.numpy_codec import default_data_proto
 from seldon_graph.proto import prediction_pb2 as pb
@@ -27,17 +26,18 @@ def _fallback(value: Any) -> Any:
 
 
 def encode(value: Any) -> bytes:
-    """JSON bytes of a response: dicts with numpy arrays inside, or a proto."""
+    """JSON bytes of a response: dicts with numpy arrays inside, or a proto; NaN and infinities as seldon-core
+    writes them."""
     if isinstance(value, Message):
         value = messages.to_dict(value)
-    return orjson.dumps(value, default=_fallback, option=orjson.OPT_SERIALIZE_NUMPY)
+    return jsontext.dumps(value, default=_fallback)
 
 
 def to_message(value: Any, message_type: type[M]) -> M:
     """`value` as a proto of `message_type`: protos pass through, dicts (numpy inside or not) are parsed."""
     if isinstance(value, message_type):
         return value
-    return messages.to_proto(orjson.loads(encode(value)), message_type)
+    return messages.to_proto(jsontext.loads(encode(value)), message_type)
 
 
 def to_seldon_message(value: Any) -> pb.SeldonMessage:
