@@ -17,6 +17,7 @@ Content-Length, chunked that is not the final coding, a missing CRLF after a chu
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
@@ -51,10 +52,11 @@ class Limits:
     max_body: int = 64 * MIB
     max_decompressed: int = 64 * MIB
 
-    ENV = {
-        "max_head": "SELDON_HTTP_MAX_HEADER_BYTES",
-        "max_body": "SELDON_HTTP_MAX_BODY_BYTES",
-        "max_decompressed": "SELDON_HTTP_MAX_DECOMPRESSED_BYTES",
+    # field → (command-line flag, environment variable)
+    SETTINGS = {
+        "max_head": ("--max-header-bytes", "SELDON_HTTP_MAX_HEADER_BYTES"),
+        "max_body": ("--max-body-bytes", "SELDON_HTTP_MAX_BODY_BYTES"),
+        "max_decompressed": ("--max-decompressed-bytes", "SELDON_HTTP_MAX_DECOMPRESSED_BYTES"),
     }
 
     @classmethod
@@ -62,11 +64,30 @@ class Limits:
         """The limits set in the environment (SELDON_HTTP_MAX_*_BYTES), defaults for the others."""
         env = os.environ if env is None else env
         values = {}
-        for name, variable in cls.ENV.items():
+        for name, (_, variable) in cls.SETTINGS.items():
             text = env.get(variable, "").strip()
             if text:
                 values[name] = positive_int(text, variable)
         return cls(**values)
+
+    @classmethod
+    def add_flags(cls, parser: argparse.ArgumentParser) -> None:
+        """--max-header-bytes, --max-body-bytes, --max-decompressed-bytes; each defaults to its environment
+        variable, else to the built-in limit."""
+        defaults = cls()
+        for name, (flag, variable) in cls.SETTINGS.items():
+            parser.add_argument(
+                flag,
+                dest=f"http_{name}",
+                type=_positive_flag,
+                default=os.environ.get(variable, "").strip() or getattr(defaults, name),
+                help=f"bytes (env {variable}, default {getattr(defaults, name)})",
+            )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Limits:
+        """The limits parsed by the flags of `add_flags`."""
+        return cls(**{name: getattr(args, f"http_{name}") for name in cls.SETTINGS})
 
 
 def positive_int(text: str, what: str) -> int:
@@ -78,6 +99,13 @@ def positive_int(text: str, what: str) -> int:
     if value <= 0:
         raise ValueError(f"{what}={text!r} must be positive")
     return value
+
+
+def _positive_flag(text: str | int) -> int:
+    try:
+        return positive_int(str(text), "value")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @dataclass(slots=True)

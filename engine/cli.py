@@ -34,7 +34,7 @@ from seldon_graph.engine.source import (
     timeout_ms,
 )
 from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
-from seldon_graph.http11 import listening_socket
+from seldon_graph.http11 import Limits, listening_socket
 
 log = logging.getLogger("seldon_graph.engine")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     flag("log_level", default=os.environ.get("SELDON_LOG_LEVEL", "INFO"))
     flag("debug", action="store_true")
+    Limits.add_flags(parser)
     return parser
 
 
@@ -152,7 +153,7 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
         logger.start()
     graph = Graph(predictor, units, metrics, logger)
     rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
-    http = rest.server()
+    http = rest.server(limits=Limits.from_args(args))
     await http.start(listening_socket(args.http_port, args.host))
     max_message = message_size(predictor.annotations, GRPC_MAX_MESSAGE)
     server = grpc.aio.server(

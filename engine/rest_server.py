@@ -22,7 +22,7 @@ from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.request import PUID_HEADER, Request, checked_puid, new_puid
 from seldon_graph.engine.units import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
-from seldon_graph.http11 import HttpServer, Response
+from seldon_graph.http11 import HttpServer, Limits, Response
 from seldon_graph.http11 import Request as HttpRequest
 from seldon_graph.messages import json_from_form
 
@@ -99,8 +99,8 @@ class RestServer:
         }
         self._table = self._routes()
 
-    def server(self, keepalive_timeout: float = 75.0) -> HttpServer:
-        return HttpServer(self, self._server_error, keepalive_timeout=keepalive_timeout)
+    def server(self, keepalive_timeout: float = 75.0, limits: Limits | None = None) -> HttpServer:
+        return HttpServer(self, self._server_error, keepalive_timeout=keepalive_timeout, limits=limits)
 
     def _routes(self) -> dict[str, tuple[str, Callable]]:
         routes: dict[str, tuple[str, Callable]] = {}
