@@ -225,6 +225,7 @@ class Connection(asyncio.Protocol):
         self.failure: HttpError | None = None
         self.busy = False
         self.closing = False
+        self.eof = False
         self.paused = False
         self.last_active = 0.0
         self.in_message = False
@@ -261,6 +262,13 @@ class Connection(asyncio.Protocol):
             if self.head_size > self.limits.max_head:
                 self.failure = HttpError(431, f"Request header fields too large (limit {self.limits.max_head} bytes)")
         self.process()
+
+    def eof_received(self) -> bool:
+        """The client sent everything it will: answer the requests already read, then close."""
+        self.eof = True
+        if not self.busy and not self.ready:
+            self.close()
+        return True
 
     # llhttp callbacks
     def on_message_begin(self) -> None:
@@ -377,7 +385,7 @@ class Connection(asyncio.Protocol):
     def _write(self, request: Request, response: Response, keep_alive: bool) -> None:
         if self.transport is None:
             return
-        keep_alive = keep_alive and not self.closing
+        keep_alive = keep_alive and not self.closing and not (self.eof and not self.ready)
         try:
             data = render(response, keep_alive, request.method == "HEAD", self.server.clock.date())
         except ValueError as exc:

@@ -14,6 +14,8 @@ import pytest
 from seldon_graph.http11 import Limits, Response, render
 from tests.support.http_servers import running_server, send_raw, statuses
 
+pytestmark = pytest.mark.e2e
+
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
 TE_VARIANTS = [
     b"Transfer-Encoding: chunked",

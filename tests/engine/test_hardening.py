@@ -15,6 +15,8 @@ from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
 from tests.engine.conftest import engines_running, node, predictor
 from tests.support.http_servers import answers
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def engine(units, tmp_path_factory):

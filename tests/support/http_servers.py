@@ -51,8 +51,8 @@ def running_server(app=echo_app, limits: Limits | None = None, keepalive_timeout
 
 def send_raw(port: int, parts: Sequence[bytes], timeout: float = 5.0, idle: float = 0.3) -> bytes:
     """Send `parts` one write each, half-close, and read until the server closes or stays `idle` seconds after
-    having answered; everything it sent."""
-    data = b""
+    having answered; everything it sent. A TimeoutError when it neither answers nor closes within `timeout`."""
+    data, closed = b"", False
     deadline = time.monotonic() + timeout
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         try:
@@ -70,10 +70,14 @@ def send_raw(port: int, parts: Sequence[bytes], timeout: float = 5.0, idle: floa
                     break
                 continue
             except OSError:
+                closed = True
                 break
             if not chunk:
+                closed = True
                 break
             data += chunk
+    if not data and not closed:
+        raise TimeoutError(f"no answer and no close within {timeout}s")
     return data
 
 
