@@ -30,6 +30,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
+from typing import NamedTuple
 from urllib.parse import unquote
 
 import httptools
@@ -130,6 +131,13 @@ class Response:
 App = Callable[[Request], Response | Awaitable[Response]]
 
 
+class Queued(NamedTuple):
+    """A complete request waiting for its turn, and whether its connection stays open after the answer."""
+
+    request: Request
+    keep_alive: bool
+
+
 class HttpError(Exception):
     """The request cannot be served as sent: answered with `status` (400, 413, 431) and a close."""
 
@@ -176,10 +184,12 @@ def render(response: Response, keep_alive: bool, head_only: bool, date: bytes) -
     """The bytes of a response (Content-Length framing); a ValueError for a header value with CR, LF or NUL."""
     lines = [
         b"HTTP/1.1 %d %s" % (response.status, REASONS.get(response.status, b"Unknown")),
-        b"Content-Type: " + response.content_type.encode(),
+        b"Content-Type: " + response.content_type.encode("latin-1"),
         b"Content-Length: %d" % len(response.body),
         b"Date: " + date,
     ]
+    if not header_value_is_safe(response.content_type):
+        raise ValueError(f"refusing to write Content-Type {response.content_type[:100]!r}: not a safe header value")
     for name, value in response.headers.items():
         if not header_value_is_safe(value) or not header_value_is_safe(name):
             raise ValueError(f"refusing to write header {name!r}: its value {value[:100]!r} is not a safe header value")
@@ -221,7 +231,7 @@ class Connection(asyncio.Protocol):
         self.limits = server.limits
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
-        self.ready: deque[tuple[Request, bool]] = deque()
+        self.ready: deque[Queued] = deque()
         self.failure: HttpError | None = None
         self.busy = False
         self.closing = False
@@ -328,7 +338,7 @@ class Connection(asyncio.Protocol):
             except HttpError as exc:
                 self._fail(exc)
         request = Request(self.parser.get_method().decode("latin-1"), path, query, headers, body)
-        self.ready.append((request, self.parser.should_keep_alive()))
+        self.ready.append(Queued(request, self.parser.should_keep_alive()))
 
     def _fail(self, error: HttpError) -> None:
         """Stop parsing: the requests queued before this one are answered, then `error`, then the close."""
@@ -338,8 +348,7 @@ class Connection(asyncio.Protocol):
     def _stop_after_queued(self) -> None:
         """An Upgrade or CONNECT: the bytes after it are not HTTP, so the connection closes after its answer."""
         if self.ready:
-            request, _ = self.ready[-1]
-            self.ready[-1] = (request, False)
+            self.ready[-1] = self.ready[-1]._replace(keep_alive=False)
         self.failure = self.failure or BadRequest("protocol upgrades are not supported")
 
     @property
