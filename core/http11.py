@@ -1,38 +1,112 @@
-"""A lean HTTP/1.1 server on asyncio (uvloop) for the hot paths of the wrapper and the engine (stdlib only).
+"""A lean HTTP/1.1 server on asyncio (uvloop) for the hot paths of the wrapper and the engine, parsing with llhttp.
 
 Why not a framework: both answer small JSON requests over a handful of keep-alive connections, and per-request
 framework overhead (request objects, middleware, header multidicts, one task per request) was about half of
-their time. This server parses requests in `data_received`, calls the application synchronously, and writes one
-buffer per response. An application returns a Response (answered at once, no task), or an awaitable of one (the
-engine's graph walk: one task, and the connection's next pipelined request waits for it), or the server runs it
-on a worker thread pool when `offload(request)` says so (the wrapper's blocking user models).
+their time. This server parses requests in `data_received` with llhttp (the `httptools` binding, Node's
+maintained parser, strict by default), calls the application synchronously, and writes one buffer per response.
+An application returns a Response (answered at once, no task), or an awaitable of one (the engine's graph walk:
+one task, and the connection's next pipelined request waits for it), or the server runs it on a worker thread
+pool when `offload(request)` says so (the wrapper's blocking user models).
 
 Supported: keep-alive and pipelining, HTTP/1.0 and 1.1, Content-Length and chunked request bodies, gzip or
-deflate request bodies, `Expect: 100-continue`, HEAD, idle keep-alive timeout, and a graceful drain that lets in-flight requests
-finish. Malformed requests get a 400 and the connection is closed.
+deflate request bodies, `Expect: 100-continue`, HEAD, idle keep-alive timeout, and a graceful drain that lets
+in-flight requests finish. Framing is strict (llhttp refuses Transfer-Encoding with Content-Length, duplicate
+Content-Length, chunked that is not the final coding, a missing CRLF after a chunk): a malformed request gets a
+400 and the connection is closed. Heads, bodies and decompressed bodies are bounded by `Limits` (431 and 413).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
+import os
 import socket
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
+from typing import NamedTuple
 from urllib.parse import unquote
+
+import httptools
 
 log = logging.getLogger(__name__)
 
-MAX_HEAD = 64 * 1024
-MAX_BODY = 2**31
-PAUSE_ABOVE = 4 * 1024 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+MIB = 1024 * 1024
+FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may weigh. The defaults fit a 1,000 x 1,000 float64 tensor as JSON (about 25 MB) with room
+    to spare; a head over `max_head` is a 431, a body over `max_body` (as sent) or `max_decompressed` (after
+    Content-Encoding) is a 413."""
+
+    max_head: int = 64 * 1024
+    max_body: int = 64 * MIB
+    max_decompressed: int = 64 * MIB
+
+    # field → (command-line flag, environment variable)
+    SETTINGS = {
+        "max_head": ("--max-header-bytes", "SELDON_HTTP_MAX_HEADER_BYTES"),
+        "max_body": ("--max-body-bytes", "SELDON_HTTP_MAX_BODY_BYTES"),
+        "max_decompressed": ("--max-decompressed-bytes", "SELDON_HTTP_MAX_DECOMPRESSED_BYTES"),
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        """The limits set in the environment (SELDON_HTTP_MAX_*_BYTES), defaults for the others."""
+        env = os.environ if env is None else env
+        values = {}
+        for name, (_, variable) in cls.SETTINGS.items():
+            text = env.get(variable, "").strip()
+            if text:
+                values[name] = positive_int(text, variable)
+        return cls(**values)
+
+    @classmethod
+    def add_flags(cls, parser: argparse.ArgumentParser) -> None:
+        """--max-header-bytes, --max-body-bytes, --max-decompressed-bytes; each defaults to its environment
+        variable, else to the built-in limit."""
+        defaults = cls()
+        for name, (flag, variable) in cls.SETTINGS.items():
+            parser.add_argument(
+                flag,
+                dest=f"http_{name}",
+                type=_positive_flag,
+                default=os.environ.get(variable, "").strip() or getattr(defaults, name),
+                help=f"bytes (env {variable}, default {getattr(defaults, name)})",
+            )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Limits:
+        """The limits parsed by the flags of `add_flags`."""
+        return cls(**{name: getattr(args, f"http_{name}") for name in cls.SETTINGS})
+
+
+def positive_int(text: str, what: str) -> int:
+    """`text` as a positive integer; a ValueError naming `what` otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{what}={text!r} is not an integer") from None
+    if value <= 0:
+        raise ValueError(f"{what}={text!r} must be positive")
+    return value
+
+
+def _positive_flag(text: str | int) -> int:
+    try:
+        return positive_int(str(text), "value")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @dataclass(slots=True)
@@ -57,8 +131,39 @@ class Response:
 App = Callable[[Request], Response | Awaitable[Response]]
 
 
-class BadRequest(Exception):
-    """The bytes on the connection are not HTTP/1.x we accept; answered with 400 and a close."""
+class Queued(NamedTuple):
+    """A complete request waiting for its turn, and whether its connection stays open after the answer."""
+
+    request: Request
+    keep_alive: bool
+
+
+class HttpError(Exception):
+    """The request cannot be served as sent: answered with `status` (400, 413, 431) and a close."""
+
+    def __init__(self, status: int, info: str):
+        super().__init__(info)
+        self.status, self.info = status, info
+
+
+class BadRequest(HttpError):
+    """The bytes on the connection are not HTTP/1.x we accept."""
+
+    def __init__(self, info: str):
+        super().__init__(400, info)
+
+
+def header_value_is_safe(value: str) -> bool:
+    """Whether `value` can be written into a header line as it is: latin-1 without CR, LF or NUL."""
+    if value.isascii() and value.isprintable():
+        return True  # the common case, decided in C
+    if any(c in value for c in FORBIDDEN_IN_HEADERS):
+        return False
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Clock:
@@ -76,128 +181,73 @@ class _Clock:
 
 
 def render(response: Response, keep_alive: bool, head_only: bool, date: bytes) -> bytes:
-    """The bytes of a response (Content-Length framing)."""
+    """The bytes of a response (Content-Length framing); a ValueError for a header value with CR, LF or NUL."""
     lines = [
         b"HTTP/1.1 %d %s" % (response.status, REASONS.get(response.status, b"Unknown")),
-        b"Content-Type: " + response.content_type.encode(),
+        b"Content-Type: " + response.content_type.encode("latin-1"),
         b"Content-Length: %d" % len(response.body),
         b"Date: " + date,
     ]
-    lines.extend(f"{name}: {value}".encode("latin-1") for name, value in response.headers.items())
+    if not header_value_is_safe(response.content_type):
+        raise ValueError(f"refusing to write Content-Type {response.content_type[:100]!r}: not a safe header value")
+    for name, value in response.headers.items():
+        if not header_value_is_safe(value) or not header_value_is_safe(name):
+            raise ValueError(f"refusing to write header {name!r}: its value {value[:100]!r} is not a safe header value")
+        lines.append(f"{name}: {value}".encode("latin-1"))
     if not keep_alive:
         lines.append(b"Connection: close")
     return b"\r\n".join(lines) + b"\r\n\r\n" + (b"" if head_only else response.body)
 
 
-class _Pending:
-    """A request whose head is parsed and whose body is still arriving."""
-
-    __slots__ = ("request", "keep_alive", "length", "chunked", "continued")
-
-    def __init__(self, request: Request, keep_alive: bool, length: int, chunked: bool):
-        self.request, self.keep_alive, self.length, self.chunked = request, keep_alive, length, chunked
-        self.continued = False
-
-
-def parse_head(head: bytes) -> _Pending:
-    """The request line and headers (without the blank line)."""
-    lines = head.split(b"\r\n")
-    try:
-        method, target, version = lines[0].decode("latin-1").split(" ")
-    except ValueError:
-        raise BadRequest(f"malformed request line {lines[0][:100]!r}") from None
-    if version not in ("HTTP/1.1", "HTTP/1.0"):
-        raise BadRequest(f"unsupported protocol {version[:20]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if not sep or not name or name != name.strip():
-            raise BadRequest(f"malformed header line {line[:100]!r}")
-        headers[name.decode("latin-1").lower()] = value.strip().decode("latin-1")
-    path, _, query = target.partition("?")
-    if "%" in path:
-        path = unquote(path)
-    connection = headers.get("connection", "").lower()
-    keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-    length_text = headers.get("content-length")
-    if chunked and length_text is not None:
-        raise BadRequest("both Content-Length and Transfer-Encoding: chunked")
-    try:
-        length = int(length_text) if length_text is not None else 0
-    except ValueError:
-        raise BadRequest(f"invalid Content-Length {length_text[:30]!r}") from None
-    if length < 0 or length > MAX_BODY:
-        raise BadRequest(f"Content-Length {length} out of range (0 to {MAX_BODY})")
-    return _Pending(Request(method, path, query, headers), keep_alive, length, chunked)
-
-
-def chunked_body(buffer: bytearray, start: int = 0) -> tuple[bytes, int] | None:
-    """The decoded chunked body that begins at `start` and the index just past it, or None while incomplete.
-
-    Shared by this server (request bodies) and the engine's unit client (response bodies); a malformed chunk
-    size is a ValueError.
-    """
-    pos, parts = start, []
-    while True:
-        end = buffer.find(b"\r\n", pos)
-        if end < 0:
-            return None
-        try:
-            size = int(bytes(buffer[pos:end]).split(b";")[0], 16)
-        except ValueError:
-            raise ValueError("malformed chunk size") from None
-        if size < 0:
-            raise ValueError("negative chunk size")
-        if size == 0:
-            trailer_end = buffer.find(b"\r\n\r\n", end)
-            return None if trailer_end < 0 else (b"".join(parts), trailer_end + 4)
-        begin = end + 2
-        if len(buffer) < begin + size + 2:
-            return None
-        parts.append(bytes(buffer[begin : begin + size]))
-        pos = begin + size + 2
-
-
-def take_chunked(buffer: bytearray) -> bytes | None:
-    """The decoded body if `buffer` holds a complete chunked body (which is then removed), else None."""
-    try:
-        found = chunked_body(buffer)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
-    if found is None:
-        return None
-    body, end = found
-    del buffer[:end]
-    return body
-
-
-def decompress(body: bytes, encoding: str) -> bytes:
-    """The body without its Content-Encoding (gzip or deflate); other encodings are passed through."""
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """The body without its Content-Encoding (gzip or deflate; others pass through), at most `limit` bytes."""
     encoding = encoding.strip().lower()
     if encoding not in ("gzip", "deflate") or not body:
         return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
     try:
-        return zlib.decompress(body, 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+        plain = inflater.decompress(body, limit + 1)
     except zlib.error as exc:
         raise BadRequest(f"body is not valid {encoding}: {exc}") from None
+    if len(plain) > limit:
+        raise HttpError(413, f"Payload too large: the {encoding} body inflates past the limit of {limit} bytes")
+    if not inflater.eof:
+        raise BadRequest(f"body is not valid {encoding}: the compressed stream is truncated")
+    return plain
+
+
+def _parser_error(exc: Exception) -> str:
+    """llhttp's reason as the tail of a sentence ("invalid character in Content-Length")."""
+    text = str(exc).strip() or "malformed request"
+    return text[0].lower() + text[1:]
 
 
 class Connection(asyncio.Protocol):
-    """One client connection: parse, dispatch, answer in order."""
+    """One client connection: llhttp calls the on_* methods from `feed_data`; complete requests queue in order and
+    are answered one at a time."""
 
     def __init__(self, server: HttpServer):
         self.server = server
+        self.limits = server.limits
+        self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.pending: _Pending | None = None
+        self.ready: deque[Queued] = deque()
+        self.failure: HttpError | None = None
         self.busy = False
         self.closing = False
+        self.eof = False
         self.paused = False
         self.last_active = 0.0
+        self.in_message = False
+        self.in_head = False
+        self.head_size = 0
+        self.url = b""
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.body_size = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]
         self.last_active = self.server.loop.time()
         self.server.connections.add(self)
 
@@ -206,25 +256,119 @@ class Connection(asyncio.Protocol):
         self.transport = None
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
         self.last_active = self.server.loop.time()
+        if self.failure is not None:
+            return
+        was_in_head = self.in_head
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._stop_after_queued()
+        except httptools.HttpParserError as exc:
+            if self.failure is None:
+                self.failure = BadRequest(_parser_error(exc))
+        if self.in_head and was_in_head and self.failure is None:
+            self.head_size += len(data)  # a head still incomplete: bound what llhttp buffers for it
+            if self.head_size > self.limits.max_head:
+                self.failure = HttpError(431, f"Request header fields too large (limit {self.limits.max_head} bytes)")
         self.process()
+
+    def eof_received(self) -> bool:
+        """The client sent everything it will: answer the requests already read, then close."""
+        self.eof = True
+        if not self.busy and not self.ready:
+            self.close()
+        return True
+
+    # llhttp callbacks
+    def on_message_begin(self) -> None:
+        self.in_message = self.in_head = True
+        self.head_size = 0
+        self.url = b""
+        self.headers = {}
+        self.body = []
+        self.body_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.head_size += len(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_size += len(name) + len(value) + 4
+        if self.head_size > self.limits.max_head:
+            self._fail(HttpError(431, f"Request header fields too large (limit {self.limits.max_head} bytes)"))
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        if key == "content-length" and (not text.isdigit() or int(text) > self.limits.max_body):
+            if not text.isdigit():
+                self._fail(BadRequest(f"invalid Content-Length {text[:30]!r}"))
+            self._fail(HttpError(413, f"Payload too large: Content-Length {text} exceeds {self.limits.max_body}"))
+        self.headers[key] = text
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        if self.parser.get_http_version() not in ("1.1", "1.0"):
+            self._fail(BadRequest(f"unsupported protocol HTTP/{self.parser.get_http_version()}"))
+        if (
+            self.headers.get("expect", "").lower() == "100-continue"
+            and not self.busy
+            and not self.ready
+            and self.transport is not None
+        ):
+            self.transport.write(CONTINUE)
+
+    def on_body(self, chunk: bytes) -> None:
+        self.body_size += len(chunk)
+        if self.body_size > self.limits.max_body:
+            self._fail(HttpError(413, f"Payload too large: the body exceeds {self.limits.max_body} bytes"))
+        self.body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        self.in_message = False
+        target = self.url.decode("latin-1")
+        path, _, query = target.partition("?")
+        if "%" in path:
+            path = unquote(path)
+        headers = self.headers
+        body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
+        encoding = headers.get("content-encoding")
+        if encoding:
+            try:
+                body = decompress(body, encoding, self.limits.max_decompressed)
+            except HttpError as exc:
+                self._fail(exc)
+        request = Request(self.parser.get_method().decode("latin-1"), path, query, headers, body)
+        self.ready.append(Queued(request, self.parser.should_keep_alive()))
+
+    def _fail(self, error: HttpError) -> None:
+        """Stop parsing: the requests queued before this one are answered, then `error`, then the close."""
+        self.failure = error
+        raise error
+
+    def _stop_after_queued(self) -> None:
+        """An Upgrade or CONNECT: the bytes after it are not HTTP, so the connection closes after its answer."""
+        if self.ready:
+            self.ready[-1] = self.ready[-1]._replace(keep_alive=False)
+        self.failure = self.failure or BadRequest("protocol upgrades are not supported")
 
     @property
     def idle(self) -> bool:
-        return not self.busy and self.pending is None and not self.buffer
+        return not self.busy and not self.in_message and not self.ready
 
     def process(self) -> None:
-        """Answer every complete request in the buffer, in order, until one has to wait (for a thread or a task)."""
-        while self.transport is not None and not self.busy:
-            try:
-                ready = self._next_request()
-            except BadRequest as exc:
-                self._reject(str(exc))
+        """Answer the queued requests in order until one has to wait (for a thread or a task)."""
+        ready = self.ready
+        while self.transport is not None:
+            if self.busy:
+                if ready and not self.paused:
+                    self.transport.pause_reading()  # pipelined requests wait in the socket, not in memory
+                    self.paused = True
                 return
-            if ready is None:
+            if not ready:
+                if self.failure is not None:
+                    self._reject(self.failure)
                 return
-            request, keep_alive = ready
+            request, keep_alive = ready.popleft()
             if self.server.offload(request):
                 answer = self.server.call_offloaded(request)
             else:
@@ -233,40 +377,7 @@ class Connection(asyncio.Protocol):
                     self._write(request, answer, keep_alive)
                     continue
             self.busy = True
-            if len(self.buffer) > PAUSE_ABOVE:
-                self.transport.pause_reading()
-                self.paused = True
             self.server.loop.create_task(self._answer_later(request, answer, keep_alive))
-            return
-
-    def _next_request(self) -> tuple[Request, bool] | None:
-        pending = self.pending
-        if pending is None:
-            while self.buffer[:2] == b"\r\n":
-                del self.buffer[:2]
-            end = self.buffer.find(b"\r\n\r\n")
-            if end > MAX_HEAD or (end < 0 and len(self.buffer) > MAX_HEAD):
-                raise BadRequest("request head too large")
-            if end < 0:
-                return None
-            pending = self.pending = parse_head(bytes(self.buffer[:end]))
-            del self.buffer[: end + 4]
-        if pending.chunked:
-            body = take_chunked(self.buffer)
-        elif len(self.buffer) >= pending.length:
-            with memoryview(self.buffer) as view:
-                body = bytes(view[: pending.length])
-            del self.buffer[: pending.length]
-        else:
-            body = None
-        if body is None:
-            if not pending.continued and pending.request.headers.get("expect", "").lower() == "100-continue":
-                pending.continued = True
-                self.transport.write(CONTINUE)
-            return None
-        self.pending = None
-        pending.request.body = decompress(body, pending.request.headers.get("content-encoding", ""))
-        return pending.request, pending.keep_alive
 
     async def _answer_later(self, request: Request, answer: Awaitable[Response], keep_alive: bool) -> None:
         try:
@@ -283,14 +394,21 @@ class Connection(asyncio.Protocol):
     def _write(self, request: Request, response: Response, keep_alive: bool) -> None:
         if self.transport is None:
             return
-        keep_alive = keep_alive and not self.closing
-        self.transport.write(render(response, keep_alive, request.method == "HEAD", self.server.clock.date()))
+        keep_alive = keep_alive and not self.closing and not (self.eof and not self.ready)
+        try:
+            data = render(response, keep_alive, request.method == "HEAD", self.server.clock.date())
+        except ValueError as exc:
+            log.error("%s %s: %s", request.method, request.path, exc)
+            failure = self.server.error(500, "internal error: unsafe response header")
+            data = render(failure, keep_alive, False, self.server.clock.date())
+        self.transport.write(data)
         if not keep_alive:
             self.transport.close()
             self.transport = None
 
-    def _reject(self, reason: str) -> None:
-        response = self.server.error(400, f"Bad request: {reason}")
+    def _reject(self, error: HttpError) -> None:
+        prefix = "Bad request: " if error.status == 400 else ""
+        response = self.server.error(error.status, prefix + error.info)
         self.transport.write(render(response, False, False, self.server.clock.date()))
         self.transport.close()
         self.transport = None
@@ -328,12 +446,14 @@ class HttpServer:
         offload: Callable[[Request], bool] = lambda request: False,
         pool: Executor | None = None,
         keepalive_timeout: float = 75.0,
+        limits: Limits | None = None,
     ):
         self.app = app
         self.error = error
         self.offload = offload if pool is not None else (lambda request: False)
         self.pool = pool
         self.keepalive_timeout = keepalive_timeout
+        self.limits = limits or Limits()
         self.connections: set[Connection] = set()
         self.clock = _Clock()
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TypeVar
 from urllib.parse import parse_qs
 
-import orjson
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from seldon_graph import jsontext
 from seldon_graph.errors import BAD_DATA, SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 
@@ -38,16 +38,17 @@ def to_dict(message: Message) -> dict:
 
 
 def loads(raw: bytes | str) -> object:
-    """Parse JSON bytes; a 400 "Can't find JSON in data" SeldonError when they are not JSON."""
+    """Parse JSON bytes (NaN and infinities allowed); a 400 "Can't find JSON in data" SeldonError when they are
+    not JSON."""
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        return jsontext.loads(raw)
+    except jsontext.JSONDecodeError as exc:
         raise SeldonError("Can't find JSON in data", 400, BAD_DATA) from exc
 
 
 def dumps(value: object) -> bytes:
-    """JSON bytes, numpy arrays and scalars included."""
-    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    """JSON bytes, numpy arrays and scalars included; non-finite floats as NaN, Infinity, -Infinity."""
+    return jsontext.dumps(value)
 
 
 def json_from_form(raw: bytes) -> bytes | None:

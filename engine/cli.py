@@ -35,7 +35,7 @@ from seldon_graph.engine.source import (
 )
 from seldon_graph.engine.traces import EngineTracer
 from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
-from seldon_graph.http11 import listening_socket
+from seldon_graph.http11 import Limits, listening_socket
 from seldon_graph.tracing import Tracing, TracingError, start_tracing
 
 log = logging.getLogger("seldon_graph.engine")
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     flag("log_level", default=os.environ.get("SELDON_LOG_LEVEL", "INFO"))
     flag("debug", action="store_true")
+    Limits.add_flags(parser)
     return parser
 
 
@@ -157,7 +158,7 @@ async def serve(
     tracer = EngineTracer(tracing, deployment, predictor.name) if tracing is not None else None
     graph = Graph(predictor, units, metrics, logger, tracer)
     rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
-    http = rest.server()
+    http = rest.server(limits=Limits.from_args(args))
     await http.start(listening_socket(args.http_port, args.host))
     max_message = message_size(predictor.annotations, GRPC_MAX_MESSAGE)
     server = grpc.aio.server(

@@ -2,7 +2,8 @@
 
 Unit calls are the engine's hot path and a general-purpose client spends more CPU per call than the engine
 spends on everything else, so this one does only what unit calls need: a request with a byte body, a response
-read by Content-Length, chunked encoding or connection close, and connection reuse.
+read by llhttp (Content-Length, chunked encoding or connection close, strict framing), and connection reuse.
+A reply whose head or body exceeds the engine's limits is a ProtocolError.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from seldon_graph.http11 import chunked_body
+import httptools
 
-_HEAD_END = b"\r\n\r\n"
+from seldon_graph.http11 import Limits
 
 
 class ConnectError(OSError):
@@ -24,14 +25,19 @@ class ProtocolError(Exception):
 
 
 class _Connection(asyncio.Protocol):
-    """One TCP connection carrying one request at a time."""
+    """One TCP connection carrying one request at a time; llhttp calls the on_* methods from `feed_data`."""
 
-    def __init__(self):
+    def __init__(self, limits: Limits):
+        self.limits = limits
         self.transport: asyncio.Transport | None = None
-        self._buffer = bytearray()
+        self.parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future | None = None
-        self._head: tuple[int, dict[bytes, bytes]] | None = None
-        self._body_start = 0
+        self._status = 0
+        self._head_size = 0
+        self._headers_done = False
+        self._framed = False
+        self._body: list[bytes] = []
+        self._body_size = 0
         self.received_any = False
         self.closed = False
         self.reusable = True
@@ -42,24 +48,30 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._waiter is not None and not self._waiter.done():
-            if self._head is not None and self._until_close():
-                self._finish(bytes(self._buffer[self._body_start :]))
+            if self._headers_done and not self._framed:
+                self._finish(b"".join(self._body))  # a body delimited by the close
             else:
                 self._waiter.set_exception(ConnectionResetError(f"connection closed by the unit ({exc or 'EOF'})"))
 
     def data_received(self, data: bytes) -> None:
         self.received_any = True
-        self._buffer += data
         if self._waiter is None or self._waiter.done():
+            self.reusable = False  # bytes nobody asked for: this connection is out of step
             return
         try:
-            self._parse()
-        except ProtocolError as exc:
-            self._waiter.set_exception(exc)
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self.reusable = False
+            if not self._waiter.done():
+                self._waiter.set_exception(ProtocolError(f"malformed reply: {exc}"))
+            return
+        if not self._headers_done:
+            self._head_size += len(data)
+            if self._head_size > self.limits.max_head:
+                self._fail(f"reply head larger than {self.limits.max_head} bytes")
 
     def send(self, request: list[bytes]) -> asyncio.Future:
-        self._buffer.clear()
-        self._head = None
+        self._start()
         self.received_any = False
         self._waiter = asyncio.get_running_loop().create_future()
         self.transport.writelines(request)  # head and body in one writev, the body not copied
@@ -70,60 +82,62 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _until_close(self) -> bool:
-        headers = self._head[1]
-        return b"content-length" not in headers and b"chunked" not in headers.get(b"transfer-encoding", b"").lower()
+    def _start(self) -> None:
+        self._status = 0
+        self._head_size = 0
+        self._headers_done = False
+        self._framed = False
+        self._body = []
+        self._body_size = 0
 
-    def _parse(self) -> None:
-        if self._head is None:
-            end = self._buffer.find(_HEAD_END)
-            if end < 0:
-                return
-            self._head = _parse_head(bytes(self._buffer[:end]))
-            self._body_start = end + 4
-            if self._head[1].get(b"connection", b"").lower() == b"close":
-                self.reusable = False
-        status, headers = self._head
-        length = headers.get(b"content-length")
-        if status in (204, 304):
-            self._finish(b"")
-        elif length is not None:
-            end = self._body_start + int(length)
-            if len(self._buffer) >= end:
-                self._finish(bytes(self._buffer[self._body_start : end]))
-        elif b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-            try:
-                found = chunked_body(self._buffer, self._body_start)
-            except ValueError as exc:
-                raise ProtocolError(str(exc)) from exc
-            if found is not None:
-                self._finish(found[0])
-        else:
+    # llhttp callbacks
+    def on_message_begin(self) -> None:
+        self._start()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name == b"content-length" or (name == b"transfer-encoding" and b"chunked" in value.lower()):
+            self._framed = True
+
+    def on_headers_complete(self) -> None:
+        self._status = self.parser.get_status_code()
+        self._headers_done = True
+        if not self.parser.should_keep_alive():
             self.reusable = False
+        if self._status in (204, 304) or 100 <= self._status < 200:
+            self._framed = True
+
+    def on_body(self, chunk: bytes) -> None:
+        self._body_size += len(chunk)
+        if self._body_size > self.limits.max_body:
+            self._fail(f"reply body larger than {self.limits.max_body} bytes")
+            return
+        self._body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        if 100 <= self._status < 200:
+            return  # an interim answer (100 Continue): the real one follows
+        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        self._finish(body)
+
+    def _fail(self, reason: str) -> None:
+        self.reusable = False
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(ProtocolError(reason))
+        if self.transport is not None:
+            self.transport.close()
 
     def _finish(self, body: bytes) -> None:
-        self._waiter.set_result((self._head[0], body))
-
-
-def _parse_head(head: bytes) -> tuple[int, dict[bytes, bytes]]:
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:100]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower()] = value.strip()
-    if parts[0] == b"HTTP/1.0" and headers.get(b"connection", b"").lower() != b"keep-alive":
-        headers[b"connection"] = b"close"
-    return int(parts[1]), headers
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result((self._status, body))
 
 
 class HttpPool:
     """Keep-alive connections to one host:port; `request` returns (status, body)."""
 
-    def __init__(self, host: str, port: int, connect_timeout: float = 2.0):
+    def __init__(self, host: str, port: int, connect_timeout: float = 2.0, limits: Limits | None = None):
         self.host, self.port = host, port
+        self.limits = limits or Limits.from_env()
         self.connect_timeout = connect_timeout
         self._host_header = f"Host: {host}:{port}\r\n".encode()
         self._idle: list[_Connection] = []
@@ -176,7 +190,7 @@ class HttpPool:
         loop = asyncio.get_running_loop()
         try:
             _, connection = await asyncio.wait_for(
-                loop.create_connection(_Connection, self.host, self.port), self.connect_timeout
+                loop.create_connection(lambda: _Connection(self.limits), self.host, self.port), self.connect_timeout
             )
         except (TimeoutError, OSError) as exc:
             raise ConnectError(f"cannot connect to {self.host}:{self.port}: {exc or type(exc).__name__}") from exc

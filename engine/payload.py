@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-import orjson
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 
+from seldon_graph import jsontext
 from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.protowire import encode_varint
@@ -46,16 +47,15 @@ class Payload:
 
     def json_members(self) -> bytes:
         if self._json is None:
-            message = pb.SeldonMessage.FromString(self._proto or b"")
-            self._json = orjson.dumps(json_format.MessageToDict(message))[1:-1]
+            self._json = jsontext.dumps(_proto_as_dict(pb.SeldonMessage, self._proto or b""))[1:-1]
         return self._json
 
     def proto_fields(self) -> bytes:
         if self._proto is None:
             document = b"{" + self.json_members() + b"}"
             try:
-                message = json_format.ParseDict(orjson.loads(document), pb.SeldonMessage())
-            except (json_format.ParseError, orjson.JSONDecodeError, TypeError, ValueError) as exc:
+                message = json_format.ParseDict(jsontext.loads(document), pb.SeldonMessage())
+            except (json_format.ParseError, TypeError, ValueError) as exc:
                 raise SeldonError(f"Message cannot be sent over gRPC: {exc}", 400, BAD_DATA) from exc
             message.ClearField("meta")
             self._proto = message.SerializeToString()
@@ -71,7 +71,7 @@ class Payload:
 
     def decoded(self) -> dict:
         """The message without meta as a dict (for built-ins that compute on data)."""
-        return orjson.loads(b"{" + self.json_members() + b"}")
+        return jsontext.loads(b"{" + self.json_members() + b"}")
 
 
 def split_json(document: bytes) -> tuple[dict, bytes]:
@@ -155,8 +155,8 @@ def _object_end(document: bytes, start: int, limit: int) -> int | None:
 
 def _loads_object(text: bytes) -> dict | None:
     try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        value = jsontext.loads(text)
+    except jsontext.JSONDecodeError:
         return None
     if value is None:
         return {}
@@ -165,20 +165,20 @@ def _loads_object(text: bytes) -> dict | None:
 
 def _split_parsed(document: bytes) -> tuple[dict, bytes]:
     try:
-        value = orjson.loads(document)
-    except orjson.JSONDecodeError as exc:
+        value = jsontext.loads(document)
+    except jsontext.JSONDecodeError as exc:
         raise SeldonError(f"Invalid JSON: {exc}", 400, BAD_DATA) from exc
     meta = value.pop("meta", None) or {}
     if not isinstance(meta, dict):
         raise SeldonError(f"meta must be an object, got {meta!r}", 400, BAD_DATA)
-    return meta, orjson.dumps(value)[1:-1]
+    return meta, jsontext.dumps(value)[1:-1]
 
 
 def join_json(members: bytes, meta: dict) -> bytes:
     """A JSON document from other members' text and a meta dict."""
     if members:
-        return b"".join((b"{", members, b',"meta":', orjson.dumps(meta), b"}"))
-    return b"".join((b'{"meta":', orjson.dumps(meta), b"}"))
+        return b"".join((b"{", members, b',"meta":', jsontext.dumps(meta), b"}"))
+    return b"".join((b'{"meta":', jsontext.dumps(meta), b"}"))
 
 
 def _varint(raw: bytes, index: int) -> tuple[int, int]:
@@ -261,8 +261,8 @@ class FeedbackBody:
     @classmethod
     def from_json(cls, document: bytes) -> FeedbackBody:
         try:
-            decoded = orjson.loads(document)
-        except orjson.JSONDecodeError as exc:
+            decoded = jsontext.loads(document)
+        except jsontext.JSONDecodeError as exc:
             raise SeldonError(f"Invalid JSON: {exc}", 400, BAD_DATA) from exc
         if not isinstance(decoded, dict):
             raise SeldonError(f"Feedback must be a JSON object, got {decoded!r}", 400, BAD_DATA)
@@ -270,7 +270,7 @@ class FeedbackBody:
 
     @classmethod
     def from_proto(cls, raw: bytes) -> FeedbackBody:
-        return cls(json_format.MessageToDict(pb.Feedback.FromString(raw)), proto_body=raw)
+        return cls(_proto_as_dict(pb.Feedback, raw), proto_body=raw)
 
     @property
     def routing(self) -> dict:
@@ -296,7 +296,7 @@ class FeedbackBody:
 
     def json(self) -> bytes:
         if self._json is None:
-            self._json = orjson.dumps(self.decoded)
+            self._json = jsontext.dumps(self.decoded)
         return self._json
 
     def proto(self) -> bytes:
@@ -306,3 +306,14 @@ class FeedbackBody:
             except (json_format.ParseError, TypeError, ValueError) as exc:
                 raise SeldonError(f"Invalid Feedback: {exc}", 400, BAD_DATA) from exc
         return self._proto
+
+
+def _proto_as_dict(message_type: type, raw: bytes) -> dict:
+    """A serialized message as its JSON dict; a 400 naming the problem when it is not one or has no JSON form (a
+    NaN or an infinity in a Value: proto JSON would turn it into a string)."""
+    try:
+        return json_format.MessageToDict(message_type.FromString(raw))
+    except DecodeError as exc:
+        raise SeldonError(f"Invalid {message_type.DESCRIPTOR.name}: {exc}", 400, BAD_DATA) from exc
+    except json_format.SerializeToJsonError as exc:
+        raise SeldonError(f"{message_type.DESCRIPTOR.name} cannot be sent as JSON: {exc}", 400, BAD_DATA) from exc

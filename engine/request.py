@@ -9,7 +9,11 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
+from seldon_graph.errors import ENGINE_BAD_REQUEST, SeldonError
+from seldon_graph.http11 import header_value_is_safe
+
 PUID_HEADER = "Seldon-Puid"
+MAX_PUID_LENGTH = 256
 SKIP_LOGGING_HEADER = "seldon-skip-logging"
 NOT_FORWARDED = frozenset(
     {
@@ -46,6 +50,22 @@ def new_puid() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def checked_puid(puid: object) -> str | None:
+    """A client's puid (meta.puid or the Seldon-Puid header), which goes back in a response header and on to every
+    unit: printable ASCII of at most MAX_PUID_LENGTH characters, else a 400 (a CR or LF would split a response)."""
+    if puid is None or puid == "":
+        return None
+    if not isinstance(puid, str):
+        raise SeldonError(f"Invalid puid {puid!r}: a puid is a string", 400, ENGINE_BAD_REQUEST)
+    if len(puid) > MAX_PUID_LENGTH or not (puid.isascii() and puid.isprintable()):
+        raise SeldonError(
+            f"Invalid puid {puid[:64]!r}: a puid is printable ASCII of at most {MAX_PUID_LENGTH} characters",
+            400,
+            ENGINE_BAD_REQUEST,
+        )
+    return puid
+
+
 class Request:
     """Per-request state shared by every step of one walk."""
 
@@ -63,7 +83,7 @@ class Request:
     )
 
     def __init__(self, puid: str | None, forwarded: Iterable[tuple[str, str]] = ()):
-        self.puid = puid or new_puid()
+        self.puid = checked_puid(puid) or new_puid()
         self.forwarded = [(k, v) for k, v in forwarded if k.lower() not in NOT_FORWARDED and not k.startswith(":")]
         self.skip_logging = any(
             k.lower() == SKIP_LOGGING_HEADER and v.strip().lower() in _TRUE for k, v in self.forwarded
@@ -79,7 +99,11 @@ class Request:
     def rest_headers(self) -> bytes:
         """The header lines of every REST unit call of this request (forwarded headers, puid, JSON type)."""
         if self._headers is None:
-            lines = [f"{k}: {v}\r\n" for k, v in self.forwarded if not k.lower().endswith("-bin")]
+            lines = [
+                f"{k}: {v}\r\n"
+                for k, v in self.forwarded
+                if not k.lower().endswith("-bin") and header_value_is_safe(v) and header_value_is_safe(k)
+            ]
             lines.append(f"{PUID_HEADER}: {self.puid}\r\nContent-Type: application/json\r\n")
             self._headers = "".join(lines).encode("latin-1", errors="replace")
         return self._headers

@@ -16,13 +16,14 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from seldon_graph import jsontext
 from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
-from seldon_graph.engine.request import PUID_HEADER, Request, new_puid
+from seldon_graph.engine.request import PUID_HEADER, Request, checked_puid, new_puid
 from seldon_graph.engine.units import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
-from seldon_graph.http11 import HttpServer, Response
+from seldon_graph.http11 import HttpServer, Limits, Response
 from seldon_graph.http11 import Request as HttpRequest
 from seldon_graph.messages import json_from_form
 
@@ -57,8 +58,8 @@ def parse_message(document: bytes) -> tuple[Payload, dict]:
     """
     if len(document) <= FULL_CHECK_LIMIT:
         try:
-            value = orjson.loads(document)
-        except orjson.JSONDecodeError as exc:
+            value = jsontext.loads(document)
+        except jsontext.JSONDecodeError as exc:
             raise SeldonError(f"Invalid JSON in request: {exc}", 400, BAD_DATA) from exc
         if not isinstance(value, dict):
             raise SeldonError(
@@ -100,8 +101,8 @@ class RestServer:
         self._table = self._routes()
         self.timing_by_default = timing.wanted({}, graph.predictor.annotations)
 
-    def server(self, keepalive_timeout: float = 75.0) -> HttpServer:
-        return HttpServer(self, self._server_error, keepalive_timeout=keepalive_timeout)
+    def server(self, keepalive_timeout: float = 75.0, limits: Limits | None = None) -> HttpServer:
+        return HttpServer(self, self._server_error, keepalive_timeout=keepalive_timeout, limits=limits)
 
     def _routes(self) -> dict[str, tuple[str, Callable]]:
         routes: dict[str, tuple[str, Callable]] = {}
@@ -153,9 +154,10 @@ class RestServer:
     async def predictions(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = headers.get("seldon-puid") or new_puid()
+        puid = None
         walk = span = None
         try:
+            puid = checked_puid(headers.get("seldon-puid"))
             message, meta = parse_message(request_document(request.body, _content_type(headers), _query_json(request)))
             walk = Request(meta.get("puid") or puid, headers.items())
             puid = walk.puid
@@ -170,6 +172,7 @@ class RestServer:
         except SeldonError as exc:
             body, status = self._failed(exc)
         self._observe("predictions", status, started)
+        puid = puid or new_puid()
         response = self._response(body, status, puid)
         if walk is not None and walk.timings is not None:
             response.headers[timing.SERVER_TIMING] = timing.server_timing(walk.timings, time.perf_counter() - started)
@@ -182,9 +185,10 @@ class RestServer:
     async def feedback(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = headers.get("seldon-puid")
+        puid = None
         span = None
         try:
+            puid = checked_puid(headers.get("seldon-puid"))
             feedback = FeedbackBody.from_json(
                 request_document(request.body, _content_type(headers), _query_json(request))
             )

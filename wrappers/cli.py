@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from seldon_graph.errors import SeldonError
+from seldon_graph.http11 import Limits
 from seldon_graph.parameters import TRUE_VALUES, parse_parameters
 from seldon_graph.tracing import Tracing, TracingError, tracing_settings
 
@@ -75,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--drain-timeout", type=float, default=30.0, help="seconds in-flight requests get to finish after SIGTERM"
     )
+    Limits.add_flags(p)
     return p
 
 
@@ -205,7 +207,14 @@ def _run(args: argparse.Namespace) -> int:
         )
         try:
             serving.run_rest_worker(
-                handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout, plan.workers > 1, threads
+                handler,
+                user.load,
+                loaded_workers.add,
+                args.http_port,
+                args.drain_timeout,
+                plan.workers > 1,
+                threads,
+                limits=Limits.from_args(args),
             )
         finally:
             if tracer is not None:

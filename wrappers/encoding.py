@@ -9,7 +9,7 @@ import orjson
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 
-from seldon_graph import messages
+from seldon_graph import jsontext, messages
 from seldon_graph.errors import BAD_DATA, SeldonError
 from seldon_graph.numpy_codec import default_data_proto, payload_json
 from seldon_graph.proto import prediction_pb2 as pb
@@ -30,11 +30,12 @@ def _fallback(value: Any) -> Any:
 
 
 def encode(value: Any) -> bytes:
-    """JSON bytes of a response: dicts with numpy arrays (or a customData Any) inside, or a proto."""
+    """JSON bytes of a response: dicts with numpy arrays (or a customData Any) inside, or a proto; NaN and
+    infinities as seldon-core writes them."""
     if isinstance(value, Message):
         value = messages.to_dict(value)
     try:
-        return orjson.dumps(value, default=_fallback, option=orjson.OPT_SERIALIZE_NUMPY)
+        return jsontext.dumps(value, default=_fallback)
     except orjson.JSONEncodeError as exc:
         if isinstance(exc.__cause__, SeldonError):
             raise exc.__cause__ from None
@@ -48,7 +49,7 @@ def to_message(value: Any, message_type: type[M]) -> M:
         return value
     if isinstance(value, Message) and value.DESCRIPTOR.full_name == message_type.DESCRIPTOR.full_name:
         return message_type.FromString(value.SerializeToString())
-    return messages.to_proto(orjson.loads(encode(value)), message_type)
+    return messages.to_proto(jsontext.loads(encode(value)), message_type)
 
 
 def to_seldon_message(value: Any) -> pb.SeldonMessage:

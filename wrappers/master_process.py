@@ -2,8 +2,10 @@
 
 Children are forked after the user's object was built (so a bad class or parameter fails before anything
 listens) and before any gRPC machinery exists in the master. SIGTERM is passed on to every child, each
-drains its in-flight requests, and the master exits 0 once they all have. If a child dies on its own
-(port taken, load() failed), the others are stopped and the master exits non-zero.
+drains its in-flight requests, and the master exits 0 once they all have. A child that dies on its own (killed,
+out of memory, a crash in native code) is replaced, as gunicorn replaces a dead worker, after a pause that
+doubles while it keeps dying young; a child whose load() failed (exit code 3, gunicorn's boot error) stops the
+unit: the others are stopped and the master exits non-zero.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
+
+BOOT_FAILED = 3  # a worker's exit code when load() failed (serving.LOAD_FAILED): replacing it cannot help
+RESPAWN_PAUSE = 0.5
+RESPAWN_PAUSE_MAX = 10.0
+YOUNG = 10.0  # a child that dies sooner than this after its start doubles the pause before the next one
 
 
 @dataclass
@@ -55,6 +63,46 @@ def _children(plan: Plan, targets) -> list[multiprocessing.Process]:
     return procs
 
 
+class Respawner:
+    """Replaces dead children in place; the pause before a replacement doubles while they die young."""
+
+    def __init__(self, procs: list[multiprocessing.Process], targets: dict[str, object]):
+        self.procs = procs
+        self.targets = targets
+        self.started = {proc.name: time.monotonic() for proc in procs}
+        self.pause = {proc.name: RESPAWN_PAUSE for proc in procs}
+        self.due: dict[str, float] = {}
+
+    def check(self) -> multiprocessing.Process | None:
+        """Replace what died and is due; the child that makes the unit fail (load() failed), if any."""
+        now = time.monotonic()
+        for index, proc in enumerate(self.procs):
+            if proc.exitcode is None:
+                continue
+            if proc.exitcode == BOOT_FAILED:
+                return proc
+            name = proc.name
+            if name not in self.due:
+                young = now - self.started[name] < YOUNG
+                self.pause[name] = min(self.pause[name] * 2, RESPAWN_PAUSE_MAX) if young else RESPAWN_PAUSE
+                self.due[name] = now + self.pause[name]
+                log.error(
+                    "%s (pid %s) exited with code %s; starting a new one in %.1fs",
+                    name,
+                    proc.pid,
+                    proc.exitcode,
+                    self.pause[name],
+                )
+            if now >= self.due[name]:
+                del self.due[name]
+                replacement = multiprocessing.get_context("fork").Process(target=self.targets[name], name=name)
+                replacement.start()
+                self.procs[index] = replacement
+                self.started[name] = now
+                log.warning("%s restarted as pid %s", name, replacement.pid)
+        return None
+
+
 def _stop_all(procs: list[multiprocessing.Process], timeout: float) -> None:
     for proc in procs:
         if proc.is_alive():
@@ -82,9 +130,10 @@ def supervise(plan: Plan, rest_target, grpc_target, start_metrics) -> int:
         log.error("cannot serve metrics on port %d: %s", plan.metrics_port, exc)
         _stop_all(procs, plan.drain_timeout + 5)
         return 1
+    respawner = Respawner(procs, {proc.name: grpc_target if proc.name == "grpc" else rest_target for proc in procs})
     failed = None
     while not stop.is_set() and failed is None:
-        failed = next((p for p in procs if p.exitcode is not None), None)
+        failed = respawner.check()
         stop.wait(0.2)
     if failed is not None and not stop.is_set():
         log.error("%s exited with code %s; stopping the unit", failed.name, failed.exitcode)

@@ -16,7 +16,7 @@ import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from seldon_graph.http11 import HttpServer, listening_socket
+from seldon_graph.http11 import HttpServer, Limits, listening_socket
 from seldon_graph.wrappers.rest import RestHandler, server_error
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,14 @@ async def _stop_signal() -> asyncio.Event:
 
 
 async def serve_rest(
-    handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool, threads: int
+    handler: RestHandler,
+    load,
+    loaded,
+    port: int,
+    drain_timeout: float,
+    shared: bool,
+    threads: int,
+    limits: Limits | None = None,
 ) -> int:
     """Serve REST on `port` (shared with sibling workers when `shared`) until SIGTERM; the worker's exit code.
 
@@ -55,7 +62,7 @@ async def serve_rest(
     stop = await _stop_signal()
     loop = asyncio.get_running_loop()
     pool = ThreadPoolExecutor(threads, thread_name_prefix="model") if threads > 1 else None
-    server = HttpServer(handler, server_error, handler.calls_model, pool)
+    server = HttpServer(handler, server_error, handler.calls_model, pool, limits=limits)
     await server.start(listening_socket(port, reuse_port=shared))
     loading = loop.run_in_executor(None, load)
     stopping = asyncio.ensure_future(stop.wait())
@@ -88,13 +95,20 @@ def die_with_parent() -> None:
 
 
 def run_rest_worker(
-    handler: RestHandler, load, loaded, port: int, drain_timeout: float, shared: bool, threads: int
+    handler: RestHandler,
+    load,
+    loaded,
+    port: int,
+    drain_timeout: float,
+    shared: bool,
+    threads: int,
+    limits: Limits | None = None,
 ) -> None:
     """Process target: a uvloop event loop running one REST worker."""
     import uvloop
 
     die_with_parent()
-    sys.exit(uvloop.run(serve_rest(handler, load, loaded, port, drain_timeout, shared, threads)))
+    sys.exit(uvloop.run(serve_rest(handler, load, loaded, port, drain_timeout, shared, threads, limits)))
 
 
 def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float, tracer=None) -> None:

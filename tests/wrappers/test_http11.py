@@ -13,4 +13,7 @@ def test_malformed_http_gets_a_microservice_status_body(model):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400")
     status = json.loads(answer.split(b"\r\n\r\n", 1)[1])["status"]
-    assert status["reason"] == "MICROSERVICE_BAD_DATA" and status["info"].startswith("Bad request: invalid Content")
+    assert (
+        status["reason"] == "MICROSERVICE_BAD_DATA"
+        and status["info"] == "Bad request: invalid character in Content-Length"
+    )

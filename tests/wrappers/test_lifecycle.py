@@ -207,3 +207,37 @@ def test_output_transformer_service_type(tmp_path):
     with running_unit(tmp_path, "MyTransformer", "--service-type", "OUTPUT_TRANSFORMER", grpc=False) as unit:
         response = requests.post(unit.url("/transform-output"), json={"data": {"ndarray": [[1, 2]]}})
         assert response.json()["data"]["ndarray"] == [[10, 20]]
+
+
+def test_dead_rest_and_grpc_workers_are_replaced_and_the_unit_keeps_serving(tmp_path):
+    import grpc
+
+    from seldon_graph.proto import prediction_pb2 as pb
+    from seldon_graph.proto import prediction_pb2_grpc
+
+    with running_unit(tmp_path, "Model", "--workers", "2") as unit:
+        children = subprocess.run(["pgrep", "-P", str(unit.proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 3
+        for pid in children:
+            os.kill(int(pid), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            replaced = subprocess.run(
+                ["pgrep", "-P", str(unit.proc.pid)], capture_output=True, text=True
+            ).stdout.split()
+            if len(set(replaced) - set(children)) == 3:
+                break
+            assert time.monotonic() < deadline and unit.proc.poll() is None, replaced
+            time.sleep(0.1)
+        wait_http(unit.url("/ready"), proc=unit.proc)
+        assert all(predict(unit).status_code == 200 for _ in range(6))
+        with grpc.insecure_channel(unit.grpc_target) as channel:
+            grpc.channel_ready_future(channel).result(timeout=20)
+            reply = prediction_pb2_grpc.ModelStub(channel).Predict(
+                pb.SeldonMessage(strData="x"), timeout=20, wait_for_ready=True
+            )
+        assert reply.strData == "xx"
+        assert unit.proc.poll() is None
+        log = Path(unit.proc.log_path).read_text()
+        for name in ("rest-0", "rest-1", "grpc"):
+            assert f"{name} (pid " in log and f"{name} restarted as pid" in log, log[-3000:]

@@ -183,3 +183,28 @@ def answer(base, method, path, body, headers):
 def test_same_status_and_body_as_seldon_core(pairs, interface, method, path, body, headers):
     real, ours = pairs[interface]
     assert answer(ours, method, path, body, headers) == answer(real, method, path, body, headers)
+
+
+NON_FINITE = [
+    '{"data":{"ndarray":[[NaN,2.0,Infinity,-Infinity]]}}',
+    '{"data":{"names":["a","b","c"],"tensor":{"shape":[1,3],"values":[NaN,Infinity,-Infinity]}}}',
+    '{"jsonData":{"x":NaN,"y":[Infinity]}}',
+    '{"strData":"a","meta":{"tags":{"t":NaN}}}',
+]
+
+
+def _canonical(text: str) -> str:
+    """The JSON text with sorted keys (NaN != NaN, so parsed values cannot be compared directly)."""
+    return json.dumps(json.loads(text), sort_keys=True)
+
+
+@pytest.mark.parametrize("body", NON_FINITE, ids=range(len(NON_FINITE)))
+@pytest.mark.parametrize("path", ["/predict", "/api/v1.0/predictions", "/transform-input"])
+def test_nan_and_infinities_are_read_and_written_like_seldon_core(pairs, body, path):
+    real, ours = pairs["Model"]
+    theirs = requests.post(real + path, data=body, headers=JSON, timeout=10)
+    mine = requests.post(ours + path, data=body, headers=JSON, timeout=10)
+    assert mine.status_code == theirs.status_code
+    assert _canonical(mine.text) == _canonical(theirs.text)
+    if theirs.status_code == 200:
+        assert ("NaN" in mine.text or "Infinity" in mine.text) and "null" not in mine.text
