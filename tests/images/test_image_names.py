@@ -110,3 +110,18 @@ def test_kustomize_runs_operator_and_engine_from_one_image_setting():
 def test_model_recipe_builds_from_the_model_image():
     dockerfile = (ROOT / "examples" / "model-image" / "Dockerfile").read_text()
     assert f"\nFROM {image_names().model}\n" in dockerfile
+
+
+def test_model_folder_seldondeployment_is_valid_and_runs_the_image_command():
+    manifest = ROOT / "examples" / "model-image" / "seldondeployment.yaml"
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "seldon-graph"), "validate", "-f", str(manifest)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (container,) = yaml.safe_load(manifest.read_text())["spec"]["predictors"][0]["componentSpecs"][0]["spec"][
+        "containers"
+    ]
+    assert "command" not in container
