@@ -50,7 +50,7 @@ debian_base() {
     podman image exists "$DEBIAN_BASE_IMAGE" && return
     if [ ! -s "$tarball" ]; then
         command -v mmdebstrap >/dev/null || { echo "build-images.sh: --base needs mmdebstrap" >&2; exit 1; }
-        mmdebstrap --quiet --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+        mmdebstrap --quiet --format=tar --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
             --include=python3,python3-venv \
             --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
             --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
