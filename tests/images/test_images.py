@@ -147,7 +147,8 @@ def test_example_model_folder_built_on_the_model_image_answers_a_prediction(imag
     _run("podman", "build", "--quiet", "--isolation", "chroot", "--tag", EXAMPLE_IMAGE, str(EXAMPLE), timeout=600)
     config = _config(EXAMPLE_IMAGE)
     assert config.user == USER_ID and config.workdir == "/microservice"
-    assert not any(v.startswith("MODEL_NAME=") for v in config.env)  # read from the folder's environment file
+    from_file = {"MODEL_NAME", "SERVICE_TYPE", "PERSISTENCE"}  # read from the folder's environment file
+    assert not any(v.split("=", 1)[0] in from_file for v in config.env)
     http_port, grpc_port, metrics_port = free_port(), free_port(), free_port()
     ports = {
         "PREDICTIVE_UNIT_HTTP_SERVICE_PORT": str(http_port),
