@@ -10,13 +10,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from seldon_graph import __version__
 from seldon_graph.ambassador import AmbassadorSettings
+from seldon_graph.images import RUNTIME_IMAGE
 from seldon_graph.istio import IstioSettings
 from seldon_graph.sdep import SdepSettings
 from seldon_graph.sdep.settings import env_int
 
-DEFAULT_ENGINE_IMAGE = f"seldonio/seldon-graph:{__version__}"
+DEFAULT_ENGINE_IMAGE = RUNTIME_IMAGE
 
 
 def env_flag(environ: Mapping[str, str], name: str) -> bool:

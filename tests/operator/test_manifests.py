@@ -166,7 +166,7 @@ def _env(deployment: dict) -> dict:
 def test_container_env_configures_the_operator_settings(manager):
     settings = OperatorSettings.from_env(_env(manager))
     assert settings.ambassador.enabled and not settings.istio.enabled and not settings.keda_enabled
-    assert settings.engine.image == "seldonio/seldon-graph:0.1.0"
+    assert settings.engine.image == "ghcr.io/seldon-graph/seldon-graph:0.1.0"
     assert settings.controller_id == "" and settings.watch_namespace == ""
     assert settings.default_user_id == 8888
 
@@ -178,7 +178,8 @@ def test_container_env_configures_the_operator_settings(manager):
                 "controllerId": "team-a",
                 "watchNamespace": "models",
                 "istio.gateway": "gw/seldon",
-                "engine.image": "registry.local/engine:7",
+                "image.repository": "registry.local/engine",
+                "image.tag": "7",
             }
         )
     )

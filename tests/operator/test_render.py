@@ -221,7 +221,7 @@ def test_engine_container():
     names = [c["name"] for c in deployment["spec"]["template"]["spec"]["containers"]]
     assert names == ["classifier", "seldon-container-engine"]
     engine = containers(deployment)["seldon-container-engine"]
-    assert engine["image"] == "seldonio/seldon-graph:0.1.0" and engine["command"] == ["seldon-engine"]
+    assert engine["image"] == "ghcr.io/seldon-graph/seldon-graph:0.1.0" and engine["command"] == ["seldon-engine"]
     assert engine["args"] == [
         "--sdep",
         "iris",
