@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seldon_graph import naming
+from seldon_graph.labels import GRPC_TIMEOUT_ANNOTATION, REST_TIMEOUT_ANNOTATION
 from seldon_graph.sdep import PredictorSpec, SeldonDeployment
 from seldon_graph.sdep.predictor_service import ServicePorts, service_name, service_ports
 
@@ -28,8 +29,6 @@ ANNOTATION_REGEX_HEADER = "seldon.io/ambassador-regex-header"
 ANNOTATION_ID = "seldon.io/ambassador-id"
 ANNOTATION_RETRIES = "seldon.io/ambassador-retries"
 ANNOTATION_SHADOW = "seldon.io/ambassador-shadow"
-ANNOTATION_REST_TIMEOUT = "seldon.io/rest-timeout"
-ANNOTATION_GRPC_TIMEOUT = "seldon.io/grpc-timeout"
 CIRCUIT_BREAKER_ANNOTATIONS = {
     "max_connections": "seldon.io/ambassador-circuit-breakers-max-connections",
     "max_pending_requests": "seldon.io/ambassador-circuit-breakers-max-pending-requests",
@@ -117,9 +116,9 @@ def parse_regex_header(raw: str) -> Headers:
 
 def options(sdep: SeldonDeployment, legacy: bool) -> Options:
     """Read every Ambassador annotation of `sdep`, with a clear error for a malformed one."""
-    rest_timeout = _int_annotation(sdep, ANNOTATION_REST_TIMEOUT, DEFAULT_TIMEOUT_MS, "milliseconds")
+    rest_timeout = _int_annotation(sdep, REST_TIMEOUT_ANNOTATION, DEFAULT_TIMEOUT_MS, "milliseconds")
     grpc_fallback = DEFAULT_TIMEOUT_MS if legacy else rest_timeout
-    grpc_timeout = _int_annotation(sdep, ANNOTATION_GRPC_TIMEOUT, grpc_fallback, "milliseconds")
+    grpc_timeout = _int_annotation(sdep, GRPC_TIMEOUT_ANNOTATION, grpc_fallback, "milliseconds")
     header = sdep.annotation(ANNOTATION_HEADER)
     regex_header = sdep.annotation(ANNOTATION_REGEX_HEADER)
     breakers = {field: _int_annotation(sdep, key, 0, "a count") for field, key in CIRCUIT_BREAKER_ANNOTATIONS.items()}

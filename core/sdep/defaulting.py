@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from seldon_graph.labels import SEPARATE_ENGINE_ANNOTATION
 from seldon_graph.naming import container_service_name
 from seldon_graph.sdep import prepack
 from seldon_graph.sdep.settings import SdepSettings, resolve
@@ -18,7 +19,6 @@ from seldon_graph.sdep.types import Endpoint, PredictiveUnit, PredictorSpec, Sel
 PODINFO_VOLUME = "seldon-podinfo"
 LEGACY_PODINFO_VOLUME = "podinfo"
 PODINFO_PATH = "/etc/podinfo"
-SEPARATE_ENGINE_ANNOTATION = "seldon.io/engine-separate-pod"
 
 
 @dataclass
