@@ -78,6 +78,18 @@ def default(sdep: SeldonDeployment, settings: SdepSettings | None = None) -> Sel
     return sdep
 
 
+def default_graph(predictor: PredictorSpec) -> PredictorSpec:
+    """A copy of `predictor` with its node types and implementations defaulted (what the engine walks).
+
+    A unit with none of type, methods and implementation is a MODEL, a prepackaged server is a MODEL, an unset
+    implementation is UNKNOWN_IMPLEMENTATION; any other unset type stays unset, as the original leaves it.
+    """
+    predictor = copy.deepcopy(predictor)
+    for unit in predictor.units():
+        _default_node_type(unit)
+    return predictor
+
+
 def _default_node_type(unit: PredictiveUnit) -> None:
     if unit.type is None and unit.methods is None and unit.implementation is None:
         unit.type = "MODEL"
