@@ -34,7 +34,7 @@ from seldon_graph.engine.source import (
     timeout_ms,
 )
 from seldon_graph.engine.traces import EngineTracer
-from seldon_graph.engine.units import UnitPool
+from seldon_graph.engine.unit_pool import UnitPool
 from seldon_graph.http11 import listening_socket
 from seldon_graph.labels import GRPC_MAX_MESSAGE_ANNOTATION, GRPC_TIMEOUT_ANNOTATION, REST_TIMEOUT_ANNOTATION
 from seldon_graph.tracing import Tracing, TracingError, start_tracing

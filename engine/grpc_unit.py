@@ -18,7 +18,7 @@ from seldon_graph.engine.unit_errors import from_grpc_error
 from seldon_graph.proto import prediction_pb2 as pb
 
 if TYPE_CHECKING:
-    from seldon_graph.engine.units import CallContext
+    from seldon_graph.engine.unit_pool import CallContext
 
 STEP_METHODS = {
     "predict": "/seldon.protos.Model/Predict",

@@ -16,7 +16,7 @@ import pytest
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.predictor import Node, Predictor, build_predictor
-from seldon_graph.engine.request import Request
+from seldon_graph.engine.request_state import RequestState
 from seldon_graph.engine.unit_errors import from_rest_reply, unreachable
 from seldon_graph.errors import ENGINE_INVALID_ROUTING, ENGINE_UNAVAILABLE, SeldonError
 
@@ -68,7 +68,7 @@ class FakeUnit:
         self.answer = answer
         self.calls: list[tuple[str, dict]] = []
 
-    async def call(self, step: str, body: bytes, context: Request) -> bytes:
+    async def call(self, step: str, body: bytes, context: RequestState) -> bytes:
         message = orjson.loads(body)
         self.calls.append((step, message))
         try:
@@ -91,7 +91,7 @@ class FakeUnit:
 class DownUnit(FakeUnit):
     """A unit nobody answers for: every call fails as an unreachable endpoint does."""
 
-    async def call(self, step: str, body: bytes, context: Request) -> bytes:
+    async def call(self, step: str, body: bytes, context: RequestState) -> bytes:
         raise unreachable(self.node, self.url, "connection refused")
 
 
@@ -131,7 +131,7 @@ def graph_of(root: dict, answers: dict[str, Answer], **predictor_fields) -> tupl
 
 def predict(graph: Graph, numbers: list[float], meta: dict | None = None) -> tuple[dict, dict]:
     message, _ = Payload.from_json(orjson.dumps({"data": {"ndarray": [numbers]}}))
-    output, response_meta = asyncio.run(graph.predict(message, meta or {}, Request("puid-1")))
+    output, response_meta = asyncio.run(graph.predict(message, meta or {}, RequestState("puid-1")))
     return output.decoded(), response_meta
 
 
@@ -270,7 +270,7 @@ def test_feedback_follows_the_recorded_routing_to_the_units_that_take_it():
     root = unit("r", "ROUTER", [unit("a"), unit("b")])
     graph, pool = graph_of(root, {"r": lambda step, m: {}, "a": lambda step, m: {}, "b": lambda step, m: {}})
     feedback = {"request": {}, "response": {"meta": {"routing": {"r": 1}}}, "reward": 1.0}
-    asyncio.run(graph.feedback(FeedbackBody(feedback), Request("puid-2")))
+    asyncio.run(graph.feedback(FeedbackBody(feedback), RequestState("puid-2")))
     assert pool.steps("r") == ["send-feedback"] and pool.steps("b") == ["send-feedback"] and pool.steps("a") == []
 
 

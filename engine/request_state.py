@@ -46,7 +46,7 @@ def new_puid() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Request:
+class RequestState:
     """Per-request state shared by every step of one walk."""
 
     __slots__ = (
