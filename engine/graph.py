@@ -42,7 +42,7 @@ from seldon_graph.engine.request_state import RequestState
 from seldon_graph.engine.router_reply import ALL_CHILDREN, NO_CHILDREN, decode_reply, route_from_reply
 from seldon_graph.engine.traces import EngineTracer
 from seldon_graph.engine.unit_errors import UnitError
-from seldon_graph.engine.unit_pool import UnitClient, UnitPool
+from seldon_graph.engine.unit_pool import UnitClient, UnitLookup
 from seldon_graph.errors import ENGINE_INVALID_ROUTING, INTERNAL_ERROR, NOT_FOUND, SeldonError
 
 JSON = "json"
@@ -54,7 +54,7 @@ class Graph:
     def __init__(
         self,
         predictor: Predictor,
-        units: UnitPool,
+        units: UnitLookup,
         metrics: EngineMetrics | None = None,
         logger: RequestLogger | None = None,
         tracer: EngineTracer | None = None,

@@ -157,9 +157,9 @@ def predictor_from_spec(
     default_logger_url: str = "",
 ) -> Predictor:
     """Runtime nodes from a typed PredictorSpec (defaulted here through core); PredictorError on the first problem."""
+    spec = default_graph(spec)
     if spec.graph is None:
         raise PredictorError("predictor.graph: missing or not an object")
-    spec = default_graph(spec)
     builder = _GraphBuilder(container_images(spec), default_transport.upper(), default_logger_url)
     root = builder.build(spec.graph, "graph")
     own_annotations = spec.annotations or {}

@@ -10,6 +10,7 @@ import random
 from collections.abc import Iterable
 
 PUID_HEADER = "Seldon-Puid"
+PUID_KEY = PUID_HEADER.lower()  # as HTTP/1.1 header lookups and gRPC metadata spell it
 SKIP_LOGGING_HEADER = "seldon-skip-logging"
 NOT_FORWARDED = frozenset(
     {
@@ -26,7 +27,7 @@ NOT_FORWARDED = frozenset(
         "upgrade",
         "expect",
         "accept-encoding",
-        "seldon-puid",
+        PUID_KEY,
         "user-agent",
         "grpc-timeout",
         "grpc-encoding",
@@ -87,6 +88,6 @@ class RequestState:
     def grpc_metadata(self) -> tuple[tuple[str, str], ...]:
         if self._metadata is None:
             pairs = [(k.lower(), v) for k, v in self.forwarded if v.isascii() and v.isprintable()]
-            pairs.append(("seldon-puid", self.puid))
+            pairs.append((PUID_KEY, self.puid))
             self._metadata = tuple(pairs)
         return self._metadata

@@ -19,7 +19,7 @@ import orjson
 from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
-from seldon_graph.engine.request_state import PUID_HEADER, RequestState, new_puid
+from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, new_puid
 from seldon_graph.engine.unit_pool import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
 from seldon_graph.http11 import HttpServer, Response
@@ -153,7 +153,7 @@ class RestServer:
     async def predictions(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = headers.get("seldon-puid") or new_puid()
+        puid = headers.get(PUID_KEY) or new_puid()
         walk = span = None
         try:
             message, meta = parse_message(request_document(request.body, _content_type(headers), _query_json(request)))
@@ -182,7 +182,7 @@ class RestServer:
     async def feedback(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = headers.get("seldon-puid")
+        puid = headers.get(PUID_KEY)
         span = None
         try:
             feedback = FeedbackBody.from_json(

@@ -49,6 +49,12 @@ class UnitClient(Protocol):
         """The unit's health status as JSON bytes."""
 
 
+class UnitLookup(Protocol):
+    """What the graph walk needs of a pool: the client of a node (a fake pool in the in-process walk tests)."""
+
+    def __getitem__(self, node: Node) -> UnitClient: ...
+
+
 class UnitPool:
     """Unit clients for every non-built-in node of a predictor, sharing connections per endpoint."""
 
