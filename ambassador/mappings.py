@@ -12,12 +12,12 @@ import re
 import yaml
 
 from seldon_graph import naming
+from seldon_graph.labels import SDEP_ID_LABEL
 from seldon_graph.sdep import SeldonDeployment
 
 from .predictor_routes import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
 
 GROUP = "getambassador.io"
-DEPLOYMENT_ID_LABEL = "seldon-deployment-id"
 CLUSTER_TAGS = {"rest": "seldon_http", "grpc": "seldon_grpc"}
 MAX_OBJECT_NAME = 253
 
@@ -32,7 +32,7 @@ def _metadata(sdep: SeldonDeployment, name: str) -> dict:
     return {
         "name": name,
         "namespace": sdep.namespace,
-        "labels": {DEPLOYMENT_ID_LABEL: naming.seldon_id(sdep.name)},
+        "labels": {SDEP_ID_LABEL: naming.seldon_id(sdep.name)},
         "ownerReferences": [sdep.owner_reference()],
     }
 

@@ -12,6 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from seldon_graph import naming
+from seldon_graph.labels import (
+    AMBASSADOR_HEADER_ANNOTATION,
+    AMBASSADOR_SERVICE_NAME_ANNOTATION,
+    GRPC_TIMEOUT_ANNOTATION,
+    REST_TIMEOUT_ANNOTATION,
+)
 from seldon_graph.sdep import PredictorSpec, SeldonDeployment
 from seldon_graph.sdep.predictor_service import ServicePorts, service_name, service_ports
 
@@ -22,14 +28,10 @@ EXPLAINER_HTTP_PORT = 9000
 RETRY_ON = "gateway-error"
 
 ANNOTATION_CONFIG = "seldon.io/ambassador-config"
-ANNOTATION_SERVICE_NAME = "seldon.io/ambassador-service-name"
-ANNOTATION_HEADER = "seldon.io/ambassador-header"
 ANNOTATION_REGEX_HEADER = "seldon.io/ambassador-regex-header"
 ANNOTATION_ID = "seldon.io/ambassador-id"
 ANNOTATION_RETRIES = "seldon.io/ambassador-retries"
 ANNOTATION_SHADOW = "seldon.io/ambassador-shadow"
-ANNOTATION_REST_TIMEOUT = "seldon.io/rest-timeout"
-ANNOTATION_GRPC_TIMEOUT = "seldon.io/grpc-timeout"
 CIRCUIT_BREAKER_ANNOTATIONS = {
     "max_connections": "seldon.io/ambassador-circuit-breakers-max-connections",
     "max_pending_requests": "seldon.io/ambassador-circuit-breakers-max-pending-requests",
@@ -94,13 +96,13 @@ def parse_headers(raw: str, legacy: bool) -> Headers:
     if legacy:
         if len(parts) % 2:
             raise AmbassadorConfigError(
-                f"annotation {ANNOTATION_HEADER} must be name:value pairs (name1:value1:name2:value2), got {raw!r}"
+                f"annotation {AMBASSADOR_HEADER_ANNOTATION} must be name:value pairs (name1:value1:name2:value2), got {raw!r}"
             )
         return tuple(sorted(zip(parts[0::2], parts[1::2])))
     if len(parts) > 2:
         raise AmbassadorConfigError(
             f"Only a single custom header match is allowed at present but you provided: {raw} "
-            f"(annotation {ANNOTATION_HEADER})"
+            f"(annotation {AMBASSADOR_HEADER_ANNOTATION})"
         )
     if len(parts) == 1:
         return ((parts[0], True),)
@@ -117,15 +119,15 @@ def parse_regex_header(raw: str) -> Headers:
 
 def options(sdep: SeldonDeployment, legacy: bool) -> Options:
     """Read every Ambassador annotation of `sdep`, with a clear error for a malformed one."""
-    rest_timeout = _int_annotation(sdep, ANNOTATION_REST_TIMEOUT, DEFAULT_TIMEOUT_MS, "milliseconds")
+    rest_timeout = _int_annotation(sdep, REST_TIMEOUT_ANNOTATION, DEFAULT_TIMEOUT_MS, "milliseconds")
     grpc_fallback = DEFAULT_TIMEOUT_MS if legacy else rest_timeout
-    grpc_timeout = _int_annotation(sdep, ANNOTATION_GRPC_TIMEOUT, grpc_fallback, "milliseconds")
-    header = sdep.annotation(ANNOTATION_HEADER)
+    grpc_timeout = _int_annotation(sdep, GRPC_TIMEOUT_ANNOTATION, grpc_fallback, "milliseconds")
+    header = sdep.annotation(AMBASSADOR_HEADER_ANNOTATION)
     regex_header = sdep.annotation(ANNOTATION_REGEX_HEADER)
     breakers = {field: _int_annotation(sdep, key, 0, "a count") for field, key in CIRCUIT_BREAKER_ANNOTATIONS.items()}
     shadow = (sdep.annotation(ANNOTATION_SHADOW) or "").strip().lower()
     return Options(
-        external_name=sdep.annotation(ANNOTATION_SERVICE_NAME) or sdep.name,
+        external_name=sdep.annotation(AMBASSADOR_SERVICE_NAME_ANNOTATION) or sdep.name,
         rest_timeout_ms=rest_timeout,
         grpc_timeout_ms=grpc_timeout,
         headers=parse_headers(header, legacy) if header else (),

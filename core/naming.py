@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 
+from seldon_graph.labels import SVC_NAME_ANNOTATION
+
 MAX_NAME = 63
-SVC_NAME_ANNOTATION = "seldon.io/svc-name"
 
 
 def md5_hex(text: str) -> str:

@@ -11,13 +11,13 @@ import argparse
 import asyncio
 import logging
 import os
-import re
 import signal
 import sys
 
 import grpc
 import uvloop
 
+from seldon_graph.durations import duration_seconds
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.grpc_server import SeldonService
 from seldon_graph.engine.metrics import EngineMetrics
@@ -34,21 +34,20 @@ from seldon_graph.engine.source import (
     timeout_ms,
 )
 from seldon_graph.engine.traces import EngineTracer
-from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
+from seldon_graph.engine.unit_pool import UnitPool
 from seldon_graph.http11 import Limits, listening_socket
+from seldon_graph.labels import GRPC_MAX_MESSAGE_ANNOTATION, GRPC_TIMEOUT_ANNOTATION, REST_TIMEOUT_ANNOTATION
 from seldon_graph.tracing import Tracing, TracingError, start_tracing
 
 log = logging.getLogger("seldon_graph.engine")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
 
 def duration(text: str) -> float:
     """Seconds from a Go-style duration (`15s`, `500ms`, `1m`) or a plain number of seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 15s, 500ms)")
-    value, unit = float(match.group(1)), match.group(2) or "s"
-    return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    try:
+        return duration_seconds(text, bare_unit="s")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive_ms(text: str) -> int:
@@ -121,7 +120,7 @@ def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
         if not sep:
             raise PredictorError(f"--annotation {item!r}: expected KEY=VALUE")
         annotations[key] = value
-    for key, value in ((REST_TIMEOUT, args.rest_timeout), (GRPC_TIMEOUT, args.grpc_timeout)):
+    for key, value in ((REST_TIMEOUT_ANNOTATION, args.rest_timeout), (GRPC_TIMEOUT_ANNOTATION, args.grpc_timeout)):
         if value is not None:
             annotations[key] = str(value)
     predictor = build_predictor(
@@ -130,9 +129,9 @@ def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
         (args.transport or source.transport or "rest").upper(),
         os.environ.get("REQUEST_LOGGER_DEFAULT_ENDPOINT", ""),
     )
-    for key in (REST_TIMEOUT, GRPC_TIMEOUT):
+    for key in (REST_TIMEOUT_ANNOTATION, GRPC_TIMEOUT_ANNOTATION):
         timeout_ms(predictor.annotations, key)
-    message_size(predictor.annotations, GRPC_MAX_MESSAGE)
+    message_size(predictor.annotations, GRPC_MAX_MESSAGE_ANNOTATION)
     return predictor, source
 
 
@@ -160,7 +159,7 @@ async def serve(
     rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
     http = rest.server(limits=Limits.from_args(args))
     await http.start(listening_socket(args.http_port, args.host))
-    max_message = message_size(predictor.annotations, GRPC_MAX_MESSAGE)
+    max_message = message_size(predictor.annotations, GRPC_MAX_MESSAGE_ANNOTATION)
     server = grpc.aio.server(
         options=[("grpc.max_send_message_length", max_message), ("grpc.max_receive_message_length", max_message)]
     )

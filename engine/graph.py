@@ -31,7 +31,6 @@ from seldon_graph.engine.predictor import (
     Node,
     Predictor,
 )
-from seldon_graph.engine.request import Request
 from seldon_graph.engine.request_logger import (
     FEEDBACK_TYPE,
     REQUEST_TYPE,
@@ -39,10 +38,11 @@ from seldon_graph.engine.request_logger import (
     Event,
     RequestLogger,
 )
-from seldon_graph.engine.routes import ALL_CHILDREN, NO_CHILDREN, decode_reply, route_from_reply
+from seldon_graph.engine.request_state import RequestState
+from seldon_graph.engine.router_reply import ALL_CHILDREN, NO_CHILDREN, decode_reply, route_from_reply
 from seldon_graph.engine.traces import EngineTracer
 from seldon_graph.engine.unit_errors import UnitError
-from seldon_graph.engine.units import UnitClient, UnitPool
+from seldon_graph.engine.unit_pool import UnitClient, UnitLookup
 from seldon_graph.errors import ENGINE_INVALID_ROUTING, INTERNAL_ERROR, NOT_FOUND, SeldonError
 
 JSON = "json"
@@ -54,7 +54,7 @@ class Graph:
     def __init__(
         self,
         predictor: Predictor,
-        units: UnitPool,
+        units: UnitLookup,
         metrics: EngineMetrics | None = None,
         logger: RequestLogger | None = None,
         tracer: EngineTracer | None = None,
@@ -69,7 +69,7 @@ class Graph:
 
     # ---- prediction ---------------------------------------------------------------------------------------
 
-    async def predict(self, message: Payload, meta: dict, request: Request) -> tuple[Payload, dict]:
+    async def predict(self, message: Payload, meta: dict, request: RequestState) -> tuple[Payload, dict]:
         """The result of the whole graph for a client's message and meta, and the response meta."""
         client_metrics = meta.get("metrics")
         if isinstance(client_metrics, list) and client_metrics:
@@ -77,7 +77,7 @@ class Graph:
         result = await self._walk(self.root, message, request)
         return result, self.response_meta(result, request)
 
-    def response_meta(self, result: Payload, request: Request) -> dict:
+    def response_meta(self, result: Payload, request: RequestState) -> dict:
         """The meta of the client's response: puid, merged tags, routing, requestPath, collected metrics."""
         meta: dict = {"puid": request.puid}
         if result.tags:
@@ -90,7 +90,7 @@ class Graph:
             meta["metrics"] = metrics
         return meta
 
-    async def _walk(self, node: Node, message: Payload, request: Request) -> Payload:
+    async def _walk(self, node: Node, message: Payload, request: RequestState) -> Payload:
         request.request_path[node.name] = node.image
         if request.timings is not None:
             request.timings.setdefault(node.name, 0.0)
@@ -104,7 +104,7 @@ class Graph:
         self._log(node, RESPONSE_TYPE, message, request)
         return message
 
-    async def _children(self, node: Node, message: Payload, request: Request) -> Payload:
+    async def _children(self, node: Node, message: Payload, request: RequestState) -> Payload:
         route = await self._route(node, message, request) if node.does(ROUTE) else ALL_CHILDREN
         request.routing[node.name] = route
         if route == NO_CHILDREN:
@@ -123,7 +123,7 @@ class Graph:
             return await self._aggregate(node, outputs, request)
         return outputs[0]
 
-    async def _transform(self, node: Node, step: str, message: Payload, request: Request) -> Payload:
+    async def _transform(self, node: Node, step: str, message: Payload, request: RequestState) -> Payload:
         if node.builtin:
             transform = builtins.TRANSFORMS.get(node.implementation)
             if transform is None or step == "transform-output":
@@ -139,7 +139,7 @@ class Graph:
         output.tags = {**message.tags, **output.tags}
         return output
 
-    async def _route(self, node: Node, message: Payload, request: Request) -> int:
+    async def _route(self, node: Node, message: Payload, request: RequestState) -> int:
         if node.builtin:
             started = time.perf_counter()
             route = builtins.ROUTERS[node.implementation](node, message)
@@ -152,7 +152,7 @@ class Graph:
             self._collect(node, reply["meta"], request)
         return route_from_reply(node.name, reply)
 
-    async def _aggregate(self, node: Node, outputs: list[Payload], request: Request) -> Payload:
+    async def _aggregate(self, node: Node, outputs: list[Payload], request: RequestState) -> Payload:
         tags: dict = {}
         for output in outputs:
             tags.update(output.tags)
@@ -170,7 +170,7 @@ class Graph:
         result.tags = {**tags, **result.tags}
         return result
 
-    async def _call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: Request) -> bytes:
+    async def _call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: RequestState) -> bytes:
         if request.trace is not None:
             return await self._traced_call(node, unit, step, body, request)
         started = time.perf_counter()
@@ -186,7 +186,7 @@ class Graph:
             if request.timings is not None:
                 _spent(node, request, started)
 
-    async def _traced_call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: Request) -> bytes:
+    async def _traced_call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: RequestState) -> bytes:
         """`_call` inside a span whose context the unit receives."""
         span, context = self.tracer.begin_call(node, step, request)
         started = time.perf_counter()
@@ -203,7 +203,7 @@ class Graph:
                 _spent(node, request, started)
             self.tracer.end(span, code, code != "200")
 
-    def _split(self, node: Node, unit: UnitClient, raw: bytes, request: Request) -> Payload:
+    def _split(self, node: Node, unit: UnitClient, raw: bytes, request: RequestState) -> Payload:
         try:
             output, meta = Payload.from_json(raw) if unit.wire == JSON else Payload.from_proto(raw)
         except SeldonError as exc:
@@ -211,19 +211,19 @@ class Graph:
         self._collect(node, meta, request)
         return output
 
-    def _collect(self, node: Node, meta: dict, request: Request) -> None:
+    def _collect(self, node: Node, meta: dict, request: RequestState) -> None:
         metrics = meta.get("metrics")
         if metrics:
             request.metrics.setdefault(node.name, []).extend(metrics)
             if self.metrics is not None:
                 self.metrics.custom(node, metrics)
 
-    def _log(self, node: Node, event_type: str, message: Payload, request: Request) -> None:
+    def _log(self, node: Node, event_type: str, message: Payload, request: RequestState) -> None:
         if self._logs(node, event_type, request):
             body = message.json_body({"puid": request.puid, "tags": message.tags})
             self.logger.emit(Event(node.logger.url, event_type, node.name, request.puid, body, "application/json"))
 
-    def _logs(self, node: Node, event_type: str, request: Request) -> bool:
+    def _logs(self, node: Node, event_type: str, request: RequestState) -> bool:
         """Whether this event of this request goes to the node's request logger (feedback counts as a response)."""
         spec = node.logger
         if spec is None or request.skip_logging or self.logger is None:
@@ -232,12 +232,12 @@ class Graph:
 
     # ---- feedback -----------------------------------------------------------------------------------------
 
-    async def feedback(self, feedback: FeedbackBody, request: Request) -> Payload:
+    async def feedback(self, feedback: FeedbackBody, request: RequestState) -> Payload:
         """Deliver feedback along the recorded routing; the root unit's reply, or an empty message."""
         reply = await self._feedback(self.root, feedback, request)
         return reply if reply is not None else Payload(json_members=b"")
 
-    async def _feedback(self, node: Node, feedback: FeedbackBody, request: Request) -> Payload | None:
+    async def _feedback(self, node: Node, feedback: FeedbackBody, request: RequestState) -> Payload | None:
         if node.children:
             route = _as_route(feedback.routing.get(node.name, ALL_CHILDREN))
             if route == ALL_CHILDREN:
@@ -292,12 +292,12 @@ class Graph:
         }
 
 
-def _body(unit: UnitClient, message: Payload, request: Request) -> bytes:
+def _body(unit: UnitClient, message: Payload, request: RequestState) -> bytes:
     meta = {"puid": request.puid, "tags": message.tags} if message.tags else {"puid": request.puid}
     return message.json_body(meta) if unit.wire == JSON else message.proto_body(meta)
 
 
-def _spent(node: Node, request: Request, started: float) -> None:
+def _spent(node: Node, request: RequestState, started: float) -> None:
     """Add the time since `started` to the node's Server-Timing entry, when the request wants one."""
     if request.timings is not None:
         request.timings[node.name] = request.timings.get(node.name, 0.0) + time.perf_counter() - started

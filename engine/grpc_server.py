@@ -17,7 +17,7 @@ from google.protobuf import empty_pb2, json_format
 from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
-from seldon_graph.engine.request import Request
+from seldon_graph.engine.request_state import PUID_KEY, RequestState
 from seldon_graph.engine.unit_errors import grpc_code_of
 from seldon_graph.errors import SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
@@ -60,11 +60,11 @@ class SeldonService:
     async def _predict(self, raw: bytes, metadata: tuple, context: grpc.aio.ServicerContext) -> bytes:
         started = time.perf_counter()
         message, meta = Payload.from_proto(raw)
-        request = Request(meta.get("puid") or _puid(metadata), metadata)
+        request = RequestState(meta.get("puid") or _puid(metadata), metadata)
         asked = dict(metadata) if any(key == timing.TIMING_HEADER for key, _ in metadata) else {}
         if asked or self.timing_by_default:
             request.timings = {} if timing.wanted(asked, self.graph.predictor.annotations) else None
-        await context.send_initial_metadata((("seldon-puid", request.puid),))
+        await context.send_initial_metadata(((PUID_KEY, request.puid),))
         span = None if self.graph.tracer is None else self.graph.tracer.begin_request(request, "Predict", "GRPC")
         status = "OK"
         try:
@@ -86,8 +86,8 @@ class SeldonService:
 
     async def _send_feedback(self, raw: bytes, metadata: tuple, context: grpc.aio.ServicerContext) -> bytes:
         feedback = FeedbackBody.from_proto(raw)
-        request = Request(_puid(metadata) or feedback.puid, metadata)
-        await context.send_initial_metadata((("seldon-puid", request.puid),))
+        request = RequestState(_puid(metadata) or feedback.puid, metadata)
+        await context.send_initial_metadata(((PUID_KEY, request.puid),))
         span = None if self.graph.tracer is None else self.graph.tracer.begin_request(request, "SendFeedback", "GRPC")
         status = "OK"
         try:
@@ -155,4 +155,4 @@ class SeldonService:
 
 
 def _puid(metadata: tuple) -> str | None:
-    return next((value for key, value in metadata if key == "seldon-puid"), None)
+    return next((value for key, value in metadata if key == PUID_KEY), None)

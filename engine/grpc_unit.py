@@ -13,12 +13,12 @@ import grpc
 import orjson
 from google.protobuf import json_format
 
-from seldon_graph.engine.predictor import Endpoint, Node
+from seldon_graph.engine.predictor import Node, UnitAddress
 from seldon_graph.engine.unit_errors import from_grpc_error
 from seldon_graph.proto import prediction_pb2 as pb
 
 if TYPE_CHECKING:
-    from seldon_graph.engine.units import CallContext
+    from seldon_graph.engine.unit_pool import CallContext
 
 STEP_METHODS = {
     "predict": "/seldon.protos.Model/Predict",
@@ -32,10 +32,10 @@ STEP_METHODS = {
 UNAVAILABLE_BACKOFF = (0.02, 0.1, 0.3)
 
 
-def open_channel(endpoint: Endpoint, max_message: int = -1) -> grpc.aio.Channel:
+def open_channel(address: UnitAddress, max_message: int = -1) -> grpc.aio.Channel:
     """One channel (HTTP/2 connection) for one unit endpoint."""
     options = [("grpc.max_send_message_length", max_message), ("grpc.max_receive_message_length", max_message)]
-    return grpc.aio.insecure_channel(endpoint.url, options=options)
+    return grpc.aio.insecure_channel(address.url, options=options)
 
 
 class GrpcUnit:

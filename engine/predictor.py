@@ -1,8 +1,9 @@
 """The graph the engine serves: a PredictorSpec's PredictiveUnit tree as validated runtime nodes.
 
-The shape of the spec (field names and types) is checked by `seldon_graph.sdep`; what the engine itself needs to
-walk the graph (types, methods, endpoints, children counts, parameters) is checked here. The engine refuses to start on a graph it could not walk, with an error naming the node and the field, so a
-broken SeldonDeployment fails at deploy time and not on the first request.
+The predictor is read once, at start, into core's typed model (`seldon_graph.sdep`: field names and types
+checked, node types defaulted there); what the engine itself needs to walk the graph (types, methods, endpoints,
+children counts, parameters) is checked here. The engine refuses to start on a graph it could not walk, with an
+error naming the node and the field, so a broken SeldonDeployment fails at deploy time and not on the first request.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 from seldon_graph.errors import SeldonError
 from seldon_graph.parameters import parse_parameters
-from seldon_graph.sdep import SdepError, parse_predictor
+from seldon_graph.sdep import Endpoint, Logger, PredictiveUnit, PredictorSpec, SdepError, default_graph, parse_predictor
 
 # Steps a node can perform. The walk in graph.py runs them in this order around the node's children.
 TRANSFORM_INPUT = "TRANSFORM_INPUT"
@@ -21,9 +22,11 @@ TRANSFORM_OUTPUT = "TRANSFORM_OUTPUT"
 SEND_FEEDBACK = "SEND_FEEDBACK"
 METHODS = (TRANSFORM_INPUT, TRANSFORM_OUTPUT, ROUTE, AGGREGATE, SEND_FEEDBACK)
 
+UNKNOWN_TYPE = "UNKNOWN_TYPE"
+
 # The node-type table: the steps each type performs. A new node type is one line here.
 TYPE_STEPS: dict[str, frozenset[str]] = {
-    "UNKNOWN_TYPE": frozenset(),
+    UNKNOWN_TYPE: frozenset(),
     "MODEL": frozenset({TRANSFORM_INPUT, SEND_FEEDBACK}),
     "TRANSFORMER": frozenset({TRANSFORM_INPUT}),
     "OUTPUT_TRANSFORMER": frozenset({TRANSFORM_OUTPUT}),
@@ -48,8 +51,8 @@ class PredictorError(ValueError):
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    """Where a unit listens and how it is spoken to."""
+class UnitAddress:
+    """Where a unit listens (host, port) and how it is spoken to (REST or GRPC), resolved from its endpoint."""
 
     host: str
     port: int
@@ -86,7 +89,7 @@ class Node:
     steps: frozenset[str]
     predict_step: str
     children: list[Node] = field(default_factory=list)
-    endpoint: Endpoint | None = None
+    endpoint: UnitAddress | None = None
     parameters: dict = field(default_factory=dict)
     image: str = ""
     logger: LoggerSpec | None = None
@@ -121,11 +124,11 @@ class Predictor:
         return next((node for node in self.root.walk() if node.name == name), None)
 
 
-def container_images(predictor: dict) -> dict[str, str]:
+def container_images(predictor: PredictorSpec) -> dict[str, str]:
     """Container name → image over every componentSpec of the predictor."""
     images = {}
-    for component in predictor.get("componentSpecs") or []:
-        for container in ((component or {}).get("spec") or {}).get("containers") or []:
+    for component in predictor.component_specs or ():
+        for container in (component.spec or {}).get("containers") or ():
             if isinstance(container, dict) and container.get("name"):
                 images[container["name"]] = str(container.get("image") or "")
     return images
@@ -141,21 +144,30 @@ def build_predictor(
     if not isinstance(predictor, dict):
         raise PredictorError(f"predictor: expected an object, got {type(predictor).__name__}")
     try:
-        parse_predictor(predictor)
+        spec = parse_predictor(predictor)
     except SdepError as exc:
         raise PredictorError(f"predictor: {exc}") from exc
-    graph = predictor.get("graph")
-    if not isinstance(graph, dict):
+    return predictor_from_spec(spec, annotations, default_transport, default_logger_url)
+
+
+def predictor_from_spec(
+    spec: PredictorSpec,
+    annotations: dict | None = None,
+    default_transport: str = REST,
+    default_logger_url: str = "",
+) -> Predictor:
+    """Runtime nodes from a typed PredictorSpec (defaulted here through core); PredictorError on the first problem."""
+    spec = default_graph(spec)
+    if spec.graph is None:
         raise PredictorError("predictor.graph: missing or not an object")
-    builder = _GraphBuilder(container_images(predictor), default_transport.upper(), default_logger_url)
-    root = builder.build(graph, "graph")
-    merged = {**(predictor.get("annotations") or {}), **(annotations or {})}
-    labels = predictor.get("labels") or {}
+    builder = _GraphBuilder(container_images(spec), default_transport.upper(), default_logger_url)
+    root = builder.build(spec.graph, "graph")
+    own_annotations = spec.annotations or {}
     return Predictor(
-        name=str(predictor.get("name") or ""),
+        name=spec.name or "",
         root=root,
-        version=str(labels.get("version") or (predictor.get("annotations") or {}).get("version") or ""),
-        annotations=merged,
+        version=str((spec.labels or {}).get("version") or own_annotations.get("version") or ""),
+        annotations={**own_annotations, **(annotations or {})},
     )
 
 
@@ -166,9 +178,9 @@ class _GraphBuilder:
         self.default_logger_url = default_logger_url
         self.names: set[str] = set()
 
-    def build(self, unit: dict, path: str) -> Node:
-        name = unit.get("name")
-        if not isinstance(name, str) or not name:
+    def build(self, unit: PredictiveUnit, path: str) -> Node:
+        name = unit.name
+        if not name:
             raise PredictorError(f"{path}.name: every graph node needs a non-empty name")
         where = f"graph node '{name}' ({path})"
         if name in self.names:
@@ -176,90 +188,67 @@ class _GraphBuilder:
         self.names.add(name)
         node_type, implementation, methods = self._kind(unit, where)
         steps = BUILTIN_STEPS.get(implementation) or (TYPE_STEPS[node_type] | methods)
-        if not steps and node_type == "UNKNOWN_TYPE":
+        if not steps and node_type == UNKNOWN_TYPE:
             raise PredictorError(f"{where}.methods: a node without a type must list the methods it implements")
-        children_spec = unit.get("children") or []
-        if not isinstance(children_spec, list):
-            raise PredictorError(f"{where}.children: expected a list")
-        children = [
-            self.build(child if isinstance(child, dict) else {}, f"{path}.children[{i}]")
-            for i, child in enumerate(children_spec)
-        ]
+        children = [self.build(child, f"{path}.children[{i}]") for i, child in enumerate(unit.children or ())]
         if implementation == "RANDOM_ABTEST" and len(children) != 2:
             raise PredictorError(f"{where}.children: RANDOM_ABTEST needs exactly 2 children, got {len(children)}")
         try:
-            parameters = parse_parameters(unit.get("parameters") or [])
+            parameters = parse_parameters([parameter.to_dict() for parameter in unit.parameters or ()])
         except SeldonError as exc:
             raise PredictorError(f"{where}.parameters: {exc.info}") from exc
         if implementation == "RANDOM_ABTEST":
             ratio = parameters.get("ratioA", 0.5)
             if not isinstance(ratio, (int, float)) or not 0.0 <= float(ratio) <= 1.0:
                 raise PredictorError(f"{where}.parameters.ratioA: must be a FLOAT between 0 and 1, got {ratio!r}")
-        explicit_ti = TRANSFORM_INPUT in methods
         return Node(
             name=name,
             type=node_type,
             implementation=implementation,
             steps=steps,
-            predict_step="predict" if node_type == "MODEL" and not explicit_ti else "transform-input",
+            predict_step="predict" if node_type == "MODEL" and TRANSFORM_INPUT not in methods else "transform-input",
             children=children,
-            endpoint=None if implementation in BUILTIN_STEPS else self._endpoint(unit.get("endpoint"), where),
+            endpoint=None if implementation in BUILTIN_STEPS else self._address(unit.endpoint, where),
             parameters=parameters,
             image=self.images.get(name, ""),
-            logger=self._logger(unit.get("logger"), where),
+            logger=self._logger(unit.logger, where),
         )
 
     @staticmethod
-    def _kind(unit: dict, where: str) -> tuple[str, str, frozenset[str]]:
-        raw_type, implementation, raw_methods = unit.get("type"), unit.get("implementation"), unit.get("methods")
-        if raw_methods is not None and not isinstance(raw_methods, list):
-            raise PredictorError(f"{where}.methods: expected a list of {', '.join(METHODS)}")
-        for method in raw_methods or []:
+    def _kind(unit: PredictiveUnit, where: str) -> tuple[str, str, frozenset[str]]:
+        """The node's type (an unset type is UNKNOWN_TYPE, as the executor reads it), implementation and methods."""
+        for method in unit.methods or ():
             if method not in METHODS:
                 raise PredictorError(f"{where}.methods: unknown method {method!r}; valid are {', '.join(METHODS)}")
-        if implementation is not None and (not isinstance(implementation, str) or not implementation):
+        if not unit.implementation:
             raise PredictorError(f"{where}.implementation: expected a non-empty string")
-        if raw_type is None:
-            # Operator defaulting: nothing at all → MODEL; a prepackaged server → MODEL; otherwise untyped.
-            prepack = implementation not in (None, UNKNOWN_IMPLEMENTATION) and implementation not in BUILTIN_STEPS
-            node_type = "MODEL" if (implementation is None and raw_methods is None) or prepack else "UNKNOWN_TYPE"
-        elif raw_type in TYPE_STEPS:
-            node_type = raw_type
-        else:
-            raise PredictorError(f"{where}.type: unknown type {raw_type!r}; valid are {', '.join(TYPE_STEPS)}")
-        return node_type, implementation or UNKNOWN_IMPLEMENTATION, frozenset(raw_methods or [])
+        node_type = unit.type or UNKNOWN_TYPE
+        if node_type not in TYPE_STEPS:
+            raise PredictorError(f"{where}.type: unknown type {unit.type!r}; valid are {', '.join(TYPE_STEPS)}")
+        return node_type, unit.implementation, frozenset(unit.methods or ())
 
-    def _endpoint(self, endpoint: object, where: str) -> Endpoint:
-        if not isinstance(endpoint, dict):
+    def _address(self, endpoint: Endpoint | None, where: str) -> UnitAddress:
+        if endpoint is None:
             raise PredictorError(f"{where}.endpoint: a unit that is not built in needs an endpoint (host and port)")
-        transport = str(endpoint.get("type") or self.default_transport).upper()
+        transport = (endpoint.type or self.default_transport).upper()
         if transport not in (REST, GRPC):
-            raise PredictorError(f"{where}.endpoint.type: must be REST or GRPC, got {endpoint.get('type')!r}")
+            raise PredictorError(f"{where}.endpoint.type: must be REST or GRPC, got {endpoint.type!r}")
         own_port = "httpPort" if transport == REST else "grpcPort"
-        port = endpoint.get(own_port) or endpoint.get("service_port")
-        try:
-            port = int(port)
-        except (TypeError, ValueError):
-            port = 0
+        port = (endpoint.http_port if transport == REST else endpoint.grpc_port) or endpoint.service_port or 0
         if not 0 < port < 65536:
             raise PredictorError(
                 f"{where}.endpoint.{own_port}: a {transport} unit needs {own_port} or service_port (1-65535), "
-                f"got {endpoint.get(own_port) or endpoint.get('service_port')!r}"
+                f"got {port or None!r}"
             )
-        host = endpoint.get("service_host") or "localhost"
-        if not isinstance(host, str):
-            raise PredictorError(f"{where}.endpoint.service_host: expected a host name")
-        return Endpoint(host, port, transport)
+        return UnitAddress(endpoint.service_host or "localhost", port, transport)
 
-    def _logger(self, logger: object, where: str) -> LoggerSpec | None:
+    def _logger(self, logger: Logger | None, where: str) -> LoggerSpec | None:
         if logger is None:
             return None
-        if not isinstance(logger, dict):
-            raise PredictorError(f"{where}.logger: expected an object with url and mode")
-        mode = str(logger.get("mode") or "all").lower()
+        mode = (logger.mode or "all").lower()
         if mode not in LOGGER_MODES:
             raise PredictorError(f"{where}.logger.mode: must be one of {', '.join(LOGGER_MODES)}, got {mode!r}")
-        url = logger.get("url") or self.default_logger_url
+        url = logger.url or self.default_logger_url
         if not url:
             raise PredictorError(f"{where}.logger.url: no url and REQUEST_LOGGER_DEFAULT_ENDPOINT is not set")
-        return LoggerSpec(str(url), mode)
+        return LoggerSpec(url, mode)

@@ -20,8 +20,8 @@ from seldon_graph import jsontext
 from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
-from seldon_graph.engine.request import PUID_HEADER, Request, checked_puid, new_puid
-from seldon_graph.engine.units import UnitPool
+from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
+from seldon_graph.engine.unit_pool import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
 from seldon_graph.http11 import HttpServer, Limits, Response
 from seldon_graph.http11 import Request as HttpRequest
@@ -157,9 +157,9 @@ class RestServer:
         puid = None
         walk = span = None
         try:
-            puid = checked_puid(headers.get("seldon-puid"))
+            puid = checked_puid(headers.get(PUID_KEY))
             message, meta = parse_message(request_document(request.body, _content_type(headers), _query_json(request)))
-            walk = Request(meta.get("puid") or puid, headers.items())
+            walk = RequestState(meta.get("puid") or puid, headers.items())
             puid = walk.puid
             if self.timing_by_default or timing.TIMING_HEADER in headers:
                 walk.timings = {} if timing.wanted(headers, self.graph.predictor.annotations) else None
@@ -188,11 +188,11 @@ class RestServer:
         puid = None
         span = None
         try:
-            puid = checked_puid(headers.get("seldon-puid"))
+            puid = checked_puid(headers.get(PUID_KEY))
             feedback = FeedbackBody.from_json(
                 request_document(request.body, _content_type(headers), _query_json(request))
             )
-            walk = Request(puid or feedback.puid, headers.items())
+            walk = RequestState(puid or feedback.puid, headers.items())
             puid = walk.puid
             if self.graph.tracer is not None:
                 span = self.graph.tracer.begin_request(walk, "feedback", "REST")

@@ -14,7 +14,7 @@ from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.unit_errors import from_rest_reply, timed_out, unreachable
 
 if TYPE_CHECKING:
-    from seldon_graph.engine.units import CallContext
+    from seldon_graph.engine.unit_pool import CallContext
 
 CONNECT_BACKOFF = (0.02, 0.1, 0.3)
 

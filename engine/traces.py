@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from seldon_graph.engine.predictor import Node
-from seldon_graph.engine.request import Request
+from seldon_graph.engine.request_state import RequestState
 from seldon_graph.tracing import TRACE_HEADERS, Tracing
 
 
@@ -15,7 +15,7 @@ class TracedCall:
 
     __slots__ = ("request", "trace_headers")
 
-    def __init__(self, request: Request, trace_headers: list[tuple[str, str]]):
+    def __init__(self, request: RequestState, trace_headers: list[tuple[str, str]]):
         self.request = request
         self.trace_headers = trace_headers
 
@@ -34,7 +34,7 @@ class EngineTracer:
         self.tracing = tracing
         self.base = {"seldon.deployment": deployment, "seldon.predictor": predictor}
 
-    def begin_request(self, request: Request, service: str, transport: str) -> Any:
+    def begin_request(self, request: RequestState, service: str, transport: str) -> Any:
         """Start the request's span from the trace headers the client sent; the units get fresh ones instead."""
         parent = self.tracing.extract((k, v) for k, v in request.forwarded if k.lower() in TRACE_HEADERS)
         request.forwarded = [(k, v) for k, v in request.forwarded if k.lower() not in TRACE_HEADERS]
@@ -46,7 +46,7 @@ class EngineTracer:
             request.forwarded.extend(self.tracing.headers(span))
         return span
 
-    def begin_call(self, node: Node, step: str, request: Request) -> tuple[Any, TracedCall]:
+    def begin_call(self, node: Node, step: str, request: RequestState) -> tuple[Any, TracedCall]:
         """A span for one unit call, child of the request's span, and the context that carries it to the unit."""
         attributes = {
             **self.base,

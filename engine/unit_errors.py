@@ -9,22 +9,11 @@ from __future__ import annotations
 import grpc
 import orjson
 
+from seldon_graph import status_codes
 from seldon_graph.errors import ENGINE_TIMEOUT, ENGINE_UNAVAILABLE, INTERNAL_ERROR, SeldonError
 
-HTTP_TO_GRPC = {
-    400: grpc.StatusCode.INVALID_ARGUMENT,
-    404: grpc.StatusCode.NOT_FOUND,
-    503: grpc.StatusCode.UNAVAILABLE,
-    504: grpc.StatusCode.DEADLINE_EXCEEDED,
-}
-GRPC_TO_HTTP = {
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-    grpc.StatusCode.UNIMPLEMENTED: 501,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-}
+HTTP_TO_GRPC = {status: grpc.StatusCode[name] for status, name in status_codes.HTTP_TO_GRPC.items()}
+GRPC_TO_HTTP = {grpc.StatusCode[name]: status for name, status in status_codes.GRPC_TO_HTTP.items()}
 
 
 class UnitError(SeldonError):

@@ -12,11 +12,11 @@ host and port to the one local process serving it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from seldon_graph import envoy
+from seldon_graph.durations import duration_seconds
 
 DEFAULT_PORT = 80
 DEFAULT_RETRIES: dict[str, Any] = {
@@ -24,16 +24,11 @@ DEFAULT_RETRIES: dict[str, Any] = {
     "retryOn": "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
 }
 SUPPORTED_MATCH_KEYS = {"uri", "headers", "method", "name"}
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 
 def seconds(value: str) -> float:
     """An Istio duration ("10s", "500ms", "1.5m", "1h") in seconds."""
-    found = _DURATION.match(str(value).strip())
-    if not found:
-        raise ValueError(f"not an Istio duration (like 10s or 500ms): {value!r}")
-    return float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+    return duration_seconds(value, kind="an Istio duration")
 
 
 def qualify(host: str, namespace: str) -> str:

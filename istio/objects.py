@@ -9,6 +9,7 @@ Explainers get their own REST VirtualService and DestinationRule.
 from __future__ import annotations
 
 from seldon_graph import naming
+from seldon_graph.durations import duration_seconds
 from seldon_graph.sdep import PredictorSpec, SeldonDeployment
 from seldon_graph.sdep.predictor_service import ServicePorts, service_name, service_ports
 
@@ -36,16 +37,10 @@ def _duration(raw: str, key: str) -> str:
     """A retry timeout annotation: seconds ("2", "0.5") or an Istio duration ("2s", "500ms")."""
     value = raw.strip()
     try:
-        float(value)
-        return f"{value}s"
-    except ValueError:
-        pass
-    number = value.rstrip("hms")
-    try:
-        float(number)
+        duration_seconds(value, bare_unit="s")
     except ValueError:
         raise IstioConfigError(f"annotation {key} must be a duration in seconds (e.g. 1 or 1s), got {raw!r}") from None
-    return value
+    return value if value[-1].isalpha() else f"{value}s"
 
 
 def _retries(sdep: SeldonDeployment) -> dict | None:

@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
+from seldon_graph import status_codes
 from seldon_graph.errors import SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
@@ -21,12 +22,7 @@ from seldon_graph.wrappers.traces import UnitTracer
 
 log = logging.getLogger(__name__)
 
-GRPC_CODES = {
-    400: grpc.StatusCode.INVALID_ARGUMENT,
-    404: grpc.StatusCode.NOT_FOUND,
-    503: grpc.StatusCode.UNAVAILABLE,
-    504: grpc.StatusCode.DEADLINE_EXCEEDED,
-}
+GRPC_CODES = {status: grpc.StatusCode[name] for status, name in status_codes.HTTP_TO_GRPC.items()}
 SERVICES = (
     pbg.add_GenericServicer_to_server,
     pbg.add_ModelServicer_to_server,

@@ -3,9 +3,10 @@
 sdep = parse(yaml_text)            # typed model; unknown fields -> SdepError naming the path
 errors = validate(sdep)            # [] when valid; each message names its field path
 sdep = default(sdep, settings)     # pure: ports, hosts, version label, node types, prepack containers
+predictor = default_graph(predictor)  # pure: node types only (the engine's lone predictor)
 """
 
-from seldon_graph.sdep.defaulting import default, separate_engine, uses_grpc
+from seldon_graph.sdep.defaulting import default, default_graph, separate_engine, uses_grpc
 from seldon_graph.sdep.load import SdepError, parse, parse_predictor
 from seldon_graph.sdep.prepack import is_prepack
 from seldon_graph.sdep.settings import SdepSettings
@@ -43,6 +44,7 @@ __all__ = [
     "SeldonPodSpec",
     "SvcOrchSpec",
     "default",
+    "default_graph",
     "is_prepack",
     "no_engine",
     "parse",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from seldon_graph.labels import SEPARATE_ENGINE_ANNOTATION
 from seldon_graph.naming import container_service_name
 from seldon_graph.sdep import prepack
 from seldon_graph.sdep.settings import SdepSettings, resolve
@@ -18,7 +19,6 @@ from seldon_graph.sdep.types import Endpoint, PredictiveUnit, PredictorSpec, Sel
 PODINFO_VOLUME = "seldon-podinfo"
 LEGACY_PODINFO_VOLUME = "podinfo"
 PODINFO_PATH = "/etc/podinfo"
-SEPARATE_ENGINE_ANNOTATION = "seldon.io/engine-separate-pod"
 
 
 @dataclass
@@ -76,6 +76,18 @@ def default(sdep: SeldonDeployment, settings: SdepSettings | None = None) -> Sel
         _default_containers(sdep, predictor, ports, settings)
         _default_prepack_containers(sdep, predictor, ports, settings)
     return sdep
+
+
+def default_graph(predictor: PredictorSpec) -> PredictorSpec:
+    """A copy of `predictor` with its node types and implementations defaulted (what the engine walks).
+
+    A unit with none of type, methods and implementation is a MODEL, a prepackaged server is a MODEL, an unset
+    implementation is UNKNOWN_IMPLEMENTATION; any other unset type stays unset, as the original leaves it.
+    """
+    predictor = copy.deepcopy(predictor)
+    for unit in predictor.units():
+        _default_node_type(unit)
+    return predictor
 
 
 def _default_node_type(unit: PredictiveUnit) -> None:

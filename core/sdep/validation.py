@@ -14,6 +14,7 @@ import json
 import re
 
 from seldon_graph import naming
+from seldon_graph.labels import NO_ENGINE_ANNOTATION, SVC_NAME_ANNOTATION
 from seldon_graph.sdep import prepack
 from seldon_graph.sdep.settings import SdepSettings, resolve
 from seldon_graph.sdep.types import PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonDeploymentSpec
@@ -22,7 +23,6 @@ PROTOCOLS = ("seldon", "tensorflow", "kfserving", "v2")
 TRANSPORTS = ("rest", "grpc")
 SERVER_TYPES = ("rpc", "kafka")
 KAFKA_ENV = ("KAFKA_BROKER", "KAFKA_INPUT_TOPIC", "KAFKA_OUTPUT_TOPIC")
-NO_ENGINE_ANNOTATION = "seldon.io/no-engine"
 TENSORFLOW_INCAPABLE = ("SKLEARN_SERVER", "XGBOOST_SERVER", "MLFLOW_SERVER", "HUGGINGFACE_SERVER")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -101,13 +101,13 @@ def _shadow_only_errors(predictors: list[PredictorSpec]) -> list[str]:
 def _svc_name_errors(predictors: list[PredictorSpec]) -> list[str]:
     errors, seen = [], set()
     for index, predictor in enumerate(predictors):
-        name = predictor.annotation(naming.SVC_NAME_ANNOTATION)
+        name = predictor.annotation(SVC_NAME_ANNOTATION)
         if not name:
             continue
         if name in seen:
             errors.append(
                 invalid(
-                    f"spec.predictors[{index}].annotations[{naming.SVC_NAME_ANNOTATION}]",
+                    f"spec.predictors[{index}].annotations[{SVC_NAME_ANNOTATION}]",
                     predictor.name,
                     f"Found duplicate service name in seldon.io/svc-name with value {name}",
                 )
@@ -248,8 +248,8 @@ def _name_errors(sdep: SeldonDeployment) -> list[str]:
         service = naming.predictor_service_name(sdep_name, predictor.to_dict())
         if not DNS1035_LABEL.match(service):
             where = (
-                f"{path}.annotations[{naming.SVC_NAME_ANNOTATION}]"
-                if predictor.annotation(naming.SVC_NAME_ANNOTATION)
+                f"{path}.annotations[{SVC_NAME_ANNOTATION}]"
+                if predictor.annotation(SVC_NAME_ANNOTATION)
                 else "metadata.name"
             )
             errors.append(

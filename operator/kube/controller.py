@@ -22,6 +22,7 @@ from typing import Any
 import kopf
 
 from seldon_graph import sdep
+from seldon_graph.labels import SDEP_ID_LABEL
 from seldon_graph.operator.kube import status as sdep_status
 from seldon_graph.operator.kube.api import (
     ROUTING_KINDS,
@@ -37,7 +38,6 @@ from seldon_graph.operator.render.desired import RenderError
 GROUP, VERSION, PLURAL = "machinelearning.seldon.io", "v1", "seldondeployments"
 API_VERSION = f"{GROUP}/{VERSION}"
 CONTROLLER_ID_LABEL = "seldon.io/controller-id"
-SDEP_ID_LABEL = "seldon-deployment-id"
 COMPONENT = "seldon-graph-operator"
 # Kinds searched for stale objects: labelled workload kinds by `seldon-deployment-id`, routing kinds (Istio objects
 # carry no labels) by owner only. A kind the cluster does not serve is skipped.

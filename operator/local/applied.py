@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from seldon_graph.labels import AMBASSADOR_HEADER_ANNOTATION, AMBASSADOR_SERVICE_NAME_ANNOTATION
 from seldon_graph.operator.local import probes
 from seldon_graph.operator.local.process import FAILED, READY, STARTING, tail
 from seldon_graph.operator.local.topology import Topology
@@ -122,13 +123,13 @@ class Applied:
     def external_name(self) -> str:
         """The name in the ingress path and `seldon` metadata (Ambassador honours seldon.io/ambassador-service-name)."""
         if self.ingress == "ambassador":
-            return self.annotation("seldon.io/ambassador-service-name") or self.name
+            return self.annotation(AMBASSADOR_SERVICE_NAME_ANNOTATION) or self.name
         return self.name
 
     @property
     def header(self) -> str:
         """The custom header match (`seldon.io/ambassador-header`, "name:value") requests must carry, if any."""
-        return self.annotation("seldon.io/ambassador-header") if self.ingress == "ambassador" else ""
+        return self.annotation(AMBASSADOR_HEADER_ANNOTATION) if self.ingress == "ambassador" else ""
 
     def state(self, ingress_active: bool) -> DeploymentState:
         if self.error:

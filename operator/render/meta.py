@@ -7,10 +7,10 @@ the input, never on the order in which labels were added.
 from __future__ import annotations
 
 from seldon_graph import naming
+from seldon_graph.labels import SDEP_ID_LABEL as SDEP_ID_LABEL  # re-exported to the render_* modules
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "seldon-core"}
-SDEP_ID_LABEL = "seldon-deployment-id"
 SELDON_APP_LABEL = "seldon-app"
 CONTAINS_ENGINE_LABEL = "seldon-deployment-contains-svcorch"
 SHADOW_LABEL = "seldon.io/shadow"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 
 from seldon_graph import naming
+from seldon_graph.labels import SVC_LABEL_PREFIX
 from seldon_graph.operator.render.containers import mutate_unit_container
 from seldon_graph.operator.render.meta import (
     MANAGED_BY,
@@ -24,7 +25,6 @@ from seldon_graph.sdep.defaulting import LEGACY_PODINFO_VOLUME, PODINFO_PATH, PO
 PODINFO_MOUNT = {"name": PODINFO_VOLUME, "mountPath": PODINFO_PATH}
 ENGINE_CONTAINER = "seldon-container-engine"
 TFSERVING_CONTAINER = "tfserving"
-SVC_LABEL_PREFIX = "seldon-app-svc-"
 
 
 def podinfo_volume() -> dict:

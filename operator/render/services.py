@@ -5,6 +5,7 @@ the latter in front of the engine, or of the model itself for `seldon.io/no-engi
 from __future__ import annotations
 
 from seldon_graph import naming
+from seldon_graph.labels import SVC_LABEL_PREFIX
 from seldon_graph.operator.render.meta import (
     MANAGED_BY,
     SDEP_ID_LABEL,
@@ -18,7 +19,6 @@ from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 
 HEADLESS_ANNOTATION = "seldon.io/headless-svc"
-SVC_LABEL_PREFIX = "seldon-app-svc-"
 
 
 def _ports(http_port: int, grpc_port: int, target_http: int | None = None, target_grpc: int | None = None) -> list:

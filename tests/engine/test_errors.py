@@ -12,6 +12,8 @@ from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
 from tests.engine.conftest import engines_running, node, predictor
 from tests.support.procs import free_port
 
+pytestmark = pytest.mark.e2e
+
 X = {"data": {"ndarray": [[1, 2]]}}
 
 

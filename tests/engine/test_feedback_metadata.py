@@ -9,6 +9,8 @@ from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
 from tests.engine.conftest import engines_running, node, predictor, values
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def engines(units, tmp_path_factory):

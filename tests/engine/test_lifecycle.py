@@ -17,6 +17,8 @@ from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
 from tests.engine.conftest import echo_unit, engine_running, node, predictor
 from tests.support.procs import VENV_BIN, free_port, start, stop, wait_http
 
+pytestmark = pytest.mark.e2e
+
 X = {"data": {"ndarray": [[1, 2]]}}
 
 

@@ -12,6 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.engine.conftest import echo_unit, engine_running, engines_running, node, predictor
 from tests.support.procs import VENV_BIN
 
+pytestmark = pytest.mark.e2e
+
 X = {"data": {"ndarray": [[1, 2]]}}
 
 

@@ -5,7 +5,7 @@ import pytest
 from google.protobuf import json_format
 
 from seldon_graph.engine.payload import Payload, join_json, split_json, split_proto
-from seldon_graph.engine.routes import route_from_reply
+from seldon_graph.engine.router_reply import route_from_reply
 from seldon_graph.errors import SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 

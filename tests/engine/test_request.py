@@ -2,7 +2,7 @@
 
 import uuid
 
-from seldon_graph.engine.request import Request, new_puid
+from seldon_graph.engine.request_state import RequestState, new_puid
 
 
 def test_generated_puids_are_distinct_random_uuid4s():
@@ -14,7 +14,7 @@ def test_generated_puids_are_distinct_random_uuid4s():
 
 
 def test_hop_by_hop_headers_are_not_forwarded_and_the_puid_is_added():
-    request = Request("p-1", [("host", "x"), ("content-length", "3"), ("x-custom", "a"), ("authorization", "t")])
+    request = RequestState("p-1", [("host", "x"), ("content-length", "3"), ("x-custom", "a"), ("authorization", "t")])
     assert request.rest_headers() == (
         b"x-custom: a\r\nauthorization: t\r\nSeldon-Puid: p-1\r\nContent-Type: application/json\r\n"
     )

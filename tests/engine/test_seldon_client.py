@@ -7,6 +7,8 @@ import pytest
 
 from tests.engine.conftest import engine_running, node, predictor
 
+pytestmark = pytest.mark.e2e
+
 CLIENT_SCRIPT = """
 import json, sys
 import numpy as np

@@ -5,6 +5,8 @@ import requests
 
 from tests.engine.conftest import engines_running, node, predictor, values
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def engines(seldon_core_units, tmp_path_factory):

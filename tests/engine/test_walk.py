@@ -6,6 +6,8 @@ import requests
 
 from tests.engine.conftest import engines_running, node, predictor, values
 
+pytestmark = pytest.mark.e2e
+
 X = {"data": {"ndarray": [[1, 2]]}}
 
 

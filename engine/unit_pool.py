@@ -18,10 +18,8 @@ from seldon_graph.engine.http_client import HttpPool
 from seldon_graph.engine.predictor import GRPC, Node, Predictor
 from seldon_graph.engine.rest_unit import RestUnit
 from seldon_graph.engine.source import message_size, timeout_ms
+from seldon_graph.labels import GRPC_MAX_MESSAGE_ANNOTATION, GRPC_TIMEOUT_ANNOTATION, REST_TIMEOUT_ANNOTATION
 
-REST_TIMEOUT = "seldon.io/rest-timeout"
-GRPC_TIMEOUT = "seldon.io/grpc-timeout"
-GRPC_MAX_MESSAGE = "seldon.io/grpc-max-message-size"
 READY_TIMEOUT = 0.5
 
 
@@ -51,14 +49,20 @@ class UnitClient(Protocol):
         """The unit's health status as JSON bytes."""
 
 
+class UnitLookup(Protocol):
+    """What the graph walk needs of a pool: the client of a node (a fake pool in the in-process walk tests)."""
+
+    def __getitem__(self, node: Node) -> UnitClient: ...
+
+
 class UnitPool:
     """Unit clients for every non-built-in node of a predictor, sharing connections per endpoint."""
 
     def __init__(self, predictor: Predictor):
         annotations = predictor.annotations
-        rest_timeout = timeout_ms(annotations, REST_TIMEOUT)
-        grpc_timeout = timeout_ms(annotations, GRPC_TIMEOUT)
-        max_message = message_size(annotations, GRPC_MAX_MESSAGE)
+        rest_timeout = timeout_ms(annotations, REST_TIMEOUT_ANNOTATION)
+        grpc_timeout = timeout_ms(annotations, GRPC_TIMEOUT_ANNOTATION)
+        max_message = message_size(annotations, GRPC_MAX_MESSAGE_ANNOTATION)
         self._pools: dict[tuple, HttpPool] = {}
         self._channels: dict[tuple, grpc.aio.Channel] = {}
         self.units: dict[str, UnitClient] = {}

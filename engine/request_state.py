@@ -13,6 +13,7 @@ from seldon_graph.errors import ENGINE_BAD_REQUEST, SeldonError
 from seldon_graph.http11 import header_value_is_safe
 
 PUID_HEADER = "Seldon-Puid"
+PUID_KEY = PUID_HEADER.lower()  # as HTTP/1.1 header lookups and gRPC metadata spell it
 MAX_PUID_LENGTH = 256
 SKIP_LOGGING_HEADER = "seldon-skip-logging"
 NOT_FORWARDED = frozenset(
@@ -30,7 +31,7 @@ NOT_FORWARDED = frozenset(
         "upgrade",
         "expect",
         "accept-encoding",
-        "seldon-puid",
+        PUID_KEY,
         "user-agent",
         "grpc-timeout",
         "grpc-encoding",
@@ -66,7 +67,7 @@ def checked_puid(puid: object) -> str | None:
     return puid
 
 
-class Request:
+class RequestState:
     """Per-request state shared by every step of one walk."""
 
     __slots__ = (
@@ -111,6 +112,6 @@ class Request:
     def grpc_metadata(self) -> tuple[tuple[str, str], ...]:
         if self._metadata is None:
             pairs = [(k.lower(), v) for k, v in self.forwarded if v.isascii() and v.isprintable()]
-            pairs.append(("seldon-puid", self.puid))
+            pairs.append((PUID_KEY, self.puid))
             self._metadata = tuple(pairs)
         return self._metadata
