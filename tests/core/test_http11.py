@@ -17,7 +17,7 @@ BODY = b'{"data":{"ndarray":[[1,2]]}}'
 
 
 async def _slow(request: Request) -> Response:
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)  # long enough that a shutdown begun 5 ms in finds it in flight, even on a loaded machine
     return Response(200, b"async:" + request.body)
 
 

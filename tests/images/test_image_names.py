@@ -17,7 +17,7 @@ import yaml
 
 from seldon_graph import __version__
 from seldon_graph.images import DEFAULT_PREFIX, RUNTIME_IMAGE, image_names
-from seldon_graph.operator.settings import EngineSettings, OperatorSettings
+from seldon_graph.operator.render.settings import EngineSettings, OperatorSettings
 from tests.operator.test_manifests import by_kind, config_objects, render_chart
 
 ROOT = Path(__file__).resolve().parents[2]
