@@ -120,6 +120,22 @@ def test_render_ingress_choice_and_environment(tmp_path):
     assert default_namespace == {"default"}
 
 
+@pytest.mark.parametrize("ingress", ["ambassador", "istio"])
+def test_render_from_a_file_has_no_owner_references(tmp_path, ingress):
+    """`render -f … | kubectl apply -f -` must be accepted: with no SeldonDeployment uid to point at, no object
+    (ingress ones included) carries an ownerReference, which Kubernetes refuses without `uid`.
+
+    Expectation: the Go operator only owns objects through controllerutil.SetControllerReference on the
+    SeldonDeployment read from the API server (operator/controllers/seldondeployment_controller.go, v1.17.1).
+    """
+    result = run(tmp_path, [sdep()], "render", "--ingress", ingress)
+    assert result.returncode == 0, result.stderr
+    objects = list(yaml.safe_load_all(result.stdout))
+    validate_all(objects)
+    assert {o["kind"] for o in objects} > {"Deployment", "Service"}
+    assert [o["metadata"]["name"] for o in objects if "ownerReferences" in o["metadata"]] == []
+
+
 def test_render_is_byte_identical_across_runs(tmp_path):
     first = run(tmp_path, [sdep()], "render", "--ingress", "ambassador")
     second = run(tmp_path, [sdep()], "render", "--ingress", "ambassador")
