@@ -67,6 +67,32 @@ def test_validate_prints_every_error_with_its_path(tmp_path):
     ]
 
 
+def test_validate_warns_about_what_the_engine_refuses(tmp_path):
+    """Unknown node types and duplicate node names pass Seldon's webhook (exit 0, "valid") but the engine refuses
+    them at start, so they are warnings.
+
+    Expectation: checkPredictiveUnits in operator/apis/machinelearning.seldon.io/v1/seldondeployment_webhook.go
+    (seldon-core v1.17.1) checks neither; PredictiveUnitType in seldondeployment_types.go lists the known types.
+    """
+    doc = sdep()
+    doc["spec"]["predictors"][0]["componentSpecs"] = [
+        {"spec": {"containers": [{"name": n, "image": "seldonio/mock_classifier:1.18.2"} for n in ("a", "b")]}}
+    ]
+    doc["spec"]["predictors"][0]["graph"] = {
+        "name": "a",
+        "type": "ROUTERX",
+        "children": [{"name": "b", "type": "MODEL"}, {"name": "b", "type": "MODEL"}],
+    }
+    result = run(tmp_path, [doc], "validate")
+    assert (result.returncode, result.stdout) == (0, "valid\n")
+    assert result.stderr.splitlines() == [
+        "warning: iris: spec.predictors[0].graph.type: unknown type 'ROUTERX' (known: UNKNOWN_TYPE, ROUTER, "
+        "COMBINER, MODEL, TRANSFORMER, OUTPUT_TRANSFORMER); the engine will refuse this predictor",
+        "warning: iris: spec.predictors[0].graph.children[1].name: duplicate node name 'b'; "
+        "the engine will refuse this predictor",
+    ]
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
