@@ -1,8 +1,8 @@
 """Ambassador Mapping (and TLSContext) custom resources, getambassador.io/v2 or v3alpha1.
 
 Names are valid Kubernetes names (`seldon-<ns>-<sdep>-<unit>-rest|grpc`, `seldon-<sdep>-<unit>-rest|grpc` for
-the single-namespace pair); every object carries `seldon-deployment-id` and a controller ownerReference so the
-operator can prune what it no longer renders.
+the single-namespace pair); every object carries `seldon-deployment-id`, and a controller ownerReference when the
+SeldonDeployment came from a cluster (has a uid), so the operator can prune what it no longer renders.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ def object_name(candidate: str) -> str:
 
 
 def _metadata(sdep: SeldonDeployment, name: str) -> dict:
-    return {
-        "name": name,
-        "namespace": sdep.namespace,
-        "labels": {SDEP_ID_LABEL: naming.seldon_id(sdep.name)},
-        "ownerReferences": [sdep.owner_reference()],
-    }
+    """Name, namespace, the `seldon-deployment-id` label, and the owner when the SeldonDeployment has a uid."""
+    metadata = {"name": name, "namespace": sdep.namespace, "labels": {SDEP_ID_LABEL: naming.seldon_id(sdep.name)}}
+    owners = sdep.owner_references()
+    if owners:
+        metadata["ownerReferences"] = owners
+    return metadata
 
 
 def mapping_name(sdep: SeldonDeployment, route: Route) -> str:

@@ -30,7 +30,12 @@ class IstioConfigError(ValueError):
 
 
 def _metadata(sdep: SeldonDeployment, name: str) -> dict:
-    return {"name": name, "namespace": sdep.namespace, "ownerReferences": [sdep.owner_reference()]}
+    """Name, namespace, and the owner when the SeldonDeployment has a uid."""
+    metadata: dict = {"name": name, "namespace": sdep.namespace}
+    owners = sdep.owner_references()
+    if owners:
+        metadata["ownerReferences"] = owners
+    return metadata
 
 
 def _duration(raw: str, key: str) -> str:

@@ -230,15 +230,21 @@ class SeldonDeployment(Model):
     def spec_annotation(self, key: str, default: str | None = None) -> str | None:
         return ((self.spec.annotations if self.spec else None) or {}).get(key, default)
 
-    def owner_reference(self) -> dict:
-        """The controller ownerReference to this SeldonDeployment (its uid included when it was read from a cluster)."""
-        reference: dict[str, Any] = {
-            "apiVersion": self.api_version or f"{API_GROUP}/v1",
-            "kind": KIND,
-            "name": self.name,
-        }
+    def owner_references(self) -> list[dict]:
+        """The controller ownerReference to this SeldonDeployment, or none when it was not read from a cluster.
+
+        Kubernetes refuses an ownerReference without the owner's `uid`, so objects rendered from a file carry none.
+        """
         uid = (self.metadata or {}).get("uid")
-        if uid:
-            reference["uid"] = uid
-        reference.update(controller=True, blockOwnerDeletion=True)
-        return reference
+        if not uid:
+            return []
+        return [
+            {
+                "apiVersion": self.api_version or f"{API_GROUP}/v1",
+                "kind": KIND,
+                "name": self.name,
+                "uid": uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]

@@ -90,10 +90,14 @@ def up(args: argparse.Namespace, home: Home) -> int:
             f"a supervisor for {home.root} already serves port {running['port']}; "
             f"use --port {running['port']} or `seldon-graph down` first"
         )
+    already_desired = set(home.desired()) if running else set()
     wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
     progress = Progress()
     if args.detach:
-        return _report(client.wait_settled(home, wanted, args.timeout, progress.show, port=port))
+        code = _report(client.wait_settled(home, wanted, args.timeout, progress.show, port=port))
+        if code:
+            _stop_started(home, [k for k in wanted if k not in already_desired], supervisor_started=not running)
+        return code
     with home.supervisor_lock() as held:
         if held:
             return _foreground_supervisor(home, port, wanted, progress)
@@ -207,6 +211,24 @@ def summary(status: dict) -> str:
     return "\n".join(lines)
 
 
+def _stop_started(home: Home, keys: list[str], *, supervisor_started: bool) -> None:
+    """After a failed `up --detach`: stop the deployments this command started (one it updated keeps its serving
+    instance), and the supervisor too when this command started it and nothing else runs."""
+    if not keys:
+        return
+    supervisor_pid = (home.supervisor() or {}).get("pid")
+    pids = client.recorded_pids(home, keys)
+    client.withdraw(home, keys)
+    client.wait_gone(home, keys)
+    if supervisor_started and not home.desired():
+        _wait_supervisor_exit(home, supervisor_pid)
+    if not home.supervisor_running():
+        client.kill_stale(home, keys)
+    _wait_dead(pids)
+    for key in keys:
+        print(f"stopped {key.replace('.', '/', 1)}: it did not become Available", flush=True)
+
+
 def _report(statuses: dict[str, dict]) -> int:
     """0 when every deployment is Available; says which are still not settled."""
     for key, status in statuses.items():
@@ -277,6 +299,9 @@ def _logs(home: Home) -> list[tuple[set[str], str, Path]]:
 
 def logs(args: argparse.Namespace, home: Home) -> int:
     available = _logs(home)
+    if not available:
+        print(f"No SeldonDeployments are running (state directory {home.root}): there are no logs to show.")
+        return 1
     chosen = {name: path for names, name, path in available if args.unit is None or args.unit in names}
     if not chosen:
         names = ", ".join(name for _, name, _ in available) or "none"
@@ -313,6 +338,9 @@ def _follow(paths: dict[str, Path]) -> None:
 def down(args: argparse.Namespace, home: Home) -> int:
     desired, statuses = home.desired(), home.statuses()
     known = set(desired) | set(statuses)
+    if not known and not home.supervisor_file.exists() and not home.supervisor_running():
+        print(f"No SeldonDeployments are running (state directory {home.root}): nothing to stop.")
+        return 0
     keys = []
     for name in args.names:
         match = [k for k in known if k == name.replace("/", ".", 1) or k.split(".", 1)[1] == name]

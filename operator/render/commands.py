@@ -1,6 +1,6 @@
 """`seldon-graph validate` and `seldon-graph render`: the operator's checks and output, without a cluster.
 
-    seldon-graph validate -f sdep.yaml      # errors with field paths (exit 1), or "valid" (exit 0)
+    seldon-graph validate -f sdep.yaml      # errors with field paths (exit 1), or warnings and "valid" (exit 0)
     seldon-graph render -f sdep.yaml [--ingress ambassador|istio|none] [--namespace NS]
 
 Configuration comes from the same environment variables the operator reads (OperatorSettings.from_env).
@@ -18,6 +18,7 @@ import yaml
 from seldon_graph.operator.render.desired import RenderError, desired_state
 from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import SdepError, SeldonDeployment, parse, validate
+from seldon_graph.sdep.graph_warnings import graph_warnings
 from seldon_graph.sdep.load import yaml_documents
 
 INGRESS_CHOICES = ("ambassador", "istio", "none")
@@ -69,10 +70,15 @@ def _report(errors: list[str]) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    """Errors exit 1, as the webhook denies them; what the engine refuses at start is a warning (exit 0), as the
+    webhook admits it."""
     settings = OperatorSettings.from_env(os.environ)
-    _, errors = load_checked(args.filename, settings)
+    loaded, errors = load_checked(args.filename, settings)
     if errors:
         return _report(errors)
+    for sdep in loaded:
+        for message in graph_warnings(sdep):
+            print(f"warning: {sdep.name}: {message}", file=sys.stderr)
     print("valid")
     return 0
 

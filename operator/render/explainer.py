@@ -7,6 +7,7 @@ pointed at the predictor Service; v2/kfserving explainers run MLServer's alibi-e
 from __future__ import annotations
 
 import copy
+import json
 
 from seldon_graph import naming
 from seldon_graph.operator.render.containers import PRESTOP, compact_json, named_port, set_env
@@ -63,6 +64,22 @@ def explainer_type_tag(explainer_type: str) -> str:
         ) from None
 
 
+def mlserver_model_extra(type_tag: str, infer_uri: str, init_parameters: str | None) -> str:
+    """MLSERVER_MODEL_EXTRA: the alibi-explain settings, `initParameters` (JSON text) embedded as written.
+
+    The original splices the text in as the value of `init_parameters`, so MLServer reads an object; text that
+    is not JSON would make the whole variable unreadable, so it is a RenderError here.
+    """
+    head = compact_json({"explainer_type": type_tag, "infer_uri": infer_uri})
+    if not init_parameters:
+        return head
+    try:
+        json.loads(init_parameters)
+    except ValueError as exc:
+        raise RenderError(f"explainer.initParameters is not JSON: {exc}") from None
+    return f'{head[:-1]},"init_parameters":{init_parameters}}}'
+
+
 def _probe(initial_delay: int, failures: int) -> dict:
     return {
         "tcpSocket": {"port": "http"},
@@ -96,18 +113,20 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
     graph_name = predictor.graph.name if predictor.graph else ""
     host = f"{service}.{sdep.namespace}:{settings.service_http_port}"
     if protocol in V2_PROTOCOLS:
-        extra = {
-            "explainer_type": explainer_type_tag(explainer.type),
-            "infer_uri": f"http://{host}/v2/models/{graph_name}/infer",
-        }
-        if explainer.init_parameters:
-            extra["init_parameters"] = explainer.init_parameters
+        try:
+            extra = mlserver_model_extra(
+                explainer_type_tag(explainer.type),
+                f"http://{host}/v2/models/{graph_name}/infer",
+                explainer.init_parameters,
+            )
+        except RenderError as exc:
+            raise RenderError(f"predictor {predictor.name!r}: {exc}") from None
         for key, value in (
             ("MLSERVER_HTTP_PORT", str(port)),
             ("MLSERVER_MODEL_IMPLEMENTATION", "mlserver_alibi_explain.AlibiExplainRuntime"),
             ("MLSERVER_MODEL_NAME", container["name"]),
             ("MLSERVER_MODEL_URI", MODEL_PATH),
-            ("MLSERVER_MODEL_EXTRA", compact_json(extra)),
+            ("MLSERVER_MODEL_EXTRA", extra),
         ):
             set_env(container, key, value)
     elif "args" not in container:

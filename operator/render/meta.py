@@ -27,28 +27,11 @@ def sorted_map(mapping: dict | None) -> dict:
     return {key: mapping[key] for key in sorted(mapping or {})}
 
 
-def owner_references(sdep: SeldonDeployment) -> list[dict]:
-    """The controller reference to the SDep; Kubernetes needs its uid, so none for an SDep not read from a cluster."""
-    uid = (sdep.metadata or {}).get("uid")
-    if not uid:
-        return []
-    return [
-        {
-            "apiVersion": sdep.api_version or "machinelearning.seldon.io/v1",
-            "kind": "SeldonDeployment",
-            "name": sdep.name,
-            "uid": uid,
-            "controller": True,
-            "blockOwnerDeletion": True,
-        }
-    ]
-
-
 def object_meta(sdep: SeldonDeployment, name: str, labels: dict, annotations: dict | None = None) -> dict:
     meta = {"name": name, "namespace": sdep.namespace, "labels": sorted_map(labels)}
     if annotations:
         meta["annotations"] = sorted_map(annotations)
-    owners = owner_references(sdep)
+    owners = sdep.owner_references()
     if owners:
         meta["ownerReferences"] = owners
     return meta

@@ -26,7 +26,11 @@ MLSERVER_IMPLEMENTATIONS = {
     "MLFLOW_SERVER": "mlserver_mlflow.MLflowRuntime",
     "HUGGINGFACE_SERVER": "mlserver_huggingface.HuggingFaceRuntime",
 }
-TRITON_PARAMETERS = ("model-control-mode", "load-model", "strict-model-config")
+TRITON_PARAMETERS = {
+    "model_control_mode": "--model-control-mode=",
+    "load_model": "--load-model=",
+    "strict_model_config": "--strict-model-config=",
+}
 
 
 def _cut(name: str) -> str:
@@ -57,7 +61,7 @@ def add_model_servers(
         if unit.implementation == "TENSORFLOW_SERVER":
             model_container = _tensorflow(unit, container, pod, protocol, settings)
         elif unit.implementation == "TRITON_SERVER":
-            _triton(sdep, unit, container)
+            _triton(sdep, unit, container, settings)
         elif is_prepack(unit.implementation) and protocol in ("v2", "kfserving"):
             _mlserver(unit, container)
         elif is_prepack(unit.implementation):
@@ -69,7 +73,8 @@ def add_model_servers(
 
 
 def _loads_directly(sdep: SeldonDeployment, unit: PredictiveUnit) -> bool:
-    return unit.implementation == "TRITON_SERVER" and (sdep.spec_annotation(NO_STORAGE_INITIALIZER) or "") == "true"
+    no_storage = (sdep.spec_annotation(NO_STORAGE_INITIALIZER) or "").lower() == "true"
+    return unit.implementation == "TRITON_SERVER" and no_storage
 
 
 def add_storage_initializer(pod: dict, container: dict, unit: PredictiveUnit, settings: OperatorSettings) -> None:
@@ -125,19 +130,27 @@ def _mlserver(unit: PredictiveUnit, container: dict) -> None:
     _http_probes(container, "/v2/health/ready", "/v2/health/live")
 
 
-def _triton(sdep: SeldonDeployment, unit: PredictiveUnit, container: dict) -> None:
+def _triton(sdep: SeldonDeployment, unit: PredictiveUnit, container: dict, settings: OperatorSettings) -> None:
+    """Triton's command line; loading straight from `modelUri`, it takes the unit's Triton parameters in order.
+
+    Parameter names are matched case-insensitively and `load_model` may repeat, each one a `--load-model=`.
+    A container's own `args` and `envFrom` are kept.
+    """
     http, grpc = unit.endpoint.http_port, unit.endpoint.grpc_port
     args = ["/opt/tritonserver/bin/tritonserver", f"--grpc-port={grpc}", f"--http-port={http}"]
     if _loads_directly(sdep, unit):
         args.append(f"--model-repository={unit.model_uri}")
-        values = {p.name: p.value for p in unit.parameters or ()}
-        args += [f"--{name}={values[name]}" for name in TRITON_PARAMETERS if name in values]
-        secret = unit.env_secret_ref_name
-        if secret:
+        for param in unit.parameters or ():
+            flag = TRITON_PARAMETERS.get((param.name or "").lower())
+            if flag is not None:
+                args.append(f"{flag}{param.value}")
+        secret = unit.env_secret_ref_name or settings.default_env_secret_ref_name
+        if secret and not container.get("envFrom"):
             container["envFrom"] = [{"secretRef": {"name": secret}}]
     else:
         args += [f"--model-repository={MODEL_PATH}", "--strict-model-config=false"]
-    container["args"] = args
+    if not container.get("args"):
+        container["args"] = args
     for name, port in (("grpc", grpc), ("http", http)):
         named_port(container, name)["containerPort"] = port
     _http_probes(container, "/v2/health/ready", "/v2/health/live", period=10)

@@ -21,6 +21,7 @@ def seldon_deployment(
     namespace: str = "seldon",
     spec_annotations: dict | None = None,
     annotations: dict | None = None,
+    uid: str | None = None,
 ) -> sdep_model.SeldonDeployment:
     """A defaulted SDep whose predictors each run one `classifier` container (extra keys per predictor kept)."""
     spec: dict = {"predictors": []}
@@ -39,6 +40,8 @@ def seldon_deployment(
     metadata: dict = {"name": name, "namespace": namespace}
     if annotations:
         metadata["annotations"] = annotations
+    if uid:
+        metadata["uid"] = uid
     doc = {"apiVersion": "machinelearning.seldon.io/v1", "kind": "SeldonDeployment", "metadata": metadata, "spec": spec}
     return defaulted(yaml.safe_dump(doc))
 

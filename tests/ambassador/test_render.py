@@ -57,8 +57,11 @@ def effective_weights(objects):
     return {key: dict(zip([m.spec["service"] for m in group], canary_weights(group))) for key, group in groups.items()}
 
 
+UID = "0b1e7c36-1111-2222-3333-444455556666"
+
+
 def test_example_a_canary_field_by_field():
-    objects = render(examples.canary())
+    objects = render(examples.canary(uid=UID))
     expected = list(EXAMPLE_A_V2)
     assert len(objects) == len(expected)
     for got, want in zip(objects, expected):
@@ -71,11 +74,29 @@ def test_example_a_canary_field_by_field():
                 "apiVersion": "machinelearning.seldon.io/v1",
                 "kind": "SeldonDeployment",
                 "name": "example",
+                "uid": UID,
                 "controller": True,
                 "blockOwnerDeletion": True,
             }
         ]
         assert got["spec"] == want["spec"]
+
+
+def test_no_owner_reference_without_the_seldon_deployments_uid():
+    """Rendered from a file (no uid), Mappings and TLSContexts carry no ownerReferences, which Kubernetes would
+    refuse without a uid (so `seldon-graph render -f … | kubectl apply -f -` works); from the cluster they do.
+
+    Expectation: the Go operator sets the owner with controllerutil.SetControllerReference on the SeldonDeployment
+    it read from the API server (operator/controllers/seldondeployment_controller.go, seldon-core v1.17.1).
+    """
+    custom = "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: mine}\nspec: {prefix: /x/, service: s}\n"
+    for sdep in (
+        examples.canary(),
+        examples.single(),
+        examples.canary(spec_annotations={"seldon.io/ambassador-config": custom}),
+    ):
+        for obj in render(sdep) + render(sdep, V3):
+            assert "ownerReferences" not in obj["metadata"], obj["metadata"]["name"]
 
 
 def test_weights_sum_to_100():

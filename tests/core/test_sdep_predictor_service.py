@@ -36,15 +36,19 @@ def test_spec_annotations_win_and_metadata_values_are_read_as_text():
     assert sdep().annotation("seldon.io/absent") is None
 
 
-def test_owner_reference_includes_the_uid_only_when_known():
-    assert sdep().owner_reference() == {
-        "apiVersion": "machinelearning.seldon.io/v1",
-        "kind": "SeldonDeployment",
-        "name": "iris",
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-    assert sdep(metadata_extra=", uid: abc").owner_reference()["uid"] == "abc"
+def test_owner_reference_only_with_the_uid():
+    """Kubernetes refuses an ownerReference without `uid`, so an SDep read from a file has none."""
+    assert sdep().owner_references() == []
+    assert sdep(metadata_extra=", uid: abc").owner_references() == [
+        {
+            "apiVersion": "machinelearning.seldon.io/v1",
+            "kind": "SeldonDeployment",
+            "name": "iris",
+            "uid": "abc",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
 
 
 def test_explainer_needs_a_type():

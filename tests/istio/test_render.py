@@ -16,6 +16,7 @@ OWNER = [
         "apiVersion": "machinelearning.seldon.io/v1",
         "kind": "SeldonDeployment",
         "name": "iris",
+        "uid": "0b1e7c36-1111-2222-3333-444455556666",
         "controller": True,
         "blockOwnerDeletion": True,
     }
@@ -77,12 +78,23 @@ def iris(**kwargs):
 
 
 def test_90_10_canary_field_by_field():
-    objects = render(iris())
+    objects = render(iris(uid=OWNER[0]["uid"]))
     assert len(objects) == len(EXAMPLE_90_10)
     for got, want in zip(objects, EXAMPLE_90_10):
         assert (got["apiVersion"], got["kind"]) == (want["apiVersion"], want["kind"])
         assert got["metadata"] == {"name": want["metadata"]["name"], "namespace": "seldon", "ownerReferences": OWNER}
         assert got["spec"] == want["spec"]
+
+
+def test_no_owner_reference_without_the_seldon_deployments_uid():
+    """Rendered from a file (no uid), the VirtualService and DestinationRules carry no ownerReferences, which
+    Kubernetes would refuse without a uid; from the cluster (test above) they do.
+
+    Expectation: the Go operator owns them through controllerutil.SetControllerReference on the SeldonDeployment
+    it read from the API server (operator/controllers/seldondeployment_controller.go, seldon-core v1.17.1).
+    """
+    for obj in render(iris()):
+        assert obj["metadata"] == {"name": obj["metadata"]["name"], "namespace": "seldon"}
 
 
 def test_weights_sum_to_100():

@@ -67,6 +67,32 @@ def test_validate_prints_every_error_with_its_path(tmp_path):
     ]
 
 
+def test_validate_warns_about_what_the_engine_refuses(tmp_path):
+    """Unknown node types and duplicate node names pass Seldon's webhook (exit 0, "valid") but the engine refuses
+    them at start, so they are warnings.
+
+    Expectation: checkPredictiveUnits in operator/apis/machinelearning.seldon.io/v1/seldondeployment_webhook.go
+    (seldon-core v1.17.1) checks neither; PredictiveUnitType in seldondeployment_types.go lists the known types.
+    """
+    doc = sdep()
+    doc["spec"]["predictors"][0]["componentSpecs"] = [
+        {"spec": {"containers": [{"name": n, "image": "seldonio/mock_classifier:1.18.2"} for n in ("a", "b")]}}
+    ]
+    doc["spec"]["predictors"][0]["graph"] = {
+        "name": "a",
+        "type": "ROUTERX",
+        "children": [{"name": "b", "type": "MODEL"}, {"name": "b", "type": "MODEL"}],
+    }
+    result = run(tmp_path, [doc], "validate")
+    assert (result.returncode, result.stdout) == (0, "valid\n")
+    assert result.stderr.splitlines() == [
+        "warning: iris: spec.predictors[0].graph.type: unknown type 'ROUTERX' (known: UNKNOWN_TYPE, ROUTER, "
+        "COMBINER, MODEL, TRANSFORMER, OUTPUT_TRANSFORMER); the engine will refuse this predictor",
+        "warning: iris: spec.predictors[0].graph.children[1].name: duplicate node name 'b'; "
+        "the engine will refuse this predictor",
+    ]
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -118,6 +144,22 @@ def test_render_ingress_choice_and_environment(tmp_path):
     assert "VirtualService" in [o["kind"] for o in yaml.safe_load_all(from_env.stdout)]
     default_namespace = {o["metadata"]["namespace"] for o in yaml.safe_load_all(none.stdout)}
     assert default_namespace == {"default"}
+
+
+@pytest.mark.parametrize("ingress", ["ambassador", "istio"])
+def test_render_from_a_file_has_no_owner_references(tmp_path, ingress):
+    """`render -f … | kubectl apply -f -` must be accepted: with no SeldonDeployment uid to point at, no object
+    (ingress ones included) carries an ownerReference, which Kubernetes refuses without `uid`.
+
+    Expectation: the Go operator only owns objects through controllerutil.SetControllerReference on the
+    SeldonDeployment read from the API server (operator/controllers/seldondeployment_controller.go, v1.17.1).
+    """
+    result = run(tmp_path, [sdep()], "render", "--ingress", ingress)
+    assert result.returncode == 0, result.stderr
+    objects = list(yaml.safe_load_all(result.stdout))
+    validate_all(objects)
+    assert {o["kind"] for o in objects} > {"Deployment", "Service"}
+    assert [o["metadata"]["name"] for o in objects if "ownerReferences" in o["metadata"]] == []
 
 
 def test_render_is_byte_identical_across_runs(tmp_path):

@@ -68,6 +68,10 @@ def test_v1_explainer_deployment_and_service():
 
 
 def test_v2_explainer_runs_the_mlserver_runtime():
+    """`initParameters` (JSON text) is the object under `init_parameters` in MLSERVER_MODEL_EXTRA, spliced in as written.
+
+    Expectation: getAlibiExplainExtraEnvVars in operator/controllers/mlserver.go (seldon-core v1.17.1).
+    """
     objects = render(
         sdep({"type": "AnchorImages", "initParameters": '{"segmentation_fn": "slic"}'}, spec_extra={"protocol": "v2"}),
         {"RELATED_IMAGE_EXPLAINER_V2": "explainer:1234"},
@@ -80,8 +84,19 @@ def test_v2_explainer_runs_the_mlserver_runtime():
     assert json.loads(env["MLSERVER_MODEL_EXTRA"]) == {
         "explainer_type": "anchor_image",
         "infer_uri": "http://dep-p1.ns:8000/v2/models/classifier/infer",
-        "init_parameters": '{"segmentation_fn": "slic"}',
+        "init_parameters": {"segmentation_fn": "slic"},
     }
+    assert env["MLSERVER_MODEL_EXTRA"] == (
+        '{"explainer_type":"anchor_image","infer_uri":"http://dep-p1.ns:8000/v2/models/classifier/infer",'
+        '"init_parameters":{"segmentation_fn": "slic"}}'
+    )
+
+
+def test_v2_explainer_init_parameters_that_are_not_json_are_a_render_error():
+    with pytest.raises(RenderError, match="predictor 'p1': explainer.initParameters is not JSON"):
+        desired_state(
+            sdep({"type": "AnchorTabular", "initParameters": "{threshold: 0.9"}, spec_extra={"protocol": "v2"})
+        )
 
 
 def test_zero_replicas_propagate_to_the_explainer():

@@ -165,18 +165,26 @@ def test_user_tfserving_container_keeps_its_fields():
 
 
 def test_triton_without_storage_initializer_loads_from_the_uri():
+    """Seldon's Triton parameter names, in the unit's order, `load_model` repeatable, names matched in any case.
+
+    Expectation: addTritonServer in operator/controllers/seldondeployment_prepackaged_servers.go and the
+    TritonArg* flags in operator/constants/constants.go (seldon-core v1.17.1).
+    """
     graph = {
         "name": "triton",
         "implementation": "TRITON_SERVER",
         "modelUri": "s3://mybucket/mymodel",
         "envSecretRefName": "s3-credentials",
         "parameters": [
-            {"name": "model-control-mode", "value": "explicit", "type": "STRING"},
-            {"name": "load-model", "value": "model1", "type": "STRING"},
-            {"name": "strict-model-config", "value": "true", "type": "STRING"},
+            {"name": "model_control_mode", "value": "explicit", "type": "STRING"},
+            {"name": "load_model", "value": "model1", "type": "STRING"},
+            {"name": "LOAD_MODEL", "value": "model2", "type": "STRING"},
+            {"name": "strict_model_config", "value": "true", "type": "STRING"},
+            {"name": "load-model", "value": "not-a-seldon-name", "type": "STRING"},
+            {"name": "batch_size", "value": "4", "type": "INT"},
         ],
     }
-    doc = sdep(graph, protocol="v2", annotations={"seldon.io/no-storage-initializer": "true"})
+    doc = sdep(graph, protocol="v2", annotations={"seldon.io/no-storage-initializer": "True"})
     doc["spec"]["predictors"][0]["annotations"] = {"seldon.io/no-engine": "true"}
     deployment = only_deployment(render(doc))
     assert list(containers(deployment)) == ["triton"]
@@ -188,12 +196,34 @@ def test_triton_without_storage_initializer_loads_from_the_uri():
         "--model-repository=s3://mybucket/mymodel",
         "--model-control-mode=explicit",
         "--load-model=model1",
+        "--load-model=model2",
         "--strict-model-config=true",
     ]
     assert triton["envFrom"] == [{"secretRef": {"name": "s3-credentials"}}]
     assert "initContainers" not in deployment["spec"]["template"]["spec"]
     assert triton["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
     assert triton["readinessProbe"]["periodSeconds"] == 10
+
+
+def test_triton_keeps_the_containers_own_args_and_takes_the_default_secret():
+    """A componentSpec container's `args` win, and the default env secret reaches Triton loading from the URI.
+
+    Expectation: addTritonServer (`if c.Args == nil`, extractEnvSecretRefName) in
+    operator/controllers/seldondeployment_prepackaged_servers.go (seldon-core v1.17.1).
+    """
+    graph = {
+        "name": "triton",
+        "implementation": "TRITON_SERVER",
+        "modelUri": "s3://mybucket/mymodel",
+        "parameters": [{"name": "load_model", "value": "model1", "type": "STRING"}],
+    }
+    own_args = ["/opt/tritonserver/bin/tritonserver", "--model-repository=s3://mybucket/mymodel", "--log-verbose=1"]
+    pods = [{"spec": {"containers": [{"name": "triton", "args": own_args}]}}]
+    doc = sdep(graph, pods, protocol="v2", annotations={"seldon.io/no-storage-initializer": "true"})
+    deployment = only_deployment(render(doc, {"PREDICTIVE_UNIT_DEFAULT_ENV_SECRET_REF_NAME": "default-creds"}))
+    triton = containers(deployment)["triton"]
+    assert triton["args"] == own_args
+    assert triton["envFrom"] == [{"secretRef": {"name": "default-creds"}}]
 
 
 def test_triton_with_storage_initializer():

@@ -81,9 +81,18 @@ def _k8s_validator(api_version: str, kind: str):
     return jsonschema.validators.validator_for(schema)(schema)
 
 
+@functools.cache
+def _object_meta_validator():
+    """Kubernetes' ObjectMeta (from the strict Deployment schema): the API server checks it for custom resources
+    too, whatever their CRD says (e.g. an ownerReference without `uid` is refused)."""
+    schema = _load(K8S_FILES[("apps/v1", "Deployment")])["properties"]["metadata"]
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
 def validate(obj: dict, strict: bool = True) -> None:
     """Raise jsonschema.ValidationError (with the failing path) when `obj` does not match its published schema."""
     api_version, kind = obj["apiVersion"], obj["kind"]
+    errors = []
     if (api_version, kind) in K8S_FILES:
         validator = _k8s_validator(api_version, kind)
     else:
@@ -91,7 +100,9 @@ def validate(obj: dict, strict: bool = True) -> None:
         if (group, kind) not in CRD_FILES:
             raise KeyError(f"no published schema for {api_version} {kind}")
         validator = _crd_validator(group, kind, version, strict)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
+        errors += _object_meta_validator().iter_errors(obj.get("metadata") or {})
+    errors += validator.iter_errors(obj)
+    error = jsonschema.exceptions.best_match(errors)
     if error is not None:
         raise error
 
