@@ -14,7 +14,8 @@ from seldon_graph.operator.local import client
 from seldon_graph.operator.local.client import DEFAULT_PORT, UsageError
 from seldon_graph.operator.local.deployment_supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
 from seldon_graph.operator.local.desired_objects import INGRESSES
-from seldon_graph.operator.local.home import ENV_HOME, Home
+from seldon_graph.operator.local.home import ENV_HOME, Home, read_json
+from seldon_graph.operator.local.ingress_port import port_number, unavailable
 from seldon_graph.operator.local.process import pid_alive, tail
 
 
@@ -33,7 +34,7 @@ def add_up(subparsers) -> None:
         default="ambassador",
         help="routing objects the Envoy ingress is configured from (default: ambassador)",
     )
-    parser.add_argument("--port", type=int, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=port_number, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")
     parser.add_argument("--detach", action="store_true", help="leave a supervisor running and return when ready")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for readiness")
     _home_arg(parser)
@@ -87,6 +88,11 @@ def up(args: argparse.Namespace, home: Home) -> int:
             f"a supervisor for {home.root} already serves port {running['port']}; "
             f"use --port {running['port']} or `seldon-graph down` first"
         )
+    if not running:
+        left_behind = read_json(home.supervisor_file) or {}
+        problem = unavailable(port, own=frozenset({left_behind.get("envoy_pid") or 0}))
+        if problem:
+            raise UsageError(f"{problem}; choose another --port")
     wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
     progress = Progress()
     if args.detach:

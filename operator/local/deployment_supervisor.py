@@ -26,6 +26,7 @@ from seldon_graph.operator.local.desired_objects import identity, parse_local, r
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
 from seldon_graph.operator.local.envoy_routes import IngressObjects, resolve_any, route_tables
 from seldon_graph.operator.local.home import Home, read_json, write_json
+from seldon_graph.operator.local.ingress_port import port_number
 from seldon_graph.operator.local.oauth import Client, clients_document
 from seldon_graph.operator.local.ports import PortBook, free_port
 from seldon_graph.operator.local.process import (
@@ -363,7 +364,7 @@ def serve(home: Home, listen_port: int, wait_lock: float = 15.0) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The seldon-graph local supervisor (started by `seldon-graph up`).")
     parser.add_argument("--home", required=True)
-    parser.add_argument("--port", type=int, default=8003)
+    parser.add_argument("--port", type=port_number, default=8003)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         return serve(Home.resolve(args.home), args.port)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -177,20 +176,6 @@ def test_a_command_that_is_not_installed_is_reported(fresh, tmp_path):
     assert result.returncode == 1
     assert "cannot run 'no-such-server': No such file or directory" in result.stdout
     assert fresh.status()["deployments"]["seldon.single-model"]["units"] == []
-
-
-def test_an_ingress_port_in_use_is_reported(tmp_path):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        stack = Local(tmp_path / "home", taken.getsockname()[1])
-        try:
-            result = stack.up(EXAMPLES / "single-model.yaml", check=False)
-        finally:
-            stack.run("down")
-    assert result.returncode == 1
-    assert f"envoy rejected the ingress listener on port {stack.port}: cannot bind" in result.stdout
-    assert "Address already in use" in result.stdout
 
 
 def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
