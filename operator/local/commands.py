@@ -93,6 +93,13 @@ def up(args: argparse.Namespace, home: Home) -> int:
         problem = unavailable(port, own=frozenset({left_behind.get("envoy_pid") or 0}))
         if problem:
             raise UsageError(f"{problem}; choose another --port")
+    dead = client.left_behind(home)
+    if dead:
+        print(
+            f"seldon-graph: the supervisor of {home.root} (pid {dead}) was killed; a new one stops what it left "
+            "running and starts its deployments again",
+            flush=True,
+        )
     wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
     progress = Progress()
     if args.detach:
@@ -213,7 +220,10 @@ def status(args: argparse.Namespace, home: Home) -> int:
         print(f"{status_['namespace'] + '/' + status_['name']:<40} {status_['state']:<10} {status_['ingress']}")
         for unit in status_.get("units", []):
             alive = ("" if pid_alive(unit["pid"]) else " (exited)") + (" (retiring)" if unit.get("retiring") else "")
-            print(f"  {unit['name']:<50} {unit['state']:<8} pid {unit['pid']}{alive}  ports {unit['ports']}")
+            restarts = f"  restarts {unit.get('restarts', 0)}" + (
+                f" (last: {unit['last_exit']})" if unit.get("last_exit") else ""
+            )
+            print(f"  {unit['name']:<50} {unit['state']:<8} pid {unit['pid']}{alive}{restarts}  ports {unit['ports']}")
         if status_["state"] != "Creating":
             print("  " + summary(status_).replace("\n", "\n  "))
     return 0
