@@ -115,20 +115,6 @@ def test_logs_follow_prints_new_lines_until_ctrl_c(fresh):
     assert code == 0
 
 
-def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
-    fresh.up(EXAMPLES / "single-model.yaml")
-    unit = next(
-        u for u in fresh.status()["deployments"]["seldon.single-model"]["units"] if u["name"].endswith("/classifier")
-    )
-    os.killpg(unit["pid"], signal.SIGKILL)
-    wait_until(lambda: fresh.status()["deployments"]["seldon.single-model"]["state"] == "Failed")
-    status = fresh.status()["deployments"]["seldon.single-model"]
-    assert status["failed_unit"]["name"] == unit["name"]
-    assert "exited with code -9" in status["description"]
-    fresh.up(EXAMPLES / "single-model.yaml")  # up again retries the failed unit
-    assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
-
-
 def test_a_unit_that_never_gets_ready_turns_the_deployment_failed(tmp_path):
     stack = Local(tmp_path / "home", free_port())
     manifest = variant(tmp_path, "single-model.yaml", DOUBLER, "[sleep, '60']")
