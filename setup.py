@@ -76,6 +76,7 @@ setup(
             "grpcio-tools>=1.85,<2",
             "ruff>=0.15,<0.18",
             "mypy>=1.10,<3",
+            "flask>=2.2,<4",  # only for tests of model_error_handler blueprints; the wrapper never needs it
         ],
     },
     entry_points={
