@@ -73,7 +73,7 @@ class Supervisor:
         self.ready_timeout = ready_timeout
         self.processes = processes
         self.restart_policy = restart_policy
-        self.ports = PortBook(home.ports_file)
+        self.ports = PortBook(home.ports_file, reserved=frozenset({listen_port}))
         self.admin_port = free_port()
         self.envoy = envoy_factory(home.envoy_dir, self.admin_port)
         self.applied: dict[str, Applied] = {}
