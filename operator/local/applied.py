@@ -164,10 +164,12 @@ class Applied:
         if self.error:
             return DeploymentState(FAILED_STATE, self.error)
         for unit in self.units.values():
-            # a unit that exits before it ever served is failing, not recovering (it is restarted all the same)
-            if unit.state == FAILED or (unit.state == BACKOFF and not unit.has_been_ready):
+            # a unit that exited before it ever served is failing, not recovering (it is restarted all the same)
+            crash_looping = not unit.has_been_ready and (unit.state == BACKOFF or unit.restarts > 0)
+            if unit.state == FAILED or crash_looping:
                 failed = {**unit.to_status(), "log_tail": tail(unit.log)}
-                return DeploymentState(FAILED_STATE, f"unit {unit.spec.name} failed: {unit.reason}", failed)
+                reason = unit.reason or f"{unit.last_exit} (restarted {unit.restarts} times)"
+                return DeploymentState(FAILED_STATE, f"unit {unit.spec.name} failed: {reason}", failed)
         if all(u.state == READY for u in self.units.values()) and ingress_active and not self.retiring:
             return DeploymentState(AVAILABLE)
         for unit in self.units.values():

@@ -245,7 +245,9 @@ def test_a_unit_that_exits_before_it_is_ready_fails_the_deployment_but_is_still_
     assert status(supervisor)["state"] == "Failed"
     assert "process exited with code 1; back-off 0.2s before restart 1" in status(supervisor)["description"]
     time.sleep(0.25)
-    supervisor.step(desired())
+    supervisor.step(desired())  # restarted: Failed still, until it is ready
+    assert status(supervisor)["state"] == "Failed"
+    assert "process exited with code 1 (restarted 1 times)" in status(supervisor)["description"]
     processes.all_ready = True
     supervisor.step(desired())
     assert status(supervisor)["state"] == "Available"
