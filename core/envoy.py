@@ -247,6 +247,8 @@ def listener(
     return {
         "name": "seldon_ingress",
         "address": socket_address(listen_address, listen_port),
+        # exclusive: with SO_REUSEPORT a second Envoy on the same port would silently take half the connections
+        "enable_reuse_port": False,
         "filter_chains": [{"filters": [http_connection_manager(routes, extra_http_filters)]}],
     }
 

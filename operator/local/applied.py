@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 from seldon_graph.labels import AMBASSADOR_HEADER_ANNOTATION, AMBASSADOR_SERVICE_NAME_ANNOTATION
 from seldon_graph.operator.local import probes
-from seldon_graph.operator.local.process import FAILED, READY, STARTING, tail
+from seldon_graph.operator.local.process import BACKOFF, FAILED, READY, STARTING, tail
+from seldon_graph.operator.local.restart_policy import KUBELET, CrashLoopBackOff, exit_reason
 from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, LocalPlan
 from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
@@ -44,29 +45,56 @@ class DeploymentState(NamedTuple):
 
 @dataclass
 class RunningUnit:
+    """One container's process and what was observed of it: readiness, and its restarts after it exited."""
+
     spec: UnitSpec
     proc: subprocess.Popen
     log: Path
     started: float = field(default_factory=time.monotonic)
     state: str = STARTING
     reason: str = ""
+    restarts: int = 0
+    crashes: int = 0  # in a row, for the back-off; a long run starts counting again
+    last_exit: str = ""
+    restart_at: float = 0.0
+    has_been_ready: bool = False
 
     @property
     def is_engine(self) -> bool:
         return self.spec.container == ENGINE_CONTAINER
 
-    def observe(self, ready_timeout: float, ready: Callable[[Probe], bool] = probes.ready) -> None:
-        """Move Starting → Ready when the probe passes; → Failed when the process exits or never gets ready."""
-        if self.state == FAILED:
+    def observe(
+        self,
+        ready_timeout: float,
+        ready: Callable[[Probe], bool] = probes.ready,
+        policy: CrashLoopBackOff = KUBELET,
+    ) -> None:
+        """Move Starting → Ready when the probe passes, → CrashLoopBackOff when the process exits (until
+        `restart`), → Failed when it never gets ready."""
+        if self.state in (FAILED, BACKOFF):
             return
         code = self.proc.poll()
+        now = time.monotonic()
         if code is not None:
-            self.state, self.reason = FAILED, f"process exited with code {code}"
+            self.crashes = 1 if now - self.started >= policy.reset_after else self.crashes + 1
+            delay = policy.delay(self.crashes)
+            self.last_exit = exit_reason(code)
+            self.restart_at = now + delay
+            self.state = BACKOFF
+            self.reason = f"{self.last_exit}; back-off {delay:g}s before restart {self.restarts + 1}"
         elif self.state == STARTING:
             if ready(self.spec.probe):
-                self.state = READY
-            elif time.monotonic() - self.started > ready_timeout:
+                self.state, self.reason, self.has_been_ready = READY, "", True
+            elif now - self.started > ready_timeout:
                 self.state, self.reason = FAILED, f"not ready after {ready_timeout:.0f}s ({self.spec.probe.kind} probe)"
+
+    def restart_due(self) -> bool:
+        return self.state == BACKOFF and time.monotonic() >= self.restart_at
+
+    def restarted(self, proc: subprocess.Popen) -> None:
+        """The same container started again in `proc` after its back-off."""
+        self.proc, self.started, self.state, self.reason = proc, time.monotonic(), STARTING, ""
+        self.restarts += 1
 
     def to_status(self, retiring: bool = False) -> dict:
         return {
@@ -76,6 +104,8 @@ class RunningUnit:
             "pid": self.proc.pid,
             "state": self.state,
             "reason": self.reason,
+            "restarts": self.restarts,
+            "last_exit": self.last_exit,
             "ports": {p.name: p.port for p in self.spec.ports},
             "command": list(self.spec.argv),
             "log": str(self.log),
@@ -135,11 +165,17 @@ class Applied:
         if self.error:
             return DeploymentState(FAILED_STATE, self.error)
         for unit in self.units.values():
-            if unit.state == FAILED:
+            # a unit that exited before it ever served is failing, not recovering (it is restarted all the same)
+            crash_looping = not unit.has_been_ready and (unit.state == BACKOFF or unit.restarts > 0)
+            if unit.state == FAILED or crash_looping:
                 failed = {**unit.to_status(), "log_tail": tail(unit.log)}
-                return DeploymentState(FAILED_STATE, f"unit {unit.spec.name} failed: {unit.reason}", failed)
+                reason = unit.reason or f"{unit.last_exit} (restarted {unit.restarts} times)"
+                return DeploymentState(FAILED_STATE, f"unit {unit.spec.name} failed: {reason}", failed)
         if all(u.state == READY for u in self.units.values()) and ingress_active and not self.retiring:
             return DeploymentState(AVAILABLE)
+        for unit in self.units.values():
+            if unit.state != READY and unit.has_been_ready:  # unavailable until its restart is ready again
+                return DeploymentState(CREATING, f"unit {unit.spec.name} is restarting after: {unit.last_exit}")
         return DeploymentState(CREATING)
 
 

@@ -134,8 +134,9 @@ def wait_settled(
     while True:
         if port is not None and (spawned is None or spawned.poll() is not None) and not home.supervisor_running():
             spawned = spawn_supervisor(home, port)
-        statuses = home.statuses()
-        current = {k: statuses.get(k) for k in wanted}
+        statuses, writer = home.statuses(), _live_supervisor_pid(home)
+        current = {k: v if v and v.get("supervisor_pid") == writer else None for k, v in statuses.items()}
+        current = {k: current.get(k) for k in wanted}
         for key, status in current.items():
             if status and status.get("generation") == wanted[key]:
                 on_status(status)
@@ -147,6 +148,22 @@ def wait_settled(
             log = home.supervisor_log.read_text(errors="replace")[-2000:] if home.supervisor_log.exists() else ""
             raise UsageError(f"the supervisor is not running (log {home.supervisor_log}):\n{log}")
         time.sleep(0.1)
+
+
+def _live_supervisor_pid(home: Home) -> int | None:
+    """The pid of the supervisor serving `home` now, once it has published itself; statuses written by any other
+    (one that was killed) describe processes it no longer watches."""
+    record = home.supervisor() or {}
+    pid = record.get("pid")
+    return pid if pid and pid_alive(pid) else None
+
+
+def left_behind(home: Home) -> int | None:
+    """The pid of a supervisor that died without cleaning up (SIGKILL, OOM), when its record is still there."""
+    if home.supervisor_running():
+        return None
+    pid = (read_json(home.supervisor_file) or {}).get("pid")
+    return pid if pid and not pid_alive(pid) else None
 
 
 def wait_gone(home: Home, keys: list[str], timeout: float = 60.0) -> bool:

@@ -16,7 +16,8 @@ from seldon_graph.operator.local import client, node_stats
 from seldon_graph.operator.local.client import DEFAULT_PORT, UsageError
 from seldon_graph.operator.local.deployment_supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
 from seldon_graph.operator.local.desired_objects import INGRESSES
-from seldon_graph.operator.local.home import ENV_HOME, Home
+from seldon_graph.operator.local.home import ENV_HOME, Home, read_json
+from seldon_graph.operator.local.ingress_port import port_number, unavailable
 from seldon_graph.operator.local.process import pid_alive, tail
 from seldon_graph.sdep import SdepError, default, parse
 
@@ -36,7 +37,7 @@ def add_up(subparsers) -> None:
         default="ambassador",
         help="routing objects the Envoy ingress is configured from (default: ambassador)",
     )
-    parser.add_argument("--port", type=int, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=port_number, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")
     parser.add_argument("--detach", action="store_true", help="leave a supervisor running and return when ready")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for readiness")
     _home_arg(parser)
@@ -89,6 +90,18 @@ def up(args: argparse.Namespace, home: Home) -> int:
         raise UsageError(
             f"a supervisor for {home.root} already serves port {running['port']}; "
             f"use --port {running['port']} or `seldon-graph down` first"
+        )
+    if not running:
+        left_behind = read_json(home.supervisor_file) or {}
+        problem = unavailable(port, own=frozenset({left_behind.get("envoy_pid") or 0}))
+        if problem:
+            raise UsageError(f"{problem}; choose another --port")
+    dead = client.left_behind(home)
+    if dead:
+        print(
+            f"seldon-graph: the supervisor of {home.root} (pid {dead}) was killed; a new one stops what it left "
+            "running and starts its deployments again",
+            flush=True,
         )
     already_desired = set(home.desired()) if running else set()
     wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
@@ -257,7 +270,10 @@ def status(args: argparse.Namespace, home: Home) -> int:
         print(f"{status_['namespace'] + '/' + status_['name']:<40} {status_['state']:<10} {status_['ingress']}")
         for unit in status_.get("units", []):
             alive = ("" if pid_alive(unit["pid"]) else " (exited)") + (" (retiring)" if unit.get("retiring") else "")
-            print(f"  {unit['name']:<50} {unit['state']:<8} pid {unit['pid']}{alive}  ports {unit['ports']}")
+            restarts = f"  restarts {unit.get('restarts', 0)}" + (
+                f" (last: {unit['last_exit']})" if unit.get("last_exit") else ""
+            )
+            print(f"  {unit['name']:<50} {unit['state']:<8} pid {unit['pid']}{alive}{restarts}  ports {unit['ports']}")
         tree = _tree(status_, (desired.get(key) or {}).get("manifest"))
         if tree:
             print("  " + tree.rstrip("\n").replace("\n", "\n  "))

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from seldon_graph.operator.local.desired_objects import identity, parse_local, r
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
 from seldon_graph.operator.local.envoy_routes import IngressObjects, resolve_any, route_tables
 from seldon_graph.operator.local.home import Home, read_json, write_json
+from seldon_graph.operator.local.ingress_port import port_number
 from seldon_graph.operator.local.oauth import Client, clients_document
 from seldon_graph.operator.local.ports import PortBook, free_port
 from seldon_graph.operator.local.process import (
@@ -37,6 +39,7 @@ from seldon_graph.operator.local.process import (
     pid_alive,
     signal_group,
 )
+from seldon_graph.operator.local.restart_policy import KUBELET, CrashLoopBackOff
 from seldon_graph.operator.local.rollout import handover, stop_units
 from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.unit_plan import plan_units
@@ -62,13 +65,15 @@ class Supervisor:
         ready_timeout: float = READY_TIMEOUT,
         processes: ProcessLayer = REAL_PROCESSES,
         envoy_factory: EnvoyFactory = EnvoyProcess,
+        restart_policy: CrashLoopBackOff = KUBELET,
     ):
         self.home = home
         self.listen_port = listen_port
         self.renderer = renderer
         self.ready_timeout = ready_timeout
         self.processes = processes
-        self.ports = PortBook(home.ports_file)
+        self.restart_policy = restart_policy
+        self.ports = PortBook(home.ports_file, reserved=frozenset({listen_port}))
         self.admin_port = free_port()
         self.envoy = envoy_factory(home.envoy_dir, self.admin_port)
         self.applied: dict[str, Applied] = {}
@@ -83,11 +88,17 @@ class Supervisor:
     def register(self) -> None:
         """Clean up after a supervisor that died without stopping its processes, then publish this one."""
         previous = read_json(self.home.supervisor_file) or {}
-        for pid in [previous.get("envoy_pid"), previous.get("oauth_pid")] + [
-            u.get("pid") for s in self.home.statuses().values() for u in s.get("units", [])
-        ]:
-            if pid and pid_alive(pid):
-                signal_group(pid, signal.SIGKILL)
+        left = [
+            pid
+            for pid in [previous.get("envoy_pid"), previous.get("oauth_pid")]
+            + [u.get("pid") for s in self.home.statuses().values() for u in s.get("units", [])]
+            if pid and pid_alive(pid)
+        ]
+        for pid in left:
+            signal_group(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10.0
+        while any(pid_alive(p) for p in left) and time.monotonic() < deadline:  # until their ports are free
+            time.sleep(0.05)
         for path in self.home.status_dir.glob("*.json") if self.home.status_dir.is_dir() else ():
             path.unlink()
         self._publish()
@@ -148,7 +159,7 @@ class Supervisor:
                 changed = True
         for applied in self.applied.values():
             for unit in applied.all_units():
-                unit.observe(self.ready_timeout, self.processes.ready)
+                self._supervise(applied.namespace, unit)
             if applied.waiting and all(u.state == READY for u in applied.units.values()):
                 applied.serving = Serving(applied.plan.ingress_objects, applied.topology)  # route to the ready ones
                 changed = True
@@ -214,12 +225,25 @@ class Supervisor:
         self.ports.release(namespace, instances)
 
     def _start(self, namespace: str, spec: UnitSpec) -> RunningUnit:
+        return RunningUnit(spec, self._spawn(namespace, spec), self.home.log_path(namespace, spec.name))
+
+    def _spawn(self, namespace: str, spec: UnitSpec) -> subprocess.Popen:
         for file in spec.files:
             Path(file.path).parent.mkdir(parents=True, exist_ok=True)
             Path(file.path).write_text(file.content)
         log = self.home.log_path(namespace, spec.name)
-        proc = self.processes.spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
-        return RunningUnit(spec, proc, log)
+        return self.processes.spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
+
+    def _supervise(self, namespace: str, unit: RunningUnit) -> None:
+        """Observe `unit`, and start it again once the back-off after its exit has passed (restartPolicy Always)."""
+        unit.observe(self.ready_timeout, self.processes.ready, self.restart_policy)
+        if unit.restart_due():
+            print(
+                f"restarting {namespace}/{unit.spec.name} (restart {unit.restarts + 1}): {unit.last_exit}", flush=True
+            )
+            unit.restarted(self._spawn(namespace, unit.spec))
+            if unit is self.oauth_unit:
+                self._publish()  # `down` and a successor find its new pid there
 
     def _stop_units(self, units: list[RunningUnit]) -> None:
         stop_units(units, self.processes.stop_all)
@@ -256,7 +280,7 @@ class Supervisor:
         self._publish()
 
     def _oauth_port(self) -> int:
-        if self.oauth_unit is None or self.oauth_unit.proc.poll() is not None:
+        if self.oauth_unit is None:
             port = free_port()
             clients = self.home.envoy_dir / "oauth-clients.json"
             argv = (
@@ -291,7 +315,7 @@ class Supervisor:
         if self.ingress_error:
             return False, self.ingress_error
         if self.oauth_unit is not None:
-            self.oauth_unit.observe(self.ready_timeout, self.processes.ready)
+            self._supervise(INGRESS_LOGS, self.oauth_unit)
             if self.oauth_unit.state == FAILED:
                 return False, f"OAuth token service failed: {self.oauth_unit.reason}"
             if self.oauth_unit.state != READY:
@@ -363,7 +387,7 @@ def serve(home: Home, listen_port: int, wait_lock: float = 15.0) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The seldon-graph local supervisor (started by `seldon-graph up`).")
     parser.add_argument("--home", required=True)
-    parser.add_argument("--port", type=int, default=8003)
+    parser.add_argument("--port", type=port_number, default=8003)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         return serve(Home.resolve(args.home), args.port)

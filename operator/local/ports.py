@@ -22,14 +22,15 @@ def free_port() -> int:
 class PortBook:
     """Assignments `<namespace>/<pod>/<containerPort>` → local port, persisted in a JSON file."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, reserved: frozenset[int] = frozenset()):
         self.path = path
+        self.reserved = reserved  # never handed out: the ingress port, free until Envoy starts after the units
         self.assigned: dict[str, int] = {k: int(v) for k, v in (read_json(path) or {}).items()}
 
     def port(self, namespace: str, pod: str, container_port: int) -> int:
         key = f"{namespace}/{pod}/{container_port}"
         if key not in self.assigned:
-            taken = set(self.assigned.values())
+            taken = set(self.assigned.values()) | self.reserved
             port = free_port()
             while port in taken:
                 port = free_port()

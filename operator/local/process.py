@@ -16,6 +16,7 @@ from seldon_graph.operator.local import probes
 from seldon_graph.operator.local.unit_spec import EnvVar, Probe
 
 STARTING, READY, FAILED = "Starting", "Ready", "Failed"
+BACKOFF = "CrashLoopBackOff"  # exited; started again once its back-off delay has passed
 LOG_TAIL_LINES = 20
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from seldon_graph.operator.local.applied import Applied, RunningUnit
-from seldon_graph.operator.local.process import FAILED, READY, stop_all
+from seldon_graph.operator.local.process import BACKOFF, FAILED, READY, stop_all
 from seldon_graph.operator.local.unit_spec import UnitSpec
 
 
@@ -42,7 +42,7 @@ def handover(previous: Applied, wanted: dict[str, UnitSpec], stop: StopAll = sto
             name not in keep
             and spec is not None
             and spec.fingerprint() == unit.spec.fingerprint()
-            and unit.state != FAILED
+            and unit.state not in (FAILED, BACKOFF)  # asked again: start it afresh, without its back-off
         ):
             keep[name] = unit
         elif (

@@ -7,14 +7,16 @@ end-to-end tests in this folder run the same loop with real processes behind a r
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from seldon_graph.operator.local.deployment_supervisor import Supervisor
-from seldon_graph.operator.local.home import Home
+from seldon_graph.operator.local.home import Home, read_json
 from seldon_graph.operator.local.process import ProcessLayer
+from seldon_graph.operator.local.restart_policy import CrashLoopBackOff
 from seldon_graph.operator.local.unit_plan import ENGINE_COMMAND
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -103,7 +105,14 @@ def supervisor(tmp_path, processes):
         return envoys[-1]
 
     home = Home.resolve(tmp_path / "home")
-    result = Supervisor(home, 8003, processes=processes.layer(), envoy_factory=envoy_factory, ready_timeout=60)
+    result = Supervisor(
+        home,
+        8003,
+        processes=processes.layer(),
+        envoy_factory=envoy_factory,
+        ready_timeout=60,
+        restart_policy=CrashLoopBackOff(base=0.2),
+    )
     result.fake_envoy = envoys[0]
     return result
 
@@ -177,3 +186,84 @@ def test_shutdown_stops_envoy_and_every_unit(supervisor, processes):
     supervisor.shutdown()
     assert supervisor.fake_envoy.stopped
     assert all(p.poll() is not None for p in processes.started)
+
+
+def unit_status(supervisor: Supervisor, pid: int) -> dict:
+    return next(u for u in status(supervisor)["units"] if u["pid"] == pid)
+
+
+def test_the_kubelet_back_off_doubles_from_10s_to_5min():
+    assert [CrashLoopBackOff().delay(n) for n in range(1, 9)] == [10, 20, 40, 80, 160, 300, 300, 300]
+
+
+def test_a_unit_that_exits_is_restarted_after_its_back_off_and_the_deployment_recovers(supervisor, processes):
+    processes.all_ready = True
+    supervisor.step(desired())
+    crashed = processes.started[1]
+    crashed.exit(-9)
+    supervisor.step(desired())
+    assert unit_status(supervisor, crashed.pid)["state"] == "CrashLoopBackOff"
+    assert unit_status(supervisor, crashed.pid)["last_exit"] == "process killed by signal 9 (SIGKILL)"
+    assert status(supervisor)["state"] == "Creating"  # unavailable (as its Deployment would be), not Failed
+    assert "is restarting after: process killed by signal 9 (SIGKILL)" in status(supervisor)["description"]
+    started = len(processes.started)
+    supervisor.step(desired())
+    assert len(processes.started) == started  # still backing off
+    time.sleep(0.25)
+    supervisor.step(desired())
+    restarted = processes.started[-1]
+    assert restarted.argv == crashed.argv  # the same container, on the same ports
+    assert unit_status(supervisor, restarted.pid)["restarts"] == 1
+    assert unit_status(supervisor, restarted.pid)["last_exit"] == "process killed by signal 9 (SIGKILL)"
+    supervisor.step(desired())  # its probe passes
+    assert status(supervisor)["state"] == "Available"
+
+
+def test_the_back_off_doubles_with_each_crash_in_a_row(supervisor, processes):
+    processes.all_ready = True
+    supervisor.step(desired())
+    processes.started[0].exit(1)
+    supervisor.step(desired())
+    time.sleep(0.25)
+    supervisor.step(desired())  # first restart after 0.2 s
+    processes.started[-1].exit(1)
+    supervisor.step(desired())
+    started = len(processes.started)
+    time.sleep(0.25)
+    supervisor.step(desired())
+    assert len(processes.started) == started  # the second restart waits 0.4 s
+    time.sleep(0.2)
+    supervisor.step(desired())
+    assert len(processes.started) == started + 1
+    assert unit_status(supervisor, processes.started[-1].pid)["restarts"] == 2
+
+
+def test_a_unit_that_exits_before_it_is_ready_fails_the_deployment_but_is_still_restarted(supervisor, processes):
+    supervisor.step(desired())
+    processes.started[0].exit(1)
+    supervisor.step(desired())
+    assert status(supervisor)["state"] == "Failed"
+    assert "process exited with code 1; back-off 0.2s before restart 1" in status(supervisor)["description"]
+    time.sleep(0.25)
+    supervisor.step(desired())  # restarted: Failed still, until it is ready
+    assert status(supervisor)["state"] == "Failed"
+    assert "process exited with code 1 (restarted 1 times)" in status(supervisor)["description"]
+    processes.all_ready = True
+    supervisor.step(desired())
+    assert status(supervisor)["state"] == "Available"
+
+
+def test_a_crashing_oauth_token_service_is_restarted_on_its_port(supervisor, processes):
+    processes.all_ready = True
+    manifest = desired()
+    manifest[KEY]["manifest"]["spec"].update(oauth_key="key", oauth_secret="secret")
+    supervisor.step(manifest)
+    token_service = supervisor.oauth_unit
+    port = token_service.spec.port("http")
+    token_service.proc.exit(1)
+    supervisor.step(manifest)
+    time.sleep(0.25)
+    supervisor.step(manifest)
+    assert supervisor.oauth_unit is token_service and token_service.restarts == 1
+    assert token_service.proc.poll() is None and token_service.spec.port("http") == port
+    assert read_json(supervisor.home.supervisor_file)["oauth_pid"] == token_service.proc.pid

@@ -6,7 +6,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -115,20 +114,6 @@ def test_logs_follow_prints_new_lines_until_ctrl_c(fresh):
     assert code == 0
 
 
-def test_a_unit_that_dies_later_turns_the_deployment_failed(fresh):
-    fresh.up(EXAMPLES / "single-model.yaml")
-    unit = next(
-        u for u in fresh.status()["deployments"]["seldon.single-model"]["units"] if u["name"].endswith("/classifier")
-    )
-    os.killpg(unit["pid"], signal.SIGKILL)
-    wait_until(lambda: fresh.status()["deployments"]["seldon.single-model"]["state"] == "Failed")
-    status = fresh.status()["deployments"]["seldon.single-model"]
-    assert status["failed_unit"]["name"] == unit["name"]
-    assert "exited with code -9" in status["description"]
-    fresh.up(EXAMPLES / "single-model.yaml")  # up again retries the failed unit
-    assert requests.post(fresh.rest("single-model"), json={"data": {"ndarray": [[1.0]]}}).status_code == 200
-
-
 def test_a_unit_that_never_gets_ready_turns_the_deployment_failed(tmp_path):
     stack = Local(tmp_path / "home", free_port())
     manifest = variant(tmp_path, "single-model.yaml", DOUBLER, "[sleep, '60']")
@@ -175,20 +160,6 @@ def test_a_command_that_is_not_installed_is_reported(fresh, tmp_path):
     assert result.returncode == 1
     assert "cannot run 'no-such-server': No such file or directory" in result.stdout
     assert fresh.status()["deployments"] == {}
-
-
-def test_an_ingress_port_in_use_is_reported(tmp_path):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        stack = Local(tmp_path / "home", taken.getsockname()[1])
-        try:
-            result = stack.up(EXAMPLES / "single-model.yaml", check=False)
-        finally:
-            stack.run("down")
-    assert result.returncode == 1
-    assert f"envoy rejected the ingress listener on port {stack.port}: cannot bind" in result.stdout
-    assert "Address already in use" in result.stdout
 
 
 def test_up_of_a_changed_file_restarts_only_what_changed(fresh, tmp_path):
