@@ -20,6 +20,8 @@ from tests.ambassador.harness import (
     wait_count,
 )
 
+pytestmark = pytest.mark.e2e
+
 V2 = ambassador.AmbassadorSettings()
 
 

@@ -3,10 +3,13 @@
 import json
 import subprocess
 
+import pytest
 import requests
 
 from seldon_graph import envoy
 from tests.support.procs import VENV_BIN, free_port, running, wait_http, wait_port
+
+pytestmark = pytest.mark.e2e
 
 ENVOY = str(VENV_BIN / "envoy")
 # Stands in for the local runtime's OAuth check: a filter that refuses requests without a token.

@@ -21,6 +21,8 @@ from tests.ambassador.harness import (
     wait_count,
 )
 
+pytestmark = pytest.mark.e2e
+
 SETTINGS = istio.IstioSettings()
 
 

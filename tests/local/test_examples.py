@@ -14,6 +14,8 @@ import yaml
 
 from tests.local.conftest import EXAMPLES, alive, grpc_predict, ndarray, shadow_manifest
 
+pytestmark = pytest.mark.e2e
+
 # example → (input, expected output), for REST and gRPC
 EXPECTED = {
     "single-model": ([[1.0, 2.0]], [[2.0, 4.0]]),

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from tests.local.conftest import grpc_predict, ndarray, shadow_manifest
+
+pytestmark = pytest.mark.e2e
 
 
 def test_istio_shadow_gets_rest_and_grpc_copies(local, tmp_path):

@@ -17,6 +17,8 @@ import requests
 from tests.local.conftest import EXAMPLES, REPO, Local, alive, grpc_predict, ndarray, variant
 from tests.support.procs import VENV_BIN, free_port
 
+pytestmark = pytest.mark.e2e
+
 DOUBLER = "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]"
 SLOW = (
     "[seldon-core-microservice, examples.models.Slow, --service-type, MODEL, --workers, '2']\n"

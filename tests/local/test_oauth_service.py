@@ -9,6 +9,8 @@ import requests
 from seldon_graph.operator.local.oauth import Client, clients_document
 from tests.support.procs import free_port, running
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def token_service(tmp_path_factory):

@@ -10,6 +10,8 @@ import yaml
 
 from tests.support.schemas import validate_all
 
+pytestmark = pytest.mark.e2e
+
 SELDON_GRAPH = str(Path(sys.executable).parent / "seldon-graph")
 CLASSIFIER = [{"spec": {"containers": [{"name": "classifier", "image": "seldonio/mock_classifier:1.18.2"}]}}]
 

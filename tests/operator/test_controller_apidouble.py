@@ -17,6 +17,8 @@ from seldon_graph.operator.kube.api import KubeApi, KubeError
 from tests.operator.apidouble import TOKEN, match_labels
 from tests.support.procs import free_port
 
+pytestmark = pytest.mark.e2e
+
 DEPLOYMENTS = "/apis/apps/v1/namespaces/ns/deployments"
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 import socket
 import subprocess
 
+import pytest
+
 from tests.support.procs import VENV_BIN
+
+pytestmark = pytest.mark.e2e
 
 OPERATOR = str(VENV_BIN / "seldon-operator")
 

@@ -24,6 +24,8 @@ from tests.operator.conftest import client_for, make_certificate, predictor, rol
 from tests.support import schemas
 from tests.support.procs import VENV_BIN, free_port, running, stop, wait_http, wait_port
 
+pytestmark = pytest.mark.e2e
+
 SDEPS = "/apis/machinelearning.seldon.io/v1/namespaces/{ns}/seldondeployments"
 
 

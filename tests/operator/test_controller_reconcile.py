@@ -20,6 +20,8 @@ from tests.operator.apidouble import canonical_quantities
 from tests.operator.conftest import predictor, roll_out, seldon_deployment, wait_for
 from tests.support import schemas
 
+pytestmark = pytest.mark.e2e
+
 NS = "models"
 
 

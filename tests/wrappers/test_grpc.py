@@ -8,6 +8,8 @@ from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
 from tests.wrappers.conftest import running_unit
 
+pytestmark = pytest.mark.e2e
+
 
 def message(body: dict) -> pb.SeldonMessage:
     return json_format.ParseDict(body, pb.SeldonMessage())

@@ -4,6 +4,10 @@ are Seldon status bodies with the microservice's reasons."""
 import json
 import socket
 
+import pytest
+
+pytestmark = pytest.mark.e2e
+
 
 def test_malformed_http_gets_a_microservice_status_body(model):
     with socket.create_connection(("127.0.0.1", model.http_port), timeout=5) as sock:

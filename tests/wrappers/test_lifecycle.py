@@ -15,6 +15,8 @@ import requests
 from tests.support.procs import VENV_BIN, stop, wait_http
 from tests.wrappers.conftest import MODELS, launch, running_unit
 
+pytestmark = pytest.mark.e2e
+
 ALL_TYPES = [
     {"name": "i", "value": "3", "type": "INT"},
     {"name": "f", "value": "1.5", "type": "FLOAT"},

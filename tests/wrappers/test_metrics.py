@@ -4,11 +4,14 @@ summed correctly over several workers."""
 import re
 
 import numpy as np
+import pytest
 import requests
 from prometheus_client.utils import floatToGoString
 
 from tests.support.procs import wait_http
 from tests.wrappers.conftest import running_unit
+
+pytestmark = pytest.mark.e2e
 
 UNIT_ENV = {
     "PREDICTIVE_UNIT_ID": "mymodel",

@@ -10,6 +10,8 @@ import requests
 from tests.support.procs import start, stop, wait_http
 from tests.wrappers.conftest import MODELS, distinct_ports, running_unit
 
+pytestmark = pytest.mark.e2e
+
 
 @contextlib.contextmanager
 def real_wrapper(bin_dir, log_dir, interface):

@@ -6,6 +6,8 @@ import json
 import pytest
 import requests
 
+pytestmark = pytest.mark.e2e
+
 OK_BODY = {"data": {"names": ["t:0", "t:1"], "ndarray": [[2, 4]]}, "meta": {}}
 
 

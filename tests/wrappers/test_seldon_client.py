@@ -7,6 +7,8 @@ import pytest
 
 from tests.wrappers.conftest import running_unit
 
+pytestmark = pytest.mark.e2e
+
 CLIENT_SCRIPT = r"""
 import json, sys
 import numpy as np

@@ -10,6 +10,8 @@ from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
 from tests.wrappers.conftest import _unit_fixture
 
+pytestmark = pytest.mark.e2e
+
 raw_model = _unit_fixture("RawModel")
 feature_model = _unit_fixture("FeatureModel", env={"PREDICTIVE_UNIT_ID": "feat"})
 
