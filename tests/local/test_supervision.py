@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.local.conftest import EXAMPLES, Local, alive
+from tests.local.conftest import EXAMPLES, REPO, Local, alive
 from tests.local.test_lifecycle import wait_until
-from tests.support.procs import free_port
+from tests.support.procs import VENV_BIN, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -63,21 +64,35 @@ def test_a_killed_unit_is_restarted_on_its_ports_and_serves_again(stack):
 
 
 def test_a_crashing_unit_is_failed_at_once_and_restarted_with_a_growing_back_off(stack):
+    """`up --detach` reports the crash at once (and then stops what it started, issue 11); a supervisor that keeps
+    the deployment (foreground `up`) restarts the crashing unit with a growing back-off."""
     started = time.monotonic()
     result = stack.up(EXAMPLES / "failing.yaml", check=False)
     assert result.returncode == 1 and time.monotonic() - started < 60
     assert "failing-default-0-classifier/classifier failed: process exited with code" in result.stdout
     assert "Crasher refuses to start" in result.stdout
     name = "failing-default-0-classifier/classifier"
-    wait_until(lambda: units(stack, "seldon.failing")[name]["restarts"] >= 3, timeout=60)
-    unit = units(stack, "seldon.failing")[name]
-    assert unit["last_exit"].startswith("process exited with code")
-    assert stack.status()["deployments"]["seldon.failing"]["state"] == "Failed"
-    log = (stack.home / "supervisor.log").read_text().splitlines()
-    restarts = [line for line in log if line.startswith(f"restarting seldon/{name}")]
-    assert len(restarts) >= 3
-    crashes = Path(unit["log"]).read_text().count("Crasher refuses to start")
-    assert crashes >= 3  # each restart ran the container again
+    output = stack.home.parent / "foreground-up.log"
+    foreground = subprocess.Popen(
+        [str(VENV_BIN / "seldon-graph"), "up", "-f", str(EXAMPLES / "failing.yaml"), "--port", str(stack.port)],
+        cwd=REPO,
+        env=stack.env(),
+        stdout=output.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: units(stack, "seldon.failing")[name]["restarts"] >= 3, timeout=90)
+        unit = units(stack, "seldon.failing")[name]
+        assert unit["last_exit"].startswith("process exited with code")
+        assert stack.status()["deployments"]["seldon.failing"]["state"] == "Failed"
+        log = (stack.home / "supervisor.log").read_text() + output.read_text()  # the foreground supervisor logs here
+        restarts = [line for line in log.splitlines() if f"restarting seldon/{name}" in line]
+        assert len(restarts) >= 3
+        crashes = Path(unit["log"]).read_text().count("Crasher refuses to start")
+        assert crashes >= 3  # each restart ran the container again
+    finally:
+        foreground.terminate()
+        foreground.wait(60)
 
 
 def test_up_after_a_killed_supervisor_waits_for_real_readiness(stack):
