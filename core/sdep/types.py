@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 API_GROUP = "machinelearning.seldon.io"
 API_VERSIONS = ("v1", "v1alpha2", "v1alpha3")
@@ -74,6 +74,13 @@ class Endpoint(Model):
     grpc_port: int | None = _f("grpcPort")
 
 
+class UnitPorts(NamedTuple):
+    """The http and gRPC ports a graph unit serves on."""
+
+    http: int
+    grpc: int
+
+
 @dataclass
 class Logger(Model):
     url: str | None = _f()
@@ -94,6 +101,13 @@ class PredictiveUnit(Model):
     env_secret_ref_name: str | None = _f("envSecretRefName")
     storage_initializer_image: str | None = _f("storageInitializerImage")
     logger: Logger | None = _f(of=Logger)
+
+    def ports(self) -> UnitPorts:
+        """The unit's ports, which defaulting gives every unit: reading them from an undefaulted unit is a bug."""
+        endpoint = self.endpoint
+        if endpoint is None or endpoint.http_port is None or endpoint.grpc_port is None:
+            raise ValueError(f"graph unit {self.name!r} has no ports: it was not defaulted")
+        return UnitPorts(http=endpoint.http_port, grpc=endpoint.grpc_port)
 
     def walk(self) -> list[PredictiveUnit]:
         """This node and all below it, pre-order (the order the original visits the graph)."""
