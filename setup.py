@@ -87,6 +87,10 @@ setup(
             "grpcio-tools>=1.85,<2",
             "ruff>=0.15,<0.18",
             "mypy>=1.10,<3",
+            "types-PyYAML>=6.0.12,<7",  # stubs for the mypy check (README)
+            "types-protobuf>=7.35,<8",
+            "types-grpcio>=1.85,<2",
+            "types-requests>=2.31,<3",
             "flask>=2.2,<4",  # only for tests of model_error_handler blueprints; the wrapper never needs it
         ],
     },

@@ -24,7 +24,7 @@ from seldon_graph.proto import tensor_pb2
 from seldon_graph.protowire import encode_varint
 
 # TensorFlow dtype enum ⇄ numpy dtype, and which repeated field carries the values when there is no tensor_content.
-_TF_DTYPES: dict[int, tuple[np.dtype, str]] = {
+_TF_DTYPES: dict[tensor_pb2.DataType, tuple[np.dtype, str]] = {
     tensor_pb2.DT_FLOAT: (np.dtype(np.float32), "float_val"),
     tensor_pb2.DT_DOUBLE: (np.dtype(np.float64), "double_val"),
     tensor_pb2.DT_INT32: (np.dtype(np.int32), "int_val"),

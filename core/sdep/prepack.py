@@ -7,6 +7,9 @@ Helm chart's defaults; operators replace it through the settings (env `PREDICTOR
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeGuard
+
 BUILTIN_IMPLEMENTATIONS = frozenset(
     {"UNKNOWN_IMPLEMENTATION", "SIMPLE_MODEL", "SIMPLE_ROUTER", "RANDOM_ABTEST", "AVERAGE_COMBINER"}
 )
@@ -58,8 +61,8 @@ RELATED_IMAGE_ENV = {
 }
 
 
-def is_prepack(implementation: str | None) -> bool:
-    """True for any implementation that is neither unset nor one of the engine's built-in units."""
+def is_prepack(implementation: str | None) -> TypeGuard[str]:
+    """True for any implementation that is neither unset nor one of the engine's built-in units (so it is a str)."""
     return bool(implementation) and implementation not in BUILTIN_IMPLEMENTATIONS
 
 
@@ -82,7 +85,7 @@ def image_name(servers: dict, implementation: str, protocol: str | None) -> str:
     return f"{image}:{version}" if version else image
 
 
-def with_related_images(servers: dict, environ: dict) -> dict:
+def with_related_images(servers: dict, environ: Mapping[str, str]) -> dict:
     """A copy of `servers` with every set RELATED_IMAGE_* variable replacing its protocol's image."""
     merged = {
         impl: {"protocols": {p: dict(c) for p, c in (cfg.get("protocols") or {}).items()}}

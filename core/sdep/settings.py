@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from seldon_graph.sdep.prepack import DEFAULT_PREDICTOR_SERVERS, with_related_images
 
+DefaultT = TypeVar("DefaultT", int, None)
 
-def env_int(environ: dict, name: str, default: int | None) -> int | None:
+
+def env_int(environ: Mapping[str, str], name: str, default: DefaultT) -> int | DefaultT:
     """An integer variable; unset or unparsable gives `default`, as the original's getEnvAsInt does."""
     try:
         return int(environ.get(name, ""))
@@ -31,7 +35,7 @@ class SdepSettings:
     predictor_servers: dict = field(default_factory=lambda: with_related_images(DEFAULT_PREDICTOR_SERVERS, {}))
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> SdepSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SdepSettings:
         """Settings from the original's environment variables, plus PREDICTOR_SERVERS (JSON, the ConfigMap key)."""
         environ = os.environ if environ is None else environ
         servers = DEFAULT_PREDICTOR_SERVERS

@@ -10,28 +10,31 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, NamedTuple, Self
 
 API_GROUP = "machinelearning.seldon.io"
 API_VERSIONS = ("v1", "v1alpha2", "v1alpha3")
 KIND = "SeldonDeployment"
 
 
-def _f(json_name: str | None = None, of: type | str | None = None, many: bool = False):
+def _f(json_name: str | None = None, of: type[Model] | str | None = None, many: bool = False) -> Any:
     """A model field: its JSON name (when it differs), its nested model class (or its name), whether a list."""
     return field(default=None, metadata={"json": json_name, "of": of, "many": many})
 
 
-def _model(of: type | str) -> type:
+def _model(of: type[Model] | str) -> type[Model]:
     return globals()[of] if isinstance(of, str) else of
 
 
 class Model:
     """Dict ⇄ dataclass codec shared by every SeldonDeployment type."""
 
+    # Set by @dataclass on each subclass; declared so the type checker knows every Model is a dataclass.
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
     @classmethod
-    def from_dict(cls, data: dict):
-        kwargs = {}
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        kwargs: dict[str, Any] = {}
         for spec in dataclasses.fields(cls):
             key = spec.metadata.get("json") or spec.name
             if key not in data or data[key] is None:
@@ -43,7 +46,7 @@ class Model:
             kwargs[spec.name] = value
         return cls(**kwargs)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for spec in dataclasses.fields(self):
             value = getattr(self, spec.name)
@@ -71,6 +74,13 @@ class Endpoint(Model):
     grpc_port: int | None = _f("grpcPort")
 
 
+class UnitPorts(NamedTuple):
+    """The http and gRPC ports a graph unit serves on."""
+
+    http: int
+    grpc: int
+
+
 @dataclass
 class Logger(Model):
     url: str | None = _f()
@@ -91,6 +101,13 @@ class PredictiveUnit(Model):
     env_secret_ref_name: str | None = _f("envSecretRefName")
     storage_initializer_image: str | None = _f("storageInitializerImage")
     logger: Logger | None = _f(of=Logger)
+
+    def ports(self) -> UnitPorts:
+        """The unit's ports, which defaulting gives every unit: reading them from an undefaulted unit is a bug."""
+        endpoint = self.endpoint
+        if endpoint is None or endpoint.http_port is None or endpoint.grpc_port is None:
+            raise ValueError(f"graph unit {self.name!r} has no ports: it was not defaulted")
+        return UnitPorts(http=endpoint.http_port, grpc=endpoint.grpc_port)
 
     def walk(self) -> list[PredictiveUnit]:
         """This node and all below it, pre-order (the order the original visits the graph)."""

@@ -63,7 +63,7 @@ def validate(sdep: SeldonDeployment, settings: SdepSettings | None = None) -> li
     for index, predictor in enumerate(predictors):
         errors += _predictor_errors(sdep, predictor, f"spec.predictors[{index}]", seen, settings)
         seen.add(predictor.name or "")
-    errors += _endpoint_type_errors(sdep)
+    errors += _endpoint_type_errors(predictors, spec.transport)
     errors += _traffic_errors(predictors)
     errors += _name_errors(sdep)
     return errors
@@ -139,7 +139,7 @@ def _predictor_errors(
 
 
 def _containers_by_name(predictor: PredictorSpec) -> dict[str, dict]:
-    found = {}
+    found: dict[str, dict] = {}
     for component in predictor.component_specs or ():
         for container in (component.spec or {}).get("containers") or ():
             found.setdefault(container.get("name") or "", container)
@@ -181,9 +181,8 @@ def _unit_errors(
     return errors
 
 
-def _endpoint_type_errors(sdep: SeldonDeployment) -> list[str]:
-    types = {u.endpoint.type for p in sdep.predictors for u in p.units() if u.endpoint and u.endpoint.type}
-    transport = sdep.spec.transport
+def _endpoint_type_errors(predictors: list[PredictorSpec], transport: str | None) -> list[str]:
+    types = {u.endpoint.type for p in predictors for u in p.units() if u.endpoint and u.endpoint.type}
     if len(types) > 1:
         return [
             invalid(

@@ -87,7 +87,7 @@ def login_handler(configuration: kubernetes.client.Configuration) -> Callable[..
             or configuration.get_api_key_with_prefix("authorization")
             or ""
         )
-        scheme, _, token = header.rpartition(" ")
+        scheme, _space, token = header.rpartition(" ")
         return kopf.ConnectionInfo(
             server=configuration.host,
             ca_path=configuration.ssl_ca_cert,
@@ -117,7 +117,7 @@ def register_webhook(registry: kopf.OperatorRegistry, args: argparse.Namespace, 
     tls = webhook.ssl_context(args.tls_cert_file, args.tls_key_file)
     runners: list[Any] = []
 
-    async def start_webhook(logger: logging.Logger, **_: Any) -> None:
+    async def start_webhook(logger: kopf.Logger, **_: Any) -> None:
         try:
             runners.append(
                 await webhook.start(webhook.make_app(settings.sdep), args.webhook_host, args.webhook_port, tls)

@@ -285,16 +285,17 @@ class Controller:
     def post_event(self, body: dict, kind: str, reason: str, message: str) -> None:
         """A Kubernetes Event on the SeldonDeployment (failures to post are logged, never fatal)."""
         meta = body["metadata"]
+        namespace = meta.get("namespace") or "default"
         now = self.clock()
         event = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"generateName": f"{meta['name']}.", "namespace": meta.get("namespace") or "default"},
+            "metadata": {"generateName": f"{meta['name']}.", "namespace": namespace},
             "involvedObject": {
                 "apiVersion": body.get("apiVersion", API_VERSION),
                 "kind": "SeldonDeployment",
                 "name": meta["name"],
-                "namespace": meta.get("namespace") or "default",
+                "namespace": namespace,
                 "uid": meta.get("uid", ""),
             },
             "type": kind,
@@ -307,7 +308,7 @@ class Controller:
             "count": 1,
         }
         try:
-            self.api.request("POST", f"/api/v1/namespaces/{event['metadata']['namespace']}/events", body=event)
+            self.api.request("POST", f"/api/v1/namespaces/{namespace}/events", body=event)
         except KubeError as exc:
             log.warning("cannot post event %s on %s: %s", reason, meta["name"], exc)
 

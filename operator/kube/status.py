@@ -8,6 +8,7 @@ inputs did not change writes nothing. Condition transition times only move when 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from seldon_graph import naming
 
@@ -48,7 +49,8 @@ OBJECT_CONDITIONS = {
 STATE_CONDITIONS = ("DeploymentsReady", "ServicesReady", "HpasReady", "PdbsReady", "KedaReady")
 
 
-def _condition(conditions: dict, kind: str) -> dict:
+def _condition(conditions: object, kind: str) -> dict[str, Any]:
+    """The condition of type `kind` from a status's conditions list ({} when absent, or the list is malformed)."""
     return next((c for c in conditions if c.get("type") == kind), {}) if isinstance(conditions, list) else {}
 
 
@@ -111,7 +113,8 @@ def address_url(sdep: dict, services: dict[str, dict]) -> str | None:
     service = services.get(naming.predictor_service_name(sdep["metadata"]["name"], first))
     if service is None:
         return None
-    port = _port(service, "http") or next(iter((service.get("spec") or {}).get("ports") or []), {}).get("port")
+    ports = (service.get("spec") or {}).get("ports") or []
+    port = _port(service, "http") or (ports[0].get("port") if ports else None)
     namespace = sdep["metadata"].get("namespace") or "default"
     path = prediction_path(sdep["spec"].get("protocol"), (first.get("graph") or {}).get("name", ""))
     return f"http://{service['metadata']['name']}.{namespace}.svc.cluster.local:{port}{path}"

@@ -43,7 +43,7 @@ def tcp_probe(port: int, initial_delay: int) -> dict:
     }
 
 
-def compact_json(value) -> str:
+def compact_json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -61,7 +61,7 @@ def mutate_unit_container(
     prometheus_path: str,
 ) -> None:
     """Give a graph-node container its ports, probes, preStop hook and injected environment, in place."""
-    http_port, grpc_port = unit.endpoint.http_port, unit.endpoint.grpc_port
+    http_port, grpc_port = unit.ports()
     grpc = uses_grpc(sdep, unit)
     service_port = grpc_port if grpc else http_port
     ports = container.setdefault("ports", [])
@@ -87,7 +87,7 @@ def mutate_unit_container(
         ("MLSERVER_MODEL_NAME", name),
         ("PREDICTIVE_UNIT_IMAGE", container.get("image") or ""),
         ("PREDICTOR_ID", predictor.name or ""),
-        ("PREDICTOR_LABELS", compact_json({k: predictor.labels[k] for k in sorted(predictor.labels or {})})),
+        ("PREDICTOR_LABELS", compact_json(dict(sorted((predictor.labels or {}).items())))),
         ("SELDON_DEPLOYMENT_ID", sdep.name),
         ("SELDON_EXECUTOR_ENABLED", "true"),
     ):

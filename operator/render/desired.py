@@ -23,6 +23,8 @@ from seldon_graph.operator.render.security import add_certificates
 from seldon_graph.operator.render.services import container_service, predictor_service_object
 from seldon_graph.operator.render.settings import OperatorSettings
 from seldon_graph.sdep import (
+    HpaSpec,
+    PredictiveUnit,
     PredictorSpec,
     SdepError,
     SeldonDeployment,
@@ -93,12 +95,12 @@ def _predictor_objects(
         name = deployment["metadata"]["name"]
         deployments.append(deployment)
         scaler = autoscaler(component, settings)
-        if scaler == "keda":
-            objects.scaled_objects.append(scaled_object(sdep, component, name))
-        elif scaler == "hpa":
-            objects.hpas.append(hpa(sdep, component, name))
+        if isinstance(scaler, HpaSpec):
+            objects.hpas.append(hpa(sdep, scaler, name))
+        elif scaler is not None:
+            objects.scaled_objects.append(scaled_object(sdep, scaler, name))
         if component.pdb_spec is not None:
-            objects.pdbs.append(pdb(sdep, component, name))
+            objects.pdbs.append(pdb(sdep, component.pdb_spec, name))
         for container in deployment["spec"]["template"]["spec"]["containers"]:
             unit = graph_unit(predictor, container.get("name") or "")
             if unit is not None:
@@ -106,7 +108,7 @@ def _predictor_objects(
     add_model_servers(sdep, predictor, deployments, settings)
     extra = service_annotations.get(predictor_service(sdep, predictor), {})
     if engine_free:
-        model = predictor.graph
+        model = _graph_root(predictor)
         _label_entrypoint(_holder(deployments, model.name, predictor), predictor_service(sdep, predictor))
         objects.services.append(predictor_service_object(sdep, predictor, settings, model, extra))
     else:
@@ -114,7 +116,7 @@ def _predictor_objects(
             add_engine(_engine_holder(deployments, predictor), sdep, predictor, settings)
         objects.services.append(predictor_service_object(sdep, predictor, settings, None, extra))
     if predictor.ssl and predictor.ssl.cert_secret_name:
-        target = svc_orch or _holder(deployments, predictor.graph.name, predictor)
+        target = svc_orch or _holder(deployments, _graph_root(predictor).name, predictor)
         add_certificates(target, predictor.ssl.cert_secret_name, settings.cert_mount_path)
     objects.deployments.extend(deployments)
     explainer = explainer_objects(sdep, predictor, settings)
@@ -125,6 +127,13 @@ def _predictor_objects(
             service["metadata"]["annotations"] = sorted_map({**extra, **service["metadata"].get("annotations", {})})
         objects.deployments.append(deployment)
         objects.services.append(service)
+
+
+def _graph_root(predictor: PredictorSpec) -> PredictiveUnit:
+    """The predictor's graph root, which validation requires before rendering."""
+    if predictor.graph is None:
+        raise RenderError(f"predictor {predictor.name!r}: no graph")
+    return predictor.graph
 
 
 def _with_container(deployments: list[dict], container_name: str | None) -> dict | None:

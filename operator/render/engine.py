@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from typing import Any
 
 from seldon_graph import naming
 from seldon_graph.operator.render.containers import compact_json
@@ -31,7 +32,7 @@ from seldon_graph.operator.render.pods import (
     rolling_update,
 )
 from seldon_graph.operator.render.settings import OperatorSettings
-from seldon_graph.sdep import PredictorSpec, SeldonDeployment
+from seldon_graph.sdep import PredictorSpec, SeldonDeployment, SeldonDeploymentSpec
 from seldon_graph.sdep.defaulting import SEPARATE_ENGINE_ANNOTATION
 
 ENGINE_ANNOTATION_PREFIX = "seldon.io/engine-"
@@ -64,18 +65,19 @@ def engine_env(sdep: SeldonDeployment, predictor: PredictorSpec, settings: Opera
     own = copy.deepcopy((predictor.svc_orch_spec.env if predictor.svc_orch_spec else None) or [])
     env += own
     taken = {e.get("name") for e in own}
-    for key in sorted((sdep.spec.annotations if sdep.spec else None) or {}):
+    annotations = (sdep.spec.annotations if sdep.spec else None) or {}
+    for key in sorted(annotations):
         if key.startswith(ENGINE_ANNOTATION_PREFIX) and key != SEPARATE_ENGINE_ANNOTATION:
             name = key[len(ENGINE_ANNOTATION_PREFIX) :].upper().replace("-", "_")
             if name not in taken:
-                env.append({"name": name, "value": sdep.spec.annotations[key]})
+                env.append({"name": name, "value": annotations[key]})
     return env
 
 
 def engine_container(sdep: SeldonDeployment, predictor: PredictorSpec, settings: OperatorSettings) -> dict:
     """The engine container, with the executor's arguments, ports, probes and resources."""
     engine = settings.engine
-    spec = sdep.spec
+    spec = sdep.spec or SeldonDeploymentSpec()  # validated SDeps have one; an absent one reads as all defaults
     scheme = "HTTPS" if predictor.ssl and predictor.ssl.cert_secret_name else "HTTP"
     args = [
         "--sdep",
@@ -120,7 +122,7 @@ def engine_container(sdep: SeldonDeployment, predictor: PredictorSpec, settings:
         "requests": {"cpu": engine.cpu_request, "memory": engine.memory_request},
         "limits": {"cpu": engine.cpu_limit, "memory": engine.memory_limit},
     }
-    container = {"name": ENGINE_CONTAINER, "image": engine.image}
+    container: dict[str, Any] = {"name": ENGINE_CONTAINER, "image": engine.image}
     if engine.command:
         container["command"] = list(engine.command)
     container.update(
@@ -179,7 +181,7 @@ def svc_orch_deployment(sdep: SeldonDeployment, predictor: PredictorSpec, settin
         "securityContext": security,
         "volumes": [podinfo_volume()],
     }
-    spec = {"selector": {"matchLabels": sorted_map(selector)}}
+    spec: dict[str, Any] = {"selector": {"matchLabels": sorted_map(selector)}}
     count = replicas(sdep, predictor, predictor.svc_orch_spec.replicas if predictor.svc_orch_spec else None)
     if count is not None:
         spec["replicas"] = count

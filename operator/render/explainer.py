@@ -24,7 +24,7 @@ from seldon_graph.operator.render.meta import (
 from seldon_graph.operator.render.pods import pod_defaults
 from seldon_graph.operator.render.prepack import MODEL_PATH, add_storage_initializer
 from seldon_graph.operator.render.settings import OperatorSettings
-from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
+from seldon_graph.sdep import Explainer, PredictiveUnit, PredictorSpec, SeldonDeployment
 
 EXPLAINER_LABEL = "seldon.io/explainer"
 DEFAULT_PORT = 9000
@@ -42,15 +42,12 @@ ALIBI_EXPLAIN_TYPES = {
 }
 
 
-def has_explainer(predictor: PredictorSpec) -> bool:
-    return predictor.explainer is not None and bool(predictor.explainer.type)
-
-
-def explainer_replicas(sdep: SeldonDeployment, predictor: PredictorSpec) -> int | None:
+def explainer_replicas(sdep: SeldonDeployment, predictor: PredictorSpec, explainer: Explainer) -> int | None:
     """0 when the predictor (or, without predictor replicas, the SDep) is scaled to 0; else its own replicas."""
-    if predictor.replicas == 0 or (predictor.replicas is None and sdep.spec.replicas == 0):
+    sdep_replicas = sdep.spec.replicas if sdep.spec else None
+    if predictor.replicas == 0 or (predictor.replicas is None and sdep_replicas == 0):
         return 0
-    return predictor.explainer.replicas
+    return explainer.replicas
 
 
 def explainer_type_tag(explainer_type: str) -> str:
@@ -93,11 +90,12 @@ def _probe(initial_delay: int, failures: int) -> dict:
 
 def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings: OperatorSettings) -> list[dict]:
     """[Deployment, Service] of the predictor's explainer, or [] when it has none."""
-    if not has_explainer(predictor):
-        return []
     explainer = predictor.explainer
+    explainer_type = explainer.type if explainer else None
+    if explainer is None or not explainer_type:  # an explainer is deployed only when its type is set
+        return []
     name = naming.explainer_name(sdep.name, predictor.name or "")
-    protocol = sdep.spec.protocol or "seldon"
+    protocol = (sdep.spec.protocol if sdep.spec else None) or "seldon"
     service = predictor_service(sdep, predictor)
     port = (explainer.endpoint.service_port if explainer.endpoint else None) or DEFAULT_PORT
     container = copy.deepcopy(explainer.container_spec or {})
@@ -115,7 +113,7 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
     if protocol in V2_PROTOCOLS:
         try:
             extra = mlserver_model_extra(
-                explainer_type_tag(explainer.type),
+                explainer_type_tag(explainer_type),
                 f"http://{host}/v2/models/{graph_name}/infer",
                 explainer.init_parameters,
             )
@@ -130,7 +128,7 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
         ):
             set_env(container, key, value)
     elif "args" not in container:
-        transport = "grpc" if sdep.spec.transport == "grpc" else "http"
+        transport = "grpc" if sdep.spec and sdep.spec.transport == "grpc" else "http"
         args = [
             f"--model_name={graph_name}",
             f"--predictor_host={host}",
@@ -139,8 +137,8 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
         ]
         if explainer.model_uri:
             args.append(f"--storage_uri={MODEL_PATH}")
-        args.append(explainer.type)
-        if explainer.type == "AnchorImages":
+        args.append(explainer_type)
+        if explainer_type == "AnchorImages":
             args.append("--tf_data_type=float32")
         args += [f"--{key}={value}" for key, value in sorted((explainer.config or {}).items())]
         container["args"] = args
@@ -167,7 +165,7 @@ def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings
         SELDON_APP_LABEL: name,
     }
     spec: dict = {"selector": {"matchLabels": {"app": name, SDEP_ID_LABEL: sid}}}
-    replicas = explainer_replicas(sdep, predictor)
+    replicas = explainer_replicas(sdep, predictor, explainer)
     if replicas is not None:
         spec["replicas"] = replicas
     spec["template"] = {"metadata": {"labels": sorted_map(labels)}, "spec": pod}

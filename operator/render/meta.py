@@ -24,7 +24,7 @@ TYPE_LABELS = {
 
 
 def sorted_map(mapping: dict | None) -> dict:
-    return {key: mapping[key] for key in sorted(mapping or {})}
+    return dict(sorted((mapping or {}).items()))
 
 
 def object_meta(sdep: SeldonDeployment, name: str, labels: dict, annotations: dict | None = None) -> dict:

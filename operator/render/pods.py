@@ -19,7 +19,7 @@ from seldon_graph.operator.render.meta import (
     unit_labels,
 )
 from seldon_graph.operator.render.settings import OperatorSettings
-from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonPodSpec
+from seldon_graph.sdep import HpaSpec, PredictiveUnit, PredictorSpec, SeldonDeployment, SeldonPodSpec
 from seldon_graph.sdep.defaulting import LEGACY_PODINFO_VOLUME, PODINFO_PATH, PODINFO_VOLUME
 
 PODINFO_MOUNT = {"name": PODINFO_VOLUME, "mountPath": PODINFO_PATH}
@@ -61,14 +61,14 @@ def graph_unit(predictor: PredictorSpec, container_name: str) -> PredictiveUnit 
     return next((u for u in predictor.units() if u.name == container_name), None)
 
 
-def autoscaler(component: SeldonPodSpec, settings: OperatorSettings) -> str | None:
-    """ "keda", "hpa" or None: KEDA when asked for and enabled, else the HPA when asked for.
+def autoscaler(component: SeldonPodSpec, settings: OperatorSettings) -> HpaSpec | dict | None:
+    """The spec that scales the component: its kedaSpec (a dict) when asked for and enabled, else its hpaSpec.
 
     The original let `kedaSpec` suppress `hpaSpec` even with KEDA disabled, leaving the Deployment unscaled.
     """
     if component.keda_spec is not None and settings.keda_enabled:
-        return "keda"
-    return "hpa" if component.hpa_spec is not None else None
+        return component.keda_spec
+    return component.hpa_spec
 
 
 def deployment_name(

@@ -9,6 +9,8 @@ TRITON_SERVER gets Triton's command line and HTTP health probes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from seldon_graph.naming import MAX_NAME
 from seldon_graph.operator.render.containers import compact_json, named_port, set_env
 from seldon_graph.operator.render.pods import TFSERVING_CONTAINER
@@ -84,7 +86,7 @@ def add_storage_initializer(pod: dict, container: dict, unit: PredictiveUnit, se
     init_containers = pod.setdefault("initContainers", [])
     if any(c.get("name") == init_name for c in init_containers):
         return
-    init = {
+    init: dict[str, Any] = {
         "name": init_name,
         "image": unit.storage_initializer_image or settings.storage_initializer_image,
         "args": [unit.model_uri, MODEL_PATH],
@@ -114,11 +116,11 @@ def _http_probes(container: dict, ready: str, live: str, period: int | None = No
 
 
 def _mlserver(unit: PredictiveUnit, container: dict) -> None:
-    http, grpc = unit.endpoint.http_port, unit.endpoint.grpc_port
+    http, grpc = unit.ports()
     pairs = [
         ("MLSERVER_HTTP_PORT", str(http)),
         ("MLSERVER_GRPC_PORT", str(grpc)),
-        ("MLSERVER_MODEL_IMPLEMENTATION", MLSERVER_IMPLEMENTATIONS.get(unit.implementation, "")),
+        ("MLSERVER_MODEL_IMPLEMENTATION", MLSERVER_IMPLEMENTATIONS.get(unit.implementation or "", "")),
         ("MLSERVER_MODEL_NAME", unit.name or ""),
         ("MLSERVER_MODEL_VERSION", "v1"),
         ("MLSERVER_MODEL_URI", MODEL_PATH),
@@ -136,7 +138,7 @@ def _triton(sdep: SeldonDeployment, unit: PredictiveUnit, container: dict, setti
     Parameter names are matched case-insensitively and `load_model` may repeat, each one a `--load-model=`.
     A container's own `args` and `envFrom` are kept.
     """
-    http, grpc = unit.endpoint.http_port, unit.endpoint.grpc_port
+    http, grpc = unit.ports()
     args = ["/opt/tritonserver/bin/tritonserver", f"--grpc-port={grpc}", f"--http-port={http}"]
     if _loads_directly(sdep, unit):
         args.append(f"--model-repository={unit.model_uri}")
@@ -152,7 +154,9 @@ def _triton(sdep: SeldonDeployment, unit: PredictiveUnit, container: dict, setti
     if not container.get("args"):
         container["args"] = args
     for name, port in (("grpc", grpc), ("http", http)):
-        named_port(container, name)["containerPort"] = port
+        entry = named_port(container, name)
+        if entry is not None:  # the unit's container got both ports before its server is shaped
+            entry["containerPort"] = port
     _http_probes(container, "/v2/health/ready", "/v2/health/live", period=10)
 
 
@@ -162,7 +166,8 @@ def _tensorflow(unit: PredictiveUnit, container: dict, pod: dict, protocol: str,
     if protocol == "tensorflow":
         if not container.get("image"):
             container["image"] = image_name(servers, "TENSORFLOW_SERVER", "tensorflow")
-        container.setdefault("args", _tfserving_args(unit, unit.endpoint.grpc_port, unit.endpoint.http_port))
+        ports = unit.ports()
+        container.setdefault("args", _tfserving_args(unit, ports.grpc, ports.http))
         return container
     params = [p.to_dict() for p in unit.parameters or ()]
     names = {p["name"] for p in params}

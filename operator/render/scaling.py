@@ -5,12 +5,13 @@ Deployment, named like it. `hpaSpec.metrics` (the autoscaling/v2beta1 form) is c
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from seldon_graph.operator.render.meta import SDEP_ID_LABEL, object_meta, seldon_id
-from seldon_graph.sdep import SeldonDeployment, SeldonPodSpec
+from seldon_graph.sdep import HpaSpec, PdbSpec, SeldonDeployment
 
 
-def _target(metric: dict) -> dict:
+def _target(metric: dict) -> dict[str, Any]:
     """v2beta1 target fields → a v2 MetricTarget: averageValue, value, else utilization."""
     if metric.get("targetAverageValue") is not None:
         return {"type": "AverageValue", "averageValue": metric["targetAverageValue"]}
@@ -23,7 +24,7 @@ def _target(metric: dict) -> dict:
 
 
 def _identifier(name: str, selector: dict | None) -> dict:
-    out = {"name": name}
+    out: dict[str, Any] = {"name": name}
     if selector:
         out["selector"] = copy.deepcopy(selector)
     return out
@@ -66,8 +67,7 @@ def convert_metric(metric: dict) -> dict:
     return out
 
 
-def hpa(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: str) -> dict:
-    spec_in = component.hpa_spec
+def hpa(sdep: SeldonDeployment, spec_in: HpaSpec, deployment: str) -> dict:
     spec: dict = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}}
     if spec_in.min_replicas is not None:
         spec["minReplicas"] = spec_in.min_replicas
@@ -96,11 +96,11 @@ KEDA_FIELDS = (
 )
 
 
-def scaled_object(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: str) -> dict:
-    spec = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}}
+def scaled_object(sdep: SeldonDeployment, keda_spec: dict, deployment: str) -> dict:
+    spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}}
     for key in KEDA_FIELDS:
-        if component.keda_spec.get(key) is not None:
-            spec[key] = copy.deepcopy(component.keda_spec[key])
+        if keda_spec.get(key) is not None:
+            spec[key] = copy.deepcopy(keda_spec[key])
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
@@ -109,17 +109,17 @@ def scaled_object(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: 
     }
 
 
-def pdb(sdep: SeldonDeployment, component: SeldonPodSpec, deployment: str) -> dict:
+def pdb(sdep: SeldonDeployment, pdb_spec: PdbSpec, deployment: str) -> dict:
     """The PDB of one Deployment, selecting that Deployment's own pods (`app: <deployment>`).
 
     The original selected every pod of the SDep, so two PDBs of one SDep covered the same pods and Kubernetes
     refused every eviction of them.
     """
     spec: dict = {}
-    if component.pdb_spec.min_available is not None:
-        spec["minAvailable"] = component.pdb_spec.min_available
-    if component.pdb_spec.max_unavailable is not None:
-        spec["maxUnavailable"] = component.pdb_spec.max_unavailable
+    if pdb_spec.min_available is not None:
+        spec["minAvailable"] = pdb_spec.min_available
+    if pdb_spec.max_unavailable is not None:
+        spec["maxUnavailable"] = pdb_spec.max_unavailable
     spec["selector"] = {"matchLabels": {"app": deployment, SDEP_ID_LABEL: seldon_id(sdep)}}
     return {
         "apiVersion": "policy/v1",

@@ -4,6 +4,8 @@ the latter in front of the engine, or of the model itself for `seldon.io/no-engi
 
 from __future__ import annotations
 
+from typing import Any
+
 from seldon_graph import naming
 from seldon_graph.labels import SVC_LABEL_PREFIX
 from seldon_graph.operator.render.meta import (
@@ -42,7 +44,7 @@ def container_service(sdep: SeldonDeployment, predictor: PredictorSpec, unit: Pr
         "type": "ClusterIP",
         "sessionAffinity": "None",
         "selector": {svc_label: name},
-        "ports": _ports(unit.endpoint.http_port, unit.endpoint.grpc_port),
+        "ports": _ports(*unit.ports()),
     }
     return {
         "apiVersion": "v1",
@@ -69,12 +71,12 @@ def predictor_service_object(
     labels = {SELDON_APP_LABEL: name, SDEP_ID_LABEL: seldon_id(sdep), **MANAGED_BY}
     if model is not None:
         labels.update(unit_labels(model, predictor))
-        ports = _ports(model.endpoint.http_port, model.endpoint.grpc_port)
+        ports = _ports(*model.ports())
     else:
         ports = _ports(
             settings.service_http_port, settings.service_grpc_port, settings.engine.http_port, settings.engine.grpc_port
         )
-    spec = {"type": "ClusterIP", "sessionAffinity": "None"}
+    spec: dict[str, Any] = {"type": "ClusterIP", "sessionAffinity": "None"}
     if headless(sdep):
         spec["clusterIP"] = "None"
     spec.update({"selector": {SELDON_APP_LABEL: name}, "ports": ports})
