@@ -8,6 +8,7 @@ SeldonDeployment came from a cluster (has a uid), so the operator can prune what
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -30,7 +31,11 @@ def object_name(candidate: str) -> str:
 
 def _metadata(sdep: SeldonDeployment, name: str) -> dict:
     """Name, namespace, the `seldon-deployment-id` label, and the owner when the SeldonDeployment has a uid."""
-    metadata = {"name": name, "namespace": sdep.namespace, "labels": {SDEP_ID_LABEL: naming.seldon_id(sdep.name)}}
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": sdep.namespace,
+        "labels": {SDEP_ID_LABEL: naming.seldon_id(sdep.name)},
+    }
     owners = sdep.owner_references()
     if owners:
         metadata["ownerReferences"] = owners
