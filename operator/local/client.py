@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -18,6 +20,8 @@ from seldon_graph.operator.local.applied import AVAILABLE, FAILED_STATE
 from seldon_graph.operator.local.desired_objects import identity, load
 from seldon_graph.operator.local.home import Home, deployment_key, read_json, write_json
 from seldon_graph.operator.local.process import pid_alive, signal_group
+from seldon_graph.operator.local.resources import KINDS as RESOURCE_KINDS
+from seldon_graph.operator.local.resources import from_document
 from seldon_graph.sdep import SdepError
 
 DEFAULT_PORT = 8003
@@ -29,8 +33,27 @@ class UsageError(Exception):
     """A user mistake the CLI reports in one clear line (exit code 2)."""
 
 
-def read_manifests(path: Path) -> list[dict]:
-    """Every SeldonDeployment document of a YAML/JSON file, validated; UsageError saying what is wrong."""
+class Manifests(NamedTuple):
+    """What one `up` file holds: SeldonDeployments, and the Secret/ConfigMap documents they may refer to."""
+
+    deployments: list[dict]
+    resources: list[dict]
+
+
+@dataclass(frozen=True)
+class UpRequest:
+    """What `up` asks for besides each manifest: routing kind, working directory, image sources, resources."""
+
+    ingress: str
+    cwd: str
+    sources: dict[str, str] = field(default_factory=dict)
+    resources: list[dict] = field(default_factory=list)
+    refresh: bool = False
+
+
+def read_manifests(path: Path) -> Manifests:
+    """Every SeldonDeployment document of a YAML/JSON file, validated, and its Secrets and ConfigMaps;
+    UsageError saying what is wrong."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text()
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
@@ -38,37 +61,50 @@ def read_manifests(path: Path) -> list[dict]:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise UsageError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
-    if not docs:
+    resources = [d for d in docs if isinstance(d, dict) and d.get("kind") in RESOURCE_KINDS]
+    deployments = [d for d in docs if not (isinstance(d, dict) and d.get("kind") in RESOURCE_KINDS)]
+    if not deployments:
         raise UsageError(f"{path} holds no SeldonDeployment")
-    for doc in docs:
+    for doc in resources:
+        try:
+            from_document(doc)
+        except ValueError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+    for doc in deployments:
         try:
             load(doc)
         except SdepError as exc:
             name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc, dict) else "?"
             raise UsageError(f"{path}: SeldonDeployment {name!r} is invalid:\n  " + "\n  ".join(exc.errors)) from None
-    return docs
+    return Manifests(deployments, resources)
 
 
 def key_of(manifest: dict) -> str:
     return deployment_key(*identity(load(manifest)))
 
 
-def request(home: Home, manifest: dict, ingress: str, cwd: str) -> tuple[str, str]:
-    """Write the desired state of one deployment; returns (key, generation). A Failed one is retried."""
+def request(home: Home, manifest: dict, asked: UpRequest) -> tuple[str, str]:
+    """Write the desired state of one deployment; returns (key, generation). A Failed one is retried, and
+    `refresh` starts it again (its units fetch their models anew)."""
     key = key_of(manifest)
     attempt = 0
     previous = read_json(home.desired_path(key)) or {}
     status = read_json(home.status_path(key)) or {}
-    base = _generation(manifest, ingress, cwd, 0)
+    inputs = {"sources": asked.sources, "resources": asked.resources}
+    base = _generation([manifest, asked.ingress, asked.cwd, inputs], 0)
     if previous.get("base") == base:
-        attempt = previous.get("attempt", 0) + (1 if status.get("state") == FAILED_STATE else 0)
-    generation = _generation(manifest, ingress, cwd, attempt)
+        retry = status.get("state") == FAILED_STATE or asked.refresh
+        attempt = previous.get("attempt", 0) + (1 if retry else 0)
+    generation = _generation([manifest, asked.ingress, asked.cwd, inputs], attempt)
     write_json(
         home.desired_path(key),
         {
             "manifest": manifest,
-            "ingress": ingress,
-            "cwd": cwd,
+            "ingress": asked.ingress,
+            "cwd": asked.cwd,
+            "sources": asked.sources,
+            "resources": asked.resources,
+            "refresh": asked.refresh,
             "generation": generation,
             "base": base,
             "attempt": attempt,
@@ -77,8 +113,8 @@ def request(home: Home, manifest: dict, ingress: str, cwd: str) -> tuple[str, st
     return key, generation
 
 
-def _generation(manifest: dict, ingress: str, cwd: str, attempt: int) -> str:
-    text = json.dumps([manifest, ingress, cwd, attempt], sort_keys=True)
+def _generation(asked: list, attempt: int) -> str:
+    text = json.dumps([*asked, attempt], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

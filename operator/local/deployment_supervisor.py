@@ -22,17 +22,21 @@ from pathlib import Path
 from seldon_graph import envoy
 from seldon_graph.operator.local import oauth_envoy
 from seldon_graph.operator.local.applied import FAILED_STATE, Applied, RunningUnit
-from seldon_graph.operator.local.desired_objects import render
+from seldon_graph.operator.local.desired_objects import load, render
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
 from seldon_graph.operator.local.envoy_routes import resolve_any, route_tables
 from seldon_graph.operator.local.home import Home, read_json, write_json
+from seldon_graph.operator.local.image_runs import LocalInputs
 from seldon_graph.operator.local.oauth import Client, clients_document
 from seldon_graph.operator.local.ports import PortBook, free_port
 from seldon_graph.operator.local.process import FAILED, READY, child_env, pid_alive, signal_group, spawn, stop_all
+from seldon_graph.operator.local.resources import Resources
 from seldon_graph.operator.local.rollout import handover, stop_units
+from seldon_graph.operator.local.sources import read_source
 from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.unit_plan import plan
 from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
+from seldon_graph.sdep import is_prepack
 
 READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
 TICK = 0.1
@@ -146,7 +150,8 @@ class Supervisor:
         try:
             objects = self.renderer(manifest, ingress)
             topology = Topology(objects, namespace, self.ports.port)
-            applied.plan = plan(objects, namespace, name, topology, cwd, str(self.home.podinfo_dir))
+            inputs = local_inputs(spec, self.home, namespace)
+            applied.plan = plan(objects, namespace, name, topology, cwd, str(self.home.podinfo_dir), inputs)
             applied.topology = topology
             route_tables([(ingress, applied.plan.ingress_objects)], topology.resolve)  # errors are this deployment's
             applied.oauth = _oauth(manifest)
@@ -304,6 +309,30 @@ class Supervisor:
             if self.written.get(key) != status:
                 write_json(self.home.status_path(key), status)
                 self.written[key] = status
+
+
+def local_inputs(spec: dict, home: Home, namespace: str) -> LocalInputs:
+    """The image sources, Secrets/ConfigMaps and prepackaged server kinds a desired deployment runs with."""
+    manifest = spec["manifest"]
+    sdep = load(manifest)
+    sources = spec.get("sources") or {}
+    servers = {
+        (predictor.name or "", unit.name or ""): unit.implementation
+        for predictor in (sdep.spec.predictors if sdep.spec else None) or []
+        for unit in predictor.units()
+        if is_prepack(unit.implementation)
+    }
+    return LocalInputs(
+        sources=sources,
+        s2i={folder: read_source(folder) for folder in set(sources.values())},
+        resources=Resources.from_documents(spec.get("resources") or []),
+        servers=servers,
+        protocol=(sdep.spec.protocol if sdep.spec else None) or "seldon",
+        envs_dir=str(home.envs_dir),
+        models_dir=str(home.models_dir),
+        phases_dir=str(home.phases_dir(namespace)),
+        refresh=bool(spec.get("refresh")),
+    )
 
 
 def _oauth(manifest: dict) -> tuple[str, str] | None:

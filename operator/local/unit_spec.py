@@ -30,6 +30,7 @@ class UnitSpec:
     probe: Probe
     ports: tuple[tuple[str, int], ...] = field(default=())
     files: tuple[tuple[str, str], ...] = field(default=())  # (path, content) written before the unit starts
+    phase_file: str = ""  # where the unit launcher reports preparation (model download, env install) and failure
 
     def fingerprint(self) -> str:
         """Same spec, same fingerprint: a unit is restarted only when this changes."""
