@@ -26,6 +26,7 @@ class RunningUnit:
     started: float = field(default_factory=time.monotonic)
     state: str = STARTING
     reason: str = ""
+    preparing: bool = False  # the unit launcher is still downloading models or installing packages
 
     @property
     def is_engine(self) -> bool:
@@ -37,9 +38,10 @@ class RunningUnit:
             return
         phase, message = read_phase(self.spec.phase_file) if self.spec.phase_file else ("", "")
         code = self.proc.poll()
+        self.preparing = phase == PREPARING and code is None
         if code is not None:
             self.state, self.reason = FAILED, message if phase == PHASE_FAILED else self._exit_reason(code)
-        elif phase == PREPARING:
+        elif self.preparing:
             self.reason = message  # downloads and installs do not count against the readiness timeout
             self.started = time.monotonic()
         elif self.state == STARTING:
@@ -100,6 +102,17 @@ class Applied:
 
     def all_units(self) -> list[RunningUnit]:
         return [*self.units.values(), *self.retiring]
+
+    def observe(self, ready_timeout: float) -> None:
+        """Observe every unit; while one prepares, the others' readiness clocks wait too (an engine is not ready
+        before its models are)."""
+        units = self.all_units()
+        for unit in units:
+            unit.observe(ready_timeout)
+        if any(u.preparing for u in units):
+            now = time.monotonic()
+            for unit in units:
+                unit.started = now
 
     @property
     def annotations(self) -> dict:

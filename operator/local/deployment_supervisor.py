@@ -131,8 +131,7 @@ class Supervisor:
                 self._apply(key, spec)
                 changed = True
         for applied in self.applied.values():
-            for unit in applied.all_units():
-                unit.observe(self.ready_timeout)
+            applied.observe(self.ready_timeout)
             if applied.waiting and all(u.state == READY for u in applied.units.values()):
                 applied.serving = (applied.plan.ingress_objects, applied.topology)  # route to the ready instances
                 changed = True
@@ -201,6 +200,8 @@ class Supervisor:
         for path, content in spec.files:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(content)
+        if spec.phase_file:
+            Path(spec.phase_file).unlink(missing_ok=True)  # a previous run's, not this process's
         log = self.home.log_path(namespace, spec.name)
         proc = spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
         return RunningUnit(spec, proc, log)

@@ -104,12 +104,12 @@ def image_run(
     container: dict,
     env: dict[str, str],
     volumes: list[ModelVolume],
-    unit_name: str,
+    instance: str,
     inputs: LocalInputs,
 ) -> ImageRun:
     """The launcher command of a container without a command; CannotRun says why there is none."""
     image = container.get("image") or ""
-    phase_file = os.path.join(inputs.phases_dir, unit_name.replace("/", ".") + ".phase")
+    phase_file = os.path.join(inputs.phases_dir, instance.replace("/", ".") + ".phase")
     launcher = [sys.executable, "-m", LAUNCHER_MODULE, "--phase-file", phase_file, "--envs", inputs.envs_dir]
     for volume in volumes:
         if volume.remote:

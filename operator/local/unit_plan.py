@@ -98,7 +98,8 @@ def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
     phase_file = ""
     if argv is None:
         volumes = model_volumes(pod_spec, container, ctx.inputs, lambda init: _env(init, ctx))
-        run = image_run(container, dict(env), volumes, ctx.unit_name, ctx.inputs)
+        instance = f"{ctx.topology.instance(ctx.pod)}/{container['name']}"
+        run = image_run(container, dict(env), volumes, instance, ctx.inputs)
         storage_env = [pair for v in volumes for pair in v.env if pair[0] not in dict(env)]
         env = [(k, replace_mounts(v, volumes)) for k, v in (*storage_env, *run.env, *env)]
         argv = [replace_mounts(token, volumes) for token in run.argv]
