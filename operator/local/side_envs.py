@@ -27,7 +27,8 @@ class EnvError(RuntimeError):
 
 
 def env_key(requirements: list[str]) -> str:
-    text = json.dumps([list(sys.version_info[:2]), sorted(requirements)])
+    """Same requirements, Python and project install: same env (its .pth names this project's site-packages)."""
+    text = json.dumps([list(sys.version_info[:2]), sorted(requirements), site.getsitepackages()])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -38,10 +39,12 @@ def env_dir(envs: Path, label: str, requirements: list[str]) -> Path:
 def extra_requirements(extra: str) -> list[str]:
     """The requirements of one of the project's extras (setup.py is their only list)."""
     found = []
+    clause = re.compile(rf"(\s+and\s+)?\(?extra\s*==\s*['\"]{re.escape(extra)}['\"]\)?")
     for requirement in metadata.requires(PROJECT_DISTRIBUTION) or []:
         spec, _, marker = requirement.partition(";")
-        if re.search(rf"extra\s*==\s*['\"]{re.escape(extra)}['\"]", marker):
-            found.append(spec.strip())
+        if clause.search(marker):
+            rest = clause.sub("", marker).strip()
+            found.append(f"{spec.strip()}; {rest}" if rest else spec.strip())
     if not found:
         raise EnvError(f"the {PROJECT_DISTRIBUTION} distribution declares no extra {extra!r}")
     return found
