@@ -28,10 +28,15 @@ class MLFlowServer:
         self.model_uri = model_uri
         self.xtype = xtype
         self.column_names: list[str] | None = None
-        self._model = pyfunc.load_model(model_uri)
-        self.ready = True
+        self._model: Any = None
+
+    def load(self) -> None:
+        """In each worker process (after the fork), as Seldon's server loads it."""
+        self._model = pyfunc.load_model(self.model_uri)
 
     def predict(self, X: Any, feature_names: list[str] | None = None, meta: dict | None = None) -> Any:
+        if self._model is None:
+            self.load()
         if self.xtype == "dataframe":
             import pandas
 

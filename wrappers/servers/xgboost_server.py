@@ -13,12 +13,19 @@ BOOSTER_FILES = ("model.bst", "model.json", "model.ubj")
 
 
 class XGBoostServer:
+    """The booster is loaded by `load`, in each worker process: XGBoost's OpenMP threads do not survive a fork."""
+
     def __init__(self, model_uri: str):
         self.model_uri = model_uri
-        self._booster = xgboost.Booster(model_file=model_file(model_uri, BOOSTER_FILES))
-        self.ready = True
+        self.model_path = model_file(model_uri, BOOSTER_FILES)
+        self._booster: xgboost.Booster | None = None
+
+    def load(self) -> None:
+        self._booster = xgboost.Booster(model_file=self.model_path)
 
     def predict(self, X: Any, names: Any = None, meta: dict | None = None) -> Any:
+        if self._booster is None:
+            self.load()
         return predict_or_bad_data(lambda x: self._booster.predict(xgboost.DMatrix(x)), X, "XGBOOST_SERVER")
 
     def init_metadata(self) -> dict:
