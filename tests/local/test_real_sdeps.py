@@ -59,7 +59,7 @@ else:
     import mlflow.sklearn
     from sklearn.tree import DecisionTreeClassifier
     model = DecisionTreeClassifier(random_state=0).fit(X, y)
-    mlflow.sklearn.save_model(model, str(out))
+    mlflow.sklearn.save_model(model, str(out), serialization_format="cloudpickle")
     print(json.dumps({"predict": model.predict(rows).tolist()}))
 """
 
@@ -255,6 +255,12 @@ spec:
 def test_an_mlflow_model_folder_is_served_in_place(stack, tmp_path):
     expected = train("mlflow", "mlflow-server", tmp_path / "mlflow-iris")
     stack.up(write(tmp_path, "mlflow.yaml", MLFLOW.format(folder=tmp_path / "mlflow-iris")))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the port is open (ready, as its tcp probe says) while mlflow still loads
+        response = requests.post(stack.rest("mlflow"), json={"data": {"ndarray": IRIS}}, timeout=30)
+        if response.status_code != 503:
+            break
+        time.sleep(0.5)
     assert close(predict(stack, "mlflow", IRIS)["data"]["ndarray"], expected["predict"])
     assert not (stack.home / "models").exists() or not any((stack.home / "models").iterdir())
 
