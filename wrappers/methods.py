@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message
 
 from seldon_graph import messages
-from seldon_graph.errors import BAD_DATA, SeldonError, from_user_exception
+from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError, from_user_exception
 from seldon_graph.numpy_codec import (
     as_array,
     default_data_json,
@@ -30,7 +31,7 @@ from seldon_graph.numpy_codec import (
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.wrappers.encoding import to_seldon_message
 from seldon_graph.wrappers.settings import UnitSettings
-from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, unpack
+from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, is_seldon_exception, unpack
 
 PREDICT = "predict"
 INPUT_TRANSFORM = "inputtransform"
@@ -42,13 +43,17 @@ HEALTH = "health"
 
 METRIC_TYPES = ("COUNTER", "GAUGE", "TIMER")
 NO_REQUEST = object()
+PAYLOAD_TYPES = (dict, str, bytes, bytearray, any_pb2.Any)  # results that are not arrays but still a payload
 log = logging.getLogger(__name__)
 
 
 def call_failure(exc: BaseException, method: str) -> SeldonError:
     """The Seldon status a failed call answers with (REST and gRPC alike); server-side failures are logged, with
     the traceback when the user's code raised something other than a Seldon status."""
-    error = from_user_exception(exc)
+    if isinstance(exc, SeldonError) or is_seldon_exception(exc):
+        error = from_user_exception(exc)
+    else:
+        error = SeldonError(str(exc), 500, INTERNAL_ERROR)
     if error.status_code >= 500:
         log.error("%s failed: %s", method, error.info, exc_info=not isinstance(exc, SeldonError))
     return error
@@ -168,7 +173,10 @@ class UnitService:
     ) -> dict:
         array = as_array(result)
         if array is None:
-            body = payload_json(result)
+            if not isinstance(result, PAYLOAD_TYPES):
+                raise SeldonError(f"Unknown data type returned as payload (must be list or np array):{result}")
+            # a customData Any stays a proto: gRPC copies it as it is, REST prints it when its type is known
+            body = {"customData": result} if isinstance(result, any_pb2.Any) else payload_json(result)
         else:
             kind = response_kind(array, payload, data_kind)
             names = self.user.class_names(array.ndim, array.shape[1] if array.ndim > 1 else 0)
@@ -177,7 +185,12 @@ class UnitService:
         return body
 
     def _raw(self, name: str, request: Any, method: str) -> Any:
-        """The user's `*_raw` result, or NotImplemented when the class has none (or it declines)."""
+        """The user's `*_raw` (or deprecated `*_rest`/`*_grpc`) result, or NotImplemented when the class has none
+        (or it declines). The deprecated forms answer verbatim, as in seldon-core."""
+        if self.user.legacy:
+            legacy = self.user.legacy_method(name.removesuffix("_raw"), isinstance(request, Message))
+            if legacy is not None:
+                return legacy(request)
         raw = self.user.raw.get(name)
         if raw is None:
             return NotImplemented
@@ -285,6 +298,9 @@ class UnitService:
             feedback = messages.to_proto(feedback, pb.Feedback)
         if feedback.reward:
             self.sink.record_feedback(feedback.reward)
+        legacy = self._legacy_feedback(feedback)
+        if legacy is not NotImplemented:
+            return legacy
         response = self._raw("send_feedback_raw", feedback, FEEDBACK)
         if response is not NotImplemented:
             return response
@@ -310,6 +326,18 @@ class UnitService:
             feedback.request.meta.puid, payload, data_kind, np.array([]) if data is None else data, None, metrics, tags
         )
         return to_seldon_message(body)
+
+    def _legacy_feedback(self, feedback: pb.Feedback) -> Any:
+        """seldon-core's deprecated feedback forms, whatever the transport: `send_feedback_rest` gets the Feedback
+        as a JSON string, `send_feedback_grpc` the proto; no result is an empty SeldonMessage."""
+        rest, grpc = self.user.legacy.get("send_feedback_rest"), self.user.legacy.get("send_feedback_grpc")
+        if rest is not None:
+            result = rest(json_format.MessageToJson(feedback))
+        elif grpc is not None:
+            result = grpc(feedback)
+        else:
+            return NotImplemented
+        return pb.SeldonMessage() if result is None else to_seldon_message(result)
 
     def health_status(self) -> Any:
         response = self._raw("health_status_raw", NO_REQUEST, HEALTH)

@@ -1,7 +1,7 @@
 """Prometheus metrics of a unit, correct across worker processes.
 
-Every worker writes to prometheus-client's multiprocess files in one directory chosen by the supervisor
-(PROMETHEUS_MULTIPROC_DIR, set before prometheus_client is imported); the supervisor serves their sum. There is
+Every worker writes to prometheus-client's multiprocess files in one directory chosen by the master process
+(PROMETHEUS_MULTIPROC_DIR, set before prometheus_client is imported); the master process serves their sum. There is
 no per-worker label, so restarts and worker counts do not create new series. Exported:
 - `seldon_api_model_requests_seconds` histogram (count = requests) per method, transport and status code;
 - `seldon_api_model_feedback_total` and `seldon_api_model_feedback_reward_total` (Seldon's feedback counters);
@@ -23,7 +23,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 FEEDBACK_KEY = "seldon_api_model_feedback"
 FEEDBACK_REWARD_KEY = "seldon_api_model_feedback_reward"
 REQUESTS_KEY = "seldon_api_model_requests_seconds"
-TIMER_BUCKETS = [0.0, *np.logspace(-3, np.log10(30), 50).tolist(), float("inf")]
+# seldon-core's TIMER bins: 50 log-spaced bounds from 1 ms to 30 s, then +Inf (its lowest edge, 0, is no bucket)
+TIMER_BUCKETS = [*np.logspace(-3, np.log10(30), 50).tolist(), float("inf")]
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
 

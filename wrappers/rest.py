@@ -6,6 +6,7 @@ synchronous: the HTTP server calls it inline, or on a thread pool for model call
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -16,13 +17,18 @@ from seldon_graph import messages
 from seldon_graph.errors import BAD_DATA, BAD_METADATA, INTERNAL_ERROR, NOT_FOUND, SeldonError, status_body
 from seldon_graph.http11 import Request, Response
 from seldon_graph.wrappers.encoding import encode
+from seldon_graph.wrappers.error_handlers import UserErrorHandlers
 from seldon_graph.wrappers.methods import call_failure
+from seldon_graph.wrappers.multipart import MULTIPART, request_from_parts
+from seldon_graph.wrappers.openapi import openapi_document
 
+log = logging.getLogger(__name__)
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
 BOTH = GET | POST
 CORS = {"Access-Control-Allow-Origin": "*"}
 NOT_READY = "MICROSERVICE_NOT_READY"
 FIRST_CHAR = re.compile(rb"\s*(\S)")
+FORM = "application/x-www-form-urlencoded"
 
 # path → (allowed HTTP methods, what answers it: a UnitService method or a probe)
 ROUTES: dict[str, tuple[frozenset, str]] = {
@@ -43,6 +49,7 @@ ROUTES: dict[str, tuple[frozenset, str]] = {
     "/api/v1.0/metadata": (GET, "metadata"),
     "/live": (GET, "live"),
     "/ready": (GET, "ready"),
+    "/seldon.json": (GET, "openapi"),
 }
 BODY_METHODS = {"predict", "send_feedback", "transform_input", "transform_output", "route", "aggregate"}
 
@@ -67,13 +74,22 @@ def server_error(status: int, info: str) -> Response:
 
 def parse_request(raw: bytes, content_type: str, query_json: str | None, allow_list: bool) -> Any:
     """The request object. A JSON body counts whatever the Content-Type says (curl -d sends form-encoded);
-    a combiner also accepts a bare JSON array of messages."""
+    multipart/form-data is read as seldon-core reads it; a combiner also accepts a bare JSON array of messages,
+    in the body or in the `json=` form or query field."""
     match = FIRST_CHAR.match(raw)
     first = match[1] if match else b""
+    if first == b"{":
+        return messages.parse_body(raw, "application/json")
     if allow_list and first == b"[":
         return messages.loads(raw)
-    if first == b"{":
-        content_type = "application/json"
+    if MULTIPART in content_type:
+        return request_from_parts(raw, content_type)
+    if allow_list:
+        field = messages.json_from_form(raw) if FORM in content_type else None
+        field = field if field is not None else query_json
+        listed = messages.loads(field) if field is not None else None
+        if isinstance(listed, list):
+            return listed
     return messages.parse_body(raw, content_type, query_json)
 
 
@@ -90,9 +106,18 @@ def preflight(request: Request, allowed: frozenset) -> Response:
 class RestHandler:
     """Answers every REST request of one worker."""
 
-    def __init__(self, service, metadata: dict | None, sink=None, siblings_loaded: Callable[[], bool] = bool):
+    def __init__(
+        self,
+        service,
+        metadata: dict | None,
+        sink=None,
+        siblings_loaded: Callable[[], bool] = bool,
+        error_handlers: UserErrorHandlers | None = None,
+    ):
         self.service = service
+        self.error_handlers = error_handlers
         self.metadata_body = encode(metadata) if metadata is not None else None
+        self.openapi_body = encode(openapi_document(ROUTES))
         self.sink = sink
         self.loaded = False
         self.siblings_loaded = siblings_loaded
@@ -135,6 +160,8 @@ class RestHandler:
             return text_response("ready") if self.ready else text_response("not ready", 503)
         if name == "ping":
             return text_response("pong", content_type="text/html; charset=utf-8")
+        if name == "openapi":
+            return json_response(self.openapi_body)
         if name == "metadata":
             if self.metadata_body is None:
                 return error_response(SeldonError("Model metadata unavailable", 500, BAD_METADATA))
@@ -142,7 +169,19 @@ class RestHandler:
         try:
             return json_response(encode(self.service.health_status()))
         except Exception as exc:
-            return error_response(call_failure(exc, "health_status"))
+            return self._failure(exc, "health_status")
+
+    def _failure(self, exc: Exception, name: str) -> Response:
+        """The answer to a failed call: the user's blueprint handler for it if there is one, else a Seldon status."""
+        if self.error_handlers is not None:
+            try:
+                handled = self.error_handlers.respond(exc, CORS)
+            except Exception:
+                log.exception("the model_error_handler for %s failed; answering with the wrapper's status", name)
+                handled = None
+            if handled is not None:
+                return handled
+        return error_response(call_failure(exc, name))
 
     def _unit_call(self, request: Request, name: str) -> Response:
         started = time.perf_counter()
@@ -159,7 +198,7 @@ class RestHandler:
                     status = code
             response = json_response(encode(result), status)
         except Exception as exc:
-            response = error_response(call_failure(exc, name))
+            response = self._failure(exc, name)
             status = response.status
         if self.sink is not None:
             self.sink.observe_request(name, "rest", str(status), time.perf_counter() - started)

@@ -77,12 +77,12 @@ async def serve_rest(
 
 
 def die_with_parent() -> None:
-    """Ask Linux to SIGTERM this child when the supervisor dies, even by SIGKILL, so no orphan keeps the port."""
+    """Ask Linux to SIGTERM this child when the master process dies, even by SIGKILL, so no orphan keeps the port."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
-        log.debug("prctl is not available; workers will not follow the supervisor's death")
+        log.debug("prctl is not available; workers will not follow the master process's death")
     if os.getppid() == 1:
         os.kill(os.getpid(), signal.SIGTERM)
 

@@ -8,10 +8,14 @@ SeldonComponent (whose methods raise SeldonNotImplementedError), return a Seldon
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any
 
 FeatureCall = Callable[[Any, list, dict], Any]
+# seldon-core's methods that still have `*_rest` (JSON) and `*_grpc` (proto) forms, deprecated for `*_raw`
+LEGACY_METHODS = ("predict", "transform_input", "transform_output", "route", "aggregate", "send_feedback")
+log = logging.getLogger(__name__)
 
 
 class SeldonResponse:
@@ -26,6 +30,12 @@ class SeldonResponse:
 def is_not_implemented(exc: BaseException) -> bool:
     """True for seldon-core's SeldonNotImplementedError (the SeldonComponent base class's "no such method")."""
     return any(cls.__name__ == "SeldonNotImplementedError" for cls in type(exc).__mro__)
+
+
+def is_seldon_exception(exc: BaseException) -> bool:
+    """True for seldon-core's SeldonMicroserviceException and its subclasses: the only user exceptions whose
+    `status_code` and `reason` choose the answer (seldon-core registers a Flask handler for that class alone)."""
+    return any(cls.__name__ == "SeldonMicroserviceException" for cls in type(exc).__mro__)
 
 
 def unpack(result: Any) -> tuple[Any, dict, list]:
@@ -86,6 +96,18 @@ class UserModel:
         }
         self.aggregate = self._method("aggregate")
         self.send_feedback = self._method("send_feedback")
+        self.legacy = {
+            f"{name}_{transport}": method
+            for name in LEGACY_METHODS
+            for transport in ("rest", "grpc")
+            if (method := self._method(f"{name}_{transport}")) is not None
+        }
+        for legacy_name in self.legacy:
+            log.warning("%s is deprecated. Please use %s_raw", legacy_name, legacy_name.rsplit("_", 1)[0])
+
+    def legacy_method(self, name: str, proto: bool) -> Callable | None:
+        """The deprecated `name_grpc` for a proto request, `name_rest` for a JSON one, if the class has it."""
+        return self.legacy.get(f"{name}_grpc" if proto else f"{name}_rest")
 
     def _method(self, name: str) -> Callable | None:
         method = getattr(self.obj, name, None)

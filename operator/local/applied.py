@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from seldon_graph.operator.local import probes
 from seldon_graph.operator.local.process import FAILED, READY, STARTING, tail
@@ -13,9 +15,32 @@ from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.unit_launcher import FAILED as PHASE_FAILED
 from seldon_graph.operator.local.unit_launcher import PREPARING, read_phase
 from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, LocalPlan
-from seldon_graph.operator.local.unit_spec import UnitSpec
+from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
+from seldon_graph.sdep import SeldonDeployment
 
 CREATING, AVAILABLE, FAILED_STATE = "Creating", "Available", "Failed"
+
+
+class Serving(NamedTuple):
+    """What the ingress routes one deployment to: the ingress objects and topology of the generation serving now."""
+
+    ingress_objects: list[dict]
+    topology: Topology
+
+
+class OAuthCredentials(NamedTuple):
+    """spec.oauth_key / spec.oauth_secret: the client credentials that get a token for this deployment."""
+
+    key: str
+    secret: str
+
+
+class DeploymentState(NamedTuple):
+    """A deployment's state, why (when Failed), and the failed unit's status with its log tail."""
+
+    state: str
+    description: str = ""
+    failed_unit: dict | None = None
 
 
 @dataclass
@@ -32,7 +57,7 @@ class RunningUnit:
     def is_engine(self) -> bool:
         return self.spec.container == ENGINE_CONTAINER
 
-    def observe(self, ready_timeout: float) -> None:
+    def observe(self, ready_timeout: float, ready: Callable[[Probe], bool] = probes.ready) -> None:
         """Move Starting → Ready when the probe passes; → Failed when the process exits or never gets ready."""
         if self.state == FAILED:
             return
@@ -46,7 +71,7 @@ class RunningUnit:
             self.started = time.monotonic()
         elif self.state == STARTING:
             self.reason = ""
-            if probes.ready(self.spec.probe):
+            if ready(self.spec.probe):
                 self.state = READY
             elif time.monotonic() - self.started > ready_timeout:
                 self.state, self.reason = FAILED, f"not ready after {ready_timeout:.0f}s ({self.spec.probe.kind} probe)"
@@ -63,7 +88,7 @@ class RunningUnit:
             "pid": self.proc.pid,
             "state": self.state,
             "reason": self.reason,
-            "ports": dict(self.spec.ports),
+            "ports": {p.name: p.port for p in self.spec.ports},
             "command": list(self.spec.argv),
             "log": str(self.log),
         }
@@ -78,71 +103,70 @@ class Applied:
     name: str
     generation: str
     ingress: str
-    manifest: dict | None = None
+    sdep: SeldonDeployment | None = None
     plan: LocalPlan | None = None
     error: str = ""
     units: dict[str, RunningUnit] = field(default_factory=dict)
     topology: Topology | None = None
-    oauth: tuple[str, str] | None = None
+    oauth: OAuthCredentials | None = None
     # the previous pod instances, still serving until this generation's units are all ready
     retiring: list[RunningUnit] = field(default_factory=list)
-    # what the ingress routes to: (ingress objects, topology) of the generation that serves now
-    serving: tuple[list[dict], Topology] | None = None
+    serving: Serving | None = None
 
     @property
     def waiting(self) -> bool:
         """The ingress does not route to this generation yet (new, or rolling out); it will once it is ready."""
-        current = self.serving is not None and self.serving[1] is self.topology
+        current = self.serving is not None and self.serving.topology is self.topology
         return not self.error and self.topology is not None and not current
 
     @property
     def rolling(self) -> bool:
         """A rollout is in progress: the ingress still routes to the previous pod instances."""
-        return bool(self.retiring) and (self.serving is None or self.serving[1] is not self.topology)
+        return bool(self.retiring) and (self.serving is None or self.serving.topology is not self.topology)
 
     def all_units(self) -> list[RunningUnit]:
         return [*self.units.values(), *self.retiring]
 
-    def observe(self, ready_timeout: float) -> None:
+    def observe(self, ready_timeout: float, ready: Callable[[Probe], bool] = probes.ready) -> None:
         """Observe every unit; while one prepares, the others' readiness clocks wait too (an engine is not ready
         before its models are)."""
         units = self.all_units()
         for unit in units:
-            unit.observe(ready_timeout)
+            unit.observe(ready_timeout, ready)
         if any(u.preparing for u in units):
             now = time.monotonic()
             for unit in units:
                 unit.started = now
 
-    @property
-    def annotations(self) -> dict:
+    def annotation(self, key: str) -> str:
         """spec.annotations over metadata.annotations, as the operator reads `seldon.io/ambassador-*`."""
-        manifest = self.manifest or {}
-        return {
-            **((manifest.get("metadata") or {}).get("annotations") or {}),
-            **((manifest.get("spec") or {}).get("annotations") or {}),
-        }
+        return (self.sdep.annotation(key) if self.sdep else None) or ""
 
     @property
     def external_name(self) -> str:
         """The name in the ingress path and `seldon` metadata (Ambassador honours seldon.io/ambassador-service-name)."""
         if self.ingress == "ambassador":
-            return self.annotations.get("seldon.io/ambassador-service-name") or self.name
+            return self.annotation("seldon.io/ambassador-service-name") or self.name
         return self.name
 
     @property
     def header(self) -> str:
         """The custom header match (`seldon.io/ambassador-header`, "name:value") requests must carry, if any."""
-        return self.annotations.get("seldon.io/ambassador-header", "") if self.ingress == "ambassador" else ""
+        return self.annotation("seldon.io/ambassador-header") if self.ingress == "ambassador" else ""
 
-    def state(self, ingress_active: bool) -> tuple[str, str, dict | None]:
-        """(state, description, failed unit status with log tail)."""
+    def state(self, ingress_active: bool) -> DeploymentState:
         if self.error:
-            return FAILED_STATE, self.error, None
+            return DeploymentState(FAILED_STATE, self.error)
         for unit in self.units.values():
             if unit.state == FAILED:
                 failed = {**unit.to_status(), "log_tail": tail(unit.log)}
-                return FAILED_STATE, f"unit {unit.spec.name} failed: {unit.reason}", failed
+                return DeploymentState(FAILED_STATE, f"unit {unit.spec.name} failed: {unit.reason}", failed)
         if all(u.state == READY for u in self.units.values()) and ingress_active and not self.retiring:
-            return AVAILABLE, "", None
-        return CREATING, "", None
+            return DeploymentState(AVAILABLE)
+        return DeploymentState(CREATING)
+
+
+def oauth_credentials(sdep: SeldonDeployment) -> OAuthCredentials | None:
+    """The deployment's OAuth client credentials, when spec.oauth_key asks for the token service."""
+    spec = sdep.spec
+    return OAuthCredentials(spec.oauth_key, spec.oauth_secret or "") if spec and spec.oauth_key else None

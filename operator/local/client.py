@@ -17,12 +17,12 @@ from typing import NamedTuple
 import yaml
 
 from seldon_graph.operator.local.applied import AVAILABLE, FAILED_STATE
-from seldon_graph.operator.local.desired_objects import identity, load
+from seldon_graph.operator.local.desired_objects import load, local_settings
 from seldon_graph.operator.local.home import Home, deployment_key, read_json, write_json
 from seldon_graph.operator.local.process import pid_alive, signal_group
 from seldon_graph.operator.local.resources import KINDS as RESOURCE_KINDS
 from seldon_graph.operator.local.resources import from_document
-from seldon_graph.sdep import SdepError
+from seldon_graph.sdep import SdepError, SeldonDeployment
 
 DEFAULT_PORT = 8003
 SETTLED = (AVAILABLE, FAILED_STATE)
@@ -33,10 +33,17 @@ class UsageError(Exception):
     """A user mistake the CLI reports in one clear line (exit code 2)."""
 
 
+class Manifest(NamedTuple):
+    """One SeldonDeployment as written (what the supervisor is asked to run) and its validated typed model."""
+
+    document: dict
+    sdep: SeldonDeployment
+
+
 class Manifests(NamedTuple):
     """What one `up` file holds: SeldonDeployments, and the Secret/ConfigMap documents they may refer to."""
 
-    deployments: list[dict]
+    deployments: list[Manifest]
     resources: list[dict]
 
 
@@ -51,9 +58,9 @@ class UpRequest:
     refresh: bool = False
 
 
-def read_manifests(path: Path) -> Manifests:
-    """Every SeldonDeployment document of a YAML/JSON file, validated, and its Secrets and ConfigMaps;
-    UsageError saying what is wrong."""
+def read_manifests(path: Path, ingress: str) -> Manifests:
+    """Every SeldonDeployment document of a YAML/JSON file, validated once with the settings the supervisor renders
+    with for `ingress`, and its Secrets and ConfigMaps; UsageError saying what is wrong."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text()
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
@@ -70,36 +77,35 @@ def read_manifests(path: Path) -> Manifests:
             from_document(doc)
         except ValueError as exc:
             raise UsageError(f"{path}: {exc}") from None
+    settings = local_settings(ingress)
+    manifests = []
     for doc in deployments:
         try:
-            load(doc)
+            manifests.append(Manifest(doc, load(doc, settings)))
         except SdepError as exc:
             name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc, dict) else "?"
             raise UsageError(f"{path}: SeldonDeployment {name!r} is invalid:\n  " + "\n  ".join(exc.errors)) from None
-    return Manifests(deployments, resources)
+    return Manifests(manifests, resources)
 
 
-def key_of(manifest: dict) -> str:
-    return deployment_key(*identity(load(manifest)))
-
-
-def request(home: Home, manifest: dict, asked: UpRequest) -> tuple[str, str]:
+def request(home: Home, manifest: Manifest, asked: UpRequest) -> tuple[str, str]:
     """Write the desired state of one deployment; returns (key, generation). A Failed one is retried, and
     `refresh` starts it again (its units fetch their models anew)."""
-    key = key_of(manifest)
+    key = deployment_key(manifest.sdep.namespace, manifest.sdep.name)
+    document = manifest.document
     attempt = 0
     previous = read_json(home.desired_path(key)) or {}
     status = read_json(home.status_path(key)) or {}
-    inputs = {"sources": asked.sources, "resources": asked.resources}
-    base = _generation([manifest, asked.ingress, asked.cwd, inputs], 0)
+    asked_for = [document, asked.ingress, asked.cwd, {"sources": asked.sources, "resources": asked.resources}]
+    base = _generation(asked_for, 0)
     if previous.get("base") == base:
         retry = status.get("state") == FAILED_STATE or asked.refresh
         attempt = previous.get("attempt", 0) + (1 if retry else 0)
-    generation = _generation([manifest, asked.ingress, asked.cwd, inputs], attempt)
+    generation = _generation(asked_for, attempt)
     write_json(
         home.desired_path(key),
         {
-            "manifest": manifest,
+            "manifest": document,
             "ingress": asked.ingress,
             "cwd": asked.cwd,
             "sources": asked.sources,
@@ -113,8 +119,8 @@ def request(home: Home, manifest: dict, asked: UpRequest) -> tuple[str, str]:
     return key, generation
 
 
-def _generation(asked: list, attempt: int) -> str:
-    text = json.dumps([*asked, attempt], sort_keys=True)
+def _generation(asked_for: list, attempt: int) -> str:
+    text = json.dumps([*asked_for, attempt], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -90,7 +90,7 @@ def _guarded(command):
 
 # -- up ------------------------------------------------------------------------------------------------------
 def up(args: argparse.Namespace, home: Home) -> int:
-    manifests = client.read_manifests(args.file)
+    manifests = client.read_manifests(args.file, args.ingress)
     cwd = str(Path.cwd())
     try:
         sources = parse_mappings(args.source, args.sources, Path(cwd))

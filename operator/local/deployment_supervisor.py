@@ -21,40 +21,59 @@ from pathlib import Path
 
 from seldon_graph import envoy
 from seldon_graph.operator.local import oauth_envoy
-from seldon_graph.operator.local.applied import FAILED_STATE, Applied, RunningUnit
-from seldon_graph.operator.local.desired_objects import load, render
+from seldon_graph.operator.local.applied import FAILED_STATE, Applied, RunningUnit, Serving, oauth_credentials
+from seldon_graph.operator.local.desired_objects import identity, parse_local, render
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
-from seldon_graph.operator.local.envoy_routes import resolve_any, route_tables
+from seldon_graph.operator.local.envoy_routes import IngressObjects, resolve_any, route_tables
 from seldon_graph.operator.local.home import Home, read_json, write_json
 from seldon_graph.operator.local.image_runs import LocalInputs
 from seldon_graph.operator.local.oauth import Client, clients_document
 from seldon_graph.operator.local.ports import PortBook, free_port
-from seldon_graph.operator.local.process import FAILED, READY, child_env, pid_alive, signal_group, spawn, stop_all
+from seldon_graph.operator.local.process import (
+    FAILED,
+    READY,
+    REAL_PROCESSES,
+    ProcessLayer,
+    child_env,
+    pid_alive,
+    signal_group,
+)
 from seldon_graph.operator.local.resources import Resources
 from seldon_graph.operator.local.rollout import handover, stop_units
 from seldon_graph.operator.local.sources import read_source
 from seldon_graph.operator.local.topology import Topology
-from seldon_graph.operator.local.unit_plan import plan
-from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
-from seldon_graph.sdep import is_prepack
+from seldon_graph.operator.local.unit_plan import plan_units
+from seldon_graph.operator.local.unit_spec import Probe, UnitPort, UnitSpec
+from seldon_graph.sdep import SeldonDeployment, is_prepack
 
 READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
 TICK = 0.1
 OAUTH_UNIT = "oauth-token-service"
 INGRESS_LOGS = "_ingress"  # the log folder of the ingress's own processes
 
-Renderer = Callable[[dict, str], list[dict]]
+Renderer = Callable[[SeldonDeployment, str], list[dict]]
+EnvoyFactory = Callable[[Path, int], EnvoyProcess]
 
 
 class Supervisor:
-    def __init__(self, home: Home, listen_port: int, renderer: Renderer = render, ready_timeout: float = READY_TIMEOUT):
+    def __init__(
+        self,
+        home: Home,
+        listen_port: int,
+        *,
+        renderer: Renderer = render,
+        ready_timeout: float = READY_TIMEOUT,
+        processes: ProcessLayer = REAL_PROCESSES,
+        envoy_factory: EnvoyFactory = EnvoyProcess,
+    ):
         self.home = home
         self.listen_port = listen_port
         self.renderer = renderer
         self.ready_timeout = ready_timeout
+        self.processes = processes
         self.ports = PortBook(home.ports_file)
         self.admin_port = free_port()
-        self.envoy = EnvoyProcess(home.envoy_dir, self.admin_port)
+        self.envoy = envoy_factory(home.envoy_dir, self.admin_port)
         self.applied: dict[str, Applied] = {}
         self.oauth_unit: RunningUnit | None = None
         self.ingress_versions: tuple[str, str] | None = None
@@ -108,9 +127,9 @@ class Supervisor:
     def shutdown(self) -> None:
         """Envoy drains first (no new requests, those in flight finish), then engines, then everything else."""
         self.envoy.stop()
-        stop_units([u for a in self.applied.values() for u in a.all_units()])
+        self._stop_units([u for a in self.applied.values() for u in a.all_units()])
         if self.oauth_unit:
-            stop_all([self.oauth_unit.proc])
+            self.processes.stop_all([self.oauth_unit.proc])
         for key in list(self.applied):
             self.home.status_path(key).unlink(missing_ok=True)
         self.applied.clear()
@@ -131,9 +150,9 @@ class Supervisor:
                 self._apply(key, spec)
                 changed = True
         for applied in self.applied.values():
-            applied.observe(self.ready_timeout)
+            applied.observe(self.ready_timeout, self.processes.ready)
             if applied.waiting and all(u.state == READY for u in applied.units.values()):
-                applied.serving = (applied.plan.ingress_objects, applied.topology)  # route to the ready instances
+                applied.serving = Serving(applied.plan.ingress_objects, applied.topology)  # route to the ready ones
                 changed = True
         if changed:
             self._update_ingress()
@@ -142,24 +161,25 @@ class Supervisor:
 
     def _apply(self, key: str, spec: dict) -> None:
         manifest, ingress, cwd = spec["manifest"], spec.get("ingress", "ambassador"), spec.get("cwd") or os.getcwd()
-        metadata = manifest.get("metadata") or {}
-        namespace, name = metadata.get("namespace") or "default", metadata.get("name", "")
+        namespace, name = identity(manifest)
         previous = self.applied.get(key)
-        applied = Applied(key, namespace, name, spec.get("generation", ""), ingress, manifest)
+        applied = Applied(key, namespace, name, spec.get("generation", ""), ingress)
         try:
-            objects = self.renderer(manifest, ingress)
+            applied.sdep = parse_local(manifest)
+            objects = self.renderer(applied.sdep, ingress)  # validates: the one check of this generation here
             topology = Topology(objects, namespace, self.ports.port)
-            inputs = local_inputs(spec, self.home, namespace)
-            applied.plan = plan(objects, namespace, name, topology, cwd, str(self.home.podinfo_dir), inputs)
+            inputs = local_inputs(spec, self.home, applied.sdep)
+            applied.plan = plan_units(objects, namespace, name, topology, cwd, str(self.home.podinfo_dir), inputs)
             applied.topology = topology
-            route_tables([(ingress, applied.plan.ingress_objects)], topology.resolve)  # errors are this deployment's
-            applied.oauth = _oauth(manifest)
+            # routing errors are this deployment's
+            route_tables([IngressObjects(ingress, applied.plan.ingress_objects)], topology.resolve)
+            applied.oauth = oauth_credentials(applied.sdep)
         except Exception as exc:  # a rendering or routing error is this deployment's status, never a crash
             applied.error = f"{type(exc).__name__}: {exc}"
         if applied.plan and applied.plan.problems:
             applied.error = "; ".join(applied.plan.problems)
         wanted = {u.name: u for u in applied.plan.units} if applied.plan and not applied.error else {}
-        keep, retire_later = handover(previous, wanted) if previous else ({}, [])
+        keep, retire_later = handover(previous, wanted, self.processes.stop_all) if previous else ({}, [])
         applied.units = dict(keep)
         for name_, unit_spec in wanted.items():
             if name_ not in keep:
@@ -167,17 +187,17 @@ class Supervisor:
                     applied.units[name_] = self._start(namespace, unit_spec)
                 except OSError as exc:  # e.g. the command is not installed
                     applied.error = f"unit {name_}: cannot run {unit_spec.argv[0]!r}: {exc.strerror or exc}"
-                    stop_units(list(applied.units.values()))
+                    self._stop_units(list(applied.units.values()))
                     applied.units = {}
                     break
         if applied.error:
-            stop_units(retire_later)
+            self._stop_units(retire_later)
             retire_later = []
         applied.retiring = retire_later
         if retire_later and previous and previous.serving:
             applied.serving = previous.serving  # until the new instances are ready
         elif not applied.error and applied.plan and len(keep) == len(applied.plan.units):
-            applied.serving = (applied.plan.ingress_objects, applied.topology)  # nothing new to wait for
+            applied.serving = Serving(applied.plan.ingress_objects, applied.topology)  # nothing new to wait for
         # else: routed once its units are ready, as the operator creates Mappings/VirtualServices then
         self.applied[key] = applied
         self._release_ports(namespace)
@@ -187,7 +207,7 @@ class Supervisor:
         done = [a for a in self.applied.values() if a.retiring and not a.rolling]
         if done and self._ingress_state()[0]:
             for applied in done:
-                stop_units(applied.retiring)
+                self._stop_units(applied.retiring)
                 applied.retiring = []
                 self._release_ports(applied.namespace)
 
@@ -197,14 +217,17 @@ class Supervisor:
         self.ports.release(namespace, instances)
 
     def _start(self, namespace: str, spec: UnitSpec) -> RunningUnit:
-        for path, content in spec.files:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(content)
+        for file in spec.files:
+            Path(file.path).parent.mkdir(parents=True, exist_ok=True)
+            Path(file.path).write_text(file.content)
         if spec.phase_file:
             Path(spec.phase_file).unlink(missing_ok=True)  # a previous run's, not this process's
         log = self.home.log_path(namespace, spec.name)
-        proc = spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
+        proc = self.processes.spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
         return RunningUnit(spec, proc, log)
+
+    def _stop_units(self, units: list[RunningUnit]) -> None:
+        stop_units(units, self.processes.stop_all)
 
     def _wait_ingress(self, timeout: float = 5.0) -> None:
         """Until Envoy serves the latest routes (or cannot serve at all)."""
@@ -216,17 +239,17 @@ class Supervisor:
             time.sleep(0.02)
 
     def _remove(self, applied: Applied) -> None:
-        stop_units(applied.all_units())
+        self._stop_units(applied.all_units())
         self.home.status_path(applied.key).unlink(missing_ok=True)
         self.written.pop(applied.key, None)
         self._release_ports(applied.namespace)
 
     def _update_ingress(self) -> None:
         serving = [a for _, a in sorted(self.applied.items()) if a.serving is not None and not a.error]
-        clients = [Client(*a.oauth, a.namespace, a.external_name) for a in serving if a.oauth]
+        clients = [Client(a.oauth.key, a.oauth.secret, a.namespace, a.external_name) for a in serving if a.oauth]
         try:
-            entries = [(a.ingress, a.serving[0]) for a in serving]
-            tables = route_tables(entries, resolve_any([a.serving[1] for a in serving]))
+            entries = [IngressObjects(a.ingress, a.serving.ingress_objects) for a in serving]
+            tables = route_tables(entries, resolve_any([a.serving.topology for a in serving]))
             config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
             if clients:
                 write_json(self.home.envoy_dir / "oauth-clients.json", clients_document(clients))
@@ -251,18 +274,18 @@ class Supervisor:
                 str(clients),
             )
             spec = UnitSpec(
-                OAUTH_UNIT,
-                OAUTH_UNIT,
-                OAUTH_UNIT,
-                OAUTH_UNIT,
-                argv,
-                (),
-                str(self.home.root),
-                Probe("http", port, "/ready"),
-                (("http", port),),
+                name=OAUTH_UNIT,
+                pod=OAUTH_UNIT,
+                container=OAUTH_UNIT,
+                instance=OAUTH_UNIT,
+                argv=argv,
+                env=(),
+                cwd=str(self.home.root),
+                probe=Probe("http", port, "/ready"),
+                ports=(UnitPort("http", port),),
             )
             self.oauth_unit = self._start(INGRESS_LOGS, spec)
-        return dict(self.oauth_unit.spec.ports)["http"]
+        return self.oauth_unit.spec.port("http")
 
     # -- status ----------------------------------------------------------------------------------------------
     def _ingress_state(self) -> tuple[bool, str]:
@@ -273,7 +296,7 @@ class Supervisor:
         if self.ingress_error:
             return False, self.ingress_error
         if self.oauth_unit is not None:
-            self.oauth_unit.observe(self.ready_timeout)
+            self.oauth_unit.observe(self.ready_timeout, self.processes.ready)
             if self.oauth_unit.state == FAILED:
                 return False, f"OAuth token service failed: {self.oauth_unit.reason}"
             if self.oauth_unit.state != READY:
@@ -312,13 +335,11 @@ class Supervisor:
                 self.written[key] = status
 
 
-def local_inputs(spec: dict, home: Home, namespace: str) -> LocalInputs:
+def local_inputs(spec: dict, home: Home, sdep: SeldonDeployment) -> LocalInputs:
     """The image sources, Secrets/ConfigMaps and prepackaged server kinds a desired deployment runs with."""
-    manifest = spec["manifest"]
-    sdep = load(manifest)
     sources = spec.get("sources") or {}
     servers = {
-        (predictor.name or "", unit.name or ""): unit.implementation
+        (predictor.name or "", unit.name or ""): unit.implementation or ""
         for predictor in (sdep.spec.predictors if sdep.spec else None) or []
         for unit in predictor.units()
         if is_prepack(unit.implementation)
@@ -331,14 +352,9 @@ def local_inputs(spec: dict, home: Home, namespace: str) -> LocalInputs:
         protocol=(sdep.spec.protocol if sdep.spec else None) or "seldon",
         envs_dir=str(home.envs_dir),
         models_dir=str(home.models_dir),
-        phases_dir=str(home.phases_dir(namespace)),
+        phases_dir=str(home.phases_dir(sdep.namespace)),
         refresh=bool(spec.get("refresh")),
     )
-
-
-def _oauth(manifest: dict) -> tuple[str, str] | None:
-    spec = manifest.get("spec") or {}
-    return (spec["oauth_key"], spec.get("oauth_secret") or "") if spec.get("oauth_key") else None
 
 
 def _urls(applied: Applied, port: int) -> dict:

@@ -66,7 +66,7 @@ class EnvoyProcess:
                 "--drain-time-s",
                 "1",
             ]
-            self.proc = spawn(argv, child_env({}), str(self.folder), self.log_path)
+            self.proc = spawn(argv, child_env(()), str(self.folder), self.log_path)
         return self.versions["lds"], self.versions["cds"]
 
     def _wait_clusters(self, version: str, timeout: float = CLUSTER_WAIT) -> None:

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from seldon_graph.envoy import Resolve
 from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
 
 
-def route_tables(entries: list[tuple[str, list[dict]]], resolve: Resolve) -> list:
-    """Route tables for all (ingress kind, ingress objects) at once, so Envoy orders every deployment's routes
-    together (a header route of one SeldonDeployment must precede the plain prefix route of another)."""
+class IngressObjects(NamedTuple):
+    """One deployment's rendered ingress objects and which ingress (ambassador or istio) they are for."""
+
+    ingress: str
+    objects: list[dict]
+
+
+def route_tables(entries: list[IngressObjects], resolve: Resolve) -> list:
+    """Route tables for every deployment's ingress objects at once, so Envoy orders their routes together (a
+    header route of one SeldonDeployment must precede the plain prefix route of another)."""
     from seldon_graph import ambassador, istio
 
     def objects(ingress: str, *kinds: str) -> list[dict]:
-        return [o for kind, found in entries if kind == ingress for o in found if o.get("kind") in kinds]
+        return [o for entry in entries if entry.ingress == ingress for o in entry.objects if o.get("kind") in kinds]
 
     tables = []
-    if any(kind == "ambassador" for kind, _ in entries):
+    if any(entry.ingress == "ambassador" for entry in entries):
         tables.append(ambassador.envoy_routes(objects("ambassador", "Mapping", "Service"), resolve))
-    if any(kind == "istio" for kind, _ in entries):
+    if any(entry.ingress == "istio" for entry in entries):
         tables.append(
             istio.envoy_routes(
                 objects("istio", "VirtualService"),

@@ -8,13 +8,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
+
+from seldon_graph.operator.local import probes
+from seldon_graph.operator.local.unit_spec import EnvVar, Probe
 
 STARTING, READY, FAILED = "Starting", "Ready", "Failed"
 LOG_TAIL_LINES = 20
 
 
-def child_env(env: tuple[tuple[str, str], ...] | dict) -> dict[str, str]:
+def child_env(env: Iterable[EnvVar]) -> dict[str, str]:
     """The host env (PATH with this Python's bin first) plus the rendered container env.
 
     The working directory is not put on PYTHONPATH: the wrapper appends it to sys.path itself, as Seldon's does,
@@ -23,7 +28,7 @@ def child_env(env: tuple[tuple[str, str], ...] | dict) -> dict[str, str]:
     full = dict(os.environ)
     full["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full.get('PATH', '')}"
     full["PYTHONUNBUFFERED"] = "1"
-    full.update(dict(env))
+    full.update({var.name: var.value for var in env})
     return full
 
 
@@ -81,3 +86,14 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
         return path.read_text(errors="replace").splitlines()[-lines:]
     except FileNotFoundError:
         return []
+
+
+class ProcessLayer(NamedTuple):
+    """How the supervisor starts, stops and probes unit processes: the real ones here, a fake in fast tests."""
+
+    spawn: Callable[[list[str], dict[str, str], str, Path], subprocess.Popen]
+    stop_all: Callable[[list[subprocess.Popen]], None]
+    ready: Callable[[Probe], bool]
+
+
+REAL_PROCESSES = ProcessLayer(spawn=spawn, stop_all=stop_all, ready=probes.ready)

@@ -6,15 +6,28 @@ changed pod template is a new pod instance with its own ports, so old and new ru
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
+from typing import NamedTuple
+
 from seldon_graph.operator.local.applied import Applied, RunningUnit
 from seldon_graph.operator.local.process import FAILED, READY, stop_all
 from seldon_graph.operator.local.unit_spec import UnitSpec
 
 
-def handover(previous: Applied, wanted: dict[str, UnitSpec]) -> tuple[dict[str, RunningUnit], list[RunningUnit]]:
-    """From the previous generation: (units kept as they are, units that keep serving until their replacements are
-    ready). Everything else is stopped now: failed units, units that never served, and units whose pod instance
-    (and so local ports) a new unit needs."""
+class Handover(NamedTuple):
+    """What a new generation takes over from the previous one."""
+
+    keep: dict[str, RunningUnit]  # units kept as they are, by name
+    retire_later: list[RunningUnit]  # units that keep serving until their replacements are ready
+
+
+StopAll = Callable[[list[subprocess.Popen]], None]
+
+
+def handover(previous: Applied, wanted: dict[str, UnitSpec], stop: StopAll = stop_all) -> Handover:
+    """The units kept and those retired later; everything else is stopped now: failed units, units that never
+    served, and units whose pod instance (and so local ports) a new unit needs."""
     keep: dict[str, RunningUnit] = {}
     retire_later, stop_now = [], []
     for unit in previous.retiring:  # back to what is still serving (e.g. after a failed rollout): keep it
@@ -43,11 +56,11 @@ def handover(previous: Applied, wanted: dict[str, UnitSpec]) -> tuple[dict[str, 
             stop_now.append(unit)
     needed = {spec.instance for name, spec in wanted.items() if name not in keep}
     stop_now += [u for u in retire_later if u.spec.instance in needed]
-    stop_units(stop_now)
-    return keep, [u for u in retire_later if u.spec.instance not in needed]
+    stop_units(stop_now, stop)
+    return Handover(keep, [u for u in retire_later if u.spec.instance not in needed])
 
 
-def stop_units(units: list[RunningUnit]) -> None:
+def stop_units(units: list[RunningUnit], stop: StopAll = stop_all) -> None:
     """Engines first (they drain what is in flight), then the units they call."""
-    stop_all([u.proc for u in units if u.is_engine])
-    stop_all([u.proc for u in units if not u.is_engine])
+    stop([u.proc for u in units if u.is_engine])
+    stop([u.proc for u in units if not u.is_engine])

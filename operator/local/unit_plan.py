@@ -22,7 +22,7 @@ from seldon_graph.operator.local.topology import (
     containers,
     declared_ports,
 )
-from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
+from seldon_graph.operator.local.unit_spec import EnvVar, Probe, UnitFile, UnitPort, UnitSpec
 
 ENGINE_CONTAINER = "seldon-container-engine"
 ENGINE_COMMAND = ("seldon-engine",)
@@ -41,7 +41,7 @@ class LocalPlan:
     problems: list[str] = field(default_factory=list)
 
 
-def plan(
+def plan_units(
     objects: list[dict],
     namespace: str,
     name: str,
@@ -74,7 +74,7 @@ def plan(
                 unit = replace(
                     unit,
                     argv=(*unit.argv, "--annotations_file", path),
-                    files=((path, podinfo_annotations(deployment)),),
+                    files=(UnitFile(path, podinfo_annotations(deployment)),),
                 )
             result.units.append(unit)
     return result
@@ -101,7 +101,7 @@ def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
         instance = f"{ctx.topology.instance(ctx.pod)}/{container['name']}"
         run = image_run(container, dict(env), volumes, instance, ctx.inputs)
         storage_env = [pair for v in volumes for pair in v.env if pair[0] not in dict(env)]
-        env = [(k, replace_mounts(v, volumes)) for k, v in (*storage_env, *run.env, *env)]
+        env = [EnvVar(k, replace_mounts(v, volumes)) for k, v in (*storage_env, *run.env, *env)]
         argv = [replace_mounts(token, volumes) for token in run.argv]
         cwd, phase_file = run.cwd or cwd, run.phase_file
     argv = [expand(token, dict(env)) for token in argv]
@@ -115,7 +115,7 @@ def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
         cwd=cwd,
         probe=_probe(container, ctx.topology, ctx.pod),
         ports=tuple(
-            (p.get("name") or str(p["containerPort"]), ctx.local[int(p["containerPort"])])
+            UnitPort(p.get("name") or str(p["containerPort"]), ctx.local[int(p["containerPort"])])
             for p in container.get("ports") or []
         ),
         phase_file=phase_file,
@@ -152,10 +152,10 @@ def _remap_args(argv: list[str], local: dict[int, int]) -> list[str]:
     return out
 
 
-def _env(container: dict, ctx: _PodContext) -> list[tuple[str, str]]:
+def _env(container: dict, ctx: _PodContext) -> list[EnvVar]:
     """envFrom, then env (which overrides it), as the kubelet builds it; Secrets and ConfigMaps from the file."""
     namespace, topology, pod = ctx.topology.namespace, ctx.topology, ctx.pod
-    env = ctx.inputs.resources.env_from(container.get("envFrom") or [], namespace)
+    env = [EnvVar(k, v) for k, v in ctx.inputs.resources.env_from(container.get("envFrom") or [], namespace)]
     for item in container.get("env") or []:
         source = item.get("valueFrom") or {}
         field_path = (source.get("fieldRef") or {}).get("fieldPath")
@@ -172,7 +172,7 @@ def _env(container: dict, ctx: _PodContext) -> list[tuple[str, str]]:
             value = str(ctx.local[int(value)])
         elif name == ENGINE_PREDICTOR:
             value = rewrite_engine_predictor(value, topology, pod)
-        env.append((name, value))
+        env.append(EnvVar(name, value))
     return env
 
 

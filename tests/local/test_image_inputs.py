@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from seldon_graph.operator.local import model_store
-from seldon_graph.operator.local.desired_objects import render
+from seldon_graph.operator.local.desired_objects import parse_local, render
 from seldon_graph.operator.local.image_runs import LocalInputs
 from seldon_graph.operator.local.resources import MissingReference, Resources
 from seldon_graph.operator.local.sources import SourceError, folder_for, parse_mappings, read_source, split_image
 from seldon_graph.operator.local.topology import Topology
-from seldon_graph.operator.local.unit_plan import plan
+from seldon_graph.operator.local.unit_plan import plan_units
 
 
 class CountingPorts:
@@ -101,7 +101,7 @@ def _sklearn(secret: str = "") -> dict:
 
 def test_a_prepackaged_server_runs_the_launcher_with_its_model_folder_and_secret():
     manifest = _sklearn("store")
-    objects = render(manifest, "ambassador")
+    objects = render(parse_local(manifest), "ambassador")
     topology = Topology(objects, "seldon", CountingPorts())
     secret = {"kind": "Secret", "metadata": {"name": "store"}, "stringData": {"RCLONE_CONFIG_GS_TYPE": "alias"}}
     inputs = LocalInputs(
@@ -111,7 +111,7 @@ def test_a_prepackaged_server_runs_the_launcher_with_its_model_folder_and_secret
         models_dir="/state/models",
         phases_dir="/state/phases",
     )
-    result = plan(objects, "seldon", "iris", topology, "/work", inputs=inputs)
+    result = plan_units(objects, "seldon", "iris", topology, "/work", inputs=inputs)
     assert not result.problems
     unit = next(u for u in result.units if u.container == "classifier")
     folder = str(model_store.cache_dir(Path("/state/models"), "gs://b/iris"))
@@ -127,13 +127,13 @@ def test_a_prepackaged_server_runs_the_launcher_with_its_model_folder_and_secret
 
 
 def test_a_missing_secret_and_a_v2_server_are_problems_naming_them():
-    objects = render(_sklearn("absent"), "ambassador")
+    objects = render(parse_local(_sklearn("absent")), "ambassador")
     inputs = LocalInputs(servers={("default", "classifier"): "SKLEARN_SERVER"})
-    result = plan(objects, "seldon", "iris", Topology(objects, "seldon", CountingPorts()), "/work", inputs=inputs)
+    result = plan_units(objects, "seldon", "iris", Topology(objects, "seldon", CountingPorts()), "/work", inputs=inputs)
     assert any("Secret 'absent' (envFrom)" in p for p in result.problems)
     v2 = _sklearn()
     v2["spec"]["protocol"] = "v2"
-    objects = render(v2, "ambassador")
+    objects = render(parse_local(v2), "ambassador")
     inputs = LocalInputs(servers={("default", "classifier"): "SKLEARN_SERVER"}, protocol="v2")
-    result = plan(objects, "seldon", "iris", Topology(objects, "seldon", CountingPorts()), "/work", inputs=inputs)
+    result = plan_units(objects, "seldon", "iris", Topology(objects, "seldon", CountingPorts()), "/work", inputs=inputs)
     assert any("MLServer" in p for p in result.problems)

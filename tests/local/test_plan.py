@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from seldon_graph.operator.local import oauth_envoy, xds
-from seldon_graph.operator.local.desired_objects import render
+from seldon_graph.operator.local.desired_objects import parse_local, render
 from seldon_graph.operator.local.topology import Topology, UnresolvableAddress
-from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, plan
+from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, plan_units
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -26,10 +26,10 @@ class CountingPorts:
 
 
 def local_plan(manifest, ingress="ambassador"):
-    objects = render(manifest, ingress)
+    objects = render(parse_local(manifest), ingress)
     ports = CountingPorts()
     topology = Topology(objects, "seldon", ports)
-    return plan(objects, "seldon", manifest["metadata"]["name"], topology, "/work"), topology, ports
+    return plan_units(objects, "seldon", manifest["metadata"]["name"], topology, "/work"), topology, ports
 
 
 def example(name, index=0):
@@ -191,9 +191,9 @@ def test_kubernetes_env_references_and_downward_fields_are_resolved():
 def test_the_engine_reads_pod_annotations_from_a_local_podinfo_file():
     manifest = example("single-model.yaml")
     manifest["spec"]["annotations"] = {"seldon.io/rest-timeout": "500", "quote": 'say "hi"'}
-    objects = render(manifest, "ambassador")
+    objects = render(parse_local(manifest), "ambassador")
     topology = Topology(objects, "seldon", CountingPorts())
-    result = plan(objects, "seldon", "single-model", topology, "/work", podinfo_dir="/state/podinfo")
+    result = plan_units(objects, "seldon", "single-model", topology, "/work", podinfo_dir="/state/podinfo")
     engine = next(u for u in result.units if u.container == ENGINE_CONTAINER)
     path = f"/state/podinfo/seldon/{topology.instance('single-model-default-0-classifier')}/annotations"
     assert engine.argv[-2:] == ("--annotations_file", path)

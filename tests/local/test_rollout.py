@@ -4,14 +4,24 @@ import subprocess
 
 import pytest
 
-from seldon_graph.operator.local.applied import Applied, RunningUnit
+from seldon_graph.operator.local.applied import Applied, RunningUnit, Serving
 from seldon_graph.operator.local.process import FAILED, READY
 from seldon_graph.operator.local.rollout import handover
 from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
 
 
 def spec(name: str, instance: str, command: str = "a") -> UnitSpec:
-    return UnitSpec(name, name.split("/")[0], name.split("/")[1], instance, (command,), (), "/", Probe("alive"))
+    pod, container = name.split("/")
+    return UnitSpec(
+        name=name,
+        pod=pod,
+        container=container,
+        instance=instance,
+        argv=(command,),
+        env=(),
+        cwd="/",
+        probe=Probe("alive"),
+    )
 
 
 @pytest.fixture
@@ -34,7 +44,7 @@ def previous(units: list[RunningUnit], retiring: list[RunningUnit] = (), rolling
         "ns.d", "ns", "d", "g1", "ambassador", units={u.spec.name: u for u in units}, retiring=list(retiring)
     )
     applied.topology = object()
-    applied.serving = ([], object() if rolling else applied.topology)
+    applied.serving = Serving([], object() if rolling else applied.topology)
     return applied
 
 

@@ -2,10 +2,11 @@
 
 import grpc
 import pytest
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import any_pb2, empty_pb2, json_format
 
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
+from tests.wrappers.conftest import running_unit
 
 
 def message(body: dict) -> pb.SeldonMessage:
@@ -146,3 +147,16 @@ def test_large_tensor(model, channel_to):
     out = pbg.ModelStub(channel_to(model)).Predict(request)
     assert list(out.data.tensor.shape) == [1000, 100]
     assert list(out.data.tensor.values) == [v * 2 for v in values]
+
+
+def test_custom_data_of_an_unknown_type_passes_through(tmp_path):
+    """A customData Any reaches the model as the Any and goes back as it is, without the model (or the wrapper)
+    knowing its message type (SeldonIO/seldon-core python/seldon_core/utils.py: get_data_from_proto returns
+    request.customData, construct_response puts an any_pb2.Any into customData; no JSON in between)."""
+    custom = any_pb2.Any(type_url="type.googleapis.com/acme.private.Thing", value=b"\x08\x2a\x12\x03abc")
+    request = pb.SeldonMessage(customData=custom, meta=pb.Meta(puid="p1"))
+    with running_unit(tmp_path, "IdentityModel") as unit, grpc.insecure_channel(unit.grpc_target) as channel:
+        response = pbg.ModelStub(channel).Predict(request)
+    assert response.WhichOneof("data_oneof") == "customData"
+    assert response.customData == custom
+    assert response.meta.puid == "p1"

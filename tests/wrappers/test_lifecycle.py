@@ -178,7 +178,7 @@ def test_port_in_use_exits_non_zero(tmp_path):
     assert f"HTTP port {port} is already in use" in result.stderr
 
 
-def test_workers_do_not_outlive_a_killed_supervisor(tmp_path):
+def test_workers_do_not_outlive_a_killed_master_process(tmp_path):
     with running_unit(tmp_path, "Model", "--workers", "2") as unit:
         children = subprocess.run(["pgrep", "-P", str(unit.proc.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == 3  # two REST workers and the gRPC server

@@ -3,8 +3,11 @@ summed correctly over several workers."""
 
 import re
 
+import numpy as np
 import requests
+from prometheus_client.utils import floatToGoString
 
+from tests.support.procs import wait_http
 from tests.wrappers.conftest import running_unit
 
 UNIT_ENV = {
@@ -127,3 +130,17 @@ def test_grpc_requests_are_counted(tmp_path):
         ((False, False), 1.0),
         ((True, True), 1.0),
     ]
+
+
+def test_timer_histograms_have_seldon_core_buckets(tmp_path):
+    """A TIMER is a histogram whose bounds are seldon-core's BINS without their lowest edge 0: 50 log-spaced
+    bounds from 0.001 to 30 s, then +Inf (SeldonIO/seldon-core python/seldon_core/metrics.py, `BINS` and
+    `_expose_histogram`, which labels each bucket with BINS[1:])."""
+    with running_unit(tmp_path, "FeatureModel", grpc=False) as unit:
+        requests.post(unit.url("/predict"), json={"data": {"ndarray": [[1, 2]]}})
+        wait_http(unit.metrics_url)
+        metrics = samples(unit)
+    bounds = [re.search(r'le="([^"]+)"', k)[1] for k in metrics if k.startswith("rt_timer_bucket{")]
+    expected = [floatToGoString(b) for b in np.logspace(-3, np.log10(30), 50)] + ["+Inf"]
+    assert bounds == expected
+    assert metrics[next(k for k in metrics if k.startswith("rt_timer_bucket{") and 'le="0.02' in k)] == 1.0

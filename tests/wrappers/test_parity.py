@@ -37,7 +37,15 @@ def pairs(seldon_core, tmp_path_factory):
     logs = tmp_path_factory.mktemp("parity")
     with contextlib.ExitStack() as stack:
         out = {}
-        for interface in ("Model", "ExcModel", "MyRouter"):
+        for interface in (
+            "Model",
+            "ExcModel",
+            "MyRouter",
+            "StatusCodeModel",
+            "MyCombiner",
+            "ErrorHandlerModel",
+            "RawFileModel",
+        ):
             ours = stack.enter_context(running_unit(logs, interface, grpc=False))
             out[interface] = (
                 stack.enter_context(real_wrapper(seldon_core, logs, interface)),
@@ -47,6 +55,20 @@ def pairs(seldon_core, tmp_path_factory):
 
 
 JSON = {"Content-Type": "application/json"}
+MULTIPART = {"Content-Type": "multipart/form-data; boundary=PARITY"}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+MESSAGES = json.dumps([{"data": {"ndarray": [[1, 2]]}}, {"data": {"ndarray": [[3, 4]]}}])
+
+
+def multipart(*parts: tuple[str, str | None, bytes]) -> bytes:
+    """A multipart/form-data body with boundary PARITY from (name, filename or None, content) parts."""
+    body = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--PARITY\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + content + b"\r\n"
+    return body + b"--PARITY--\r\n"
+
+
 CASES = [
     ("Model", "POST", "/api/v1.0/predictions", {"data": {"ndarray": [[1, 2]]}}, JSON),
     ("Model", "POST", "/predict", {"data": {"names": ["a", "b"], "tensor": {"shape": [1, 2], "values": [1, 2]}}}, JSON),
@@ -111,7 +133,28 @@ CASES = [
     ("Model", "GET", "/health/ping", None, {}),
     ("Model", "GET", "/metadata", None, {}),
     ("ExcModel", "POST", "/predict", {"data": {"ndarray": [[1, 2]]}}, JSON),
+    ("StatusCodeModel", "POST", "/predict", {"data": {"ndarray": [[1, 2]]}}, JSON),
+    ("Model", "POST", "/predict", {"data": {"ndarray": 5}}, JSON),
+    ("Model", "POST", "/predict", {"jsonData": 5}, JSON),
     ("MyRouter", "POST", "/route", {"data": {"ndarray": [[50, 2]]}}, JSON),
+    ("Model", "POST", "/predict", multipart(("data", None, b'{"names":["a","b"],"ndarray":[[1,2]]}')), MULTIPART),
+    ("Model", "POST", "/predict", multipart(("strData", None, b"hi"), ("meta", None, b'{"puid":"p"}')), MULTIPART),
+    ("Model", "POST", "/predict", multipart(("binData", "f.bin", bytes(range(256)))), MULTIPART),
+    ("Model", "POST", "/predict", multipart(("strData", "f.txt", b"text\n")), MULTIPART),
+    (
+        "RawFileModel",
+        "POST",
+        "/predict",
+        multipart(("meta", None, b'{"puid":"1"}'), ("binData", "t", b"x\n")),
+        MULTIPART,
+    ),
+    ("RawFileModel", "POST", "/predict", multipart(("strData", "test.txt", b"text\n")), MULTIPART),
+    ("MyCombiner", "GET", "/aggregate?json=" + requests.utils.quote(MESSAGES), None, {}),
+    ("MyCombiner", "POST", "/aggregate", "json=" + requests.utils.quote(MESSAGES), FORM),
+    ("MyCombiner", "POST", "/aggregate", MESSAGES, JSON),
+    ("ErrorHandlerModel", "GET", "/predict?json=" + requests.utils.quote('{"data":{"ndarray":[[1,2]]}}'), None, {}),
+    ("ErrorHandlerModel", "POST", "/transform-input", {"data": {"ndarray": [[1]]}}, JSON),
+    ("ErrorHandlerModel", "POST", "/route", {"data": {"ndarray": [[1]]}}, JSON),
     ("MyRouter", "POST", "/route", {"data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}}, JSON),
     ("MyRouter", "POST", "/api/v1.0/predictions", {"data": {"ndarray": [[1, 2]]}}, JSON),
     (
@@ -125,7 +168,7 @@ CASES = [
 
 
 def answer(base, method, path, body, headers):
-    data = body if body is None or isinstance(body, str) else json.dumps(body)
+    data = body if body is None or isinstance(body, (str, bytes)) else json.dumps(body)
     response = requests.request(method, base + path, data=data, headers=headers, timeout=10)
     try:
         parsed = response.json()

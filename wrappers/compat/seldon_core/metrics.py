@@ -1,6 +1,8 @@
-"""Custom metric helpers with seldon-core's names: create_counter, create_gauge, create_timer."""
+"""Custom metric helpers with seldon-core's names: create_counter, create_gauge, create_timer, validate_metrics."""
 
 from __future__ import annotations
+
+import numbers
 
 from seldon_graph.wrappers.methods import valid_metrics
 
@@ -10,7 +12,9 @@ TIMER = "TIMER"
 
 
 def _metric(kind: str, key: str, value: float) -> dict:
-    float(value)  # fail early on a non-numeric value, as seldon-core does
+    """The metric dict; a TypeError for a value that is not a number, as seldon-core raises when it builds one."""
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"{kind} {key!r} needs a number as its value, got {value!r}")
     return {"key": key, "type": kind, "value": value}
 
 
