@@ -136,12 +136,12 @@ def main() -> None:
         subprocess.run([str(trainer), "-c", TRAIN, str(store / "models" / "iris" / "model.joblib")], check=True)
         envs = work / "envs"
         rows = []
-        first = timed_up(work / "home-1", envs, store / "models", work / "sklearn.yaml")
+        first = timed_up(work / "home-1", envs, store, work / "sklearn.yaml")
         rows.append(("SKLEARN_SERVER, first up (installs)", first))
         rows.append(
             (
                 "SKLEARN_SERVER, second up (cached)",
-                timed_up(work / "home-2", envs, store / "models", work / "sklearn.yaml"),
+                timed_up(work / "home-2", envs, store, work / "sklearn.yaml"),
             )
         )
         server = "seldon_graph.wrappers.servers.sklearn_server.SKLearnServer"
