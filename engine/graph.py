@@ -40,6 +40,7 @@ from seldon_graph.engine.request_logger import (
     RequestLogger,
 )
 from seldon_graph.engine.routes import ALL_CHILDREN, NO_CHILDREN, decode_reply, route_from_reply
+from seldon_graph.engine.traces import EngineTracer
 from seldon_graph.engine.unit_errors import UnitError
 from seldon_graph.engine.units import UnitClient, UnitPool
 from seldon_graph.errors import ENGINE_INVALID_ROUTING, INTERNAL_ERROR, NOT_FOUND, SeldonError
@@ -56,8 +57,10 @@ class Graph:
         units: UnitPool,
         metrics: EngineMetrics | None = None,
         logger: RequestLogger | None = None,
+        tracer: EngineTracer | None = None,
     ):
         self.predictor = predictor
+        self.tracer = tracer
         self.root = predictor.root
         self.units = units
         self.metrics = metrics
@@ -89,6 +92,8 @@ class Graph:
 
     async def _walk(self, node: Node, message: Payload, request: Request) -> Payload:
         request.request_path[node.name] = node.image
+        if request.timings is not None:
+            request.timings.setdefault(node.name, 0.0)
         self._log(node, REQUEST_TYPE, message, request)
         if node.does(TRANSFORM_INPUT):
             message = await self._transform(node, node.predict_step, message, request)
@@ -123,7 +128,9 @@ class Graph:
             transform = builtins.TRANSFORMS.get(node.implementation)
             if transform is None or step == "transform-output":
                 return message
+            started = time.perf_counter()
             output, meta = transform(node, message)
+            _spent(node, request, started)
             self._collect(node, meta, request)
             return output
         unit = self.units[node]
@@ -134,7 +141,10 @@ class Graph:
 
     async def _route(self, node: Node, message: Payload, request: Request) -> int:
         if node.builtin:
-            return builtins.ROUTERS[node.implementation](node, message)
+            started = time.perf_counter()
+            route = builtins.ROUTERS[node.implementation](node, message)
+            _spent(node, request, started)
+            return route
         unit = self.units[node]
         raw = await self._call(node, unit, "route", _body(unit, message, request), request)
         reply = decode_reply(node.name, unit.wire, raw)
@@ -147,7 +157,9 @@ class Graph:
         for output in outputs:
             tags.update(output.tags)
         if node.builtin:
+            started = time.perf_counter()
             result, meta = builtins.AGGREGATORS[node.implementation](node, outputs)
+            _spent(node, request, started)
             self._collect(node, meta, request)
         else:
             unit = self.units[node]
@@ -159,6 +171,8 @@ class Graph:
         return result
 
     async def _call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: Request) -> bytes:
+        if request.trace is not None:
+            return await self._traced_call(node, unit, step, body, request)
         started = time.perf_counter()
         code = "200"
         try:
@@ -169,6 +183,25 @@ class Graph:
         finally:
             if self.metrics is not None:
                 self.metrics.unit_call(node, *unit.labels(step), code, time.perf_counter() - started)
+            if request.timings is not None:
+                _spent(node, request, started)
+
+    async def _traced_call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: Request) -> bytes:
+        """`_call` inside a span whose context the unit receives."""
+        span, context = self.tracer.begin_call(node, step, request)
+        started = time.perf_counter()
+        code = "200"
+        try:
+            return await unit.call(step, body, context)
+        except SeldonError as exc:
+            code = str(exc.status_code)
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.unit_call(node, *unit.labels(step), code, time.perf_counter() - started)
+            if request.timings is not None:
+                _spent(node, request, started)
+            self.tracer.end(span, code, code != "200")
 
     def _split(self, node: Node, unit: UnitClient, raw: bytes, request: Request) -> Payload:
         try:
@@ -262,6 +295,12 @@ class Graph:
 def _body(unit: UnitClient, message: Payload, request: Request) -> bytes:
     meta = {"puid": request.puid, "tags": message.tags} if message.tags else {"puid": request.puid}
     return message.json_body(meta) if unit.wire == JSON else message.proto_body(meta)
+
+
+def _spent(node: Node, request: Request, started: float) -> None:
+    """Add the time since `started` to the node's Server-Timing entry, when the request wants one."""
+    if request.timings is not None:
+        request.timings[node.name] = request.timings.get(node.name, 0.0) + time.perf_counter() - started
 
 
 async def _all(calls: list) -> list:

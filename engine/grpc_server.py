@@ -14,6 +14,7 @@ import grpc
 import orjson
 from google.protobuf import empty_pb2, json_format
 
+from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.request import Request
@@ -31,6 +32,7 @@ class SeldonService:
     def __init__(self, graph: Graph):
         self.graph = graph
         self.metrics = graph.metrics
+        self.timing_by_default = timing.wanted({}, graph.predictor.annotations)
 
     def handler(self) -> grpc.GenericRpcHandler:
         return grpc.method_handlers_generic_handler(
@@ -56,17 +58,46 @@ class SeldonService:
         return await self._serve("SendFeedback", self._send_feedback, raw, context)
 
     async def _predict(self, raw: bytes, metadata: tuple, context: grpc.aio.ServicerContext) -> bytes:
+        started = time.perf_counter()
         message, meta = Payload.from_proto(raw)
         request = Request(meta.get("puid") or _puid(metadata), metadata)
+        asked = dict(metadata) if any(key == timing.TIMING_HEADER for key, _ in metadata) else {}
+        if asked or self.timing_by_default:
+            request.timings = {} if timing.wanted(asked, self.graph.predictor.annotations) else None
         await context.send_initial_metadata((("seldon-puid", request.puid),))
-        result, response_meta = await self.graph.predict(message, meta, request)
+        span = None if self.graph.tracer is None else self.graph.tracer.begin_request(request, "Predict", "GRPC")
+        status = "OK"
+        try:
+            result, response_meta = await self.graph.predict(message, meta, request)
+        except SeldonError as exc:
+            status = grpc_code_of(exc).name
+            raise
+        finally:
+            if span is not None:
+                self.graph.tracer.end(span, status, status != "OK")
+        if request.timings is not None:
+            if timing.in_meta(asked):
+                response_meta.setdefault("metrics", []).extend(timing.timer_metrics(request.timings))
+            elapsed = time.perf_counter() - started
+            context.set_trailing_metadata(
+                ((timing.SERVER_TIMING.lower(), timing.server_timing(request.timings, elapsed)),)
+            )
         return result.proto_body(response_meta)
 
     async def _send_feedback(self, raw: bytes, metadata: tuple, context: grpc.aio.ServicerContext) -> bytes:
         feedback = FeedbackBody.from_proto(raw)
         request = Request(_puid(metadata) or feedback.puid, metadata)
         await context.send_initial_metadata((("seldon-puid", request.puid),))
-        reply = await self.graph.feedback(feedback, request)
+        span = None if self.graph.tracer is None else self.graph.tracer.begin_request(request, "SendFeedback", "GRPC")
+        status = "OK"
+        try:
+            reply = await self.graph.feedback(feedback, request)
+        except SeldonError as exc:
+            status = grpc_code_of(exc).name
+            raise
+        finally:
+            if span is not None:
+                self.graph.tracer.end(span, status, status != "OK")
         return reply.proto_body({"puid": request.puid})
 
     async def _serve(

@@ -49,7 +49,18 @@ def new_puid() -> str:
 class Request:
     """Per-request state shared by every step of one walk."""
 
-    __slots__ = ("puid", "forwarded", "routing", "request_path", "metrics", "skip_logging", "_headers", "_metadata")
+    __slots__ = (
+        "puid",
+        "forwarded",
+        "routing",
+        "request_path",
+        "metrics",
+        "skip_logging",
+        "trace",
+        "timings",
+        "_headers",
+        "_metadata",
+    )
 
     def __init__(self, puid: str | None, forwarded: Iterable[tuple[str, str]] = ()):
         self.puid = puid or new_puid()
@@ -60,6 +71,8 @@ class Request:
         self.routing: dict[str, int] = {}
         self.request_path: dict[str, str] = {}
         self.metrics: dict[str, list] = {}
+        self.trace: object | None = None  # the request's span, when tracing is on and the request is sampled
+        self.timings: dict[str, float] | None = None  # seconds per node, when the answer carries Server-Timing
         self._headers: bytes | None = None
         self._metadata: tuple[tuple[str, str], ...] | None = None
 

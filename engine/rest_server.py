@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.request import PUID_HEADER, Request, new_puid
@@ -97,6 +98,7 @@ class RestServer:
             "X-Content-Type-Options": "nosniff",
         }
         self._table = self._routes()
+        self.timing_by_default = timing.wanted({}, graph.predictor.annotations)
 
     def server(self, keepalive_timeout: float = 75.0) -> HttpServer:
         return HttpServer(self, self._server_error, keepalive_timeout=keepalive_timeout)
@@ -152,16 +154,27 @@ class RestServer:
         started = time.perf_counter()
         headers = request.headers
         puid = headers.get("seldon-puid") or new_puid()
+        walk = span = None
         try:
             message, meta = parse_message(request_document(request.body, _content_type(headers), _query_json(request)))
             walk = Request(meta.get("puid") or puid, headers.items())
             puid = walk.puid
+            if self.timing_by_default or timing.TIMING_HEADER in headers:
+                walk.timings = {} if timing.wanted(headers, self.graph.predictor.annotations) else None
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(walk, "predictions", "REST")
             result, response_meta = await self.graph.predict(message, meta, walk)
+            if walk.timings is not None and timing.in_meta(headers):
+                response_meta.setdefault("metrics", []).extend(timing.timer_metrics(walk.timings))
             body, status = result.json_body(response_meta), 200
         except SeldonError as exc:
             body, status = self._failed(exc)
         self._observe("predictions", status, started)
         response = self._response(body, status, puid)
+        if walk is not None and walk.timings is not None:
+            response.headers[timing.SERVER_TIMING] = timing.server_timing(walk.timings, time.perf_counter() - started)
+        if span is not None:
+            self.graph.tracer.end(span, str(status), status >= 500)
         if CE_SPECVERSION in headers:
             response.headers.update(self._cloudevent_echo(request.path, puid))
         return response
@@ -170,17 +183,22 @@ class RestServer:
         started = time.perf_counter()
         headers = request.headers
         puid = headers.get("seldon-puid")
+        span = None
         try:
             feedback = FeedbackBody.from_json(
                 request_document(request.body, _content_type(headers), _query_json(request))
             )
             walk = Request(puid or feedback.puid, headers.items())
             puid = walk.puid
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(walk, "feedback", "REST")
             reply = await self.graph.feedback(feedback, walk)
             body, status = reply.json_body({"puid": walk.puid}), 200
         except SeldonError as exc:
             body, status = self._failed(exc)
         self._observe("feedback", status, started)
+        if span is not None:
+            self.graph.tracer.end(span, str(status), status >= 500)
         return self._response(body, status, puid)
 
     async def graph_metadata(self, request: HttpRequest) -> Response:

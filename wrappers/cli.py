@@ -1,8 +1,8 @@
 """`seldon-core-microservice`: serve a Seldon v1 model class, drop-in for seldon-core's command.
 
-Same arguments and environment as seldon-core 1.18 (flags we do not need, such as --tracing or
---max-requests, are accepted and ignored). The interface is `Module` (class `Module` in `Module.py`) or
-`module.Class`, imported from the working directory; PREDICTIVE_UNIT_PARAMETERS become constructor
+Same arguments and environment as seldon-core 1.18 (flags we do not need, such as --max-requests, are
+accepted and ignored; --tracing / TRACING=1 switch OpenTelemetry tracing on, see seldon_graph.tracing).
+The interface is `Module` (class `Module` in `Module.py`) or `module.Class`, imported from the working directory; PREDICTIVE_UNIT_PARAMETERS become constructor
 keyword arguments. A bad interface or parameter list is reported on stderr and exits non-zero before
 anything listens.
 """
@@ -22,6 +22,7 @@ from typing import Any
 
 from seldon_graph.errors import SeldonError
 from seldon_graph.parameters import TRUE_VALUES, parse_parameters
+from seldon_graph.tracing import Tracing, TracingError, tracing_settings
 
 log = logging.getLogger("seldon_graph.wrappers")
 
@@ -53,7 +54,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--parameters", default=os.environ.get("PREDICTIVE_UNIT_PARAMETERS", "[]"))
     p.add_argument("--log-level", choices=LOG_LEVELS, default="INFO")
     p.add_argument("--debug", nargs="?", type=_flag, const=True, default=_flag(os.environ.get("SELDON_DEBUG", "")))
-    p.add_argument("--tracing", nargs="?", default=0, const=1, type=int, help="ignored")
+    p.add_argument(
+        "--tracing", nargs="?", default=0, const=1, type=int, help="1: OpenTelemetry spans per call (also TRACING=1)"
+    )
     p.add_argument("--workers", type=int, default=_env_int("GUNICORN_WORKERS", 1))
     p.add_argument("--threads", type=int, default=_env_int("GUNICORN_THREADS", 1))
     p.add_argument("--max-requests", type=int, default=_env_int("GUNICORN_MAX_REQUESTS", 0), help="ignored")
@@ -152,6 +155,7 @@ def _run(args: argparse.Namespace) -> int:
     from seldon_graph.wrappers.methods import UnitService
     from seldon_graph.wrappers.rest import RestHandler
     from seldon_graph.wrappers.settings import UnitSettings
+    from seldon_graph.wrappers.traces import UnitTracer
     from seldon_graph.wrappers.user_model import UserModel
 
     if args.pidfile:
@@ -179,25 +183,44 @@ def _run(args: argparse.Namespace) -> int:
     error_handlers = UserErrorHandlers.of(user_object)
 
     loaded_workers = master_process.LoadedCounter(plan.workers)
+    try:
+        tracing = tracing_settings(os.environ, bool(args.tracing), settings.unit_id or args.interface_name)
+    except TracingError as exc:
+        raise StartupError(str(exc)) from exc
+
+    def unit_tracer() -> UnitTracer | None:
+        """Each worker process starts its own exporter (its thread would not survive the fork)."""
+        return None if tracing is None else UnitTracer(Tracing(tracing), settings.metric_labels)
 
     def rest_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
+        tracer = unit_tracer()
         handler = RestHandler(
             UnitService(user, settings, sink),
             metadata,
             sink=sink,
             siblings_loaded=loaded_workers.all_loaded,
             error_handlers=error_handlers,
+            tracer=tracer,
         )
-        serving.run_rest_worker(
-            handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout, plan.workers > 1, threads
-        )
+        try:
+            serving.run_rest_worker(
+                handler, user.load, loaded_workers.add, args.http_port, args.drain_timeout, plan.workers > 1, threads
+            )
+        finally:
+            if tracer is not None:
+                tracer.tracing.shutdown()
 
     def grpc_worker() -> None:
         sink = metrics.PrometheusSink(settings.metric_labels)
-        serving.run_grpc_server(
-            UnitService(user, settings, sink), metadata, sink, user.load, args.grpc_port, args.drain_timeout
-        )
+        tracer = unit_tracer()
+        try:
+            serving.run_grpc_server(
+                UnitService(user, settings, sink), metadata, sink, user.load, args.grpc_port, args.drain_timeout, tracer
+            )
+        finally:
+            if tracer is not None:
+                tracer.tracing.shutdown()
 
     log.info(
         "serving %s (%s): REST %d x%d, gRPC %s, metrics %d",

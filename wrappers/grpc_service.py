@@ -17,6 +17,7 @@ from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
 from seldon_graph.wrappers.encoding import to_seldon_message
 from seldon_graph.wrappers.methods import call_failure
+from seldon_graph.wrappers.traces import UnitTracer
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +48,29 @@ def grpc_code(error: SeldonError) -> grpc.StatusCode:
 class UnitServicer:
     """Every method of every Seldon service, over one UnitService."""
 
-    def __init__(self, service, metadata: dict | None, sink=None):
+    def __init__(self, service, metadata: dict | None, sink=None, tracer: UnitTracer | None = None):
         self.service = service
+        self.tracer = tracer
         self.metadata = metadata
         self.sink = sink
 
     async def _call(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         started = time.perf_counter()
+        span = None
+        if self.tracer is not None:
+            span = self.tracer.begin(name, "GRPC", context.invocation_metadata() or ())
         try:
             response = to_seldon_message(getattr(self.service, name)(request))
         except Exception as exc:
             error = call_failure(exc, name)
             status = grpc_code(error)
             self._observe(name, status.name, started)
+            if span is not None:
+                self.tracer.end(span, status.name, True)
             await context.abort(status, error.info)
         self._observe(name, "OK", started)
+        if span is not None:
+            self.tracer.end(span, "OK", False)
         return response
 
     def _observe(self, name: str, code: str, started: float) -> None:
@@ -98,7 +107,9 @@ class UnitServicer:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GraphMetadata not available on the Model level.")
 
 
-async def serve_grpc(service, metadata, sink, load, port: int, drain_timeout: float, stop_signal) -> int:
+async def serve_grpc(
+    service, metadata, sink, load, port: int, drain_timeout: float, stop_signal, tracer: UnitTracer | None = None
+) -> int:
     """Load the model, serve gRPC on `port` until SIGTERM, drain, return the exit code."""
     stop = await stop_signal()
     try:
@@ -113,7 +124,7 @@ async def serve_grpc(service, metadata, sink, load, port: int, drain_timeout: fl
             ("grpc.max_send_message_length", -1),
         ]
     )
-    servicer = UnitServicer(service, metadata, sink)
+    servicer = UnitServicer(service, metadata, sink, tracer)
     for add in SERVICES:
         add(servicer, server)
     server.add_insecure_port(f"0.0.0.0:{port}")

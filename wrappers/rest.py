@@ -21,6 +21,7 @@ from seldon_graph.wrappers.error_handlers import UserErrorHandlers
 from seldon_graph.wrappers.methods import call_failure
 from seldon_graph.wrappers.multipart import MULTIPART, request_from_parts
 from seldon_graph.wrappers.openapi import openapi_document
+from seldon_graph.wrappers.traces import UnitTracer
 
 log = logging.getLogger(__name__)
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
@@ -113,9 +114,11 @@ class RestHandler:
         sink=None,
         siblings_loaded: Callable[[], bool] = bool,
         error_handlers: UserErrorHandlers | None = None,
+        tracer: UnitTracer | None = None,
     ):
         self.service = service
         self.error_handlers = error_handlers
+        self.tracer = tracer
         self.metadata_body = encode(metadata) if metadata is not None else None
         self.openapi_body = encode(openapi_document(ROUTES))
         self.sink = sink
@@ -186,6 +189,7 @@ class RestHandler:
     def _unit_call(self, request: Request, name: str) -> Response:
         started = time.perf_counter()
         status = 200
+        span = None if self.tracer is None else self.tracer.begin(name, "REST", request.headers.items())
         try:
             if not self.loaded:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
@@ -202,4 +206,6 @@ class RestHandler:
             status = response.status
         if self.sink is not None:
             self.sink.observe_request(name, "rest", str(status), time.perf_counter() - started)
+        if span is not None:
+            self.tracer.end(span, str(status), status >= 500)
         return response

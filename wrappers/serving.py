@@ -97,9 +97,9 @@ def run_rest_worker(
     sys.exit(uvloop.run(serve_rest(handler, load, loaded, port, drain_timeout, shared, threads)))
 
 
-def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float) -> None:
+def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float, tracer=None) -> None:
     """Process target: the gRPC server (grpc.aio on the default asyncio loop)."""
     from seldon_graph.wrappers.grpc_service import serve_grpc
 
     die_with_parent()
-    sys.exit(asyncio.run(serve_grpc(service, metadata, sink, load, port, drain_timeout, _stop_signal)))
+    sys.exit(asyncio.run(serve_grpc(service, metadata, sink, load, port, drain_timeout, _stop_signal, tracer)))

@@ -9,14 +9,17 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
-from seldon_graph.operator.local import client
+from seldon_graph.graph_drawing import describe, render_text
+from seldon_graph.operator.local import client, node_stats
 from seldon_graph.operator.local.client import DEFAULT_PORT, UsageError
 from seldon_graph.operator.local.deployment_supervisor import INGRESS_LOGS, OAUTH_UNIT, Supervisor
 from seldon_graph.operator.local.desired_objects import INGRESSES
 from seldon_graph.operator.local.home import ENV_HOME, Home
 from seldon_graph.operator.local.process import pid_alive, tail
 from seldon_graph.operator.local.sources import SourceError, parse_mappings
+from seldon_graph.sdep import SdepError, default, parse
 
 
 def _home_arg(parser: argparse.ArgumentParser) -> None:
@@ -150,12 +153,20 @@ def _foreground_client(home: Home, wanted: dict[str, str], timeout: float, progr
 
 
 class Progress:
-    """Prints each unit's state change once, and a summary when a deployment becomes Available or Failed."""
+    """Each unit's phase as it changes, and a summary when a deployment becomes Available or Failed.
 
-    def __init__(self):
+    On a terminal the units' lines are redrawn in place (one line per unit, updated as its phase changes);
+    otherwise each change is printed once as a plain line, so logs and pipes read well.
+    """
+
+    def __init__(self, out: TextIO | None = None):
+        self.out = out or sys.stdout
+        self.tty = self.out.isatty()
         self.seen: dict[str, str] = {}
         self.available: set[str] = set()
         self.failed: set[str] = set()
+        self._board: dict[str, str] = {}  # unit → its current line, in first-seen order (TTY only)
+        self._drawn = 0  # lines of the board on screen
 
     def show(self, status: dict) -> None:
         ident = f"{status['namespace']}/{status['name']}"
@@ -164,12 +175,28 @@ class Progress:
             line += " (previous instance, retiring)" if unit.get("retiring") else ""
             if self.seen.get(f"{ident}:{unit['pid']}") != line:
                 self.seen[f"{ident}:{unit['pid']}"] = line
-                print(f"  {ident}  {unit['name']:<50} {line}  pid {unit['pid']}", flush=True)
+                self._unit_line(f"{ident}:{unit['pid']}", f"  {ident}  {unit['name']:<50} {line}  pid {unit['pid']}")
         marker = f"{ident}@{status.get('generation')}:{status['state']}"
         if status["state"] in client.SETTLED and self.seen.get(ident) != marker:
             self.seen[ident] = marker
             (self.available if status["state"] == "Available" else self.failed).add(ident)
-            print(summary(status), flush=True)
+            self._settled(summary(status))
+
+    def _unit_line(self, key: str, text: str) -> None:
+        if not self.tty:
+            print(text, file=self.out, flush=True)
+            return
+        self._board[key] = text
+        up = f"\x1b[{self._drawn}F" if self._drawn else ""
+        self.out.write(up + "".join(f"\x1b[2K{line}\n" for line in self._board.values()))
+        self.out.flush()
+        self._drawn = len(self._board)
+
+    def _settled(self, text: str) -> None:
+        """A summary below the board; the next changes start a new board under it."""
+        print(text, file=self.out, flush=True)
+        self._board.clear()
+        self._drawn = 0
 
 
 def summary(status: dict) -> str:
@@ -219,15 +246,36 @@ def status(args: argparse.Namespace, home: Home) -> int:
         return 0
     if supervisor is None:
         print("The supervisor is not running: these are stale; `seldon-graph down` cleans up.")
+    desired = home.desired()
     print(f"{'NAMESPACE/NAME':<40} {'STATE':<10} INGRESS")
-    for status_ in statuses.values():
+    for key, status_ in statuses.items():
         print(f"{status_['namespace'] + '/' + status_['name']:<40} {status_['state']:<10} {status_['ingress']}")
         for unit in status_.get("units", []):
             alive = ("" if pid_alive(unit["pid"]) else " (exited)") + (" (retiring)" if unit.get("retiring") else "")
             print(f"  {unit['name']:<50} {unit['state']:<8} pid {unit['pid']}{alive}  ports {unit['ports']}")
+        tree = _tree(status_, (desired.get(key) or {}).get("manifest"))
+        if tree:
+            print("  " + tree.rstrip("\n").replace("\n", "\n  "))
         if status_["state"] != "Creating":
             print("  " + summary(status_).replace("\n", "\n  "))
     return 0
+
+
+def _tree(status_: dict, manifest: dict | None) -> str:
+    """The deployment's graphs with each node's requests, errors, p50 and p99 from its engines' metrics."""
+    if not isinstance(manifest, dict):
+        return ""
+    try:
+        predictors = describe(default(parse(manifest)))
+    except SdepError:
+        return ""
+    stats: dict = {}
+    for unit in status_.get("units", []):
+        url = node_stats.metrics_url(unit.get("command") or [])
+        if url and not unit.get("retiring"):
+            for predictor, nodes in node_stats.node_stats(node_stats.scrape(url)).items():
+                stats.setdefault(predictor, {}).update(nodes)
+    return render_text("graph", predictors, stats)
 
 
 def _logs(home: Home) -> list[tuple[set[str], str, Path]]:

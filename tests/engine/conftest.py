@@ -69,14 +69,17 @@ class Engine:
 
 
 @contextlib.contextmanager
-def units_running(microservice: Path, workdir: Path, names: tuple[str, ...] = tuple(UNIT_CLASSES)):
-    """The test unit classes `names`, each served by `microservice` (a seldon-core-microservice), REST and gRPC."""
+def units_running(
+    microservice: Path, workdir: Path, names: tuple[str, ...] = tuple(UNIT_CLASSES), env: dict | None = None
+):
+    """The test unit classes `names`, each served by `microservice` (a seldon-core-microservice), REST and gRPC,
+    with `env` added to their environment."""
     started, procs = {}, []
     try:
         for name in names:
             cls, service_type = UNIT_CLASSES[name]
             unit = Unit(name, free_port(), free_port(), workdir / f"{name}-feedback.jsonl")
-            env = {"PREDICTIVE_UNIT_ID": name, "FEEDBACK_LOG": str(unit.feedback_log)}
+            unit_env = {**(env or {}), "PREDICTIVE_UNIT_ID": name, "FEEDBACK_LOG": str(unit.feedback_log)}
             args = [
                 str(microservice),
                 cls,
@@ -89,7 +92,7 @@ def units_running(microservice: Path, workdir: Path, names: tuple[str, ...] = tu
                 "--metrics-port",
                 str(free_port()),
             ]
-            procs.append(start(args, workdir / f"{name}.log", env=env, cwd=UNITS_DIR))
+            procs.append(start(args, workdir / f"{name}.log", env=unit_env, cwd=UNITS_DIR))
             started[name] = unit
         for proc, unit in zip(procs, started.values()):
             wait_http(f"http://127.0.0.1:{unit.http_port}/health/ping", timeout=STARTUP_TIMEOUT, proc=proc)
