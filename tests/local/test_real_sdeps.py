@@ -16,7 +16,7 @@ import numpy
 import pytest
 import requests
 
-from seldon_graph.operator.local import side_envs
+from seldon_graph.operator.local import model_store, side_envs
 from tests.local.conftest import REPO, Local, alive, grpc_predict, ndarray
 from tests.support.procs import free_port, running
 from tests.support.venvs import ensure_venv
@@ -262,7 +262,8 @@ def test_an_mlflow_model_folder_is_served_in_place(stack, tmp_path):
             break
         time.sleep(0.5)
     assert close(predict(stack, "mlflow", IRIS)["data"]["ndarray"], expected["predict"])
-    assert not (stack.home / "models").exists() or not any((stack.home / "models").iterdir())
+    uri = f"file://{tmp_path / 'mlflow-iris'}"
+    assert not model_store.cache_dir(stack.home / "models", uri).exists()  # used in place, not copied
 
 
 S3 = """
