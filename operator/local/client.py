@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,6 +20,8 @@ from seldon_graph.operator.local.applied import AVAILABLE, FAILED_STATE
 from seldon_graph.operator.local.desired_objects import load, local_settings
 from seldon_graph.operator.local.home import Home, deployment_key, read_json, write_json
 from seldon_graph.operator.local.process import pid_alive, signal_group
+from seldon_graph.operator.local.resources import KINDS as RESOURCE_KINDS
+from seldon_graph.operator.local.resources import from_document
 from seldon_graph.sdep import SdepError, SeldonDeployment
 
 DEFAULT_PORT = 8003
@@ -37,9 +40,27 @@ class Manifest(NamedTuple):
     sdep: SeldonDeployment
 
 
-def read_manifests(path: Path, ingress: str) -> list[Manifest]:
+class Manifests(NamedTuple):
+    """What one `up` file holds: SeldonDeployments, and the Secret/ConfigMap documents they may refer to."""
+
+    deployments: list[Manifest]
+    resources: list[dict]
+
+
+@dataclass(frozen=True)
+class UpRequest:
+    """What `up` asks for besides each manifest: routing kind, working directory, image sources, resources."""
+
+    ingress: str
+    cwd: str
+    sources: dict[str, str] = field(default_factory=dict)
+    resources: list[dict] = field(default_factory=list)
+    refresh: bool = False
+
+
+def read_manifests(path: Path, ingress: str) -> Manifests:
     """Every SeldonDeployment document of a YAML/JSON file, validated once with the settings the supervisor renders
-    with for `ingress`; UsageError saying what is wrong."""
+    with for `ingress`, and its Secrets and ConfigMaps; UsageError saying what is wrong."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text()
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
@@ -47,36 +68,49 @@ def read_manifests(path: Path, ingress: str) -> list[Manifest]:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise UsageError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
-    if not docs:
+    resources = [d for d in docs if isinstance(d, dict) and d.get("kind") in RESOURCE_KINDS]
+    deployments = [d for d in docs if not (isinstance(d, dict) and d.get("kind") in RESOURCE_KINDS)]
+    if not deployments:
         raise UsageError(f"{path} holds no SeldonDeployment")
+    for doc in resources:
+        try:
+            from_document(doc)
+        except ValueError as exc:
+            raise UsageError(f"{path}: {exc}") from None
     settings = local_settings(ingress)
     manifests = []
-    for doc in docs:
+    for doc in deployments:
         try:
             manifests.append(Manifest(doc, load(doc, settings)))
         except SdepError as exc:
             name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc, dict) else "?"
             raise UsageError(f"{path}: SeldonDeployment {name!r} is invalid:\n  " + "\n  ".join(exc.errors)) from None
-    return manifests
+    return Manifests(manifests, resources)
 
 
-def request(home: Home, manifest: Manifest, ingress: str, cwd: str) -> tuple[str, str]:
-    """Write the desired state of one deployment; returns (key, generation). A Failed one is retried."""
+def request(home: Home, manifest: Manifest, asked: UpRequest) -> tuple[str, str]:
+    """Write the desired state of one deployment; returns (key, generation). A Failed one is retried, and
+    `refresh` starts it again (its units fetch their models anew)."""
     key = deployment_key(manifest.sdep.namespace, manifest.sdep.name)
     document = manifest.document
     attempt = 0
     previous = read_json(home.desired_path(key)) or {}
     status = read_json(home.status_path(key)) or {}
-    base = _generation(document, ingress, cwd, 0)
+    asked_for = [document, asked.ingress, asked.cwd, {"sources": asked.sources, "resources": asked.resources}]
+    base = _generation(asked_for, 0)
     if previous.get("base") == base:
-        attempt = previous.get("attempt", 0) + (1 if status.get("state") == FAILED_STATE else 0)
-    generation = _generation(document, ingress, cwd, attempt)
+        retry = status.get("state") == FAILED_STATE or asked.refresh
+        attempt = previous.get("attempt", 0) + (1 if retry else 0)
+    generation = _generation(asked_for, attempt)
     write_json(
         home.desired_path(key),
         {
             "manifest": document,
-            "ingress": ingress,
-            "cwd": cwd,
+            "ingress": asked.ingress,
+            "cwd": asked.cwd,
+            "sources": asked.sources,
+            "resources": asked.resources,
+            "refresh": asked.refresh,
             "generation": generation,
             "base": base,
             "attempt": attempt,
@@ -85,8 +119,8 @@ def request(home: Home, manifest: Manifest, ingress: str, cwd: str) -> tuple[str
     return key, generation
 
 
-def _generation(manifest: dict, ingress: str, cwd: str, attempt: int) -> str:
-    text = json.dumps([manifest, ingress, cwd, attempt], sort_keys=True)
+def _generation(asked_for: list, attempt: int) -> str:
+    text = json.dumps([*asked_for, attempt], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

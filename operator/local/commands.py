@@ -19,6 +19,7 @@ from seldon_graph.operator.local.desired_objects import INGRESSES
 from seldon_graph.operator.local.home import ENV_HOME, Home, read_json
 from seldon_graph.operator.local.ingress_port import port_number, unavailable
 from seldon_graph.operator.local.process import pid_alive, tail
+from seldon_graph.operator.local.sources import SourceError, parse_mappings
 from seldon_graph.sdep import SdepError, default, parse
 
 
@@ -38,6 +39,17 @@ def add_up(subparsers) -> None:
         help="routing objects the Envoy ingress is configured from (default: ambassador)",
     )
     parser.add_argument("--port", type=port_number, help=f"ingress port on 127.0.0.1 (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="IMAGE=DIR",
+        help="run containers of IMAGE (any tag when it has none) from the s2i source folder DIR (repeatable)",
+    )
+    parser.add_argument(
+        "--sources", action="append", default=[], type=Path, metavar="FILE", help="YAML {image: dir} mappings"
+    )
+    parser.add_argument("--refresh", action="store_true", help="download the model URIs again")
     parser.add_argument("--detach", action="store_true", help="leave a supervisor running and return when ready")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for readiness")
     _home_arg(parser)
@@ -84,6 +96,11 @@ def _guarded(command):
 def up(args: argparse.Namespace, home: Home) -> int:
     manifests = client.read_manifests(args.file, args.ingress)
     cwd = str(Path.cwd())
+    try:
+        sources = parse_mappings(args.source, args.sources, Path(cwd))
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    asked = client.UpRequest(args.ingress, cwd, sources, manifests.resources, args.refresh)
     running = home.supervisor()
     port = args.port or (running or {}).get("port") or DEFAULT_PORT
     if running and running.get("port") != port:
@@ -104,7 +121,7 @@ def up(args: argparse.Namespace, home: Home) -> int:
             flush=True,
         )
     already_desired = set(home.desired()) if running else set()
-    wanted = dict(client.request(home, m, args.ingress, cwd) for m in manifests)
+    wanted = dict(client.request(home, m, asked) for m in manifests.deployments)
     progress = Progress()
     if args.detach:
         code = _report(client.wait_settled(home, wanted, args.timeout, progress.show, port=port))

@@ -27,6 +27,7 @@ from seldon_graph.operator.local.desired_objects import identity, parse_local, r
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
 from seldon_graph.operator.local.envoy_routes import IngressObjects, resolve_any, route_tables
 from seldon_graph.operator.local.home import Home, read_json, write_json
+from seldon_graph.operator.local.image_runs import LocalInputs
 from seldon_graph.operator.local.ingress_port import port_number
 from seldon_graph.operator.local.oauth import Client, clients_document
 from seldon_graph.operator.local.ports import PortBook, free_port
@@ -39,12 +40,14 @@ from seldon_graph.operator.local.process import (
     pid_alive,
     signal_group,
 )
+from seldon_graph.operator.local.resources import Resources
 from seldon_graph.operator.local.restart_policy import KUBELET, CrashLoopBackOff
 from seldon_graph.operator.local.rollout import handover, stop_units
+from seldon_graph.operator.local.sources import read_source
 from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.unit_plan import plan_units
 from seldon_graph.operator.local.unit_spec import Probe, UnitPort, UnitSpec
-from seldon_graph.sdep import SeldonDeployment
+from seldon_graph.sdep import SeldonDeployment, is_prepack
 
 READY_TIMEOUT = float(os.environ.get("SELDON_GRAPH_READY_TIMEOUT", "120"))
 TICK = 0.1
@@ -158,8 +161,9 @@ class Supervisor:
                 self._apply(key, spec)
                 changed = True
         for applied in self.applied.values():
+            applied.observe(self.ready_timeout, self.processes.ready, self.restart_policy)
             for unit in applied.all_units():
-                self._supervise(applied.namespace, unit)
+                self._restart_if_due(applied.namespace, unit)
             if applied.waiting and all(u.state == READY for u in applied.units.values()):
                 applied.serving = Serving(applied.plan.ingress_objects, applied.topology)  # route to the ready ones
                 changed = True
@@ -177,7 +181,8 @@ class Supervisor:
             applied.sdep = parse_local(manifest)
             objects = self.renderer(applied.sdep, ingress)  # validates: the one check of this generation here
             topology = Topology(objects, namespace, self.ports.port)
-            applied.plan = plan_units(objects, namespace, name, topology, cwd, str(self.home.podinfo_dir))
+            inputs = local_inputs(spec, self.home, applied.sdep)
+            applied.plan = plan_units(objects, namespace, name, topology, cwd, str(self.home.podinfo_dir), inputs)
             applied.topology = topology
             # routing errors are this deployment's
             route_tables([IngressObjects(ingress, applied.plan.ingress_objects)], topology.resolve)
@@ -231,12 +236,13 @@ class Supervisor:
         for file in spec.files:
             Path(file.path).parent.mkdir(parents=True, exist_ok=True)
             Path(file.path).write_text(file.content)
+        if spec.phase_file:
+            Path(spec.phase_file).unlink(missing_ok=True)  # a previous run's, not this process's
         log = self.home.log_path(namespace, spec.name)
         return self.processes.spawn(list(spec.argv), child_env(spec.env), spec.cwd, log)
 
-    def _supervise(self, namespace: str, unit: RunningUnit) -> None:
-        """Observe `unit`, and start it again once the back-off after its exit has passed (restartPolicy Always)."""
-        unit.observe(self.ready_timeout, self.processes.ready, self.restart_policy)
+    def _restart_if_due(self, namespace: str, unit: RunningUnit) -> None:
+        """Start `unit` again once the back-off after its exit has passed (restartPolicy Always)."""
         if unit.restart_due():
             print(
                 f"restarting {namespace}/{unit.spec.name} (restart {unit.restarts + 1}): {unit.last_exit}", flush=True
@@ -315,7 +321,8 @@ class Supervisor:
         if self.ingress_error:
             return False, self.ingress_error
         if self.oauth_unit is not None:
-            self._supervise(INGRESS_LOGS, self.oauth_unit)
+            self.oauth_unit.observe(self.ready_timeout, self.processes.ready, self.restart_policy)
+            self._restart_if_due(INGRESS_LOGS, self.oauth_unit)
             if self.oauth_unit.state == FAILED:
                 return False, f"OAuth token service failed: {self.oauth_unit.reason}"
             if self.oauth_unit.state != READY:
@@ -352,6 +359,28 @@ class Supervisor:
             if self.written.get(key) != status:
                 write_json(self.home.status_path(key), status)
                 self.written[key] = status
+
+
+def local_inputs(spec: dict, home: Home, sdep: SeldonDeployment) -> LocalInputs:
+    """The image sources, Secrets/ConfigMaps and prepackaged server kinds a desired deployment runs with."""
+    sources = spec.get("sources") or {}
+    servers = {
+        (predictor.name or "", unit.name or ""): unit.implementation or ""
+        for predictor in (sdep.spec.predictors if sdep.spec else None) or []
+        for unit in predictor.units()
+        if is_prepack(unit.implementation)
+    }
+    return LocalInputs(
+        sources=sources,
+        s2i={folder: read_source(folder) for folder in set(sources.values())},
+        resources=Resources.from_documents(spec.get("resources") or []),
+        servers=servers,
+        protocol=(sdep.spec.protocol if sdep.spec else None) or "seldon",
+        envs_dir=str(home.envs_dir),
+        models_dir=str(home.models_dir),
+        phases_dir=str(home.phases_dir(sdep.namespace)),
+        refresh=bool(spec.get("refresh")),
+    )
 
 
 def _urls(applied: Applied, port: int) -> dict:

@@ -8,6 +8,10 @@ Layout under $SELDON_GRAPH_HOME (default ~/.seldon-graph):
   ports.json                           the stable local port of each (pod, containerPort)
   envoy/                               Envoy bootstrap, xDS files and log
   podinfo/<ns>/<pod instance>/         the downward-API annotations file the engine reads
+  phases/<ns>/<unit>.phase             what a unit launcher is preparing, or why it failed
+  models/<hash of URI>/                model URIs as downloaded (reused until `up --refresh`)
+  envs/<label>-<hash>/                 virtualenvs of source folders and prepackaged servers ($SELDON_GRAPH_ENVS)
+Files are written owner-only (desired/ holds the Secrets given to `up`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_HOME = "SELDON_GRAPH_HOME"
+ENV_ENVS = "SELDON_GRAPH_ENVS"  # virtualenvs elsewhere, e.g. shared by several state homes (CI's cache)
 
 
 def default_home() -> Path:
@@ -71,6 +76,17 @@ class Home:
     @property
     def envoy_dir(self) -> Path:
         return self.root / "envoy"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def envs_dir(self) -> Path:
+        return Path(os.environ[ENV_ENVS]).resolve() if os.environ.get(ENV_ENVS) else self.root / "envs"
+
+    def phases_dir(self, namespace: str) -> Path:
+        return self.root / "phases" / namespace
 
     @property
     def supervisor_file(self) -> Path:

@@ -11,8 +11,10 @@ import base64
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from seldon_graph.operator.local.image_runs import CannotRun, LocalInputs, image_run, model_volumes, replace_mounts
+from seldon_graph.operator.local.resources import MissingReference
 from seldon_graph.operator.local.topology import (
     LOCAL_HOSTS,
     LOCAL_IP,
@@ -40,47 +42,84 @@ class LocalPlan:
 
 
 def plan_units(
-    objects: list[dict], namespace: str, name: str, topology: Topology, cwd: str, podinfo_dir: str | None = None
+    objects: list[dict],
+    namespace: str,
+    name: str,
+    topology: Topology,
+    cwd: str,
+    podinfo_dir: str | None = None,
+    inputs: LocalInputs | None = None,
 ) -> LocalPlan:
-    """The local plan of one SeldonDeployment's rendered `objects`; the engine's /etc/podinfo goes in `podinfo_dir`."""
+    """The local plan of one SeldonDeployment's rendered `objects`; the engine's /etc/podinfo goes in `podinfo_dir`;
+    `inputs` are the source mappings, Secrets/ConfigMaps and server kinds for containers given only an image."""
+    inputs = inputs or LocalInputs()
     result = LocalPlan(namespace, name, ingress_objects=[o for o in objects if o.get("kind") in INGRESS_KINDS])
     for pod, deployment in topology.deployments.items():
         ports = declared_ports(deployment)
+        local = {p: topology.pod_port(pod, p) for p in ports}
+        pod_spec = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
         for container in containers(deployment):
-            argv = _command(container)
-            if argv is None:
-                result.problems.append(
-                    f"container {container['name']!r} of {pod} has only an image ({container.get('image', 'none')}): "
-                    "image-only containers cannot run locally; give it a command, e.g. command: "
-                    "[seldon-core-microservice, examples.models.Doubler, --service-type, MODEL]"
-                )
+            unit_name = f"{pod}/{container['name']}"
+            try:
+                unit = _unit(container, pod_spec, _PodContext(pod, local, topology, inputs, cwd, unit_name))
+            except (CannotRun, MissingReference) as exc:
+                result.problems.append(f"{unit_name}: {exc}")
                 continue
-            local = {p: topology.pod_port(pod, p) for p in ports}
-            env = _env(container, local, topology, pod)
-            argv = [expand(token, dict(env)) for token in argv]
-            files: tuple[UnitFile, ...] = ()
-            if podinfo_dir and container["name"] == ENGINE_CONTAINER and not any("annotations_file" in a for a in argv):
+            if (
+                podinfo_dir
+                and container["name"] == ENGINE_CONTAINER
+                and not any("annotations_file" in a for a in unit.argv)
+            ):
                 path = os.path.join(podinfo_dir, namespace, topology.instance(pod), "annotations")
-                argv += ["--annotations_file", path]
-                files = (UnitFile(path, podinfo_annotations(deployment)),)
-            result.units.append(
-                UnitSpec(
-                    name=f"{pod}/{container['name']}",
-                    pod=pod,
-                    container=container["name"],
-                    instance=topology.instance(pod),
-                    argv=tuple(_remap_args(argv, local)),
-                    env=tuple(env),
-                    cwd=os.path.join(cwd, container.get("workingDir", "")) if container.get("workingDir") else cwd,
-                    probe=_probe(container, topology, pod),
-                    files=files,
-                    ports=tuple(
-                        UnitPort(p.get("name") or str(p["containerPort"]), local[int(p["containerPort"])])
-                        for p in container.get("ports") or []
-                    ),
+                unit = replace(
+                    unit,
+                    argv=(*unit.argv, "--annotations_file", path),
+                    files=(UnitFile(path, podinfo_annotations(deployment)),),
                 )
-            )
+            result.units.append(unit)
     return result
+
+
+@dataclass(frozen=True)
+class _PodContext:
+    pod: str
+    local: dict[int, int]
+    topology: Topology
+    inputs: LocalInputs
+    cwd: str
+    unit_name: str
+
+
+def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
+    """One container as a unit: its own command, or the image's (a source folder or a prepackaged server)."""
+    env = _env(container, ctx)
+    argv = _command(container)
+    cwd = os.path.join(ctx.cwd, container["workingDir"]) if container.get("workingDir") else ctx.cwd
+    phase_file = ""
+    if argv is None:
+        volumes = model_volumes(pod_spec, container, ctx.inputs, lambda init: _env(init, ctx))
+        instance = f"{ctx.topology.instance(ctx.pod)}/{container['name']}"
+        run = image_run(container, dict(env), volumes, instance, ctx.inputs)
+        storage_env = [pair for v in volumes for pair in v.env if pair[0] not in dict(env)]
+        env = [EnvVar(k, replace_mounts(v, volumes)) for k, v in (*storage_env, *run.env, *env)]
+        argv = [replace_mounts(token, volumes) for token in run.argv]
+        cwd, phase_file = run.cwd or cwd, run.phase_file
+    argv = [expand(token, dict(env)) for token in argv]
+    return UnitSpec(
+        name=ctx.unit_name,
+        pod=ctx.pod,
+        container=container["name"],
+        instance=ctx.topology.instance(ctx.pod),
+        argv=tuple(_remap_args(argv, ctx.local)),
+        env=tuple(env),
+        cwd=cwd,
+        probe=_probe(container, ctx.topology, ctx.pod),
+        ports=tuple(
+            UnitPort(p.get("name") or str(p["containerPort"]), ctx.local[int(p["containerPort"])])
+            for p in container.get("ports") or []
+        ),
+        phase_file=phase_file,
+    )
 
 
 def podinfo_annotations(deployment: dict) -> str:
@@ -113,18 +152,24 @@ def _remap_args(argv: list[str], local: dict[int, int]) -> list[str]:
     return out
 
 
-def _env(container: dict, local: dict[int, int], topology: Topology, pod: str) -> list[EnvVar]:
-    env: list[EnvVar] = []
+def _env(container: dict, ctx: _PodContext) -> list[EnvVar]:
+    """envFrom, then env (which overrides it), as the kubelet builds it; Secrets and ConfigMaps from the file."""
+    namespace, topology, pod = ctx.topology.namespace, ctx.topology, ctx.pod
+    env = [EnvVar(k, v) for k, v in ctx.inputs.resources.env_from(container.get("envFrom") or [], namespace)]
     for item in container.get("env") or []:
+        source = item.get("valueFrom") or {}
+        field_path = (source.get("fieldRef") or {}).get("fieldPath")
         if "value" in item:
             name, value = item["name"], expand(str(item["value"]), dict(env))
-        elif FIELD_REFS.get(((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")):
-            field_path = item["valueFrom"]["fieldRef"]["fieldPath"]
+        elif FIELD_REFS.get(field_path):
             name, value = item["name"], FIELD_REFS[field_path](topology, pod)
         else:
-            continue  # secrets, config maps and resource fields do not exist locally
-        if name.upper().endswith("PORT") and value.isdigit() and int(value) in local:
-            value = str(local[int(value)])
+            resolved = ctx.inputs.resources.value_from(source, namespace, item["name"])
+            if resolved is None:
+                continue  # resource fields and optional references that are absent
+            name, value = item["name"], resolved
+        if name.upper().endswith("PORT") and value.isdigit() and int(value) in ctx.local:
+            value = str(ctx.local[int(value)])
         elif name == ENGINE_PREDICTOR:
             value = rewrite_engine_predictor(value, topology, pod)
         env.append(EnvVar(name, value))

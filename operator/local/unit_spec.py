@@ -50,6 +50,7 @@ class UnitSpec:
     probe: Probe
     ports: tuple[UnitPort, ...] = ()
     files: tuple[UnitFile, ...] = ()
+    phase_file: str = ""  # where the unit launcher reports preparation (model download, env install) and failure
 
     def port(self, name: str) -> int:
         """The local port of the container port `name`."""

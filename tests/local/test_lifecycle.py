@@ -153,7 +153,8 @@ def test_image_only_containers_are_reported(fresh, tmp_path):
     manifest = variant(tmp_path, "single-model.yaml", f"          command: {DOUBLER}\n", "")
     result = fresh.up(manifest, check=False)
     assert result.returncode == 1
-    assert "image-only containers cannot run locally" in result.stdout
+    assert "has only an image (seldonio/doubler:0.1)" in result.stdout
+    assert "--source seldonio/doubler=DIR" in result.stdout
 
 
 def test_a_command_that_is_not_installed_is_reported(fresh, tmp_path):

@@ -114,7 +114,8 @@ def test_image_only_containers_are_reported_not_started():
     result, _, _ = local_plan(manifest)
     assert [u.container for u in result.units] == [ENGINE_CONTAINER]
     assert len(result.problems) == 1
-    assert "image-only containers cannot run locally" in result.problems[0]
+    assert "seldonio/doubler:0.1" in result.problems[0]
+    assert "--source seldonio/doubler=DIR" in result.problems[0]
     assert "'classifier'" in result.problems[0]
 
 
@@ -172,7 +173,7 @@ def test_kubernetes_env_references_and_downward_fields_are_resolved():
         {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
         {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-        {"name": "SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+        {"name": "SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k", "optional": True}}},
         {"name": "GREETING", "value": "hello-$(POD_NAMESPACE)"},
     ]
     result, topology, _ = local_plan(manifest)
