@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import NamedTuple
 
 from seldon_graph.http11 import chunked_body
 
 _HEAD_END = b"\r\n\r\n"
+
+
+class Reply(NamedTuple):
+    """A unit's answer: status, headers (lower-case names) and body."""
+
+    status: int
+    headers: dict[bytes, bytes]
+    body: bytes
 
 
 class ConnectError(OSError):
@@ -102,7 +111,7 @@ class _Connection(asyncio.Protocol):
             self.reusable = False
 
     def _finish(self, body: bytes) -> None:
-        self._waiter.set_result((self._head[0], body))
+        self._waiter.set_result(Reply(self._head[0], self._head[1], body))
 
 
 def _parse_head(head: bytes) -> tuple[int, dict[bytes, bytes]]:
@@ -131,6 +140,11 @@ class HttpPool:
     async def request(self, method: str, path: str, headers: bytes, body: bytes | None) -> tuple[int, bytes]:
         """One request; `headers` are preformatted `Name: value\\r\\n` lines. Raises ConnectError when no
         connection could be made, ConnectionError or ProtocolError when the exchange broke."""
+        status, _, reply = await self.exchange(method, path, headers, body)
+        return status, reply
+
+    async def exchange(self, method: str, path: str, headers: bytes, body: bytes | None) -> Reply:
+        """`request` with the reply's headers too (protocols whose framing is in headers need them)."""
         payload = body or b""
         head = b"".join(
             (
@@ -148,20 +162,20 @@ class HttpPool:
         message = [head, payload]
         connection, reused = await self._acquire()
         try:
-            status, reply = await connection.send(message)
+            reply = await connection.send(message)
         except ConnectionError:
             connection.close()
             if not (reused and not connection.received_any):
                 raise
             connection, _ = await self._acquire(fresh=True)
-            status, reply = await self._exchange(connection, message)
+            reply = await self._exchange(connection, message)
         except BaseException:
             connection.close()
             raise
         self._release(connection)
-        return status, reply
+        return reply
 
-    async def _exchange(self, connection: _Connection, message: list[bytes]) -> tuple[int, bytes]:
+    async def _exchange(self, connection: _Connection, message: list[bytes]) -> Reply:
         try:
             return await connection.send(message)
         except BaseException:
