@@ -179,3 +179,66 @@ def _triton_call():
     from tests.support import triton_call
 
     return triton_call.__file__
+
+
+# ---- over gRPC ---------------------------------------------------------------------------------------------
+
+
+def grpc_call(engine, method: str, request, response_type):
+    import grpc
+
+    with grpc.insecure_channel(engine.grpc_target) as channel:
+        call = channel.unary_unary(
+            f"/inference.GRPCInferenceService/{method}",
+            request_serializer=type(request).SerializeToString,
+            response_deserializer=response_type.FromString,
+        )
+        return call.with_call(request, timeout=30)
+
+
+def test_chain_over_grpc_with_tritonclient(mlserver, chain):
+    scaled = infer(mlserver.url, "scale", REQUEST).json()
+    expected = outputs(infer(mlserver.url, "classifier", {"inputs": scaled["outputs"]}))
+    command = [str(mlserver_bin() / "python"), str(_triton_call()), "grpc", chain.grpc_target, "scale"]
+    reply = subprocess.run([*command, json.dumps(ROWS)], capture_output=True, text=True, timeout=120)
+    assert reply.returncode == 0, reply.stderr
+    assert json.loads(reply.stdout)["outputs"] == {tensor["name"]: tensor["data"] for tensor in expected}
+
+
+def test_grpc_single_model_carries_id_and_parameters_and_puid(mlserver, single):
+    from seldon_graph.proto import inference_pb2 as pb
+
+    request = pb.ModelInferRequest(model_name="classifier", id="grpc-1")
+    request.parameters["note"].string_param = "kept"
+    tensor = request.inputs.add(name="input-0", datatype="FP64", shape=[3, 4])
+    tensor.contents.fp64_contents.extend(value for row in ROWS for value in row)
+    reply, call = grpc_call(single, "ModelInfer", request, pb.ModelInferResponse)
+    expected = outputs(infer(mlserver.url, "classifier", REQUEST))[0]
+    assert reply.id == "grpc-1"
+    assert list(reply.outputs[0].contents.int64_contents) == [value for value in expected["data"]]
+    assert dict(call.initial_metadata())["seldon-puid"]
+
+
+def test_grpc_unknown_model_is_not_found(single):
+    import grpc
+
+    from seldon_graph.proto import inference_pb2 as pb
+
+    with pytest.raises(grpc.RpcError) as failure:
+        grpc_call(single, "ModelInfer", pb.ModelInferRequest(model_name="nosuchmodel"), pb.ModelInferResponse)
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "nosuchmodel" in failure.value.details()
+
+
+def test_grpc_metadata_readiness_and_server_calls(single):
+    from seldon_graph.proto import inference_pb2 as pb
+
+    metadata, _ = grpc_call(
+        single, "ModelMetadata", pb.ModelMetadataRequest(name="classifier"), pb.ModelMetadataResponse
+    )
+    assert metadata.name == "classifier"
+    ready, _ = grpc_call(single, "ModelReady", pb.ModelReadyRequest(name="classifier"), pb.ModelReadyResponse)
+    assert ready.ready
+    assert grpc_call(single, "ServerLive", pb.ServerLiveRequest(), pb.ServerLiveResponse)[0].live
+    assert grpc_call(single, "ServerReady", pb.ServerReadyRequest(), pb.ServerReadyResponse)[0].ready
+    assert grpc_call(single, "ServerMetadata", pb.ServerMetadataRequest(), pb.ServerMetadataResponse)[0].name
