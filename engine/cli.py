@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     flag("http_port", type=int, default=8080)
     flag("grpc_port", type=int, default=5000)
     flag("host", default="0.0.0.0", help="address to listen on")
-    flag("protocol", default="seldon", choices=["seldon", "v2", "kfserving"])
+    flag("protocol", default="seldon", choices=["seldon", "v2", "kfserving", "tensorflow"])
     flag("transport", default="", help="default unit transport (rest|grpc) for endpoints without a type")
     flag("server_type", default="rpc", choices=["rpc"])
     flag("prometheus_path", default="/metrics")

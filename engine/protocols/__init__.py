@@ -6,6 +6,7 @@ The graph walk (graph.py) knows none of that. Adding a protocol is a new module 
 
   seldon.py       SeldonMessage (the default; meta merged, data passed through)
   v2/             the Open Inference Protocol (`v2`, alias `kfserving`): MLServer, Triton
+  tensorflow/     TensorFlow Serving's REST and gRPC predict APIs
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ class WireProtocol(Protocol):
 
 def protocol_named(name: str) -> WireProtocol:
     """The protocol of `--protocol` / `spec.protocol` (`kfserving` is V2's old name); ValueError when unknown."""
-    from seldon_graph.engine.protocols import seldon, v2
+    from seldon_graph.engine.protocols import seldon, tensorflow, v2
 
     protocols: dict[str, WireProtocol] = {
         "seldon": seldon.SELDON,
         "v2": v2.V2,
         "kfserving": v2.V2,
+        "tensorflow": tensorflow.TENSORFLOW,
     }
     try:
         return protocols[(name or "seldon").lower()]
