@@ -1,12 +1,15 @@
-"""`protocol: v2` through `seldon-graph up`: the real MLServer as two units (a custom-runtime transformer, then a
-scikit-learn model), the engine speaking V2, and the local Envoy ingress routing `/seldon/<ns>/<name>/v2/...` over
-REST and `inference.GRPCInferenceService` over gRPC."""
+"""`protocol: v2` and `protocol: tensorflow` through `seldon-graph up`: the real MLServer as two units (a
+custom-runtime transformer, then a scikit-learn model) and a chain of two TF-Serving-compatible units, the engine
+speaking their protocol, and the local Envoy ingress routing `/seldon/<ns>/<name>/v2/...` and `.../v1/models/...`
+over REST and `inference.GRPCInferenceService` over gRPC."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -112,3 +115,48 @@ def test_v2_grpc_through_the_ingress_with_tritonclient(v2_deployment):
     reply = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert reply.returncode == 0, reply.stderr
     assert json.loads(reply.stdout) == [0, 1, 2]
+
+
+def test_tensorflow_protocol_through_the_ingress(local, tmp_path):
+    unit = Path(__file__).resolve().parents[1] / "engine" / "tf_unit.py"
+    command = [
+        sys.executable,
+        str(unit),
+        "$(PREDICTIVE_UNIT_HTTP_SERVICE_PORT)",
+        "$(PREDICTIVE_UNIT_GRPC_SERVICE_PORT)",
+    ]
+    manifest = {
+        "apiVersion": "machinelearning.seldon.io/v1",
+        "kind": "SeldonDeployment",
+        "metadata": {"name": "tf-chain", "namespace": "seldon"},
+        "spec": {
+            "protocol": "tensorflow",
+            "predictors": [
+                {
+                    "name": "default",
+                    "graph": {
+                        "name": "first",
+                        "type": "TRANSFORMER",
+                        "children": [{"name": "second", "type": "MODEL"}],
+                    },
+                    "componentSpecs": [
+                        {
+                            "spec": {
+                                "containers": [
+                                    {"name": "first", "image": "local/tf-doubler:1", "command": command},
+                                    {"name": "second", "image": "local/tf-doubler:1", "command": command},
+                                ]
+                            }
+                        }
+                    ],
+                }
+            ],
+        },
+    }
+    path = tmp_path / "tf-chain.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    local.up(path)
+    url = f"{local.base}/seldon/seldon/tf-chain/v1/models/first:predict"
+    response = requests.post(url, json={"instances": [[1.0, 2.0]]}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"predictions": [[4.0, 8.0]]}
