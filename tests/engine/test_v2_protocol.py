@@ -242,3 +242,36 @@ def test_grpc_metadata_readiness_and_server_calls(single):
     assert grpc_call(single, "ServerLive", pb.ServerLiveRequest(), pb.ServerLiveResponse)[0].live
     assert grpc_call(single, "ServerReady", pb.ServerReadyRequest(), pb.ServerReadyResponse)[0].ready
     assert grpc_call(single, "ServerMetadata", pb.ServerMetadataRequest(), pb.ServerMetadataResponse)[0].name
+
+
+# ---- metrics, puid and request logging ---------------------------------------------------------------------
+
+
+def test_metrics_and_request_logging_speak_v2(v2_unit, tmp_path):
+    from tests.engine.test_observability import Sink, samples, value
+
+    sink = Sink()
+    logged = {"name": "doubler", "type": "MODEL", "endpoint": v2_unit, "logger": {"url": sink.url, "mode": "all"}}
+    body = {"id": "log-1", "inputs": [{"name": "x", "shape": [2], "datatype": "FP32", "data": [1.0, 2.0]}]}
+    try:
+        with engine_running(predictor(logged), tmp_path, "--protocol", "v2") as engine:
+            response = infer(engine.url, "doubler", body, headers={"Seldon-Puid": "puid-v2"})
+            assert response.status_code == 200, response.text
+            events = sink.wait_for(2)
+            found = samples(engine)
+    finally:
+        sink.close()
+    kinds = {headers["ce-type"]: (headers, json.loads(payload)) for headers, payload in events}
+    request_headers, request_body = kinds["io.seldon.serving.inference.request"]
+    response_headers, response_body = kinds["io.seldon.serving.inference.response"]
+    assert request_body["inputs"] == body["inputs"]
+    assert response_body["outputs"][0]["data"] == [2.0, 4.0]
+    for headers in (request_headers, response_headers):
+        assert headers["ce-protocol"] == "v2"
+        assert headers["ce-requestid"] == "puid-v2"
+        assert headers["ce-modelid"] == "doubler"
+        assert headers["content-type"] == "application/json"
+    server = "seldon_api_executor_server_requests_seconds_count"
+    assert value(found, server, service="predictions", code="200") == 1
+    client = "seldon_api_executor_client_requests_seconds_count"
+    assert value(found, client, service="/v2/models/doubler/infer", model_name="doubler", code="200") == 1
