@@ -5,35 +5,47 @@
 - `service_annotations(sdep, settings)`: {Service name: {"getambassador.io/config": YAML}} for the legacy v1 form
   ({} for the CR forms).
 - `envoy_routes(mappings, resolve)`: Envoy routes and clusters for `seldon_graph.envoy.bootstrap`.
-The SeldonDeployment is the defaulted CR as a plain dict. Malformed annotations raise AmbassadorConfigError.
+The SeldonDeployment is the typed model of `seldon_graph.sdep`, validated and defaulted by the caller.
+Malformed annotations raise AmbassadorConfigError.
 """
 
 from __future__ import annotations
 
-from . import legacy, mappings, plan
-from .plan import AmbassadorConfigError
-from .routes import envoy_routes
+from seldon_graph.sdep import SeldonDeployment
+from seldon_graph.sdep.predictor_service import ServicePorts
+
+from . import legacy, mappings, predictor_routes
+from .envoy_translation import envoy_routes
+from .predictor_routes import AmbassadorConfigError
 from .settings import AmbassadorSettings
 
 __all__ = ["AmbassadorConfigError", "AmbassadorSettings", "envoy_routes", "render", "service_annotations"]
 
 
-def _routes(sdep: dict, settings: AmbassadorSettings) -> tuple[list[plan.Route], plan.Options]:
+def _routes(
+    sdep: SeldonDeployment, settings: AmbassadorSettings
+) -> tuple[list[predictor_routes.Route], predictor_routes.Options]:
     is_legacy = settings.version == "v1"
-    opts = plan.options(sdep, is_legacy)
-    ports = (settings.engine_http_port, settings.engine_grpc_port)
-    return plan.routes(sdep, opts, settings.single_namespace, ports, is_legacy), opts
+    opts = predictor_routes.options(sdep, is_legacy)
+    routes = predictor_routes.routes(
+        sdep,
+        opts,
+        single_namespace=settings.single_namespace,
+        engine_ports=ServicePorts(settings.engine_http_port, settings.engine_grpc_port),
+        legacy=is_legacy,
+    )
+    return routes, opts
 
 
-def render(sdep: dict, settings: AmbassadorSettings) -> list[dict]:
+def render(sdep: SeldonDeployment, settings: AmbassadorSettings) -> list[dict]:
     """The Ambassador custom resources for `sdep`, in a stable order (same input → same objects)."""
     if settings.version == "v1":
         return []
     routes, opts = _routes(sdep, settings)
-    return mappings.render_objects(sdep, routes, opts, settings.version)
+    return mappings.render_objects(sdep, routes, opts, version=settings.version)
 
 
-def service_annotations(sdep: dict, settings: AmbassadorSettings) -> dict[str, dict[str, str]]:
+def service_annotations(sdep: SeldonDeployment, settings: AmbassadorSettings) -> dict[str, dict[str, str]]:
     """The legacy `getambassador.io/config` annotation of each predictor and explainer Service."""
     if settings.version != "v1":
         return {}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import yaml
 
-from .plan import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
+from seldon_graph.sdep import SeldonDeployment
+
+from .predictor_routes import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
 
 ANNOTATION = "getambassador.io/config"
 API_VERSION = "ambassador/v1"
@@ -27,21 +29,20 @@ def _dump(document: dict) -> str:
     return yaml.dump(document, Dumper=_GoYamlDumper, sort_keys=False, default_flow_style=False, width=1 << 16)
 
 
-def _scope(sdep: dict, route: Route) -> str:
+def _scope(sdep: SeldonDeployment, route: Route) -> str:
     """`<ns>_<name>` for a namespaced route, `<name>` for the single-namespace one."""
-    metadata = sdep["metadata"]
-    return f"{metadata.get('namespace') or 'default'}_{metadata['name']}" if route.namespaced else metadata["name"]
+    return f"{sdep.namespace}_{sdep.name}" if route.namespaced else sdep.name
 
 
-def mapping_name(sdep: dict, route: Route) -> str:
+def mapping_name(sdep: SeldonDeployment, route: Route) -> str:
     return f"seldon_{_scope(sdep, route)}_{route.unit}_{route.protocol}_mapping"
 
 
-def tls_name(sdep: dict, route: Route) -> str:
+def tls_name(sdep: SeldonDeployment, route: Route) -> str:
     return f"seldon_{_scope(sdep, route)}_{route.unit}_tls_config"
 
 
-def mapping_document(sdep: dict, route: Route, opts: Options) -> dict:
+def mapping_document(sdep: SeldonDeployment, route: Route, opts: Options) -> dict:
     """One Mapping in the v1 key order (apiVersion, kind, name, grpc, prefix, prefix_regex, rewrite, …)."""
     doc: dict = {"apiVersion": API_VERSION, "kind": "Mapping", "name": mapping_name(sdep, route)}
     if route.protocol == "grpc":
@@ -69,7 +70,7 @@ def mapping_document(sdep: dict, route: Route, opts: Options) -> dict:
     return doc
 
 
-def tls_document(sdep: dict, route: Route) -> dict:
+def tls_document(sdep: SeldonDeployment, route: Route) -> dict:
     return {
         "apiVersion": API_VERSION,
         "kind": "TLSContext",
@@ -79,7 +80,7 @@ def tls_document(sdep: dict, route: Route) -> dict:
     }
 
 
-def annotation_text(sdep: dict, routes: list[Route], opts: Options) -> str:
+def annotation_text(sdep: SeldonDeployment, routes: list[Route], opts: Options) -> str:
     """The annotation value for one Service from its routes: per scope `---` REST `---` gRPC `---` TLS."""
     if opts.custom_config:
         return opts.custom_config
@@ -100,13 +101,12 @@ def annotation_text(sdep: dict, routes: list[Route], opts: Options) -> str:
     return text
 
 
-def service_name(sdep: dict, route: Route) -> str:
+def service_name(sdep: SeldonDeployment, route: Route) -> str:
     """The Service a route's annotation lives on: `<svc>` of `service: <svc>.<ns>:<port>`."""
-    namespace = sdep["metadata"].get("namespace") or "default"
-    return route.service.rsplit(":", 1)[0].removesuffix(f".{namespace}")
+    return route.service.rsplit(":", 1)[0].removesuffix(f".{sdep.namespace}")
 
 
-def service_annotations(sdep: dict, routes: list[Route], opts: Options) -> dict[str, dict[str, str]]:
+def service_annotations(sdep: SeldonDeployment, routes: list[Route], opts: Options) -> dict[str, dict[str, str]]:
     """{Service name: {"getambassador.io/config": text}} for every predictor and explainer Service."""
     by_service: dict[str, list[Route]] = {}
     for route in routes:

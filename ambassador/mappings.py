@@ -12,9 +12,9 @@ import re
 import yaml
 
 from seldon_graph import naming
-from seldon_graph.sdep.ingress import owner_reference
+from seldon_graph.sdep import SeldonDeployment
 
-from .plan import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
+from .predictor_routes import AmbassadorConfigError, Options, Route, idle_timeout_ms, policy_fields
 
 GROUP = "getambassador.io"
 DEPLOYMENT_ID_LABEL = "seldon-deployment-id"
@@ -28,26 +28,22 @@ def object_name(candidate: str) -> str:
     return cleaned if len(cleaned) <= MAX_OBJECT_NAME else f"seldon-{naming.md5_hex(candidate)}"
 
 
-def _metadata(sdep: dict, name: str) -> dict:
-    metadata = sdep["metadata"]
+def _metadata(sdep: SeldonDeployment, name: str) -> dict:
     return {
         "name": name,
-        "namespace": metadata.get("namespace") or "default",
-        "labels": {DEPLOYMENT_ID_LABEL: naming.seldon_id(metadata["name"])},
-        "ownerReferences": [owner_reference(sdep)],
+        "namespace": sdep.namespace,
+        "labels": {DEPLOYMENT_ID_LABEL: naming.seldon_id(sdep.name)},
+        "ownerReferences": [sdep.owner_reference()],
     }
 
 
-def mapping_name(sdep: dict, route: Route) -> str:
-    metadata = sdep["metadata"]
-    namespace = metadata.get("namespace") or "default"
-    scope = f"{namespace}-{metadata['name']}" if route.namespaced else metadata["name"]
+def mapping_name(sdep: SeldonDeployment, route: Route) -> str:
+    scope = f"{sdep.namespace}-{sdep.name}" if route.namespaced else sdep.name
     return object_name(f"seldon-{scope}-{route.unit}-{route.protocol}")
 
 
-def tls_context_name(sdep: dict, predictor: str) -> str:
-    metadata = sdep["metadata"]
-    return object_name(f"seldon-{metadata.get('namespace') or 'default'}-{metadata['name']}-{predictor}-tls")
+def tls_context_name(sdep: SeldonDeployment, predictor: str) -> str:
+    return object_name(f"seldon-{sdep.namespace}-{sdep.name}-{predictor}-tls")
 
 
 def _header_fields(route: Route, version: str) -> dict:
@@ -66,7 +62,7 @@ def _header_fields(route: Route, version: str) -> dict:
     return fields
 
 
-def mapping(sdep: dict, route: Route, opts: Options, version: str) -> dict:
+def mapping(sdep: SeldonDeployment, route: Route, opts: Options, *, version: str) -> dict:
     spec: dict = {}
     if version == "v3alpha1":
         spec["hostname"] = "*"
@@ -96,7 +92,7 @@ def mapping(sdep: dict, route: Route, opts: Options, version: str) -> dict:
     }
 
 
-def tls_context(sdep: dict, predictor: str, secret: str, opts: Options, version: str) -> dict:
+def tls_context(sdep: SeldonDeployment, predictor: str, secret: str, *, opts: Options, version: str) -> dict:
     """The TLSContext a `tls:` mapping names: Ambassador originates TLS to the engine with this secret."""
     spec: dict = {"hosts": [], "secret": secret}
     if opts.ambassador_id:
@@ -109,7 +105,7 @@ def tls_context(sdep: dict, predictor: str, secret: str, opts: Options, version:
     }
 
 
-def custom_objects(sdep: dict, text: str, version: str) -> list[dict]:
+def custom_objects(sdep: SeldonDeployment, text: str, version: str) -> list[dict]:
     """`seldon.io/ambassador-config` as CRs: full getambassador.io objects pass through (namespace, label and
     owner filled in when missing); legacy flat `ambassador/v1` documents become CRs of `version`."""
     try:
@@ -145,14 +141,16 @@ def custom_objects(sdep: dict, text: str, version: str) -> list[dict]:
     return result
 
 
-def render_objects(sdep: dict, routes: list[Route], opts: Options, version: str) -> list[dict]:
+def render_objects(sdep: SeldonDeployment, routes: list[Route], opts: Options, *, version: str) -> list[dict]:
     """Mappings in route order, then one TLSContext per predictor with `ssl`."""
     if opts.custom_config:
         return custom_objects(sdep, opts.custom_config, version)
-    objects = [mapping(sdep, route, opts, version) for route in routes]
+    objects = [mapping(sdep, route, opts, version=version) for route in routes]
     secrets: dict[str, str] = {}
     for route in routes:
         if route.tls_secret:
             secrets.setdefault(route.predictor, route.tls_secret)
-    objects.extend(tls_context(sdep, predictor, secret, opts, version) for predictor, secret in secrets.items())
+    objects.extend(
+        tls_context(sdep, predictor, secret, opts=opts, version=version) for predictor, secret in secrets.items()
+    )
     return objects

@@ -9,7 +9,8 @@ Explainers get their own REST VirtualService and DestinationRule.
 from __future__ import annotations
 
 from seldon_graph import naming
-from seldon_graph.sdep.ingress import annotation, owner_reference, predictor_ports
+from seldon_graph.sdep import PredictorSpec, SeldonDeployment
+from seldon_graph.sdep.predictor_service import ServicePorts, service_name, service_ports
 
 from .settings import IstioSettings
 
@@ -27,13 +28,8 @@ class IstioConfigError(ValueError):
     """A SeldonDeployment annotation that cannot become Istio config; the message names the annotation."""
 
 
-def _metadata(sdep: dict, name: str) -> dict:
-    metadata = sdep["metadata"]
-    return {
-        "name": name,
-        "namespace": metadata.get("namespace") or "default",
-        "ownerReferences": [owner_reference(sdep)],
-    }
+def _metadata(sdep: SeldonDeployment, name: str) -> dict:
+    return {"name": name, "namespace": sdep.namespace, "ownerReferences": [sdep.owner_reference()]}
 
 
 def _duration(raw: str, key: str) -> str:
@@ -52,21 +48,21 @@ def _duration(raw: str, key: str) -> str:
     return value
 
 
-def _retries(sdep: dict) -> dict | None:
-    raw = annotation(sdep, ANNOTATION_RETRIES)
+def _retries(sdep: SeldonDeployment) -> dict | None:
+    raw = sdep.annotation(ANNOTATION_RETRIES)
     if raw is None or raw.strip() == "":
         return None
     try:
         attempts = int(raw.strip())
     except ValueError:
         raise IstioConfigError(f"annotation {ANNOTATION_RETRIES} must be an integer, got {raw!r}") from None
-    timeout = annotation(sdep, ANNOTATION_RETRIES_TIMEOUT)
+    timeout = sdep.annotation(ANNOTATION_RETRIES_TIMEOUT)
     per_try = _duration(timeout, ANNOTATION_RETRIES_TIMEOUT) if timeout and timeout.strip() else "1s"
     return {"attempts": attempts, "perTryTimeout": per_try, "retryOn": RETRY_ON}
 
 
-def _hosts(sdep: dict) -> list[str]:
-    raw = annotation(sdep, ANNOTATION_HOST)
+def _hosts(sdep: SeldonDeployment) -> list[str]:
+    raw = sdep.annotation(ANNOTATION_HOST)
     hosts = [host.strip() for host in (raw or "").split(",") if host.strip()]
     return hosts or ["*"]
 
@@ -75,9 +71,17 @@ def _destination(host: str, subset: str, port: int) -> dict:
     return {"host": host, "subset": subset, "port": {"number": port}}
 
 
-def _http_routes(sdep: dict, settings: IstioSettings) -> list[dict]:
-    metadata = sdep["metadata"]
-    name, namespace = metadata["name"], metadata.get("namespace") or "default"
+def _gateway(sdep: SeldonDeployment, settings: IstioSettings) -> str:
+    return sdep.annotation(ANNOTATION_GATEWAY) or settings.gateway
+
+
+def _version(predictor: PredictorSpec) -> str:
+    """The `version` label the predictor's pods carry, which its DestinationRule subset selects."""
+    return (predictor.labels or {}).get("version") or predictor.name or ""
+
+
+def _http_routes(sdep: SeldonDeployment, settings: IstioSettings) -> list[dict]:
+    name, namespace = sdep.name, sdep.namespace
     rest: dict = {"match": [{"uri": {"prefix": f"/seldon/{namespace}/{name}/"}}], "rewrite": {"uri": "/"}, "route": []}
     grpc: dict = {
         "match": [
@@ -88,17 +92,19 @@ def _http_routes(sdep: dict, settings: IstioSettings) -> list[dict]:
         ],
         "route": [],
     }
-    for predictor in sdep["spec"]["predictors"]:
-        host = f"{naming.predictor_service_name(name, predictor)}.{namespace}.svc.cluster.local"
-        http_port, grpc_port = predictor_ports(predictor, settings.engine_http_port, settings.engine_grpc_port)
-        traffic = int(predictor.get("traffic") or 0)
-        for route, port in ((rest, http_port), (grpc, grpc_port)):
-            if predictor.get("shadow"):
-                route["mirror"] = _destination(host, predictor["name"], port)
+    engine_ports = ServicePorts(settings.engine_http_port, settings.engine_grpc_port)
+    for predictor in sdep.predictors:
+        subset = predictor.name or ""
+        host = f"{service_name(sdep, predictor)}.{namespace}.svc.cluster.local"
+        ports = service_ports(predictor, engine_ports)
+        traffic = predictor.traffic or 0
+        for route, port in ((rest, ports.http), (grpc, ports.grpc)):
+            if predictor.shadow:
+                route["mirror"] = _destination(host, subset, port)
                 if traffic > 0:
                     route["mirrorPercentage"] = {"value": traffic}
             else:
-                destination: dict = {"destination": _destination(host, predictor["name"], port)}
+                destination: dict = {"destination": _destination(host, subset, port)}
                 if traffic:
                     destination["weight"] = traffic
                 route["route"].append(destination)
@@ -109,24 +115,22 @@ def _http_routes(sdep: dict, settings: IstioSettings) -> list[dict]:
     return [rest, grpc]
 
 
-def virtual_service(sdep: dict, settings: IstioSettings) -> dict:
-    name = sdep["metadata"]["name"]
+def virtual_service(sdep: SeldonDeployment, settings: IstioSettings) -> dict:
     return {
         "apiVersion": settings.api_version,
         "kind": "VirtualService",
-        "metadata": _metadata(sdep, naming.seldon_id(name)),
+        "metadata": _metadata(sdep, naming.seldon_id(sdep.name)),
         "spec": {
             "hosts": _hosts(sdep),
-            "gateways": [annotation(sdep, ANNOTATION_GATEWAY) or settings.gateway],
+            "gateways": [_gateway(sdep, settings)],
             "http": _http_routes(sdep, settings),
         },
     }
 
 
-def destination_rule(sdep: dict, predictor: dict, settings: IstioSettings) -> dict:
-    name, namespace = sdep["metadata"]["name"], sdep["metadata"].get("namespace") or "default"
-    service = naming.predictor_service_name(name, predictor)
-    version = (predictor.get("labels") or {}).get("version") or predictor["name"]
+def destination_rule(sdep: SeldonDeployment, predictor: PredictorSpec, settings: IstioSettings) -> dict:
+    service = service_name(sdep, predictor)
+    policy: dict
     if settings.tls_mode:
         policy = {"tls": {"mode": settings.tls_policy_mode()}}
     else:
@@ -136,19 +140,18 @@ def destination_rule(sdep: dict, predictor: dict, settings: IstioSettings) -> di
         "kind": "DestinationRule",
         "metadata": _metadata(sdep, service),
         "spec": {
-            "host": f"{service}.{namespace}.svc.cluster.local",
-            "subsets": [{"name": predictor["name"], "labels": {"version": version}}],
+            "host": f"{service}.{sdep.namespace}.svc.cluster.local",
+            "subsets": [{"name": predictor.name or "", "labels": {"version": _version(predictor)}}],
             "trafficPolicy": policy,
         },
     }
 
 
-def explainer_objects(sdep: dict, predictor: dict, settings: IstioSettings) -> list[dict]:
+def explainer_objects(sdep: SeldonDeployment, predictor: PredictorSpec, settings: IstioSettings) -> list[dict]:
     """The explainer's REST VirtualService (`<svc>-http`) and DestinationRule (short host names, as v1)."""
-    name, namespace = sdep["metadata"]["name"], sdep["metadata"].get("namespace") or "default"
-    p = predictor["name"]
+    name, namespace = sdep.name, sdep.namespace
+    p = predictor.name or ""
     service = naming.explainer_name(name, p)
-    version = (predictor.get("labels") or {}).get("version") or p
     vs_name = f"{service}-http"[: naming.MAX_NAME].rstrip("-")
     vs = {
         "apiVersion": settings.api_version,
@@ -156,7 +159,7 @@ def explainer_objects(sdep: dict, predictor: dict, settings: IstioSettings) -> l
         "metadata": _metadata(sdep, vs_name),
         "spec": {
             "hosts": _hosts(sdep),
-            "gateways": [annotation(sdep, ANNOTATION_GATEWAY) or settings.gateway],
+            "gateways": [_gateway(sdep, settings)],
             "http": [
                 {
                     "match": [{"uri": {"prefix": f"/seldon/{namespace}/{name}-explainer/{p}/"}}],
@@ -170,17 +173,16 @@ def explainer_objects(sdep: dict, predictor: dict, settings: IstioSettings) -> l
         "apiVersion": settings.api_version,
         "kind": "DestinationRule",
         "metadata": _metadata(sdep, service),
-        "spec": {"host": service, "subsets": [{"name": p, "labels": {"version": version}}]},
+        "spec": {"host": service, "subsets": [{"name": p, "labels": {"version": _version(predictor)}}]},
     }
     return [vs, dr]
 
 
-def render_objects(sdep: dict, settings: IstioSettings) -> list[dict]:
+def render_objects(sdep: SeldonDeployment, settings: IstioSettings) -> list[dict]:
     """The VirtualService, then a DestinationRule per predictor (shadow included), then explainer objects."""
     objects = [virtual_service(sdep, settings)]
-    predictors = sdep["spec"]["predictors"]
-    objects.extend(destination_rule(sdep, predictor, settings) for predictor in predictors)
-    for predictor in predictors:
-        if (predictor.get("explainer") or {}).get("type"):
+    objects.extend(destination_rule(sdep, predictor, settings) for predictor in sdep.predictors)
+    for predictor in sdep.predictors:
+        if predictor.has_explainer():
             objects.extend(explainer_objects(sdep, predictor, settings))
     return objects

@@ -60,13 +60,12 @@ def desired_state(sdep: SeldonDeployment | dict | str, settings: OperatorSetting
     if problems:
         raise RenderError("; ".join(problems))
     sdep = default(sdep, settings.sdep)
-    sdep_dict = sdep.to_dict()
     try:
         service_annotations = (
-            ambassador.service_annotations(sdep_dict, settings.ambassador) if settings.ambassador.enabled else {}
+            ambassador.service_annotations(sdep, settings.ambassador) if settings.ambassador.enabled else {}
         )
-        ingress = ambassador.render(sdep_dict, settings.ambassador) if settings.ambassador.enabled else []
-        ingress += istio.render(sdep_dict, settings.istio) if settings.istio.enabled else []
+        ingress = ambassador.render(sdep, settings.ambassador) if settings.ambassador.enabled else []
+        ingress += istio.render(sdep, settings.istio) if settings.istio.enabled else []
     except (ambassador.AmbassadorConfigError, istio.IstioConfigError) as exc:
         raise RenderError(str(exc)) from None
     objects = _Objects()

@@ -179,6 +179,10 @@ class PredictorSpec(Model):
     def units(self) -> list[PredictiveUnit]:
         return self.graph.walk() if self.graph else []
 
+    def has_explainer(self) -> bool:
+        """An explainer is deployed only when its `type` is set."""
+        return self.explainer is not None and bool(self.explainer.type)
+
 
 @dataclass
 class SeldonDeploymentSpec(Model):
@@ -214,11 +218,27 @@ class SeldonDeployment(Model):
         return (self.spec.predictors if self.spec else None) or []
 
     def annotation(self, key: str, default: str | None = None) -> str | None:
-        """A config annotation as the original reads it: spec.annotations first, then metadata.annotations."""
-        spec_annotations = (self.spec.annotations if self.spec else None) or {}
-        if key in spec_annotations:
-            return spec_annotations[key]
-        return (self.metadata or {}).get("annotations", {}).get(key, default)
+        """A config annotation as the original reads it: spec.annotations first, then metadata.annotations.
+
+        metadata is not schema-checked, so a YAML number or boolean there is read as its text.
+        """
+        for source in ((self.spec.annotations if self.spec else None), (self.metadata or {}).get("annotations")):
+            if source and key in source:
+                return str(source[key])
+        return default
 
     def spec_annotation(self, key: str, default: str | None = None) -> str | None:
         return ((self.spec.annotations if self.spec else None) or {}).get(key, default)
+
+    def owner_reference(self) -> dict:
+        """The controller ownerReference to this SeldonDeployment (its uid included when it was read from a cluster)."""
+        reference: dict[str, Any] = {
+            "apiVersion": self.api_version or f"{API_GROUP}/v1",
+            "kind": KIND,
+            "name": self.name,
+        }
+        uid = (self.metadata or {}).get("uid")
+        if uid:
+            reference["uid"] = uid
+        reference.update(controller=True, blockOwnerDeletion=True)
+        return reference

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from seldon_graph import ambassador
-from seldon_graph.ambassador.routes import canary_weights, expand
+from seldon_graph.ambassador.envoy_translation import canary_weights, expand
 from tests.ambassador import examples
 from tests.support.schemas import validate
 

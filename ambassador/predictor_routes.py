@@ -1,17 +1,19 @@
-"""SeldonDeployment → version-neutral Ambassador routes, before any output form is chosen.
+"""SeldonDeployment → each predictor's (and explainer's) version-neutral Ambassador routes.
 
 Everything Seldon v1 reads from the SeldonDeployment for Ambassador lives here: which predictors get which
 prefix, service, weight, shadow flag, headers, timeouts, retries, circuit breakers and TLS. The v2/v3alpha1 CRs
-(`mappings.py`) and the legacy v1 annotation (`legacy.py`) are renderings of these plans.
+(`mappings.py`) and the legacy v1 annotation (`legacy.py`) are renderings of these routes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from seldon_graph import naming
-from seldon_graph.sdep.ingress import annotation, predictor_ports
+from seldon_graph.sdep import PredictorSpec, SeldonDeployment
+from seldon_graph.sdep.predictor_service import ServicePorts, service_name, service_ports
 
 GRPC_PREFIX = "/(seldon.protos.*|tensorflow.serving.*|inference.*)/.*"
 DEFAULT_TIMEOUT_MS = 3000
@@ -76,8 +78,8 @@ class Route:
     tls_secret: str | None
 
 
-def _int_annotation(sdep: dict, key: str, default: int, what: str) -> int:
-    raw = annotation(sdep, key)
+def _int_annotation(sdep: SeldonDeployment, key: str, default: int, what: str) -> int:
+    raw = sdep.annotation(key)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -113,33 +115,32 @@ def parse_regex_header(raw: str) -> Headers:
     return ((name.strip(), regex.strip()),)
 
 
-def options(sdep: dict, legacy: bool) -> Options:
+def options(sdep: SeldonDeployment, legacy: bool) -> Options:
     """Read every Ambassador annotation of `sdep`, with a clear error for a malformed one."""
-    metadata = sdep.get("metadata") or {}
     rest_timeout = _int_annotation(sdep, ANNOTATION_REST_TIMEOUT, DEFAULT_TIMEOUT_MS, "milliseconds")
     grpc_fallback = DEFAULT_TIMEOUT_MS if legacy else rest_timeout
     grpc_timeout = _int_annotation(sdep, ANNOTATION_GRPC_TIMEOUT, grpc_fallback, "milliseconds")
-    header = annotation(sdep, ANNOTATION_HEADER)
-    regex_header = annotation(sdep, ANNOTATION_REGEX_HEADER)
+    header = sdep.annotation(ANNOTATION_HEADER)
+    regex_header = sdep.annotation(ANNOTATION_REGEX_HEADER)
     breakers = {field: _int_annotation(sdep, key, 0, "a count") for field, key in CIRCUIT_BREAKER_ANNOTATIONS.items()}
-    shadow = (annotation(sdep, ANNOTATION_SHADOW) or "").strip().lower()
+    shadow = (sdep.annotation(ANNOTATION_SHADOW) or "").strip().lower()
     return Options(
-        external_name=annotation(sdep, ANNOTATION_SERVICE_NAME) or metadata["name"],
+        external_name=sdep.annotation(ANNOTATION_SERVICE_NAME) or sdep.name,
         rest_timeout_ms=rest_timeout,
         grpc_timeout_ms=grpc_timeout,
         headers=parse_headers(header, legacy) if header else (),
         regex_headers=parse_regex_header(regex_header) if regex_header else (),
-        ambassador_id=annotation(sdep, ANNOTATION_ID),
+        ambassador_id=sdep.annotation(ANNOTATION_ID),
         retries=_int_annotation(sdep, ANNOTATION_RETRIES, 0, "a retry count"),
         circuit_breakers={k: v for k, v in breakers.items() if v} or None,
-        custom_config=annotation(sdep, ANNOTATION_CONFIG),
+        custom_config=sdep.annotation(ANNOTATION_CONFIG),
         shadow_all=shadow not in ("", "false"),
     )
 
 
-def _weight(index: int, predictor: dict, shadow: bool, legacy: bool) -> int | None:
+def _weight(index: int, predictor: PredictorSpec, shadow: bool, legacy: bool) -> int | None:
     """Canary weight: the first predictor takes the rest (no weight); a shadow mirrors `traffic`% or all."""
-    traffic = int(predictor.get("traffic") or 0)
+    traffic = predictor.traffic or 0
     if shadow:
         return traffic or None
     if index == 0:
@@ -149,60 +150,49 @@ def _weight(index: int, predictor: dict, shadow: bool, legacy: bool) -> int | No
     return traffic
 
 
-def _has_explainer(predictor: dict) -> bool:
-    return bool((predictor.get("explainer") or {}).get("type"))
-
-
 def routes(
-    sdep: dict, opts: Options, single_namespace: bool, engine_ports: tuple[int, int], legacy: bool
+    sdep: SeldonDeployment, opts: Options, *, single_namespace: bool, engine_ports: ServicePorts, legacy: bool
 ) -> list[Route]:
     """Every mapping of `sdep` in output order: per predictor REST_ns, gRPC_ns, then the single-namespace
     pair when enabled, then the explainer's REST mappings."""
-    metadata = sdep["metadata"]
-    name, namespace = metadata["name"], metadata.get("namespace") or "default"
+    name, namespace = sdep.name, sdep.namespace
     ext = opts.external_name
     result: list[Route] = []
-    for index, predictor in enumerate(sdep["spec"]["predictors"]):
-        p = predictor["name"]
-        http_port, grpc_port = predictor_ports(predictor, *engine_ports)
-        host = f"{naming.predictor_service_name(name, predictor)}.{namespace}"
-        shadow = bool(predictor.get("shadow")) or opts.shadow_all
+    for index, predictor in enumerate(sdep.predictors):
+        p = predictor.name or ""
+        ports = service_ports(predictor, engine_ports)
+        host = f"{service_name(sdep, predictor)}.{namespace}"
+        shadow = bool(predictor.shadow) or opts.shadow_all
         weight = _weight(index, predictor, shadow, legacy)
-        tls = (predictor.get("ssl") or {}).get("certSecretName") or None
+        tls = (predictor.ssl.cert_secret_name if predictor.ssl else None) or None
         variants = [True, False] if single_namespace else [True]
         for namespaced in variants:
             rest_prefix = f"/seldon/{namespace}/{ext}/" if namespaced else f"/seldon/{ext}/"
             grpc_headers = (("namespace", namespace), ("seldon", ext)) if namespaced and legacy else (("seldon", ext),)
-            common = dict(
+            rest = Route(
+                protocol="rest",
                 namespaced=namespaced,
                 unit=p,
                 predictor=p,
+                service=f"{host}:{ports.http}",
+                prefix=rest_prefix,
+                timeout_ms=opts.rest_timeout_ms,
+                headers=opts.headers,
                 regex_headers=opts.regex_headers,
                 weight=weight,
                 shadow=shadow,
                 tls_secret=tls,
             )
-            result.append(
-                Route(
-                    protocol="rest",
-                    service=f"{host}:{http_port}",
-                    prefix=rest_prefix,
-                    timeout_ms=opts.rest_timeout_ms,
-                    headers=opts.headers,
-                    **common,
-                )
+            grpc = dataclasses.replace(
+                rest,
+                protocol="grpc",
+                service=f"{host}:{ports.grpc}",
+                prefix=GRPC_PREFIX,
+                timeout_ms=opts.grpc_timeout_ms,
+                headers=tuple(sorted(dict(grpc_headers + opts.headers).items())),
             )
-            result.append(
-                Route(
-                    protocol="grpc",
-                    service=f"{host}:{grpc_port}",
-                    prefix=GRPC_PREFIX,
-                    timeout_ms=opts.grpc_timeout_ms,
-                    headers=tuple(sorted(dict(grpc_headers + opts.headers).items())),
-                    **common,
-                )
-            )
-        if _has_explainer(predictor):
+            result.extend((rest, grpc))
+        if predictor.has_explainer():
             explainer_host = f"{naming.explainer_name(name, p)}.{namespace}:{EXPLAINER_HTTP_PORT}"
             for namespaced in variants:
                 prefix = f"/seldon/{namespace}/{ext}-explainer/{p}/" if namespaced else f"/seldon/{ext}-explainer/{p}/"

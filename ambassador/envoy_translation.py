@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from seldon_graph import envoy
 
 from .legacy import ANNOTATION, parse_annotation
-from .plan import AmbassadorConfigError
+from .predictor_routes import AmbassadorConfigError
 
 DEFAULT_TIMEOUT_MS = 3000
 DEFAULT_SERVICE_PORT = 80
@@ -104,7 +104,7 @@ def canary_weights(primaries: list[Mapping]) -> list[int]:
 def _cluster_for(clusters: envoy.ClusterSet, mapping: Mapping) -> str:
     """The cluster of a Mapping's service, protocol and circuit breakers (priority has no local meaning)."""
     host, port = split_service(mapping.spec["service"])
-    protocol = "http2" if mapping.spec.get("grpc") else "http1"
+    protocol: envoy.Protocol = "http2" if mapping.spec.get("grpc") else "http1"
     breakers = (mapping.spec.get("circuit_breakers") or [None])[0]
     thresholds = {k: v for k, v in (breakers or {}).items() if k != "priority"} or None
     return clusters.name_for(host, port, protocol, thresholds)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from seldon_graph import envoy
 
 DEFAULT_PORT = 80
-DEFAULT_RETRIES = {
+DEFAULT_RETRIES: dict[str, Any] = {
     "attempts": 2,
     "retryOn": "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
 }

@@ -4,7 +4,7 @@ accepted by the real `envoy` in validate mode."""
 import pytest
 
 from seldon_graph import envoy, istio
-from seldon_graph.istio.routes import port_protocol, qualify, seconds
+from seldon_graph.istio.envoy_translation import port_protocol, qualify, seconds
 from tests.ambassador import examples
 from tests.ambassador.harness import assert_envoy_accepts
 

@@ -151,7 +151,7 @@ def test_legacy_documents_and_services():
     ]
     (route,) = ambassador.envoy_routes(no_rewrite_key, local).routes
     assert route["route"]["prefix_rewrite"] == "/"  # Ambassador's default rewrite
-    assert table.clusters and ambassador.routes.split_service("http://x.ns") == ("x.ns", 80)
+    assert table.clusters and ambassador.envoy_translation.split_service("http://x.ns") == ("x.ns", 80)
 
 
 def test_invalid_custom_annotation_is_a_clear_error():
