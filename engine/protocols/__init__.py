@@ -11,6 +11,7 @@ The graph walk (graph.py) knows none of that. Adding a protocol is a new module 
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -84,3 +85,11 @@ def protocol_named(name: str) -> WireProtocol:
         return protocols[(name or "seldon").lower()]
     except KeyError:
         raise ValueError(f"unknown protocol {name!r}; valid are {', '.join(protocols)}") from None
+
+
+def engine_version() -> str:
+    """The installed seldon-graph version (server metadata of the V2 API)."""
+    try:
+        return metadata.version("seldon-graph")
+    except metadata.PackageNotFoundError:
+        return ""

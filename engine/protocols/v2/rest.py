@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
-from importlib import metadata as package_metadata
 from typing import TYPE_CHECKING
 
 import orjson
 
 from seldon_graph.engine.http_client import Reply
 from seldon_graph.engine.predictor import Node
+from seldon_graph.engine.protocols import engine_version
 from seldon_graph.engine.protocols.v2.bodies import BINARY_TYPE, HEADER_LENGTH, InferBody, checked_request, error_body
 from seldon_graph.engine.request import PUID_HEADER, Request, new_puid
 from seldon_graph.engine.rest_server import TEXT_TYPE, RestServer
@@ -152,12 +152,5 @@ class V2RestServer(RestServer):
         return response
 
     async def server_metadata(self, request: HttpRequest) -> Response:
-        body = {"name": "seldon-graph", "version": server_version(), "extensions": ["binary_tensor_data"]}
+        body = {"name": "seldon-graph", "version": engine_version(), "extensions": ["binary_tensor_data"]}
         return self._response(orjson.dumps(body), 200)
-
-
-def server_version() -> str:
-    try:
-        return package_metadata.version("seldon-graph")
-    except package_metadata.PackageNotFoundError:
-        return ""

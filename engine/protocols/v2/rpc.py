@@ -14,7 +14,7 @@ import grpc
 
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.grpc_unit import GrpcUnit
-from seldon_graph.engine.protocols import proto_fields
+from seldon_graph.engine.protocols import engine_version, proto_fields
 from seldon_graph.engine.protocols.v2.bodies import MODEL_NAME, InferProto
 from seldon_graph.engine.request import Request
 from seldon_graph.engine.unit_errors import UnitError, grpc_code_of
@@ -127,9 +127,7 @@ class InferenceService:
         return pb.ServerReadyResponse(ready=await self.graph.units.ready()).SerializeToString()
 
     async def server_metadata(self, request: pb.ServerMetadataRequest, context: grpc.aio.ServicerContext) -> bytes:
-        from seldon_graph.engine.protocols.v2.rest import server_version
-
-        reply = pb.ServerMetadataResponse(name="seldon-graph", version=server_version())
+        reply = pb.ServerMetadataResponse(name="seldon-graph", version=engine_version())
         return reply.SerializeToString()
 
     def _observe(self, method: str, code: grpc.StatusCode, started: float) -> None:
