@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import logging
 import os
 import signal
 import sys
+from typing import NamedTuple
 
 import grpc
 import uvloop
 
 from seldon_graph.durations import duration_seconds
 from seldon_graph.engine.graph import Graph
-from seldon_graph.engine.grpc_server import SeldonService
 from seldon_graph.engine.metrics import EngineMetrics
-from seldon_graph.engine.predictor import Predictor, PredictorError, build_predictor
+from seldon_graph.engine.predictor import GRPC, REST, Predictor, PredictorError, build_predictor
+from seldon_graph.engine.protocols import WireProtocol, protocol_named
 from seldon_graph.engine.request_logger import RequestLogger
-from seldon_graph.engine.rest_server import RestServer
 from seldon_graph.engine.source import (
     PREDICTOR_ENV,
     PredictorSource,
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     flag("http_port", type=int, default=8080)
     flag("grpc_port", type=int, default=5000)
     flag("host", default="0.0.0.0", help="address to listen on")
-    flag("protocol", default="seldon", choices=["seldon"], help="only the seldon protocol is served")
+    flag("protocol", default="seldon", choices=["seldon", "v2", "kfserving", "tensorflow"])
     flag("transport", default="", help="default unit transport (rest|grpc) for endpoints without a type")
     flag("server_type", default="rpc", choices=["rpc"])
     flag("prometheus_path", default="/metrics")
@@ -106,7 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
+class Served(NamedTuple):
+    """What one engine serves: the protocol, and the predictor as walked for REST and for gRPC clients (the same
+    one unless the protocol follows the client's transport; `over_grpc` is None when its units have no gRPC port)."""
+
+    protocol: WireProtocol
+    over_rest: Predictor
+    over_grpc: Predictor | None
+    source: PredictorSource
+
+
+def load(args: argparse.Namespace) -> Served:
     """The validated predictor from --file or ENGINE_PREDICTOR plus the annotations from every source."""
     if args.file:
         source = from_file(args.file, args.predictor)
@@ -123,24 +134,49 @@ def load(args: argparse.Namespace) -> tuple[Predictor, PredictorSource]:
     for key, value in ((REST_TIMEOUT_ANNOTATION, args.rest_timeout), (GRPC_TIMEOUT_ANNOTATION, args.grpc_timeout)):
         if value is not None:
             annotations[key] = str(value)
-    predictor = build_predictor(
-        source.predictor,
-        annotations,
-        (args.transport or source.transport or "rest").upper(),
-        os.environ.get("REQUEST_LOGGER_DEFAULT_ENDPOINT", ""),
-    )
+    protocol = protocol_named(args.protocol)
+    logger_url = os.environ.get("REQUEST_LOGGER_DEFAULT_ENDPOINT", "")
+    if protocol.follows_client_transport:
+        predictor = build_predictor(with_transport(source.predictor, REST), annotations, REST, logger_url)
+        try:
+            over_grpc = build_predictor(with_transport(source.predictor, GRPC), annotations, GRPC, logger_url)
+        except PredictorError as exc:
+            log.warning("no %s gRPC API: %s", protocol.name, exc)
+            over_grpc = None
+    else:
+        transport = (args.transport or source.transport or "rest").upper()
+        predictor = over_grpc = build_predictor(source.predictor, annotations, transport, logger_url)
+    for node in predictor.nodes():
+        if node.builtin and node.implementation not in protocol.builtins:
+            raise PredictorError(
+                f"graph node '{node.name}': implementation {node.implementation} works only with the seldon "
+                f"protocol, not {protocol.name}"
+            )
     for key in (REST_TIMEOUT_ANNOTATION, GRPC_TIMEOUT_ANNOTATION):
         timeout_ms(predictor.annotations, key)
     message_size(predictor.annotations, GRPC_MAX_MESSAGE_ANNOTATION)
-    return predictor, source
+    return Served(protocol, predictor, over_grpc, source)
 
 
-async def serve(
-    args: argparse.Namespace, predictor: Predictor, source: PredictorSource, tracing: Tracing | None = None
-) -> int:
+def with_transport(predictor: dict, transport: str) -> dict:
+    """A copy of a PredictorSpec whose every endpoint is called over `transport` (REST or GRPC)."""
+    copied = copy.deepcopy(predictor)
+    pending = [copied.get("graph")]
+    while pending:
+        unit = pending.pop()
+        if not isinstance(unit, dict):
+            continue
+        if isinstance(unit.get("endpoint"), dict):
+            unit["endpoint"]["type"] = transport
+        pending.extend(unit.get("children") or [])
+    return copied
+
+
+async def serve(args: argparse.Namespace, served: Served, tracing: Tracing | None = None) -> int:
+    protocol, predictor, source = served.protocol, served.over_rest, served.source
     deployment = args.sdep or source.deployment
     namespace = args.namespace or source.namespace
-    units = UnitPool(predictor)
+    units = UnitPool(predictor, protocol)
     metrics = EngineMetrics(deployment, predictor)
     logger = None
     if any(node.logger for node in predictor.nodes()):
@@ -152,23 +188,34 @@ async def serve(
             args.logger_workers,
             args.log_work_buffer_size,
             args.log_write_timeout_ms / 1000,
+            protocol.name,
         )
         logger.start()
     tracer = EngineTracer(tracing, deployment, predictor.name) if tracing is not None else None
-    graph = Graph(predictor, units, metrics, logger, tracer)
-    rest = RestServer(graph, units, args.prometheus_path, deployment, namespace)
+    graph = Graph(predictor, units, metrics, logger, tracer=tracer, protocol=protocol)
+    grpc_graph: Graph | None = graph
+    grpc_units = units
+    if served.over_grpc is not predictor:
+        grpc_graph = None
+        if served.over_grpc is not None:
+            grpc_units = UnitPool(served.over_grpc, protocol)
+            grpc_graph = Graph(served.over_grpc, grpc_units, metrics, logger, tracer=tracer, protocol=protocol)
+    rest = protocol.rest_server(
+        graph, units, prometheus_path=args.prometheus_path, deployment=deployment, namespace=namespace
+    )
     http = rest.server(limits=Limits.from_args(args))
     await http.start(listening_socket(args.http_port, args.host))
     max_message = message_size(predictor.annotations, GRPC_MAX_MESSAGE_ANNOTATION)
     server = grpc.aio.server(
         options=[("grpc.max_send_message_length", max_message), ("grpc.max_receive_message_length", max_message)]
     )
-    server.add_generic_rpc_handlers((SeldonService(graph).handler(),))
+    server.add_generic_rpc_handlers(tuple(protocol.grpc_handlers(grpc_graph)))
     server.add_insecure_port(f"{args.host}:{args.grpc_port}")
     await server.start()
     log.info(
-        "serving predictor %s: REST on %s:%d, gRPC on %s:%d",
+        "serving predictor %s (protocol %s): REST on %s:%d, gRPC on %s:%d",
         predictor.name,
+        protocol.name,
         args.host,
         args.http_port,
         args.host,
@@ -187,6 +234,8 @@ async def serve(
     if logger is not None:
         await logger.close()
     await units.close()
+    if grpc_units is not units:
+        await grpc_units.close()
     return 0
 
 
@@ -197,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        predictor, source = load(args)
+        served = load(args)
     except PredictorError as exc:
         print(f"seldon-engine: invalid predictor: {exc}", file=sys.stderr)
         return 2
@@ -207,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seldon-engine: {exc}", file=sys.stderr)
         return 2
     try:
-        return uvloop.run(serve(args, predictor, source, tracing))
+        return uvloop.run(serve(args, served, tracing))
     finally:
         if tracing is not None:
             tracing.shutdown()

@@ -8,8 +8,10 @@ For every node, in this order (predictor.TYPE_STEPS says which steps a node type
   5. TRANSFORM_OUTPUT – post-process the result (also after a -2 route, and for a leaf).
 Built-in implementations (builtins.py) perform their step in-process; every other step is a unit call.
 
-Messages travel as `Payload`s: `meta` is merged here (puid, tags, routing, requestPath, metrics) and everything
-else is passed between units as undecoded bytes.
+What a message is and how a unit is called with it belongs to the graph's protocol (protocols/): the walk hands
+a node's input to `protocol.unit_request` and the unit's reply to `protocol.unit_reply`. For the seldon protocol
+`meta` is merged here (puid, tags, routing, requestPath, metrics) and everything else passes between units as
+undecoded bytes; V2 and TensorFlow bodies pass through whole, chained from one node's outputs to the next's inputs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import orjson
 
 from seldon_graph.engine import builtins
 from seldon_graph.engine.metrics import EngineMetrics
-from seldon_graph.engine.payload import FeedbackBody, Payload, message_list_json, message_list_proto
+from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.predictor import (
     AGGREGATE,
     ROUTE,
@@ -31,6 +33,8 @@ from seldon_graph.engine.predictor import (
     Node,
     Predictor,
 )
+from seldon_graph.engine.protocols import Message, WireProtocol
+from seldon_graph.engine.protocols.seldon import SELDON
 from seldon_graph.engine.request_logger import (
     FEEDBACK_TYPE,
     REQUEST_TYPE,
@@ -39,17 +43,15 @@ from seldon_graph.engine.request_logger import (
     RequestLogger,
 )
 from seldon_graph.engine.request_state import RequestState
-from seldon_graph.engine.router_reply import ALL_CHILDREN, NO_CHILDREN, decode_reply, route_from_reply
+from seldon_graph.engine.router_reply import ALL_CHILDREN, NO_CHILDREN
 from seldon_graph.engine.traces import EngineTracer
 from seldon_graph.engine.unit_errors import UnitError
 from seldon_graph.engine.unit_pool import UnitClient, UnitLookup
 from seldon_graph.errors import ENGINE_INVALID_ROUTING, INTERNAL_ERROR, NOT_FOUND, SeldonError
 
-JSON = "json"
-
 
 class Graph:
-    """A predictor's tree bound to its unit clients, metrics and request logger."""
+    """A predictor's tree bound to its unit clients, protocol, metrics and request logger."""
 
     def __init__(
         self,
@@ -58,8 +60,10 @@ class Graph:
         metrics: EngineMetrics | None = None,
         logger: RequestLogger | None = None,
         tracer: EngineTracer | None = None,
+        protocol: WireProtocol = SELDON,
     ):
         self.predictor = predictor
+        self.protocol = protocol
         self.tracer = tracer
         self.root = predictor.root
         self.units = units
@@ -69,7 +73,7 @@ class Graph:
 
     # ---- prediction ---------------------------------------------------------------------------------------
 
-    async def predict(self, message: Payload, meta: dict, request: RequestState) -> tuple[Payload, dict]:
+    async def predict(self, message: Message, meta: dict, request: RequestState) -> tuple[Message, dict]:
         """The result of the whole graph for a client's message and meta, and the response meta."""
         client_metrics = meta.get("metrics")
         if isinstance(client_metrics, list) and client_metrics:
@@ -77,7 +81,7 @@ class Graph:
         result = await self._walk(self.root, message, request)
         return result, self.response_meta(result, request)
 
-    def response_meta(self, result: Payload, request: RequestState) -> dict:
+    def response_meta(self, result: Message, request: RequestState) -> dict:
         """The meta of the client's response: puid, merged tags, routing, requestPath, collected metrics."""
         meta: dict = {"puid": request.puid}
         if result.tags:
@@ -90,7 +94,7 @@ class Graph:
             meta["metrics"] = metrics
         return meta
 
-    async def _walk(self, node: Node, message: Payload, request: RequestState) -> Payload:
+    async def _walk(self, node: Node, message: Message, request: RequestState) -> Message:
         request.request_path[node.name] = node.image
         if request.timings is not None:
             request.timings.setdefault(node.name, 0.0)
@@ -104,7 +108,7 @@ class Graph:
         self._log(node, RESPONSE_TYPE, message, request)
         return message
 
-    async def _children(self, node: Node, message: Payload, request: RequestState) -> Payload:
+    async def _children(self, node: Node, message: Message, request: RequestState) -> Message:
         route = await self._route(node, message, request) if node.does(ROUTE) else ALL_CHILDREN
         request.routing[node.name] = route
         if route == NO_CHILDREN:
@@ -123,7 +127,7 @@ class Graph:
             return await self._aggregate(node, outputs, request)
         return outputs[0]
 
-    async def _transform(self, node: Node, step: str, message: Payload, request: RequestState) -> Payload:
+    async def _transform(self, node: Node, step: str, message: Message, request: RequestState) -> Message:
         if node.builtin:
             transform = builtins.TRANSFORMS.get(node.implementation)
             if transform is None or step == "transform-output":
@@ -134,25 +138,25 @@ class Graph:
             self._collect(node, meta, request)
             return output
         unit = self.units[node]
-        raw = await self._call(node, unit, step, _body(unit, message, request), request)
+        raw = await self._call(node, unit, step, self.protocol.unit_request(unit, message, request), request)
         output = self._split(node, unit, raw, request)
-        output.tags = {**message.tags, **output.tags}
+        if message.tags:
+            output.tags = {**message.tags, **output.tags}
         return output
 
-    async def _route(self, node: Node, message: Payload, request: RequestState) -> int:
+    async def _route(self, node: Node, message: Message, request: RequestState) -> int:
         if node.builtin:
             started = time.perf_counter()
             route = builtins.ROUTERS[node.implementation](node, message)
             _spent(node, request, started)
             return route
         unit = self.units[node]
-        raw = await self._call(node, unit, "route", _body(unit, message, request), request)
-        reply = decode_reply(node.name, unit.wire, raw)
-        if isinstance(reply, dict) and isinstance(reply.get("meta"), dict):
-            self._collect(node, reply["meta"], request)
-        return route_from_reply(node.name, reply)
+        raw = await self._call(node, unit, "route", self.protocol.unit_request(unit, message, request), request)
+        route, meta = self.protocol.route_reply(node, unit, raw)
+        self._collect(node, meta, request)
+        return route
 
-    async def _aggregate(self, node: Node, outputs: list[Payload], request: RequestState) -> Payload:
+    async def _aggregate(self, node: Node, outputs: list[Message], request: RequestState) -> Message:
         tags: dict = {}
         for output in outputs:
             tags.update(output.tags)
@@ -163,14 +167,14 @@ class Graph:
             self._collect(node, meta, request)
         else:
             unit = self.units[node]
-            bodies = [_body(unit, output, request) for output in outputs]
-            body = message_list_json(bodies) if unit.wire == JSON else message_list_proto(bodies)
+            body = self.protocol.aggregate_request(unit, outputs, request)
             raw = await self._call(node, unit, "aggregate", body, request)
             result = self._split(node, unit, raw, request)
-        result.tags = {**tags, **result.tags}
+        if tags:
+            result.tags = {**tags, **result.tags}
         return result
 
-    async def _call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: RequestState) -> bytes:
+    async def _call(self, node: Node, unit: UnitClient, step: str, body: object, request: RequestState) -> object:
         if request.trace is not None:
             return await self._traced_call(node, unit, step, body, request)
         started = time.perf_counter()
@@ -186,7 +190,9 @@ class Graph:
             if request.timings is not None:
                 _spent(node, request, started)
 
-    async def _traced_call(self, node: Node, unit: UnitClient, step: str, body: bytes, request: RequestState) -> bytes:
+    async def _traced_call(
+        self, node: Node, unit: UnitClient, step: str, body: object, request: RequestState
+    ) -> object:
         """`_call` inside a span whose context the unit receives."""
         span, context = self.tracer.begin_call(node, step, request)
         started = time.perf_counter()
@@ -203,11 +209,8 @@ class Graph:
                 _spent(node, request, started)
             self.tracer.end(span, code, code != "200")
 
-    def _split(self, node: Node, unit: UnitClient, raw: bytes, request: RequestState) -> Payload:
-        try:
-            output, meta = Payload.from_json(raw) if unit.wire == JSON else Payload.from_proto(raw)
-        except SeldonError as exc:
-            raise UnitError(f"Unit '{node.name}' sent an unreadable reply: {exc.info}", 500, INTERNAL_ERROR) from exc
+    def _split(self, node: Node, unit: UnitClient, raw: object, request: RequestState) -> Message:
+        output, meta = self.protocol.unit_reply(node, unit, raw)
         self._collect(node, meta, request)
         return output
 
@@ -218,10 +221,10 @@ class Graph:
             if self.metrics is not None:
                 self.metrics.custom(node, metrics)
 
-    def _log(self, node: Node, event_type: str, message: Payload, request: RequestState) -> None:
+    def _log(self, node: Node, event_type: str, message: Message, request: RequestState) -> None:
         if self._logs(node, event_type, request):
-            body = message.json_body({"puid": request.puid, "tags": message.tags})
-            self.logger.emit(Event(node.logger.url, event_type, node.name, request.puid, body, "application/json"))
+            body, content_type = self.protocol.log_body(message, request)
+            self.logger.emit(Event(node.logger.url, event_type, node.name, request.puid, body, content_type))
 
     def _logs(self, node: Node, event_type: str, request: RequestState) -> bool:
         """Whether this event of this request goes to the node's request logger (feedback counts as a response)."""
@@ -248,13 +251,12 @@ class Graph:
             self.logger.emit(
                 Event(node.logger.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(), "application/json")
             )
-        if not node.does(SEND_FEEDBACK) or node.builtin:
+        if not node.does(SEND_FEEDBACK) or node.builtin or not self.protocol.sends_feedback:
             return None
         if self.metrics is not None:
             self.metrics.feedback(node, feedback.reward)
         unit = self.units[node]
-        body = feedback.json() if unit.wire == JSON else feedback.proto()
-        raw = await self._call(node, unit, "send-feedback", body, request)
+        raw = await self._call(node, unit, "send-feedback", self.protocol.feedback_request(unit, feedback), request)
         return self._split(node, unit, raw, request)
 
     # ---- metadata -----------------------------------------------------------------------------------------
@@ -290,11 +292,6 @@ class Graph:
             "graphinputs": inputs,
             "graphoutputs": outputs,
         }
-
-
-def _body(unit: UnitClient, message: Payload, request: RequestState) -> bytes:
-    meta = {"puid": request.puid, "tags": message.tags} if message.tags else {"puid": request.puid}
-    return message.json_body(meta) if unit.wire == JSON else message.proto_body(meta)
 
 
 def _spent(node: Node, request: RequestState, started: float) -> None:

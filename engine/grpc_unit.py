@@ -40,18 +40,19 @@ def open_channel(address: UnitAddress, max_message: int = -1) -> grpc.aio.Channe
 
 class GrpcUnit:
     wire = "proto"
+    methods = STEP_METHODS  # step → full gRPC method; other protocols' units replace the table
 
     def __init__(self, node: Node, channel: grpc.aio.Channel, timeout: float | None):
         self.node = node.name
         self.url = f"grpc://{node.endpoint.url}"
         self.timeout = timeout
-        self._methods = {step: channel.unary_unary(path) for step, path in STEP_METHODS.items()}
+        self._methods = {step: channel.unary_unary(path) for step, path in self.methods.items()}
 
     async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
         return await self._invoke(step, body, context.grpc_metadata())
 
     def labels(self, step: str) -> tuple[str, str]:
-        return STEP_METHODS[step], "unary"
+        return self.methods[step], "unary"
 
     async def metadata(self) -> bytes:
         raw = await self._invoke("metadata", b"", ())

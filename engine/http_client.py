@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import NamedTuple
 
 import httptools
 
 from seldon_graph.http11 import Limits
+
+
+class Reply(NamedTuple):
+    """A unit's answer: status, headers (lower-case names) and body."""
+
+    status: int
+    headers: dict[bytes, bytes]
+    body: bytes
 
 
 class ConnectError(OSError):
@@ -33,6 +42,7 @@ class _Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future | None = None
         self._status = 0
+        self._headers: dict[bytes, bytes] = {}
         self._head_size = 0
         self._headers_done = False
         self._framed = False
@@ -84,6 +94,7 @@ class _Connection(asyncio.Protocol):
 
     def _start(self) -> None:
         self._status = 0
+        self._headers = {}
         self._head_size = 0
         self._headers_done = False
         self._framed = False
@@ -96,6 +107,7 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
+        self._headers[name] = value
         if name == b"content-length" or (name == b"transfer-encoding" and b"chunked" in value.lower()):
             self._framed = True
 
@@ -129,11 +141,11 @@ class _Connection(asyncio.Protocol):
 
     def _finish(self, body: bytes) -> None:
         if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result((self._status, body))
+            self._waiter.set_result(Reply(self._status, self._headers, body))
 
 
 class HttpPool:
-    """Keep-alive connections to one host:port; `request` returns (status, body)."""
+    """Keep-alive connections to one host:port; `request` returns (status, body), `exchange` a Reply."""
 
     def __init__(self, host: str, port: int, connect_timeout: float = 2.0, limits: Limits | None = None):
         self.host, self.port = host, port
@@ -145,6 +157,11 @@ class HttpPool:
     async def request(self, method: str, path: str, headers: bytes, body: bytes | None) -> tuple[int, bytes]:
         """One request; `headers` are preformatted `Name: value\\r\\n` lines. Raises ConnectError when no
         connection could be made, ConnectionError or ProtocolError when the exchange broke."""
+        status, _, reply = await self.exchange(method, path, headers, body)
+        return status, reply
+
+    async def exchange(self, method: str, path: str, headers: bytes, body: bytes | None) -> Reply:
+        """`request` with the reply's headers too (protocols whose framing is in headers need them)."""
         payload = body or b""
         head = b"".join(
             (
@@ -162,20 +179,20 @@ class HttpPool:
         message = [head, payload]
         connection, reused = await self._acquire()
         try:
-            status, reply = await connection.send(message)
+            reply = await connection.send(message)
         except ConnectionError:
             connection.close()
             if not (reused and not connection.received_any):
                 raise
             connection, _ = await self._acquire(fresh=True)
-            status, reply = await self._exchange(connection, message)
+            reply = await self._exchange(connection, message)
         except BaseException:
             connection.close()
             raise
         self._release(connection)
-        return status, reply
+        return reply
 
-    async def _exchange(self, connection: _Connection, message: list[bytes]) -> tuple[int, bytes]:
+    async def _exchange(self, connection: _Connection, message: list[bytes]) -> Reply:
         try:
             return await connection.send(message)
         except BaseException:

@@ -42,6 +42,7 @@ class RequestLogger:
         workers: int = 4,
         queue_size: int = 10000,
         send_timeout: float = 10.0,
+        protocol: str = "seldon",
     ):
         self._headers = {
             "Ce-Specversion": "1.0",
@@ -49,7 +50,7 @@ class RequestLogger:
             "Ce-Inferenceservicename": deployment,
             "Ce-Namespace": namespace,
             "Ce-Endpoint": predictor,
-            "Ce-Protocol": "seldon",
+            "Ce-Protocol": protocol,
         }
         self._queue: asyncio.Queue[Event] = asyncio.Queue(queue_size)
         self._worker_count = workers

@@ -36,6 +36,7 @@ NOT_FORWARDED = frozenset(
         "grpc-timeout",
         "grpc-encoding",
         "grpc-accept-encoding",
+        "inference-header-content-length",
     }
 )
 _TRUE = frozenset({"true", "on", "1"})

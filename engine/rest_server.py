@@ -133,23 +133,23 @@ class RestServer:
         route = self._resolve(request.path)
         if route is None:
             error = SeldonError(f"Not found: {request.method} {request.path}", 404, NOT_FOUND)
-            return self._response(error.to_json(), 404)
+            return self._response(self._error_json(error), 404)
         method, handler = route
         if request.method != method:
             error = SeldonError(
                 f"Method not allowed: {request.method} {request.path}; use {method}", 405, ENGINE_BAD_REQUEST
             )
-            return self._response(error.to_json(), 405)
+            return self._response(self._error_json(error), 405)
         return self._guarded(handler, request)
 
     async def _guarded(self, handler: Callable, request: HttpRequest) -> Response:
         try:
             return await handler(request)
         except SeldonError as exc:
-            return self._response(exc.to_json(), exc.status_code)
+            return self._response(self._error_json(exc), exc.status_code)
         except Exception as exc:  # a bug must still answer with a Seldon status body
             log.exception("unexpected failure on %s", request.path)
-            return self._response(SeldonError(f"Engine failure: {exc!r}", 500, INTERNAL_ERROR).to_json(), 500)
+            return self._response(self._error_json(SeldonError(f"Engine failure: {exc!r}", 500, INTERNAL_ERROR)), 500)
 
     async def predictions(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
@@ -253,16 +253,19 @@ class RestServer:
         reason = ENGINE_BAD_REQUEST if status < 500 else INTERNAL_ERROR
         return Response(status, SeldonError(info, status, reason).to_json(), JSON_TYPE)
 
-    @staticmethod
-    def _failed(error: SeldonError) -> tuple[bytes, int]:
+    def _failed(self, error: SeldonError) -> tuple[bytes, int]:
         """The client's answer to a failure; server-side failures are also logged for the operator."""
         if error.status_code >= 500:
             log.warning("request failed with %d: %s", error.status_code, error.info)
-        return error.to_json(), error.status_code
+        return self._error_json(error), error.status_code
 
-    def _observe(self, service: str, status: int, started: float) -> None:
+    def _error_json(self, error: SeldonError) -> bytes:
+        """The body of an error answer in this API's protocol (a Seldon status body here)."""
+        return error.to_json()
+
+    def _observe(self, service: str, status: int, started: float, method: str = "post") -> None:
         if self.metrics is not None:
-            self.metrics.server(service, "post", str(status), time.perf_counter() - started)
+            self.metrics.server(service, method, str(status), time.perf_counter() - started)
 
 
 def _content_type(headers: dict) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from seldon_graph.engine.http_client import ConnectError, HttpPool, ProtocolError
+from seldon_graph.engine.http_client import ConnectError, HttpPool, ProtocolError, Reply
 from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.unit_errors import from_rest_reply, timed_out, unreachable
 
@@ -29,7 +29,7 @@ class RestUnit:
         self._pool = pool
 
     async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
-        status, reply = await self._request("POST", f"/{step}", body, context.rest_headers())
+        status, _, reply = await self._request("POST", f"/{step}", body, context.rest_headers())
         if 200 <= status < 300:
             return reply
         raise from_rest_reply(self.node, step, status, reply)
@@ -44,19 +44,19 @@ class RestUnit:
         return await self._get("/health/status")
 
     async def _get(self, path: str) -> bytes:
-        status, reply = await self._request("GET", path, None, b"")
+        status, _, reply = await self._request("GET", path, None, b"")
         if status != 200:
             raise from_rest_reply(self.node, path.lstrip("/"), status, reply)
         return reply
 
-    async def _request(self, method: str, path: str, body: bytes | None, headers: bytes) -> tuple[int, bytes]:
+    async def _request(self, method: str, path: str, body: bytes | None, headers: bytes) -> Reply:
         url = self.url + path
         attempt = 0
         while True:
             try:
                 if self.timeout is None:
-                    return await self._pool.request(method, path, headers, body)
-                return await asyncio.wait_for(self._pool.request(method, path, headers, body), self.timeout)
+                    return await self._pool.exchange(method, path, headers, body)
+                return await asyncio.wait_for(self._pool.exchange(method, path, headers, body), self.timeout)
             except ConnectError as exc:
                 if attempt == len(CONNECT_BACKOFF):
                     raise unreachable(self.node, url, exc) from exc

@@ -1,24 +1,27 @@
 """The one interface the graph walk uses to reach a unit, whatever its transport, and the pool that makes them.
 
-A unit client sends the bytes of one step (`predict`, `route`, …) and returns the reply's bytes: JSON documents
-for REST units (`wire == "json"`), serialized protos for gRPC units (`wire == "proto"`). Connections are pooled
-per endpoint, so nodes served by the same process share one keep-alive pool or channel.
+A unit client sends the body of one step (`predict`, `route`, …) and returns the reply: for the seldon protocol
+JSON documents for REST units (`wire == "json"`), serialized protos for gRPC units (`wire == "proto"`); other
+protocols make their own unit clients (protocols/). Connections are pooled per endpoint, so nodes served by the
+same process share one keep-alive pool or channel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 
-from seldon_graph.engine.grpc_unit import GrpcUnit, open_channel
+from seldon_graph.engine.grpc_unit import open_channel
 from seldon_graph.engine.http_client import HttpPool
 from seldon_graph.engine.predictor import GRPC, Node, Predictor
-from seldon_graph.engine.rest_unit import RestUnit
 from seldon_graph.engine.source import message_size, timeout_ms
 from seldon_graph.labels import GRPC_MAX_MESSAGE_ANNOTATION, GRPC_TIMEOUT_ANNOTATION, REST_TIMEOUT_ANNOTATION
+
+if TYPE_CHECKING:
+    from seldon_graph.engine.protocols import WireProtocol
 
 READY_TIMEOUT = 0.5
 
@@ -36,8 +39,8 @@ class UnitClient(Protocol):
     url: str
     wire: str
 
-    async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
-        """The reply bytes of `step`; a UnitError naming the node when the unit fails or cannot be reached."""
+    async def call(self, step: str, body: Any, context: CallContext) -> Any:
+        """The reply of `step`; a UnitError naming the node when the unit fails or cannot be reached."""
 
     def labels(self, step: str) -> tuple[str, str]:
         """The `service` and `method` metric labels of a call of `step` (as the Seldon executor names them)."""
@@ -58,7 +61,9 @@ class UnitLookup(Protocol):
 class UnitPool:
     """Unit clients for every non-built-in node of a predictor, sharing connections per endpoint."""
 
-    def __init__(self, predictor: Predictor):
+    def __init__(self, predictor: Predictor, protocol: WireProtocol | None = None):
+        if protocol is None:
+            from seldon_graph.engine.protocols.seldon import SELDON as protocol
         annotations = predictor.annotations
         rest_timeout = timeout_ms(annotations, REST_TIMEOUT_ANNOTATION)
         grpc_timeout = timeout_ms(annotations, GRPC_TIMEOUT_ANNOTATION)
@@ -73,11 +78,11 @@ class UnitPool:
             if node.endpoint.transport == GRPC:
                 if key not in self._channels:
                     self._channels[key] = open_channel(node.endpoint, max_message)
-                self.units[node.name] = GrpcUnit(node, self._channels[key], grpc_timeout)
+                self.units[node.name] = protocol.grpc_unit(node, self._channels[key], grpc_timeout)
             else:
                 if key not in self._pools:
                     self._pools[key] = HttpPool(*key)
-                self.units[node.name] = RestUnit(node, self._pools[key], rest_timeout)
+                self.units[node.name] = protocol.rest_unit(node, self._pools[key], rest_timeout)
         self._endpoints = sorted({*self._pools, *self._channels})
 
     def __getitem__(self, node: Node) -> UnitClient:

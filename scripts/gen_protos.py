@@ -12,6 +12,14 @@ import tempfile
 from grpc_tools import protoc
 
 PROTO_DIR = pathlib.Path(__file__).resolve().parent.parent / "core" / "proto"
+# (file, whether to generate gRPC stubs), dependencies first. The engine serves V2 and TensorFlow through generic
+# handlers on serialized bytes, so their services need no stubs.
+PROTOS = (
+    ("tensor.proto", False),
+    ("prediction.proto", True),
+    ("inference.proto", False),
+    ("tensorflow_serving.proto", False),
+)
 
 
 def main() -> int:
@@ -20,7 +28,7 @@ def main() -> int:
         (include / "seldon_graph").mkdir()
         (include / "seldon_graph" / "proto").symlink_to(PROTO_DIR)
         well_known = pathlib.Path(protoc.__file__).parent / "_proto"
-        for name, services in (("tensor.proto", False), ("prediction.proto", True)):
+        for name, services in PROTOS:
             args = [
                 "protoc",
                 f"-I{include}",

@@ -13,6 +13,13 @@ from pathlib import Path
 CACHE = Path(__file__).resolve().parents[2] / ".cache"
 
 SELDON_CORE = ["seldon-core==1.18.2", "setuptools<70"]
+# The real MLServer (V2 units) and the real Triton client (V2 callers); their protobuf pins differ from ours.
+MLSERVER = [
+    "mlserver==1.7.1",
+    "mlserver-sklearn==1.7.1",
+    "scikit-learn>=1.3,<2",
+    "tritonclient[http,grpc]>=2.40,<3",
+]
 
 
 def ensure_venv(name: str, requirements: list[str]) -> Path:
@@ -35,3 +42,8 @@ def ensure_venv(name: str, requirements: list[str]) -> Path:
 def seldon_core_bin() -> Path:
     """bin/ of a venv with the real seldon-core 1.18.2 wrapper and client."""
     return ensure_venv("seldon-core-1.18.2", SELDON_CORE)
+
+
+def mlserver_bin() -> Path:
+    """bin/ of a venv with the real MLServer 1.7.1 (sklearn runtime) and tritonclient."""
+    return ensure_venv("mlserver-1.7.1", MLSERVER)

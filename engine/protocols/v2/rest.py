@@ -1,0 +1,162 @@
+"""V2 over REST: the unit client (`/v2/models/<node>/infer`, …) and the engine's external V2 REST API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+import orjson
+
+from seldon_graph.engine.http_client import Reply
+from seldon_graph.engine.predictor import Node
+from seldon_graph.engine.protocols import engine_version
+from seldon_graph.engine.protocols.v2.bodies import BINARY_TYPE, HEADER_LENGTH, InferBody, checked_request, error_body
+from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
+from seldon_graph.engine.rest_server import TEXT_TYPE, RestServer
+from seldon_graph.engine.rest_unit import RestUnit
+from seldon_graph.engine.unit_errors import UnitError
+from seldon_graph.errors import INTERNAL_ERROR, SeldonError
+from seldon_graph.http11 import Request as HttpRequest
+from seldon_graph.http11 import Response
+
+if TYPE_CHECKING:
+    from seldon_graph.engine.unit_pool import CallContext
+
+MODELS = "/v2/models/"
+INFER_STEPS = ("predict", "transform-input", "transform-output")
+JSON_HEADER = b"Content-Type: application/json\r\n"
+
+
+class V2RestUnit(RestUnit):
+    """A V2 server (MLServer, Triton, …) reached over REST; every node is called by its own name."""
+
+    def __init__(self, node: Node, pool, timeout: float | None):  # noqa: ANN001 - an HttpPool
+        super().__init__(node, pool, timeout)
+        base = MODELS + node.name
+        self.paths = {step: f"{base}/infer" for step in INFER_STEPS}
+        self.paths.update(route=f"{base}/route", aggregate=f"{base}/aggregate", **{"send-feedback": f"{base}/feedback"})
+        self.metadata_path, self.ready_path = base, f"{base}/ready"
+
+    async def call(self, step: str, body: InferBody, context: CallContext) -> InferBody:
+        payload, _, header_length = body.wire()
+        headers = context.rest_headers()
+        if header_length is not None:
+            binary = f"Content-Type: {BINARY_TYPE}\r\nInference-Header-Content-Length: {header_length}\r\n"
+            headers = headers.replace(JSON_HEADER, binary.encode())
+        path = self.paths[step]
+        reply = await self._request("POST", path, payload, headers)
+        if 200 <= reply.status < 300:
+            return InferBody.from_http(reply.body, reply.headers.get(HEADER_LENGTH.encode()), is_reply=True)
+        raise failure(self.node, path, reply)
+
+    def labels(self, step: str) -> tuple[str, str]:
+        return self.paths[step], "post"
+
+    async def metadata(self) -> bytes:
+        reply = await self.get(self.metadata_path)
+        if reply.status != 200:
+            raise failure(self.node, self.metadata_path, reply)
+        return reply.body
+
+    async def status(self) -> bytes:
+        reply = await self.get(self.ready_path)
+        if reply.status != 200:
+            raise failure(self.node, self.ready_path, reply)
+        return reply.body
+
+    async def get(self, path: str) -> Reply:
+        return await self._request("GET", path, None, b"")
+
+
+def failure(node: str, path: str, reply: Reply) -> UnitError:
+    """A unit's non-2xx V2 reply as an error naming the node, keeping the unit's status and its `error` text."""
+    try:
+        parsed = orjson.loads(reply.body)
+    except orjson.JSONDecodeError:
+        parsed = None
+    detail = parsed.get("error") if isinstance(parsed, dict) else None
+    if detail is None:
+        detail = reply.body[:500].decode("utf-8", errors="replace") or f"HTTP {reply.status}"
+    return UnitError(f"Unit '{node}' failed {path} with HTTP {reply.status}: {detail}", reply.status, INTERNAL_ERROR)
+
+
+class V2RestServer(RestServer):
+    """The Open Inference Protocol REST API of a graph, plus the engine's probes and Prometheus endpoint."""
+
+    def _routes(self) -> dict[str, tuple[str, Callable]]:
+        return {
+            "/ready": ("GET", self.ready),
+            "/live": ("GET", self.live),
+            "/v2/health/ready": ("GET", self.ready),
+            "/v2/health/live": ("GET", self.live),
+            "/v2": ("GET", self.server_metadata),
+            "/v2/models/infer": ("POST", self.infer),
+            self.prometheus_path: ("GET", self.prometheus),
+        }
+
+    def _resolve(self, path: str) -> tuple[str, Callable] | None:
+        route = self._table.get(path)
+        if route is not None or not path.startswith(MODELS):
+            return route
+        parts = path[len(MODELS) :].split("/")
+        model, rest = parts[0], parts[1:]
+        if len(rest) >= 2 and rest[0] == "versions":  # /versions/<v>/... addresses the same node
+            rest = rest[2:]
+        if not model:
+            return None
+        if rest == ["infer"]:
+            return "POST", partial(self.infer, model=model)
+        if rest == ["ready"]:
+            return "GET", partial(self.model_probe, model=model, ready=True)
+        if not rest:
+            return "GET", partial(self.model_probe, model=model, ready=False)
+        return None
+
+    def _error_json(self, error: SeldonError) -> bytes:
+        return error_body(error.info)
+
+    async def infer(self, request: HttpRequest, model: str | None = None) -> Response:
+        started = time.perf_counter()
+        headers = request.headers
+        puid = span = None
+        try:
+            puid = checked_puid(headers.get(PUID_KEY)) or new_puid()
+            if model is not None:
+                self.graph.node(model)
+            body = checked_request(InferBody.from_http(request.body, headers.get(HEADER_LENGTH), is_reply=False))
+            walk = RequestState(puid, headers.items())
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(walk, "infer", "REST")
+            result, _ = await self.graph.predict(body, {}, walk)
+            payload, content_type, header_length = result.wire()
+            response = Response(200, payload, content_type, {**self.cors, PUID_HEADER: puid})
+            if header_length is not None:
+                response.headers["Inference-Header-Content-Length"] = str(header_length)
+        except SeldonError as exc:
+            body_bytes, status = self._failed(exc)
+            response = self._response(body_bytes, status, puid or new_puid())
+        self._observe("predictions", response.status, started)
+        if span is not None:
+            self.graph.tracer.end(span, str(response.status), response.status >= 500)
+        return response
+
+    async def model_probe(self, request: HttpRequest, model: str, ready: bool) -> Response:
+        """A node's `/ready` or metadata, as its unit answers it (status and body)."""
+        started = time.perf_counter()
+        node = self.graph.node(model)
+        if node.builtin:
+            body = b"" if ready else orjson.dumps({"name": model, "platform": "seldon-graph", "versions": []})
+            response = Response(200, body, TEXT_TYPE if ready else "application/json", dict(self.cors))
+        else:
+            unit = self.units[node]
+            reply = await unit.get(unit.ready_path if ready else unit.metadata_path)
+            content_type = reply.headers.get(b"content-type", b"application/json").decode("latin-1")
+            response = Response(reply.status, reply.body, content_type, dict(self.cors))
+        self._observe("status" if ready else "metadata", response.status, started, "get")
+        return response
+
+    async def server_metadata(self, request: HttpRequest) -> Response:
+        body = {"name": "seldon-graph", "version": engine_version(), "extensions": ["binary_tensor_data"]}
+        return self._response(orjson.dumps(body), 200)

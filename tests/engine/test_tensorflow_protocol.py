@@ -1,0 +1,122 @@
+"""The engine speaking TensorFlow Serving's predict API over REST and gRPC, with a TF-Serving-compatible unit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+import requests
+
+from seldon_graph.proto import tensorflow_serving_pb2 as pb
+from tests.engine.conftest import engine_running, predictor
+from tests.support.procs import free_port, start, stop, wait_port
+
+pytestmark = pytest.mark.e2e
+
+TF_UNIT = Path(__file__).parent / "tf_unit.py"
+INSTANCES = {"instances": [[1.0, 2.0], [3.0, 4.5]]}
+
+
+@pytest.fixture(scope="module")
+def tf_unit(tmp_path_factory):
+    http_port, grpc_port = free_port(), free_port()
+    proc = start(
+        [sys.executable, str(TF_UNIT), str(http_port), str(grpc_port)], tmp_path_factory.mktemp("tf") / "unit.log"
+    )
+    try:
+        wait_port(http_port, proc=proc)
+        wait_port(grpc_port, proc=proc)
+        yield {"service_host": "127.0.0.1", "type": "REST", "httpPort": http_port, "grpcPort": grpc_port}
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def chain(tf_unit, tmp_path_factory):
+    second = {"name": "second", "type": "MODEL", "endpoint": tf_unit}
+    spec = predictor({"name": "first", "type": "TRANSFORMER", "endpoint": tf_unit, "children": [second]})
+    with engine_running(spec, tmp_path_factory.mktemp("tfchain"), "--protocol", "tensorflow") as engine:
+        yield engine
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/models/first:predict", "/v1/models/first/:predict", "/v1/models:predict", "/v1/models/:predict"]
+)
+def test_rest_chain_renames_predictions_to_instances(chain, path):
+    response = requests.post(chain.url + path, json=INSTANCES, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"predictions": [[4.0, 8.0], [12.0, 18.0]]}
+    assert response.headers["Seldon-Puid"]
+
+
+def test_rest_single_node_equals_the_unit(tf_unit, tmp_path):
+    spec = predictor({"name": "only", "type": "MODEL", "endpoint": tf_unit})
+    direct = requests.post(f"http://127.0.0.1:{tf_unit['httpPort']}/v1/models/only:predict", json=INSTANCES, timeout=10)
+    with engine_running(spec, tmp_path, "--protocol", "tensorflow") as engine:
+        through = requests.post(f"{engine.url}/v1/models/only:predict", json=INSTANCES, timeout=10)
+    assert through.json() == direct.json()
+
+
+def test_rest_status_metadata_and_feedback(chain):
+    assert (
+        requests.get(f"{chain.url}/v1/models/second", timeout=10).json()["model_version_status"][0]["state"]
+        == "AVAILABLE"
+    )
+    assert requests.get(f"{chain.url}/v1/models/first/metadata", timeout=10).json()["model_spec"]["name"] == "first"
+    feedback = {"request": INSTANCES, "reward": 1.0}
+    assert requests.post(f"{chain.url}/api/v1.0/feedback", json=feedback, timeout=10).json() == feedback
+
+
+def test_rest_bad_input_and_unknown_model(chain):
+    missing = requests.post(f"{chain.url}/v1/models/first:predict", json={"rows": []}, timeout=10)
+    assert missing.status_code == 400
+    assert "instances" in missing.json()["error"]
+    unknown = requests.post(f"{chain.url}/v1/models/nosuch:predict", json=INSTANCES, timeout=10)
+    assert unknown.status_code == 404
+    assert "nosuch" in unknown.json()["error"]
+
+
+def test_rest_unit_without_predictions_is_an_error_naming_it(tf_unit, tmp_path):
+    spec = predictor({"name": "broken", "type": "MODEL", "endpoint": tf_unit})
+    with engine_running(spec, tmp_path, "--protocol", "tensorflow") as engine:
+        response = requests.post(f"{engine.url}/v1/models/broken:predict", json=INSTANCES, timeout=10)
+    assert response.status_code == 500
+    assert "broken" in response.json()["error"]
+
+
+def predict_over_grpc(engine, request: pb.PredictRequest) -> pb.PredictResponse:
+    with grpc.insecure_channel(engine.grpc_target) as channel:
+        call = channel.unary_unary(
+            "/tensorflow.serving.PredictionService/Predict",
+            request_serializer=pb.PredictRequest.SerializeToString,
+            response_deserializer=pb.PredictResponse.FromString,
+        )
+        return call(request, timeout=10)
+
+
+def test_grpc_chain_renumbers_outputs_into_inputs(chain):
+    request = pb.PredictRequest(model_spec=pb.ModelSpec(name="first"))
+    tensor = request.inputs["x"]
+    tensor.dtype = 1
+    tensor.tensor_shape.dim.add(size=3)
+    tensor.float_val.extend([1.0, 2.5, -3.0])
+    reply = predict_over_grpc(chain, request)
+    assert list(reply.outputs) == ["x_doubled_doubled"]
+    assert list(reply.outputs["x_doubled_doubled"].float_val) == [4.0, 10.0, -12.0]
+    assert reply.model_spec.name == "second"
+
+
+def test_grpc_unknown_model_and_metadata(chain):
+    with pytest.raises(grpc.RpcError) as failure:
+        predict_over_grpc(chain, pb.PredictRequest(model_spec=pb.ModelSpec(name="nosuch")))
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    with grpc.insecure_channel(chain.grpc_target) as channel:
+        call = channel.unary_unary(
+            "/tensorflow.serving.PredictionService/GetModelMetadata",
+            request_serializer=pb.GetModelMetadataRequest.SerializeToString,
+            response_deserializer=pb.GetModelMetadataResponse.FromString,
+        )
+        reply = call(pb.GetModelMetadataRequest(model_spec=pb.ModelSpec(name="second")), timeout=10)
+    assert reply.model_spec.name == "second"
