@@ -40,6 +40,12 @@ def units(stack: Local, key: str) -> dict[str, dict]:
     return {u["name"]: u for u in stack.status()["deployments"][key]["units"]}
 
 
+def restart_count(stack: Local, key: str, unit: str) -> int:
+    """The unit's restarts, 0 while the deployment or the unit is not (yet) in the status."""
+    deployment = stack.status()["deployments"].get(key) or {}
+    return next((u["restarts"] for u in deployment.get("units", []) if u["name"] == unit), 0)
+
+
 def predict(stack: Local, name: str) -> requests.Response:
     return requests.post(stack.rest(name), json={"data": {"ndarray": [[1.0]]}}, timeout=10)
 
@@ -81,7 +87,7 @@ def test_a_crashing_unit_is_failed_at_once_and_restarted_with_a_growing_back_off
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_until(lambda: units(stack, "seldon.failing")[name]["restarts"] >= 3, timeout=90)
+        wait_until(lambda: restart_count(stack, "seldon.failing", name) >= 3, timeout=90)
         unit = units(stack, "seldon.failing")[name]
         assert unit["last_exit"].startswith("process exited with code")
         assert stack.status()["deployments"]["seldon.failing"]["state"] == "Failed"

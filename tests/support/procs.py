@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,11 +18,26 @@ import requests
 VENV_BIN = Path(sys.executable).parent
 
 
+# Below Linux's ephemeral range (32768-60999): a port released there can be taken by any outgoing connection
+# before the server under test binds it, which made whole modules fail to start on a busy machine.
+_TEST_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port nobody listens on right now, outside the ephemeral range and not handed out before here."""
+    for _ in range(2000):
+        port = random.choice(_TEST_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_TEST_PORTS}")
 
 
 def wait_http(url: str, timeout: float = 30.0, status: int = 200, proc: subprocess.Popen | None = None) -> None:
