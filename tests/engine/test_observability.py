@@ -3,6 +3,7 @@
 import subprocess
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -170,13 +171,18 @@ def test_prometheus_path_and_deployment_label_flags(units, tmp_path):
     ],
 )
 def test_request_logger_sends_cloudevents(engines, sink, mode, types):
+    """Each event has its own `Ce-Id` (a new UUID) and `Ce-Requestid` is the puid, as the Seldon executor builds
+    them (executor/predictor/predictor_process.go: `Id: guuid.New().String()`, `RequestId: puid`)."""
     sink.events.clear()
     response = requests.post(f"{engines[mode].url}/api/v1.0/predictions", json=X, timeout=30)
     puid = response.json()["meta"]["puid"]
     events = sink.wait_for(len(types))
     assert sorted(headers["ce-type"] for headers, _ in events) == sorted(types)
+    event_ids = [headers["ce-id"] for headers, _ in events]
+    assert len(set(event_ids)) == len(events) and puid not in event_ids
+    assert all(uuid.UUID(event_id).version == 4 for event_id in event_ids)
     for headers, body in events:
-        assert headers["ce-id"] == puid and headers["ce-requestid"] == puid
+        assert headers["ce-requestid"] == puid
         assert headers["ce-modelid"] == "doubler" and headers["ce-specversion"] == "1.0"
         assert headers["ce-source"] and headers["content-type"] == "application/json"
         assert b'"ndarray"' in body
