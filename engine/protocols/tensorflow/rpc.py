@@ -14,6 +14,7 @@ import grpc
 
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.grpc_unit import GrpcUnit
+from seldon_graph.engine.metrics import grpc_code_label
 from seldon_graph.engine.protocols.tensorflow.bodies import PredictProto, model_name
 from seldon_graph.engine.request_state import PUID_KEY, RequestState
 from seldon_graph.engine.unit_errors import UnitError, grpc_code_of
@@ -93,7 +94,7 @@ class PredictionService:
             await context.abort(code, f"Engine failure: {exc!r}")
         finally:
             if self.metrics is not None:
-                self.metrics.server(PREDICT, "unary", code.name, time.perf_counter() - started)
+                self.metrics.server(PREDICT, "unary", grpc_code_label(code), time.perf_counter() - started)
 
     async def get_model_metadata(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
         try:
