@@ -126,6 +126,24 @@ def test_rest_client_of_a_grpc_unit_gets_a_status_body_naming_the_node(engines):
     assert "'bad'" in status_of(response)["info"]
 
 
+def test_grpc_custom_data_of_an_unknown_type_into_a_rest_graph_is_invalid_argument(engines):
+    """A REST unit takes the message as proto JSON, which the executor writes with jsonpb
+    (executor/api/rest/client.go); an Any whose type is not known has no JSON form, so the client is told so
+    instead of an INTERNAL "Engine failure: TypeError"."""
+    message = pb.SeldonMessage()
+    message.customData.type_url = "type.googleapis.com/acme.Unknown"
+    message.customData.value = b"\x08\x01"
+    with pytest.raises(grpc.RpcError) as caught:
+        grpc_predict(engines["model"], message)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "acme.Unknown" in caught.value.details() and "customData" in caught.value.details()
+    known = pb.SeldonMessage()
+    known.customData.Pack(pb.DefaultData(names=["a"]))
+    with pytest.raises(grpc.RpcError) as refused:  # a known type reaches the unit, which has nothing to double
+        grpc_predict(engines["model"], known)
+    assert ("seldon-failed-node", "doubler") in tuple(refused.value.trailing_metadata())
+
+
 def test_grpc_timeout_is_deadline_exceeded_naming_the_node(engines):
     message = pb.SeldonMessage()
     message.data.tensor.shape.extend([1, 1])
