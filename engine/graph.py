@@ -205,12 +205,12 @@ class Graph:
             failure = exc
             raise
         finally:
-            code = unit_call_code(unit.wire, failure)
             if self.metrics is not None:
+                code = unit_call_code(unit.wire, failure)
                 self.metrics.unit_call(node, *unit.labels(step), code, time.perf_counter() - started)
             if request.timings is not None:
                 _spent(node, request, started)
-            self.tracer.end(span, code, failure is not None)
+            self.tracer.end(span, "200" if failure is None else str(failure.status_code), failure is not None)
 
     def _split(self, node: Node, unit: UnitClient, raw: object, request: RequestState) -> Message:
         output, meta = self.protocol.unit_reply(node, unit, raw)

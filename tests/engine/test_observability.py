@@ -96,6 +96,17 @@ def samples(engine, path="/metrics") -> list:
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 
+def samples_once_counted(engine, name: str, count: int, timeout: float = 5.0) -> list:
+    """The engine's samples once `name` has counted `count` requests: a gRPC server records a call just after
+    its status has gone to the client."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = samples(engine)
+        if sum(s.value for s in found if s.name == name) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
 def value(found: list, name: str, **labels) -> float:
     matching = [s.value for s in found if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
     assert matching, f"no sample {name} {labels}"
@@ -172,7 +183,7 @@ def test_grpc_code_labels_are_grpc_go_names(engines):
             stub.Predict(pb.SeldonMessage(strData="x"), timeout=30)
         with pytest.raises(grpc.RpcError):
             stub.Predict(b"\xff\xff", timeout=30)
-    found = samples(engine)
+    found = samples_once_counted(engine, "seldon_api_executor_server_requests_seconds_count", 2)
     go_name = "".join(part.capitalize() for part in caught.value.code().name.split("_"))
     client = "seldon_api_executor_client_requests_seconds_count"
     assert value(found, client, service="/seldon.protos.Model/Predict", code=go_name) == 1
