@@ -125,6 +125,13 @@ def test_missing_inputs_is_a_400_v2_error(single):
     assert "inputs" in response.json()["error"]
 
 
+def test_an_invalid_puid_is_a_400_v2_error(single):
+    response = infer(single.url, "classifier", REQUEST, headers={"Seldon-Puid": "p" * 300})
+    assert response.status_code == 400
+    assert "puid" in response.json()["error"]
+    assert "Seldon-Puid" not in response.headers or len(response.headers["Seldon-Puid"]) < 300
+
+
 def test_unknown_model_is_a_404_naming_it(single):
     response = infer(single.url, "nosuchmodel", REQUEST)
     assert response.status_code == 404
@@ -275,3 +282,31 @@ def test_metrics_and_request_logging_speak_v2(v2_unit, tmp_path):
     assert value(found, server, service="predictions", code="200") == 1
     client = "seldon_api_executor_client_requests_seconds_count"
     assert value(found, client, service="/v2/models/doubler/infer", model_name="doubler", code="200") == 1
+
+
+def test_v2_requests_are_traced_through_their_unit_calls(v2_unit, tmp_path):
+    from tests.support.otlp import collector_running
+
+    second = {"name": "doubler", "type": "MODEL", "endpoint": v2_unit}
+    first = {"name": "doubler-first", "type": "TRANSFORMER", "endpoint": v2_unit, "children": [second]}
+    client_trace, client_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    with collector_running() as collector:
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.port}", "OTEL_BSP_SCHEDULE_DELAY": "50"}
+        with engine_running(predictor(first), tmp_path, "--protocol", "v2", env=env) as engine:
+            response = infer(
+                engine.url,
+                None,
+                REQUEST,
+                headers={"Seldon-Puid": "traced-v2", "traceparent": f"00-{client_trace}-{client_span}-01"},
+            )
+            assert response.status_code == 200, response.text
+            request_span = collector.wait_for(1, seldon_puid="traced-v2")[0]
+            calls = {
+                s.attributes["seldon.node"]: s.attributes["seldon.method"]
+                for s in collector.wait_for(3, seldon_transport="REST")
+                if s.parent_id == request_span.span_id
+            }
+    assert request_span.trace_id == client_trace
+    assert request_span.parent_id == client_span
+    assert request_span.attributes["seldon.method"] == "infer"
+    assert calls == {"doubler-first": "transform-input", "doubler": "predict"}

@@ -108,18 +108,23 @@ class TensorflowRestServer(RestServer):
     async def predict(self, request: HttpRequest, model: str | None = None) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = None
+        puid = span = None
         try:
             puid = checked_puid(headers.get(PUID_KEY)) or new_puid()
             if model is not None:
                 self.graph.node(model)
             body = checked_request(request.body)
-            result, _ = await self.graph.predict(body, {}, RequestState(puid, headers.items()))
+            walk = RequestState(puid, headers.items())
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(walk, "predict", "REST")
+            result, _ = await self.graph.predict(body, {}, walk)
             response = Response(200, result.document, JSON_TYPE, {**self.cors, PUID_HEADER: puid})
         except SeldonError as exc:
             body_bytes, status = self._failed(exc)
             response = self._response(body_bytes, status, puid or new_puid())
         self._observe("predictions", response.status, started)
+        if span is not None:
+            self.graph.tracer.end(span, str(response.status), response.status >= 500)
         return response
 
     async def feedback_echo(self, request: HttpRequest) -> Response:

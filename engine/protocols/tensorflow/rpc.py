@@ -78,11 +78,14 @@ class PredictionService:
     async def predict(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
         started, code = time.perf_counter(), grpc.StatusCode.OK
         metadata = tuple(context.invocation_metadata() or ())
+        span = None
         try:
             request = RequestState(next((v for k, v in metadata if k == PUID_KEY), None), metadata)
             model = model_name(raw)
             if model:
                 self.graph.node(model)
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(request, "Predict", "GRPC")
             result, _ = await self.graph.predict(PredictProto(raw), {}, request)
             return result.response()
         except SeldonError as exc:
@@ -93,6 +96,8 @@ class PredictionService:
             code = grpc.StatusCode.INTERNAL
             await context.abort(code, f"Engine failure: {exc!r}")
         finally:
+            if span is not None:
+                self.graph.tracer.end(span, code.name, code != grpc.StatusCode.OK)
             if self.metrics is not None:
                 self.metrics.server(PREDICT, "unary", grpc_code_label(code), time.perf_counter() - started)
 

@@ -120,13 +120,16 @@ class V2RestServer(RestServer):
     async def infer(self, request: HttpRequest, model: str | None = None) -> Response:
         started = time.perf_counter()
         headers = request.headers
-        puid = None
+        puid = span = None
         try:
             puid = checked_puid(headers.get(PUID_KEY)) or new_puid()
             if model is not None:
                 self.graph.node(model)
             body = checked_request(InferBody.from_http(request.body, headers.get(HEADER_LENGTH), is_reply=False))
-            result, _ = await self.graph.predict(body, {}, RequestState(puid, headers.items()))
+            walk = RequestState(puid, headers.items())
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(walk, "infer", "REST")
+            result, _ = await self.graph.predict(body, {}, walk)
             payload, content_type, header_length = result.wire()
             response = Response(200, payload, content_type, {**self.cors, PUID_HEADER: puid})
             if header_length is not None:
@@ -135,6 +138,8 @@ class V2RestServer(RestServer):
             body_bytes, status = self._failed(exc)
             response = self._response(body_bytes, status, puid or new_puid())
         self._observe("predictions", response.status, started)
+        if span is not None:
+            self.graph.tracer.end(span, str(response.status), response.status >= 500)
         return response
 
     async def model_probe(self, request: HttpRequest, model: str, ready: bool) -> Response:

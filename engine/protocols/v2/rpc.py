@@ -85,12 +85,15 @@ class InferenceService:
     async def model_infer(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
         started, code = time.perf_counter(), grpc.StatusCode.OK
         metadata = tuple(context.invocation_metadata() or ())
+        span = None
         try:
             request = RequestState(_puid(metadata), metadata)
             await context.send_initial_metadata(((PUID_KEY, request.puid),))
             model = proto_fields.string_field(raw, MODEL_NAME)
             if model:
                 self.graph.node(model)
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(request, "ModelInfer", "GRPC")
             result, _ = await self.graph.predict(InferProto(raw), {}, request)
             return result.response()
         except SeldonError as exc:
@@ -101,6 +104,8 @@ class InferenceService:
             code = grpc.StatusCode.INTERNAL
             await context.abort(code, f"Engine failure: {exc!r}")
         finally:
+            if span is not None:
+                self.graph.tracer.end(span, code.name, code != grpc.StatusCode.OK)
             self._observe("ModelInfer", code, started)
 
     async def model_metadata(self, request: pb.ModelMetadataRequest, context: grpc.aio.ServicerContext) -> bytes:
