@@ -22,7 +22,7 @@ import time
 import orjson
 
 from seldon_graph.engine import builtins
-from seldon_graph.engine.metrics import EngineMetrics
+from seldon_graph.engine.metrics import EngineMetrics, unit_call_code
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.predictor import (
     AGGREGATE,
@@ -118,10 +118,11 @@ class Graph:
         elif 0 <= route < len(node.children):
             outputs = [await self._walk(node.children[route], message, request)]
         else:
-            raise SeldonError(
+            raise UnitError(
                 f"Router '{node.name}' returned route {route}; valid are -2, -1 and 0..{len(node.children) - 1}",
                 500,
                 ENGINE_INVALID_ROUTING,
+                node=node.name,
             )
         if node.does(AGGREGATE):
             return await self._aggregate(node, outputs, request)
@@ -178,14 +179,15 @@ class Graph:
         if request.trace is not None:
             return await self._traced_call(node, unit, step, body, request)
         started = time.perf_counter()
-        code = "200"
+        failure = None
         try:
             return await unit.call(step, body, request)
         except SeldonError as exc:
-            code = str(exc.status_code)
+            failure = exc
             raise
         finally:
             if self.metrics is not None:
+                code = unit_call_code(unit.wire, failure)
                 self.metrics.unit_call(node, *unit.labels(step), code, time.perf_counter() - started)
             if request.timings is not None:
                 _spent(node, request, started)
@@ -196,18 +198,19 @@ class Graph:
         """`_call` inside a span whose context the unit receives."""
         span, context = self.tracer.begin_call(node, step, request)
         started = time.perf_counter()
-        code = "200"
+        failure = None
         try:
             return await unit.call(step, body, context)
         except SeldonError as exc:
-            code = str(exc.status_code)
+            failure = exc
             raise
         finally:
             if self.metrics is not None:
+                code = unit_call_code(unit.wire, failure)
                 self.metrics.unit_call(node, *unit.labels(step), code, time.perf_counter() - started)
             if request.timings is not None:
                 _spent(node, request, started)
-            self.tracer.end(span, code, code != "200")
+            self.tracer.end(span, "200" if failure is None else str(failure.status_code), failure is not None)
 
     def _split(self, node: Node, unit: UnitClient, raw: object, request: RequestState) -> Message:
         output, meta = self.protocol.unit_reply(node, unit, raw)
@@ -218,8 +221,6 @@ class Graph:
         metrics = meta.get("metrics")
         if metrics:
             request.metrics.setdefault(node.name, []).extend(metrics)
-            if self.metrics is not None:
-                self.metrics.custom(node, metrics)
 
     def _log(self, node: Node, event_type: str, message: Message, request: RequestState) -> None:
         if self._logs(node, event_type, request):

@@ -1,7 +1,9 @@
 """The engine's external gRPC API: `seldon.protos.Seldon` (Predict, SendFeedback, ModelMetadata, GraphMetadata).
 
 Predict and SendFeedback take and return serialized bytes (no proto objects on the hot path); the puid comes
-from the message's meta or the `seldon-puid` metadata and goes back in the `seldon-puid` response header.
+from the message's meta or the `seldon-puid` metadata and goes back in the `seldon-puid` response header. A gRPC
+unit's own status reaches the client as the unit sent it, with the failing node in the `seldon-failed-node`
+trailing metadata (decision 6).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from google.protobuf import empty_pb2, json_format
 
 from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
+from seldon_graph.engine.metrics import grpc_code_label
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.request_state import PUID_KEY, RequestState
-from seldon_graph.engine.unit_errors import grpc_code_of
+from seldon_graph.engine.unit_errors import FAILED_NODE_KEY, failed_node, grpc_code_of, grpc_details
 from seldon_graph.errors import SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 
@@ -113,7 +116,7 @@ class SeldonService:
             return await handle(raw, tuple(context.invocation_metadata() or ()), context)
         except SeldonError as exc:
             code = grpc_code_of(exc)
-            await context.abort(code, exc.info)
+            await abort_with(context, exc)
         except Exception as exc:  # a bug must still answer with a status that says what happened
             log.exception("unexpected failure in %s", method)
             code = grpc.StatusCode.INTERNAL
@@ -124,22 +127,31 @@ class SeldonService:
     async def model_metadata(
         self, request: pb.SeldonModelMetadataRequest, context: grpc.aio.ServicerContext
     ) -> pb.SeldonModelMetadata:
+        started, code = time.perf_counter(), grpc.StatusCode.OK
         name = request.name or self.graph.root.name
         try:
             raw = await self.graph.node_metadata(name)
             return json_format.ParseDict(orjson.loads(raw), pb.SeldonModelMetadata(), ignore_unknown_fields=True)
         except SeldonError as exc:
-            await context.abort(grpc_code_of(exc), exc.info)
+            code = grpc_code_of(exc)
+            await abort_with(context, exc)
         except (json_format.ParseError, orjson.JSONDecodeError) as exc:
-            await context.abort(grpc.StatusCode.INTERNAL, f"Node '{name}' metadata is not valid: {exc}")
+            code = grpc.StatusCode.INTERNAL
+            await context.abort(code, f"Node '{name}' metadata is not valid: {exc}")
+        finally:
+            self._observe("ModelMetadata", code, started)
 
     async def graph_metadata(
         self, request: empty_pb2.Empty, context: grpc.aio.ServicerContext
     ) -> pb.SeldonGraphMetadata:
+        started, code = time.perf_counter(), grpc.StatusCode.OK
         try:
             described = await self.graph.graph_metadata()
         except SeldonError as exc:
-            await context.abort(grpc_code_of(exc), exc.info)
+            code = grpc_code_of(exc)
+            await abort_with(context, exc)
+        finally:
+            self._observe("GraphMetadata", code, started)
         reply = pb.SeldonGraphMetadata(name=described["name"])
         for name, model in described["models"].items():
             json_format.ParseDict(model, reply.models[name], ignore_unknown_fields=True)
@@ -151,7 +163,17 @@ class SeldonService:
 
     def _observe(self, method: str, code: grpc.StatusCode, started: float) -> None:
         if self.metrics is not None:
-            self.metrics.server(f"/{SERVICE}/{method}", "unary", code.name, time.perf_counter() - started)
+            self.metrics.server(f"/{SERVICE}/{method}", "unary", grpc_code_label(code), time.perf_counter() - started)
+
+
+async def abort_with(context: grpc.aio.ServicerContext, error: SeldonError) -> None:
+    """End the call with `error`'s status; a unit's failure names its node in the trailing metadata and the log."""
+    node = failed_node(error)
+    trailers: tuple = ()
+    if node:
+        log.warning("node %s failed with %s: %s", node, grpc_code_of(error).name, error.info)
+        trailers = ((FAILED_NODE_KEY, node),)
+    await context.abort(grpc_code_of(error), grpc_details(error), trailers)
 
 
 def _puid(metadata: tuple) -> str | None:

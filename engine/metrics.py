@@ -1,22 +1,23 @@
-"""Prometheus metrics of the engine: its own requests, every unit call, and the units' `meta.metrics` re-exported.
+"""Prometheus metrics of the engine: its own requests and every unit call (decision 10a).
 
-Names and labels follow the Seldon executor (`seldon_api_executor_server_requests_seconds`,
-`seldon_api_executor_client_requests_seconds`), so existing dashboards keep working. Label children are cached,
-because looking them up costs more than observing.
+Names and labels follow the Seldon executor (executor/api/metric: `seldon_api_executor_server_requests_seconds`,
+`seldon_api_executor_client_requests_seconds`; gRPC `code` labels are grpc-go's status names), so existing
+dashboards and alerts keep working. The units' own `meta.metrics` are not re-exported: the wrapper exports them
+and Seldon's PodMonitor scrapes every `metrics` port, so a second copy would double every sum. Label children are
+cached, because looking them up costs more than observing.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from seldon_graph.engine.predictor import Node, Predictor
+from seldon_graph.engine.unit_errors import grpc_code_of
+from seldon_graph.errors import SeldonError
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
-TIMER_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 SERVER_LABELS = ("deployment_name", "predictor_name", "predictor_version", "service", "method", "code")
 CLIENT_LABELS = (
     "deployment_name",
@@ -29,9 +30,21 @@ CLIENT_LABELS = (
     "method",
     "code",
 )
-CUSTOM_LABELS = ("deployment_name", "predictor_name", "predictor_version", "model_name", "model_image", "model_version")
-_INVALID_NAME = re.compile(r"[^a-zA-Z0-9_:]")
-log = logging.getLogger(__name__)
+NODE_LABELS = ("deployment_name", "predictor_name", "predictor_version", "model_name", "model_image", "model_version")
+GRPC_GO_SPELLING = {"OK": "OK", "CANCELLED": "Canceled"}  # the names grpc-go does not spell in CamelCase of ours
+
+
+def grpc_code_label(code: grpc.StatusCode) -> str:
+    """grpc-go's name of a status (`InvalidArgument`), the executor's `code` label of gRPC calls."""
+    return GRPC_GO_SPELLING.get(code.name) or code.name.title().replace("_", "")
+
+
+def unit_call_code(wire: str, error: SeldonError | None) -> str:
+    """The `code` label of a unit call: the HTTP status for REST units (as promhttp labels it), grpc-go's status
+    name for gRPC units (as the executor's client interceptor labels it)."""
+    if wire == "proto":
+        return grpc_code_label(grpc.StatusCode.OK if error is None else grpc_code_of(error))
+    return "200" if error is None else str(error.status_code)
 
 
 def split_image(image: str) -> tuple[str, str]:
@@ -63,16 +76,15 @@ class EngineMetrics:
             buckets=BUCKETS,
         )
         self._feedback = Counter(
-            "seldon_api_engine_feedback", "Feedback delivered per node", CUSTOM_LABELS, registry=self.registry
+            "seldon_api_engine_feedback", "Feedback delivered per node", NODE_LABELS, registry=self.registry
         )
         self._reward = Counter(
-            "seldon_api_engine_feedback_reward", "Feedback reward per node", CUSTOM_LABELS, registry=self.registry
+            "seldon_api_engine_feedback_reward", "Feedback reward per node", NODE_LABELS, registry=self.registry
         )
         self._node_labels = {
             node.name: (*self._base, node.name, *split_image(node.image)) for node in predictor.nodes()
         }
         self._children: dict[tuple, object] = {}
-        self._custom: dict[str, tuple[object, tuple[str, ...]]] = {}
 
     def server(self, service: str, method: str, code: str, seconds: float) -> None:
         key = ("s", service, method, code)
@@ -96,45 +108,6 @@ class EngineMetrics:
         self._feedback.labels(*labels).inc()
         if reward:
             self._reward.labels(*labels).inc(reward)
-
-    def custom(self, node: Node, metrics: list) -> None:
-        """Re-export a unit's `meta.metrics` (COUNTER, GAUGE, TIMER in ms) labelled with the node."""
-        for metric in metrics:
-            try:
-                self._record(node, metric)
-            except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                log.warning("ignoring metric %r from node %s: %s", metric, node.name, exc)
-
-    def _record(self, node: Node, metric: dict) -> None:
-        kind = metric.get("type", "COUNTER")
-        key = _INVALID_NAME.sub("_", str(metric["key"]))
-        value = float(metric.get("value", 0))
-        tags = {_INVALID_NAME.sub("_", str(k)): str(v) for k, v in (metric.get("tags") or {}).items()}
-        tag_names = tuple(sorted(tags))
-        registered = self._custom.get(key)
-        if registered is None:
-            labels = (*CUSTOM_LABELS, *tag_names)
-            if kind == "GAUGE":
-                collector = Gauge(key, f"Unit metric {key}", labels, registry=self.registry)
-            elif kind == "TIMER":
-                collector = Histogram(
-                    f"{key}_seconds", f"Unit timer {key}", labels, registry=self.registry, buckets=TIMER_BUCKETS
-                )
-            elif kind == "COUNTER":
-                collector = Counter(key, f"Unit counter {key}", labels, registry=self.registry)
-            else:
-                raise ValueError(f"unknown metric type {kind}")
-            registered = self._custom[key] = (collector, tag_names)
-        collector, known_tags = registered
-        if known_tags != tag_names:
-            raise ValueError(f"tags {tag_names} differ from the first use {known_tags}")
-        child = collector.labels(*self._node_labels[node.name], *(tags[name] for name in tag_names))
-        if kind == "GAUGE":
-            child.set(value)
-        elif kind == "TIMER":
-            child.observe(value / 1000.0)
-        else:
-            child.inc(value)
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -310,10 +310,18 @@ class FeedbackBody:
 
 def _proto_as_dict(message_type: type, raw: bytes) -> dict:
     """A serialized message as its JSON dict; a 400 naming the problem when it is not one or has no JSON form (a
-    NaN or an infinity in a Value: proto JSON would turn it into a string)."""
+    NaN or an infinity in a Value: proto JSON would turn it into a string; a customData Any of a type unknown
+    here)."""
     try:
         return json_format.MessageToDict(message_type.FromString(raw))
     except DecodeError as exc:
         raise SeldonError(f"Invalid {message_type.DESCRIPTOR.name}: {exc}", 400, BAD_DATA) from exc
     except json_format.SerializeToJsonError as exc:
         raise SeldonError(f"{message_type.DESCRIPTOR.name} cannot be sent as JSON: {exc}", 400, BAD_DATA) from exc
+    except TypeError as exc:  # an Any (customData) whose message type is not known here has no JSON form
+        raise SeldonError(
+            f"{message_type.DESCRIPTOR.name} cannot be sent as JSON to a REST unit: {exc}. A customData Any "
+            "passes only between gRPC units unless its type is a well-known one; send jsonData to REST units",
+            400,
+            BAD_DATA,
+        ) from exc

@@ -166,7 +166,7 @@ def predictor_from_spec(
     return Predictor(
         name=spec.name or "",
         root=root,
-        version=str((spec.labels or {}).get("version") or own_annotations.get("version") or ""),
+        version=str(own_annotations.get("version") or ""),
         annotations={**own_annotations, **(annotations or {})},
     )
 

@@ -1,5 +1,8 @@
 """Request logging: a node's input and output sent as CloudEvents (HTTP binary mode) to its logger URL.
 
+Every event has its own `Ce-Id` (CloudEvents require ids unique per source); `Ce-Requestid` carries the puid,
+so a request's events can be joined, as the Seldon executor sends them (executor/predictor/predictor_process.go).
+
 Events go through a bounded in-memory queue drained by a few background workers. Enqueuing never waits: when
 the sink is slow or down and the queue is full the event is dropped and counted, so logging can never slow or
 fail a prediction.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -94,7 +98,7 @@ class RequestLogger:
     async def _send(self, event: Event) -> None:
         headers = {
             **self._headers,
-            "Ce-Id": event.puid,
+            "Ce-Id": str(uuid.uuid4()),
             "Ce-Requestid": event.puid,
             "Ce-Type": event.event_type,
             "Ce-Modelid": event.node,

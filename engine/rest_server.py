@@ -2,7 +2,8 @@
 Prometheus.
 
 Bodies are JSON, or form-encoded with a `json=` field (as SeldonClient's microservice calls send), or a `json=`
-query argument. Every failure is a Seldon status body with a status code that says whose fault it was.
+query argument. A unit's own error reaches the client as the unit sent it (decision 6); every other failure is
+a Seldon status body with a status code that says whose fault it was.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from seldon_graph.engine import timing
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
+from seldon_graph.engine.unit_errors import FAILED_NODE_HEADER, UnitError, failed_node
 from seldon_graph.engine.unit_pool import UnitPool
 from seldon_graph.errors import BAD_DATA, ENGINE_BAD_REQUEST, INTERNAL_ERROR, NOT_FOUND, SeldonError
 from seldon_graph.http11 import HttpServer, Limits, Response
@@ -109,9 +111,10 @@ class RestServer:
         for version in ("v0.1", "v1.0"):
             routes[f"/api/{version}/predictions"] = ("POST", self.predictions)
             routes[f"/api/{version}/feedback"] = ("POST", self.feedback)
-        routes["/api/v1.0/metadata"] = ("GET", self.graph_metadata)
-        for path in ("/ready", "/api/v1.0/status", "/api/v1.0/health/status"):
-            routes[path] = ("GET", self.ready)
+        routes["/api/v1.0/metadata"] = ("GET", self._counted("metadata", self.graph_metadata))
+        routes["/ready"] = ("GET", self.ready)
+        for path in ("/api/v1.0/status", "/api/v1.0/health/status"):
+            routes[path] = ("GET", self._counted("status", self.ready))
         routes["/live"] = ("GET", self.live)
         routes["/ping"] = ("GET", self.ping)
         routes[self.prometheus_path] = ("GET", self.prometheus)
@@ -123,9 +126,25 @@ class RestServer:
             return route
         prefix, _, node = path.rpartition("/")
         if node and prefix in NODE_PREFIXES:
-            handler = self.node_metadata if prefix.endswith("metadata") else self.node_status
-            return "GET", partial(handler, node=node)
+            if prefix.endswith("metadata"):
+                return "GET", self._counted("metadata", partial(self.node_metadata, node=node))
+            return "GET", self._counted("status", partial(self.node_status, node=node))
         return None
+
+    def _counted(self, service: str, handler: Callable) -> Callable:
+        """`handler` observed in the server histogram under `service`, as the executor counts its status and
+        metadata endpoints (wrapMetrics in executor/api/rest/server.go); failures are counted with their code."""
+
+        async def counted(request: HttpRequest) -> Response:
+            started = time.perf_counter()
+            try:
+                response = await handler(request)
+            except SeldonError as exc:
+                response = self._error_response(exc)
+            self._observe(service, response.status, started, request.method.lower())
+            return response
+
+        return counted
 
     def __call__(self, request: HttpRequest) -> Response | Awaitable[Response]:
         if request.method == "OPTIONS":
@@ -146,7 +165,7 @@ class RestServer:
         try:
             return await handler(request)
         except SeldonError as exc:
-            return self._response(self._error_json(exc), exc.status_code)
+            return self._error_response(exc)
         except Exception as exc:  # a bug must still answer with a Seldon status body
             log.exception("unexpected failure on %s", request.path)
             return self._response(self._error_json(SeldonError(f"Engine failure: {exc!r}", 500, INTERNAL_ERROR)), 500)
@@ -168,12 +187,12 @@ class RestServer:
             result, response_meta = await self.graph.predict(message, meta, walk)
             if walk.timings is not None and timing.in_meta(headers):
                 response_meta.setdefault("metrics", []).extend(timing.timer_metrics(walk.timings))
-            body, status = result.json_body(response_meta), 200
+            response = self._response(result.json_body(response_meta), 200, walk.puid)
         except SeldonError as exc:
-            body, status = self._failed(exc)
+            response = self._error_response(exc, puid or new_puid())
+        status = response.status
         self._observe("predictions", status, started)
-        puid = puid or new_puid()
-        response = self._response(body, status, puid)
+        puid = response.headers[PUID_HEADER]
         if walk is not None and walk.timings is not None:
             response.headers[timing.SERVER_TIMING] = timing.server_timing(walk.timings, time.perf_counter() - started)
         if span is not None:
@@ -197,13 +216,13 @@ class RestServer:
             if self.graph.tracer is not None:
                 span = self.graph.tracer.begin_request(walk, "feedback", "REST")
             reply = await self.graph.feedback(feedback, walk)
-            body, status = reply.json_body({"puid": walk.puid}), 200
+            response = self._response(reply.json_body({"puid": walk.puid}), 200, walk.puid)
         except SeldonError as exc:
-            body, status = self._failed(exc)
-        self._observe("feedback", status, started)
+            response = self._error_response(exc, puid)
+        self._observe("feedback", response.status, started)
         if span is not None:
-            self.graph.tracer.end(span, str(status), status >= 500)
-        return self._response(body, status, puid)
+            self.graph.tracer.end(span, str(response.status), response.status >= 500)
+        return response
 
     async def graph_metadata(self, request: HttpRequest) -> Response:
         return self._response(orjson.dumps(await self.graph.graph_metadata()), 200)
@@ -253,9 +272,27 @@ class RestServer:
         reason = ENGINE_BAD_REQUEST if status < 500 else INTERNAL_ERROR
         return Response(status, SeldonError(info, status, reason).to_json(), JSON_TYPE)
 
+    def _error_response(self, error: SeldonError, puid: str | None = None) -> Response:
+        """The client's answer to a failure. A unit's own reply goes back verbatim (status and body, as the Seldon
+        executor's respondWithError passes it on, executor/api/rest/server.go) with the failing node in the
+        Seldon-Failed-Node header and the log; anything else is this API's error body."""
+        node = failed_node(error)
+        if node:
+            log.warning("node %s failed with %d: %s", node, error.status_code, error.info)
+        if isinstance(error, UnitError) and error.reply is not None:
+            headers = dict(self.cors)
+            if puid:
+                headers[PUID_HEADER] = puid
+            response = Response(error.status_code, error.reply, error.reply_type, headers)
+        else:
+            response = self._response(*self._failed(error), puid)
+        if node:
+            response.headers[FAILED_NODE_HEADER] = node
+        return response
+
     def _failed(self, error: SeldonError) -> tuple[bytes, int]:
         """The client's answer to a failure; server-side failures are also logged for the operator."""
-        if error.status_code >= 500:
+        if error.status_code >= 500 and not failed_node(error):
             log.warning("request failed with %d: %s", error.status_code, error.info)
         return self._error_json(error), error.status_code
 

@@ -29,10 +29,10 @@ class RestUnit:
         self._pool = pool
 
     async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
-        status, _, reply = await self._request("POST", f"/{step}", body, context.rest_headers())
-        if 200 <= status < 300:
-            return reply
-        raise from_rest_reply(self.node, step, status, reply)
+        reply = await self._request("POST", f"/{step}", body, context.rest_headers())
+        if 200 <= reply.status < 300:
+            return reply.body
+        raise from_rest_reply(self.node, step, reply.status, reply.body, _content_type(reply))
 
     def labels(self, step: str) -> tuple[str, str]:
         return f"/{step}", "post"
@@ -44,10 +44,10 @@ class RestUnit:
         return await self._get("/health/status")
 
     async def _get(self, path: str) -> bytes:
-        status, _, reply = await self._request("GET", path, None, b"")
-        if status != 200:
-            raise from_rest_reply(self.node, path.lstrip("/"), status, reply)
-        return reply
+        reply = await self._request("GET", path, None, b"")
+        if reply.status != 200:
+            raise from_rest_reply(self.node, path.lstrip("/"), reply.status, reply.body, _content_type(reply))
+        return reply.body
 
     async def _request(self, method: str, path: str, body: bytes | None, headers: bytes) -> Reply:
         url = self.url + path
@@ -66,3 +66,7 @@ class RestUnit:
                 raise timed_out(self.node, url, path.lstrip("/"), self.timeout) from exc
             except (ConnectionError, ProtocolError) as exc:
                 raise unreachable(self.node, url, exc) from exc
+
+
+def _content_type(reply: Reply) -> str:
+    return reply.headers.get(b"content-type", b"").decode("latin-1")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from seldon_graph.engine.predictor import PredictorError
 
 PREDICTOR_ENV = "ENGINE_PREDICTOR"
 _BYTES = re.compile(r"-?[0-9]+")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,7 +80,11 @@ def from_file(path: str | Path, predictor_name: str = "") -> PredictorSource:
 
 
 def read_annotations_file(path: str | Path) -> dict[str, str]:
-    """The downward-API annotations file (`key="value"` lines); a missing file is no annotations."""
+    """The downward-API annotations file (`key="value"` lines); a missing file is no annotations.
+
+    A malformed line is logged and skipped: the file is written by Kubernetes from every annotation of the pod,
+    most of which are not the engine's, so one odd line must not stop the engine (the executor logs and goes on).
+    """
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -89,7 +95,8 @@ def read_annotations_file(path: str | Path) -> dict[str, str]:
             continue
         key, sep, value = line.partition("=")
         if not sep:
-            raise PredictorError(f'annotations file {path}: line {line!r} is not key="value"')
+            log.warning('annotations file %s: skipping line %r, which is not key="value"', path, line)
+            continue
         result[key.strip().strip('"')] = value.strip().strip('"').replace('\\"', '"')
     return result
 

@@ -1,7 +1,9 @@
-"""Failures of unit calls as Seldon status errors that name the node, for REST and gRPC clients alike.
+"""Failures of unit calls, for REST and gRPC clients alike (decision 6).
 
-A unit's own error keeps its status code and reason; the engine adds which node said it. Transport failures
-become 503 (unreachable) or 504 (too slow), so a client can tell a broken model from a broken network.
+A unit's own error reaches the client verbatim, as the Seldon executor passes it on: a REST reply's status and
+body byte for byte, a gRPC status's code and details. The failing node is carried beside it (`node`), for the
+`Seldon-Failed-Node` header, the gRPC trailing metadata and the log. Failures the engine makes itself name the
+node in their text: 503 (unreachable), 504 (too slow), so a client can tell a broken model from a broken network.
 """
 
 from __future__ import annotations
@@ -12,18 +14,37 @@ import orjson
 from seldon_graph import status_codes
 from seldon_graph.errors import ENGINE_TIMEOUT, ENGINE_UNAVAILABLE, INTERNAL_ERROR, SeldonError
 
+FAILED_NODE_HEADER = "Seldon-Failed-Node"
+FAILED_NODE_KEY = FAILED_NODE_HEADER.lower()  # as gRPC metadata spells it
 HTTP_TO_GRPC = {status: grpc.StatusCode[name] for status, name in status_codes.HTTP_TO_GRPC.items()}
 GRPC_TO_HTTP = {grpc.StatusCode[name]: status for name, status in status_codes.GRPC_TO_HTTP.items()}
 
 
 class UnitError(SeldonError):
-    """A SeldonError raised by a unit call; `grpc_code` is the status a gRPC client gets."""
+    """A SeldonError raised by a unit call; `grpc_code` is the status a gRPC client gets, `node` the node that
+    failed. `reply` (with `reply_type`) is a REST unit's own error body and `details` a gRPC unit's own status
+    text, both passed on verbatim to a client of the same transport; `info` is the engine's node-naming text for
+    everything else."""
 
     def __init__(
-        self, info: str, status_code: int, reason: str, grpc_code: grpc.StatusCode | None = None, code: int = -1
+        self,
+        info: str,
+        status_code: int,
+        reason: str,
+        grpc_code: grpc.StatusCode | None = None,
+        code: int = -1,
+        *,
+        node: str = "",
+        reply: bytes | None = None,
+        reply_type: str = "",
+        details: str | None = None,
     ):
         super().__init__(info, status_code, reason, code)
         self.grpc_code = grpc_code or HTTP_TO_GRPC.get(status_code, grpc.StatusCode.UNKNOWN)
+        self.node = node
+        self.reply = reply
+        self.reply_type = reply_type
+        self.details = details
 
 
 def grpc_code_of(error: SeldonError) -> grpc.StatusCode:
@@ -34,21 +55,35 @@ def grpc_code_of(error: SeldonError) -> grpc.StatusCode:
     return HTTP_TO_GRPC.get(error.status_code, fallback)
 
 
+def grpc_details(error: SeldonError) -> str:
+    """The status details a gRPC client gets: a gRPC unit's own details verbatim, else the engine's text."""
+    if isinstance(error, UnitError) and error.details is not None:
+        return error.details
+    return error.info
+
+
+def failed_node(error: SeldonError) -> str:
+    """The node a failure came from, "" when it is not a unit's."""
+    return error.node if isinstance(error, UnitError) else ""
+
+
 def unreachable(node: str, url: str, detail: object) -> UnitError:
-    return UnitError(f"Unit '{node}' at {url} is unreachable: {detail}", 503, ENGINE_UNAVAILABLE)
+    return UnitError(f"Unit '{node}' at {url} is unreachable: {detail}", 503, ENGINE_UNAVAILABLE, node=node)
 
 
 def timed_out(node: str, url: str, step: str, seconds: float | None) -> UnitError:
     limit = f" within {seconds * 1000:g} ms" if seconds else ""
-    return UnitError(f"Unit '{node}' at {url} did not answer {step}{limit}", 504, ENGINE_TIMEOUT)
+    return UnitError(f"Unit '{node}' at {url} did not answer {step}{limit}", 504, ENGINE_TIMEOUT, node=node)
 
 
-def from_rest_reply(node: str, step: str, status: int, body: bytes) -> UnitError:
-    """The unit's non-2xx reply, keeping its status, reason and info, prefixed with the node name."""
+def from_rest_reply(node: str, step: str, status: int, body: bytes, content_type: str = "") -> UnitError:
+    """The unit's non-2xx reply, kept verbatim for REST clients; `info` (for gRPC clients) names the node and
+    keeps the unit's reason and info."""
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         parsed = None
+    verbatim = {"node": node, "reply": body, "reply_type": content_type or "application/json"}
     status_block = parsed.get("status") if isinstance(parsed, dict) else None
     if isinstance(status_block, dict) and status_block.get("info") is not None:
         code = status_block.get("code", -1)
@@ -57,16 +92,22 @@ def from_rest_reply(node: str, step: str, status: int, body: bytes) -> UnitError
             status,
             str(status_block.get("reason") or INTERNAL_ERROR),
             code=code if isinstance(code, int) else -1,
+            **verbatim,
         )
     text = body[:500].decode("utf-8", errors="replace")
-    return UnitError(f"Unit '{node}' failed {step} with HTTP {status}: {text}", status, INTERNAL_ERROR)
+    return UnitError(f"Unit '{node}' failed {step} with HTTP {status}: {text}", status, INTERNAL_ERROR, **verbatim)
 
 
 def from_grpc_error(node: str, url: str, step: str, error: grpc.aio.AioRpcError, timeout: float | None) -> UnitError:
+    """A unit's gRPC status: its code and details pass on verbatim to gRPC clients; REST clients get a Seldon
+    status body naming the node. No answer in time or no connection are the engine's 504 and 503."""
     code = error.code()
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return timed_out(node, url, step, timeout)
     if code == grpc.StatusCode.UNAVAILABLE:
         return unreachable(node, url, error.details())
     status = GRPC_TO_HTTP.get(code, 500)
-    return UnitError(f"Unit '{node}' failed {step}: {code.name} {error.details()}", status, INTERNAL_ERROR, code)
+    details = error.details() or ""
+    return UnitError(
+        f"Unit '{node}' failed {step}: {code.name} {details}", status, INTERNAL_ERROR, code, node=node, details=details
+    )

@@ -44,18 +44,24 @@ def status_of(response) -> dict:
     return response.json()["status"]
 
 
-def test_unit_error_keeps_status_and_reason_and_names_the_node(engines):
+def test_unit_error_reaches_the_client_verbatim_and_the_node_is_named_beside_it(engines, units):
+    """A unit's non-2xx reply is the client's answer, status and body byte for byte, as the Seldon executor's
+    respondWithError writes the unit's payload (executor/api/rest/server.go); Seldon's own e2e tests read
+    `status.info` as the model raised it. The failing node is in the Seldon-Failed-Node header and the log."""
+    direct = requests.post(f"http://127.0.0.1:{units['failing'].http_port}/predict", json=X, timeout=30)
     response = post(engines["failing"], X)
-    assert response.status_code == 418
+    assert response.status_code == direct.status_code == 418
+    assert response.content == direct.content
     status = status_of(response)
-    assert status["reason"] == "MY_REASON" and status["status"] == 1
-    assert "'bad'" in status["info"] and "custom failure" in status["info"]
+    assert status["reason"] == "MY_REASON" and status["info"] == "custom failure" and status["status"] == 1
+    assert response.headers["Seldon-Failed-Node"] == "bad" and response.headers["Seldon-Puid"]
+    assert "node bad failed with 418" in engines["failing"].log()
 
 
 def test_unreachable_unit_is_503_naming_the_node(engines):
     response = post(engines["unreachable"], X)
     assert response.status_code == 503
-    assert "'ghost'" in status_of(response)["info"]
+    assert "'ghost'" in status_of(response)["info"] and response.headers["Seldon-Failed-Node"] == "ghost"
 
 
 def test_unit_timeout_is_504_naming_the_node(engines):
@@ -99,10 +105,43 @@ def grpc_predict(engine, message):
         return pb_grpc.SeldonStub(channel).Predict(message, timeout=30)
 
 
-def test_grpc_unit_error_names_the_node(engines):
+def test_grpc_unit_error_passes_through_with_the_node_in_trailing_metadata(engines, units):
+    """A gRPC unit's status (code and details) reaches a gRPC client as the unit sent it, as the executor returns
+    the unit's error from its gRPC server (executor/api/grpc/seldon/server.go); the node is in the trailing
+    metadata `seldon-failed-node`."""
+    message = pb.SeldonMessage(data=pb.DefaultData(ndarray=None))
+    channel = grpc.insecure_channel(f"127.0.0.1:{units['failing'].grpc_port}")
+    with channel, pytest.raises(grpc.RpcError) as direct:
+        pb_grpc.ModelStub(channel).Predict(message, timeout=30)
     with pytest.raises(grpc.RpcError) as caught:
-        grpc_predict(engines["failing_grpc"], pb.SeldonMessage(data=pb.DefaultData(ndarray=None)))
-    assert "'bad'" in caught.value.details()
+        grpc_predict(engines["failing_grpc"], message)
+    assert caught.value.code() == direct.value.code()
+    assert caught.value.details() == direct.value.details()
+    assert ("seldon-failed-node", "bad") in tuple(caught.value.trailing_metadata())
+
+
+def test_rest_client_of_a_grpc_unit_gets_a_status_body_naming_the_node(engines):
+    response = post(engines["failing_grpc"], X)
+    assert response.status_code >= 400 and response.headers["Seldon-Failed-Node"] == "bad"
+    assert "'bad'" in status_of(response)["info"]
+
+
+def test_grpc_custom_data_of_an_unknown_type_into_a_rest_graph_is_invalid_argument(engines):
+    """A REST unit takes the message as proto JSON, which the executor writes with jsonpb
+    (executor/api/rest/client.go); an Any whose type is not known has no JSON form, so the client is told so
+    instead of an INTERNAL "Engine failure: TypeError"."""
+    message = pb.SeldonMessage()
+    message.customData.type_url = "type.googleapis.com/acme.Unknown"
+    message.customData.value = b"\x08\x01"
+    with pytest.raises(grpc.RpcError) as caught:
+        grpc_predict(engines["model"], message)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "acme.Unknown" in caught.value.details() and "customData" in caught.value.details()
+    known = pb.SeldonMessage()
+    known.customData.Pack(pb.DefaultData(names=["a"]))
+    with pytest.raises(grpc.RpcError) as refused:  # a known type reaches the unit, which has nothing to double
+        grpc_predict(engines["model"], known)
+    assert ("seldon-failed-node", "doubler") in tuple(refused.value.trailing_metadata())
 
 
 def test_grpc_timeout_is_deadline_exceeded_naming_the_node(engines):
@@ -121,7 +160,7 @@ def test_grpc_unreachable_is_unavailable(engines):
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE and "'ghost'" in caught.value.details()
 
 
-def test_malformed_large_request_is_refused_by_the_first_unit_with_its_node_name(engines):
+def test_malformed_large_request_is_refused_by_the_first_unit_named_in_the_header(engines):
     body = b'{"data":{"tensor":{"shape":[300000],"values":[' + b"1," * 300000 + b"]}}}"
     response = requests.post(
         f"{engines['model'].url}/api/v1.0/predictions",
@@ -129,8 +168,8 @@ def test_malformed_large_request_is_refused_by_the_first_unit_with_its_node_name
         headers={"Content-Type": "application/json"},
         timeout=30,
     )
-    assert response.status_code == 400
-    assert "'doubler'" in status_of(response)["info"]
+    assert response.status_code == 400 and response.headers["Seldon-Failed-Node"] == "doubler"
+    assert status_of(response)["info"] == "Can't find JSON in data"
 
 
 def test_malformed_http_is_400_with_an_engine_status_body(engines):

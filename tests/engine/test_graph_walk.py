@@ -17,7 +17,7 @@ from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.payload import FeedbackBody, Payload
 from seldon_graph.engine.predictor import Node, Predictor, build_predictor
 from seldon_graph.engine.request_state import RequestState
-from seldon_graph.engine.unit_errors import from_rest_reply, unreachable
+from seldon_graph.engine.unit_errors import UnitError, failed_node, from_rest_reply, unreachable
 from seldon_graph.errors import ENGINE_INVALID_ROUTING, ENGINE_UNAVAILABLE, SeldonError
 
 Answer = Callable[[str, dict], dict | bytes]  # a reply as a document, or as raw bytes
@@ -229,7 +229,7 @@ def test_a_route_out_of_range_is_a_500_naming_the_router(choice):
     with pytest.raises(SeldonError) as caught:
         predict(graph, [1])
     assert caught.value.status_code == 500 and caught.value.reason == ENGINE_INVALID_ROUTING
-    assert "Router 'r'" in caught.value.info and str(choice) in caught.value.info
+    assert "Router 'r'" in caught.value.info and failed_node(caught.value) == "r" and str(choice) in caught.value.info
 
 
 def test_an_unreadable_route_names_the_router():
@@ -240,12 +240,18 @@ def test_an_unreadable_route_names_the_router():
         predict(graph, [1])
 
 
-def test_a_unit_error_keeps_its_status_and_names_the_node():
+def test_a_unit_error_keeps_its_status_and_body_and_names_the_node():
+    """The unit's reply is kept byte for byte for REST clients (the Seldon executor passes it on,
+    executor/api/rest/server.go respondWithError); the node is carried beside it, and named in the engine's text
+    for clients of another transport."""
     root = unit("t", "TRANSFORMER", [unit("bad")])
     graph, pool = graph_of(root, {"t": add(1), "bad": fail_bad_data})
-    with pytest.raises(SeldonError) as caught:
+    with pytest.raises(UnitError) as caught:
         predict(graph, [1])
     assert caught.value.status_code == 400 and caught.value.reason == "MICROSERVICE_BAD_DATA"
+    assert caught.value.node == "bad" and orjson.loads(caught.value.reply)["status"]["info"] == (
+        "the model refused the input"
+    )
     assert caught.value.info == "Unit 'bad' failed predict: the model refused the input"
     assert pool.steps("t") == ["transform-input"]
 

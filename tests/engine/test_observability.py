@@ -3,12 +3,16 @@
 import subprocess
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import grpc
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from seldon_graph.proto import prediction_pb2 as pb
+from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
 from tests.engine.conftest import echo_unit, engine_running, engines_running, node, predictor
 from tests.support.procs import VENV_BIN
 
@@ -80,6 +84,8 @@ def engines(units, sink, tmp_path_factory):
         ),
         "failing": predictor(node("bad", u["failing"])),
         "grpc": predictor(node("doubler", u["doubler"], transport="GRPC")),
+        "failing_grpc": predictor(node("bad", u["failing"], transport="GRPC")),
+        "versioned": predictor(node("doubler", u["doubler"]), annotations={"version": "v7"}, labels={"version": "x"}),
     }
     with engines_running(specs, tmp_path_factory.mktemp("observability")) as started:
         yield started
@@ -90,13 +96,27 @@ def samples(engine, path="/metrics") -> list:
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 
+def samples_once_counted(engine, name: str, count: int, timeout: float = 5.0) -> list:
+    """The engine's samples once `name` has counted `count` requests: a gRPC server records a call just after
+    its status has gone to the client."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = samples(engine)
+        if sum(s.value for s in found if s.name == name) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
 def value(found: list, name: str, **labels) -> float:
     matching = [s.value for s in found if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
     assert matching, f"no sample {name} {labels}"
     return sum(matching)
 
 
-def test_metrics_server_unit_calls_and_unit_custom_metrics(engines):
+def test_metrics_server_and_unit_calls_but_not_the_units_own_metrics(engines):
+    """The units' `meta.metrics` are exported by the wrapper only: Seldon's PodMonitor scrapes every `metrics`
+    port, and the executor never re-exported them (executor/api/metric has only the server and client
+    histograms)."""
     engine = engines["chain"]
     for _ in range(3):
         assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30).ok
@@ -125,8 +145,7 @@ def test_metrics_server_unit_calls_and_unit_custom_metrics(engines):
         == 3
     )
     assert value(found, "seldon_api_executor_client_requests_seconds_count", model_name="doubler") == 3
-    assert value(found, "tagger_calls_total", model_name="tagger") == 3
-    assert value(found, "tagger_gauge", model_name="tagger") == 5
+    assert not [s for s in found if s.name.startswith("tagger_")]
 
 
 def test_metrics_count_failures_with_their_code(engines):
@@ -147,10 +166,56 @@ def test_grpc_unit_calls_are_labelled_with_the_grpc_method(engines):
             model_name="doubler",
             service="/seldon.protos.Model/Predict",
             method="unary",
-            code="200",
+            code="OK",
         )
         == 1
     )
+
+
+def test_grpc_code_labels_are_grpc_go_names(engines):
+    """The executor's gRPC interceptors label `code` with grpc-go's `codes.Code.String()` (`OK`,
+    `InvalidArgument`, `Unknown`, …) on the client and the server histograms (executor/api/metric/client.go,
+    executor/api/metric/server.go)."""
+    engine = engines["failing_grpc"]
+    with grpc.insecure_channel(engine.grpc_target) as channel:
+        stub = pb_grpc.SeldonStub(channel)
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Predict(pb.SeldonMessage(strData="x"), timeout=30)
+        with pytest.raises(grpc.RpcError):
+            stub.Predict(b"\xff\xff", timeout=30)
+    found = samples_once_counted(engine, "seldon_api_executor_server_requests_seconds_count", 2)
+    go_name = "".join(part.capitalize() for part in caught.value.code().name.split("_"))
+    client = "seldon_api_executor_client_requests_seconds_count"
+    assert value(found, client, service="/seldon.protos.Model/Predict", code=go_name) == 1
+    server = "seldon_api_executor_server_requests_seconds_count"
+    assert value(found, server, service="/seldon.protos.Seldon/Predict", method="unary", code=go_name) == 1
+    assert value(found, server, service="/seldon.protos.Seldon/Predict", code="InvalidArgument") == 1
+    assert all(not s.labels.get("code", "A")[0].isdigit() for s in found if s.labels.get("method") == "unary")
+
+
+def test_predictor_version_is_the_predictors_version_annotation(engines):
+    """`predictor_version` is `r.predictor.Annotations["version"]` (executor/api/rest/server.go wrapMetrics)."""
+    engine = engines["versioned"]
+    assert requests.post(f"{engine.url}/api/v1.0/predictions", json=X, timeout=30).ok
+    found = samples(engine)
+    assert value(found, "seldon_api_executor_server_requests_seconds_count", predictor_version="v7") == 1
+    assert value(found, "seldon_api_executor_client_requests_seconds_count", predictor_version="v7") == 1
+
+
+def test_status_and_metadata_requests_are_counted(engines):
+    """The executor wraps its status and metadata routes in the server histogram as service "status" and
+    "metadata" (executor/api/rest/server.go Initialise, executor/api/metric/constants.go); /ready and /live are
+    not counted."""
+    engine = engines["versioned"]
+    for path in ("/api/v1.0/status", "/api/v1.0/health/status", "/api/v1.0/status/doubler", "/ready"):
+        assert requests.get(f"{engine.url}{path}", timeout=30).status_code == 200
+    for path in ("/api/v1.0/metadata", "/api/v1.0/metadata/doubler", "/api/v1.0/metadata/nobody"):
+        requests.get(f"{engine.url}{path}", timeout=30)
+    found = samples(engine)
+    server = "seldon_api_executor_server_requests_seconds_count"
+    assert value(found, server, service="status", method="get", code="200") == 3
+    assert value(found, server, service="metadata", method="get", code="200") == 2
+    assert value(found, server, service="metadata", method="get", code="404") == 1
 
 
 def test_prometheus_path_and_deployment_label_flags(units, tmp_path):
@@ -170,13 +235,18 @@ def test_prometheus_path_and_deployment_label_flags(units, tmp_path):
     ],
 )
 def test_request_logger_sends_cloudevents(engines, sink, mode, types):
+    """Each event has its own `Ce-Id` (a new UUID) and `Ce-Requestid` is the puid, as the Seldon executor builds
+    them (executor/predictor/predictor_process.go: `Id: guuid.New().String()`, `RequestId: puid`)."""
     sink.events.clear()
     response = requests.post(f"{engines[mode].url}/api/v1.0/predictions", json=X, timeout=30)
     puid = response.json()["meta"]["puid"]
     events = sink.wait_for(len(types))
     assert sorted(headers["ce-type"] for headers, _ in events) == sorted(types)
+    event_ids = [headers["ce-id"] for headers, _ in events]
+    assert len(set(event_ids)) == len(events) and puid not in event_ids
+    assert all(uuid.UUID(event_id).version == 4 for event_id in event_ids)
     for headers, body in events:
-        assert headers["ce-id"] == puid and headers["ce-requestid"] == puid
+        assert headers["ce-requestid"] == puid
         assert headers["ce-modelid"] == "doubler" and headers["ce-specversion"] == "1.0"
         assert headers["ce-source"] and headers["content-type"] == "application/json"
         assert b'"ndarray"' in body

@@ -1,6 +1,8 @@
 """Building the runtime graph from a PredictorSpec: defaulting, methods, endpoints, and errors that name the
 node and the field."""
 
+import logging
+
 import pytest
 
 from seldon_graph.engine.predictor import PredictorError, build_predictor
@@ -101,6 +103,16 @@ def test_annotations_file(tmp_path):
     path.write_text('seldon.io/rest-timeout="100"\nother="a=b"\n\n')
     assert read_annotations_file(path) == {"seldon.io/rest-timeout": "100", "other": "a=b"}
     assert read_annotations_file(tmp_path / "missing") == {}
+
+
+def test_malformed_annotations_line_is_logged_and_skipped(tmp_path, caplog):
+    """The executor logs a bad annotations file and starts anyway (executor/cmd/executor/main.go, "Failed to load
+    annotations"; executor/k8s/annotation.go); a malformed line costs only that line here."""
+    path = tmp_path / "annotations"
+    path.write_text('kubernetes.io/config.seen="x"\nno equals sign here\nseldon.io/rest-timeout="100"\n')
+    with caplog.at_level(logging.WARNING, logger="seldon_graph.engine.source"):
+        assert read_annotations_file(path) == {"kubernetes.io/config.seen": "x", "seldon.io/rest-timeout": "100"}
+    assert "no equals sign here" in caplog.text
 
 
 def test_message_size_annotation():

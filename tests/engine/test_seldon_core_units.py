@@ -56,11 +56,18 @@ def test_combiner_over_grpc(engines):
     assert values(post(engines["combiner"], {"data": {"ndarray": [[1, 2]]}}).json())[0] == [-99, -98]
 
 
-def test_unit_error_passes_through_with_the_node_name(engines):
-    response = post(engines["failing"], {"data": {"ndarray": [[1, 2]]}})
-    assert response.status_code == 418
+def test_unit_error_passes_through_verbatim_with_the_node_in_a_header(engines, seldon_core_units):
+    """The real wrapper's error body is the client's answer byte for byte, as Seldon's own e2e test expects
+    (testing/scripts/test_s2i_python.py: `r.json()["status"]["info"] == "exception caught"`); the node is named
+    in the Seldon-Failed-Node header."""
+    request = {"data": {"ndarray": [[1, 2]]}}
+    unit_port = seldon_core_units["failing"].http_port
+    direct = requests.post(f"http://127.0.0.1:{unit_port}/predict", json=request, timeout=30)
+    response = post(engines["failing"], request)
+    assert response.status_code == direct.status_code == 418 and response.content == direct.content
     status = response.json()["status"]
-    assert status["reason"] == "MY_REASON" and "'bad'" in status["info"]
+    assert status["reason"] == "MY_REASON" and status["info"] == "custom failure"
+    assert response.headers["Seldon-Failed-Node"] == "bad"
 
 
 def test_feedback_reaches_the_real_router_with_its_routing(engines, seldon_core_units):

@@ -14,6 +14,7 @@ import grpc
 
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.grpc_unit import GrpcUnit
+from seldon_graph.engine.metrics import grpc_code_label
 from seldon_graph.engine.protocols.tensorflow.bodies import PredictProto, model_name
 from seldon_graph.engine.request_state import PUID_KEY, RequestState
 from seldon_graph.engine.unit_errors import UnitError, grpc_code_of
@@ -98,7 +99,7 @@ class PredictionService:
             if span is not None:
                 self.graph.tracer.end(span, code.name, code != grpc.StatusCode.OK)
             if self.metrics is not None:
-                self.metrics.server(PREDICT, "unary", code.name, time.perf_counter() - started)
+                self.metrics.server(PREDICT, "unary", grpc_code_label(code), time.perf_counter() - started)
 
     async def get_model_metadata(self, raw: bytes, context: grpc.aio.ServicerContext) -> bytes:
         try:

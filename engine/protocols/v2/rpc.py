@@ -14,6 +14,7 @@ import grpc
 
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.grpc_unit import GrpcUnit
+from seldon_graph.engine.metrics import grpc_code_label
 from seldon_graph.engine.protocols import engine_version, proto_fields
 from seldon_graph.engine.protocols.v2.bodies import MODEL_NAME, InferProto
 from seldon_graph.engine.request_state import PUID_KEY, RequestState
@@ -137,7 +138,7 @@ class InferenceService:
 
     def _observe(self, method: str, code: grpc.StatusCode, started: float) -> None:
         if self.metrics is not None:
-            self.metrics.server(f"/{SERVICE}/{method}", "unary", code.name, time.perf_counter() - started)
+            self.metrics.server(f"/{SERVICE}/{method}", "unary", grpc_code_label(code), time.perf_counter() - started)
 
 
 def _serialize(reply: bytes) -> bytes:
