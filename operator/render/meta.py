@@ -7,7 +7,7 @@ the input, never on the order in which labels were added.
 from __future__ import annotations
 
 from seldon_graph import naming
-from seldon_graph.labels import SDEP_ID_LABEL as SDEP_ID_LABEL  # re-exported to the render_* modules
+from seldon_graph.labels import SDEP_ID_LABEL as SDEP_ID_LABEL  # re-exported to the other render modules
 from seldon_graph.sdep import PredictiveUnit, PredictorSpec, SeldonDeployment
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "seldon-core"}
