@@ -90,7 +90,9 @@ def test_spans_of_one_request_form_one_trace_across_processes(traced, transport)
         call = calls[0]
         assert call.service == "executor"
         assert call.attributes["seldon.status"] == "200"
-        units = [s for s in collector.wait_for(3, seldon_node=name) if s.parent_id == call.span_id]
+        # the engine's call span and the unit's own span of this node over this transport
+        spans = collector.wait_for(2, seldon_node=name, seldon_transport=transport)
+        units = [s for s in spans if s.parent_id == call.span_id]
         assert len(units) == 1, f"no unit span of {name} under the engine's call span {call}"
         unit = units[0]
         assert unit.trace_id == CLIENT_TRACE
