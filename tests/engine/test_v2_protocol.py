@@ -18,7 +18,8 @@ from tests.support.mlserver import mlserver_running
 from tests.support.procs import free_port, start, stop, wait_port
 from tests.support.venvs import mlserver_bin
 
-pytestmark = pytest.mark.e2e
+# the first run on a machine builds side virtualenvs (MLServer, the prepackaged servers) inside fixtures
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 ROWS = [[0.1, 0.2, 0.0, 0.1], [1.4, 1.6, 0.1, 0.0], [0.0, 1.5, 1.4, 1.6]]
 REQUEST = {"id": "req-1", "inputs": [{"name": "input-0", "shape": [3, 4], "datatype": "FP64", "data": ROWS}]}

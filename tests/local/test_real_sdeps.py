@@ -23,7 +23,8 @@ from tests.local.test_lifecycle import wait_until
 from tests.support.procs import free_port, running
 from tests.support.venvs import ensure_venv
 
-pytestmark = pytest.mark.e2e
+# the first run on a machine builds side virtualenvs (MLServer, the prepackaged servers) inside fixtures
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 ENVS = REPO / ".cache" / "local-envs"
 MOTO = ["moto[server]>=5,<6"]
