@@ -111,3 +111,16 @@ def from_grpc_error(node: str, url: str, step: str, error: grpc.aio.AioRpcError,
     return UnitError(
         f"Unit '{node}' failed {step}: {code.name} {details}", status, INTERNAL_ERROR, code, node=node, details=details
     )
+
+
+def error_body_failure(node: str, path: str, status: int, body: bytes) -> UnitError:
+    """A V2 or TensorFlow unit's non-2xx reply as an error naming the node, keeping its status and the `error` text
+    both protocols put in their error bodies (the body's start when it has none)."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        parsed = None
+    detail = parsed.get("error") if isinstance(parsed, dict) else None
+    if detail is None:
+        detail = body[:500].decode("utf-8", errors="replace") or f"HTTP {status}"
+    return UnitError(f"Unit '{node}' failed {path} with HTTP {status}: {detail}", status, INTERNAL_ERROR)

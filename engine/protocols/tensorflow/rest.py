@@ -15,8 +15,8 @@ from seldon_graph.engine.protocols.tensorflow.bodies import PredictBody, checked
 from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
 from seldon_graph.engine.rest_server import JSON_TYPE, RestServer
 from seldon_graph.engine.rest_unit import RestUnit
-from seldon_graph.engine.unit_errors import UnitError
-from seldon_graph.errors import INTERNAL_ERROR, SeldonError
+from seldon_graph.engine.unit_errors import error_body_failure
+from seldon_graph.errors import SeldonError
 from seldon_graph.http11 import Request as HttpRequest
 from seldon_graph.http11 import Response
 
@@ -43,7 +43,7 @@ class TensorflowRestUnit(RestUnit):
         reply = await self._request("POST", path, body.document, context.rest_headers())
         if 200 <= reply.status < 300:
             return reply.body
-        raise failure(self.node, path, reply)
+        raise error_body_failure(self.node, path, reply.status, reply.body)
 
     def labels(self, step: str) -> tuple[str, str]:
         return self.paths[step], "post"
@@ -60,20 +60,8 @@ class TensorflowRestUnit(RestUnit):
     async def _checked_get(self, path: str) -> Reply:
         reply = await self.get(path)
         if reply.status != 200:
-            raise failure(self.node, path, reply)
+            raise error_body_failure(self.node, path, reply.status, reply.body)
         return reply
-
-
-def failure(node: str, path: str, reply: Reply) -> UnitError:
-    """A unit's non-2xx reply as an error naming the node, keeping its status and its `error` text."""
-    try:
-        parsed = orjson.loads(reply.body)
-    except orjson.JSONDecodeError:
-        parsed = None
-    detail = parsed.get("error") if isinstance(parsed, dict) else None
-    if detail is None:
-        detail = reply.body[:500].decode("utf-8", errors="replace") or f"HTTP {reply.status}"
-    return UnitError(f"Unit '{node}' failed {path} with HTTP {reply.status}: {detail}", reply.status, INTERNAL_ERROR)
 
 
 class TensorflowRestServer(RestServer):

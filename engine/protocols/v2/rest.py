@@ -16,8 +16,8 @@ from seldon_graph.engine.protocols.v2.bodies import BINARY_TYPE, HEADER_LENGTH, 
 from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
 from seldon_graph.engine.rest_server import TEXT_TYPE, RestServer
 from seldon_graph.engine.rest_unit import RestUnit
-from seldon_graph.engine.unit_errors import UnitError
-from seldon_graph.errors import INTERNAL_ERROR, SeldonError
+from seldon_graph.engine.unit_errors import error_body_failure
+from seldon_graph.errors import SeldonError
 from seldon_graph.http11 import Request as HttpRequest
 from seldon_graph.http11 import Response
 
@@ -49,7 +49,7 @@ class V2RestUnit(RestUnit):
         reply = await self._request("POST", path, payload, headers)
         if 200 <= reply.status < 300:
             return InferBody.from_http(reply.body, reply.headers.get(HEADER_LENGTH.encode()), is_reply=True)
-        raise failure(self.node, path, reply)
+        raise error_body_failure(self.node, path, reply.status, reply.body)
 
     def labels(self, step: str) -> tuple[str, str]:
         return self.paths[step], "post"
@@ -57,29 +57,17 @@ class V2RestUnit(RestUnit):
     async def metadata(self) -> bytes:
         reply = await self.get(self.metadata_path)
         if reply.status != 200:
-            raise failure(self.node, self.metadata_path, reply)
+            raise error_body_failure(self.node, self.metadata_path, reply.status, reply.body)
         return reply.body
 
     async def status(self) -> bytes:
         reply = await self.get(self.ready_path)
         if reply.status != 200:
-            raise failure(self.node, self.ready_path, reply)
+            raise error_body_failure(self.node, self.ready_path, reply.status, reply.body)
         return reply.body
 
     async def get(self, path: str) -> Reply:
         return await self._request("GET", path, None, b"")
-
-
-def failure(node: str, path: str, reply: Reply) -> UnitError:
-    """A unit's non-2xx V2 reply as an error naming the node, keeping the unit's status and its `error` text."""
-    try:
-        parsed = orjson.loads(reply.body)
-    except orjson.JSONDecodeError:
-        parsed = None
-    detail = parsed.get("error") if isinstance(parsed, dict) else None
-    if detail is None:
-        detail = reply.body[:500].decode("utf-8", errors="replace") or f"HTTP {reply.status}"
-    return UnitError(f"Unit '{node}' failed {path} with HTTP {reply.status}: {detail}", reply.status, INTERNAL_ERROR)
 
 
 class V2RestServer(RestServer):
