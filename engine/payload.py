@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError
 from seldon_graph import jsontext
 from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
-from seldon_graph.protowire import encode_varint
+from seldon_graph.protowire import decode_varint, encode_varint
 
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _META = b'"meta"'
@@ -181,17 +181,6 @@ def join_json(members: bytes, meta: dict) -> bytes:
     return b"".join((b'{"meta":', jsontext.dumps(meta), b"}"))
 
 
-def _varint(raw: bytes, index: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = raw[index]
-        index += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, index
-        shift += 7
-
-
 _META_FIELD = 2
 _META_TAG = bytes([(_META_FIELD << 3) | 2])
 
@@ -203,13 +192,13 @@ def split_proto(raw: bytes) -> tuple[dict, bytes]:
     try:
         while index < size:
             begin = index
-            key, index = _varint(raw, index)
+            key, index = decode_varint(raw, index)
             wire = key & 7
             if wire == 2:
-                length, index = _varint(raw, index)
+                length, index = decode_varint(raw, index)
                 value_start, index = index, index + length
             elif wire == 0:
-                _, index = _varint(raw, index)
+                _, index = decode_varint(raw, index)
                 value_start = index
             elif wire in (1, 5):
                 value_start, index = index, index + (8 if wire == 1 else 4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from seldon_graph.errors import BAD_DATA, SeldonError
-from seldon_graph.protowire import encode_varint
+from seldon_graph.protowire import decode_varint, encode_varint
 
 
 class Field(NamedTuple):
@@ -20,31 +20,20 @@ class Field(NamedTuple):
     end: int
 
 
-def _varint(raw: bytes, index: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = raw[index]
-        index += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, index
-        shift += 7
-
-
 def fields(raw: bytes) -> list[Field]:
     """The top-level fields of a serialized message, in order; a 400 when the bytes are not protobuf."""
     found, index, size = [], 0, len(raw)
     try:
         while index < size:
             start = index
-            key, index = _varint(raw, index)
+            key, index = decode_varint(raw, index)
             wire = key & 7
             if wire == 2:
-                length, index = _varint(raw, index)
+                length, index = decode_varint(raw, index)
                 value_start, index = index, index + length
             elif wire == 0:
                 value_start = index
-                _, index = _varint(raw, index)
+                _, index = decode_varint(raw, index)
             elif wire in (1, 5):
                 value_start, index = index, index + (8 if wire == 1 else 4)
             else:
@@ -79,7 +68,7 @@ def rewrite(raw: bytes, moves: dict[int, int], drop: frozenset[int] = frozenset(
 
 def _length_start(raw: bytes, item: Field) -> int:
     """Where the length prefix of a wire-type-2 field begins (just after its key)."""
-    _, index = _varint(raw, item.start)
+    _, index = decode_varint(raw, item.start)
     return index
 
 
