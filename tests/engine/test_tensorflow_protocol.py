@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -223,3 +225,65 @@ def test_grpc_metadata_calls_are_counted(chain):
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND
     assert counted(chain, before + 1, service=method, code="OK", method="unary") == before + 1
     assert counted(chain, missing + 1, service=method, code="NotFound") == missing + 1
+
+
+# ---- the real SeldonClient (seldon-core 1.18.2) ------------------------------------------------------------------
+
+SELDON_CLIENT = """
+import json, sys
+import numpy as np
+from seldon_core.proto import prediction_pb2
+from seldon_core.seldon_client import SeldonClient
+
+
+def shown(response):
+    return response if response is None or isinstance(response, dict) else type(response).__name__
+
+
+gateway, endpoint, return_type = sys.argv[1:4]
+client = SeldonClient(gateway=gateway, transport="rest", gateway_endpoint=endpoint, namespace="seldon",
+                      deployment_name="tf-chain", payload_type="ndarray", client_return_type=return_type)
+found = {}
+X = np.array([[1.0, 2.0]])
+predicted = client.predict(data=X)
+found["predict"] = [predicted.success, predicted.msg]
+if gateway != "seldon":
+    by_path = client.predict(data=X, http_path="/v1/models/first:predict")
+    found["http_path"] = [by_path.success, by_path.msg, shown(by_path.response)]
+feedback = client.feedback(prediction_request=predicted.request, prediction_response=prediction_pb2.SeldonMessage(),
+                           reward=1.0)
+found["feedback"] = [feedback.success, feedback.msg, shown(feedback.response)]
+try:
+    client.predict(data=X, payload_type="tftensor")
+    found["tftensor"] = "sent"
+except NameError as exc:
+    found["tftensor"] = str(exc)
+print(json.dumps(found))
+"""
+
+
+def seldon_client_calls(seldon_core, workdir: Path, gateway: str, endpoint: str, return_type: str) -> dict:
+    """What the real SeldonClient's REST calls (predict, predict with `http_path`, feedback, a `tftensor`
+    predict) report against a TensorFlow-protocol graph, run in seldon-core 1.18.2's venv."""
+    script = workdir / "seldon_client_tf.py"
+    script.write_text(SELDON_CLIENT)
+    command = [str(seldon_core / "python"), str(script), gateway, endpoint, return_type]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("return_type", ["dict", "proto"])
+def test_seldon_client_against_a_tensorflow_graph(seldon_core, chain, tmp_path, return_type):
+    """SeldonClient 1.18.2 has no TensorFlow-protocol predict: every predict sends a SeldonMessage to
+    `/api/v1.0/predictions`, which a `tensorflow` graph does not serve (neither did the executor:
+    executor/api/rest/server.go registers only `/v1/models/...` and `/api/v1.0/feedback` for it), so it reports
+    404. Its feedback reaches `/api/v1.0/feedback`, which is served (echoed). `payload_type="tftensor"` needs
+    TensorFlow in the client (`tf.make_tensor_proto`), which is not installed here."""
+    found = seldon_client_calls(seldon_core, tmp_path, "seldon", f"127.0.0.1:{chain.http_port}", return_type)
+    assert found["predict"] == [False, "404:Not Found"]
+    success, msg, response = found["feedback"]
+    assert success and msg == ""
+    if return_type == "dict":
+        assert response["reward"] == 1.0
+    assert "tf" in found["tftensor"]
