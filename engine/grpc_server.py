@@ -166,14 +166,16 @@ class SeldonService:
             self.metrics.server(f"/{SERVICE}/{method}", "unary", grpc_code_label(code), time.perf_counter() - started)
 
 
-async def abort_with(context: grpc.aio.ServicerContext, error: SeldonError) -> None:
-    """End the call with `error`'s status; a unit's failure names its node in the trailing metadata and the log."""
+async def abort_with(context: grpc.aio.ServicerContext, error: SeldonError, verbatim: bool = True) -> None:
+    """End the call with `error`'s status; a unit's failure names its node in the trailing metadata and the log.
+    The details are a gRPC unit's own (`verbatim`) or the engine's text naming the node (the V2 and TensorFlow
+    APIs)."""
     node = failed_node(error)
     trailers: tuple = ()
     if node:
         log.warning("node %s failed with %s: %s", node, grpc_code_of(error).name, error.info)
         trailers = ((FAILED_NODE_KEY, node),)
-    await context.abort(grpc_code_of(error), grpc_details(error), trailers)
+    await context.abort(grpc_code_of(error), grpc_details(error) if verbatim else error.info, trailers)
 
 
 def _puid(metadata: tuple) -> str | None:

@@ -123,4 +123,4 @@ def error_body_failure(node: str, path: str, status: int, body: bytes) -> UnitEr
     detail = parsed.get("error") if isinstance(parsed, dict) else None
     if detail is None:
         detail = body[:500].decode("utf-8", errors="replace") or f"HTTP {status}"
-    return UnitError(f"Unit '{node}' failed {path} with HTTP {status}: {detail}", status, INTERNAL_ERROR)
+    return UnitError(f"Unit '{node}' failed {path} with HTTP {status}: {detail}", status, INTERNAL_ERROR, node=node)

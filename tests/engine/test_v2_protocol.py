@@ -147,10 +147,14 @@ def test_wrong_datatype_is_the_units_error_naming_the_node(single):
 
 
 def test_wrong_shape_names_the_node(single):
+    """The unit's status and the protocol's `{"error": ...}` body naming the node; the failing node is also in
+    the Seldon-Failed-Node header, as the seldon protocol names it."""
     bad = {"inputs": [{"name": "input-0", "shape": [1, 3], "datatype": "FP64", "data": [1.0, 2.0, 3.0]}]}
     response = infer(single.url, "classifier", bad)
     assert 400 <= response.status_code < 600
     assert "classifier" in response.json()["error"]
+    assert response.headers["Seldon-Failed-Node"] == "classifier"
+    assert "Seldon-Failed-Node" not in infer(single.url, "classifier", {"id": "x"}).headers  # the client's fault
 
 
 def test_a_unit_answering_a_non_v2_body_is_an_error_naming_it(v2_unit, tmp_path):
@@ -159,6 +163,7 @@ def test_a_unit_answering_a_non_v2_body_is_an_error_naming_it(v2_unit, tmp_path)
         response = infer(engine.url, "notv2", REQUEST)
     assert response.status_code == 500
     assert "notv2" in response.json()["error"]
+    assert response.headers["Seldon-Failed-Node"] == "notv2"
     assert "outputs" in response.json()["error"]
 
 
@@ -250,6 +255,68 @@ def test_grpc_metadata_readiness_and_server_calls(single):
     assert grpc_call(single, "ServerLive", pb.ServerLiveRequest(), pb.ServerLiveResponse)[0].live
     assert grpc_call(single, "ServerReady", pb.ServerReadyRequest(), pb.ServerReadyResponse)[0].ready
     assert grpc_call(single, "ServerMetadata", pb.ServerMetadataRequest(), pb.ServerMetadataResponse)[0].name
+
+
+def test_grpc_unit_error_names_the_node_in_the_trailer(single):
+    import grpc
+
+    from seldon_graph.proto import inference_pb2 as pb
+
+    request = pb.ModelInferRequest(model_name="classifier")
+    request.inputs.add(name="input-0", datatype="FP64", shape=[1, 3]).contents.fp64_contents.extend([1.0, 2.0, 3.0])
+    with pytest.raises(grpc.RpcError) as failure:
+        grpc_call(single, "ModelInfer", request, pb.ModelInferResponse)
+    assert failure.value.code() != grpc.StatusCode.OK
+    assert "classifier" in failure.value.details()
+    assert ("seldon-failed-node", "classifier") in tuple(failure.value.trailing_metadata())
+
+
+@pytest.mark.parametrize("kind", ["ROUTER", "COMBINER"])
+def test_grpc_router_and_combiner_are_unimplemented_naming_the_node(mlserver, tmp_path, kind):
+    """The V2 gRPC API has no route or aggregate call. Seldon's executor panicked there (`panic("implement me")`
+    in KFServingGrpcClient.Route/Combine, executor/api/grpc/kfserving/client.go, with no recovery: the executor
+    process died); the engine answers UNIMPLEMENTED naming the node and goes on serving."""
+    import grpc
+
+    from seldon_graph.proto import inference_pb2 as pb
+
+    children = [{"name": name, "type": "MODEL", "endpoint": mlserver.endpoint()} for name in ("scale", "classifier")]
+    spec = predictor({"name": "picker", "type": kind, "endpoint": mlserver.endpoint(), "children": children})
+    request = pb.ModelInferRequest()
+    request.inputs.add(name="input-0", datatype="FP64", shape=[1, 4]).contents.fp64_contents.extend(ROWS[0])
+    step = "route" if kind == "ROUTER" else "aggregate"
+    with engine_running(spec, tmp_path, "--protocol", "v2") as engine:
+        for _ in range(2):  # the engine still serves after the refusal
+            with pytest.raises(grpc.RpcError) as failure:
+                grpc_call(engine, "ModelInfer", request, pb.ModelInferResponse)
+            assert failure.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            assert failure.value.details() == f"Unit 'picker': the V2 gRPC API has no {step} call"
+        assert grpc_call(engine, "ServerLive", pb.ServerLiveRequest(), pb.ServerLiveResponse)[0].live
+
+
+def test_grpc_metadata_and_server_calls_are_counted(single):
+    """Every gRPC call is in the server histogram under its full method, as the executor's interceptor counts
+    them (executor/api/metric/server.go: `info.FullMethod`); REST `/v2/health/ready` is `service="status"`
+    (executor/api/rest/server.go)."""
+    from seldon_graph.proto import inference_pb2 as pb
+    from tests.engine.test_tensorflow_protocol import counted
+
+    calls = {
+        "ModelMetadata": (pb.ModelMetadataRequest(name="classifier"), pb.ModelMetadataResponse),
+        "ModelReady": (pb.ModelReadyRequest(name="classifier"), pb.ModelReadyResponse),
+        "ServerLive": (pb.ServerLiveRequest(), pb.ServerLiveResponse),
+        "ServerReady": (pb.ServerReadyRequest(), pb.ServerReadyResponse),
+        "ServerMetadata": (pb.ServerMetadataRequest(), pb.ServerMetadataResponse),
+    }
+    services = {name: f"/inference.GRPCInferenceService/{name}" for name in calls}
+    before = {name: counted(single, 0, service=service, code="OK") for name, service in services.items()}
+    status_before = counted(single, 0, service="status", method="get", code="200")
+    for name, (request, reply_type) in calls.items():
+        grpc_call(single, name, request, reply_type)
+    assert requests.get(f"{single.url}/v2/health/ready", timeout=10).status_code == 200
+    for name, service in services.items():
+        assert counted(single, before[name] + 1, service=service, method="unary", code="OK") == before[name] + 1
+    assert counted(single, status_before + 1, service="status", method="get", code="200") == status_before + 1
 
 
 # ---- metrics, puid and request logging ---------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 REST `POST /v1/models/<name>:predict` answers `{"predictions": instances × 2}` (model `broken` answers a body
 with no predictions); gRPC `tensorflow.serving.PredictionService/Predict` answers each float input doubled as
-output `<input>_doubled`. Run: python tf_unit.py HTTP_PORT GRPC_PORT
+output `<input>_doubled`. Model `refusing` refuses every request: REST 422 `{"error": REFUSAL}`, gRPC
+INVALID_ARGUMENT. Run: python tf_unit.py HTTP_PORT GRPC_PORT
 """
 
 import asyncio
@@ -12,6 +13,8 @@ import grpc
 from aiohttp import web
 
 from seldon_graph.proto import tensorflow_serving_pb2 as pb
+
+REFUSAL = "refused by the model"
 
 
 def doubled(value):
@@ -23,6 +26,8 @@ async def predict(request: web.Request) -> web.Response:
     body = await request.json()
     if name == "broken":
         return web.json_response({"unexpected": True})
+    if name == "refusing":
+        return web.json_response({"error": REFUSAL}, status=422)
     if "instances" not in body:
         return web.json_response({"error": "Missing 'instances' key"}, status=400)
     return web.json_response({"predictions": doubled(body["instances"])})
@@ -38,6 +43,8 @@ async def metadata(request: web.Request) -> web.Response:
 
 
 async def grpc_predict(request: pb.PredictRequest, context) -> pb.PredictResponse:
+    if request.model_spec.name == "refusing":
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, REFUSAL)
     reply = pb.PredictResponse(model_spec=pb.ModelSpec(name=request.model_spec.name))
     for key, tensor in request.inputs.items():
         out = reply.outputs[f"{key}_doubled"]

@@ -15,6 +15,7 @@ import pytest
 import requests
 import yaml
 
+from tests.engine.test_tensorflow_protocol import seldon_client_calls
 from tests.support.mlserver import model_repository
 from tests.support.venvs import mlserver_bin
 
@@ -118,7 +119,7 @@ def test_v2_grpc_through_the_ingress_with_tritonclient(v2_deployment):
     assert json.loads(reply.stdout) == [0, 1, 2]
 
 
-def test_tensorflow_protocol_through_the_ingress(local, tmp_path):
+def test_tensorflow_protocol_through_the_ingress(local, seldon_core, tmp_path):
     unit = Path(__file__).resolve().parents[1] / "engine" / "tf_unit.py"
     command = [
         sys.executable,
@@ -161,3 +162,11 @@ def test_tensorflow_protocol_through_the_ingress(local, tmp_path):
     response = requests.post(url, json={"instances": [[1.0, 2.0]]}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json() == {"predictions": [[4.0, 8.0]]}
+    # the real SeldonClient's gateway form (/seldon/<ns>/<name>/...): its predict sends a SeldonMessage, to
+    # /api/v1.0/predictions (not served for this protocol) or to `http_path` (refused: no `instances`); its
+    # feedback is served
+    found = seldon_client_calls(seldon_core, tmp_path, "ambassador", local.base.removeprefix("http://"), "dict")
+    assert found["predict"] == [False, "404:Not Found"]
+    success, msg, body = found["http_path"]
+    assert (success, msg) == (False, "400:Bad Request") and "instances" in body["error"]
+    assert found["feedback"][:2] == [True, ""] and found["feedback"][2]["reward"] == 1.0

@@ -61,6 +61,10 @@ class TensorflowProtocol:
 
     def aggregate_request(self, unit: UnitClient, messages: list, request: RequestState) -> PredictBody:
         """A JSON array of the children's outputs as predict requests (as the Seldon executor combines)."""
+        if unit.wire != "json":
+            from seldon_graph.engine.protocols.grpc_glue import no_grpc_call
+
+            raise no_grpc_call("TensorFlow", unit.node, "aggregate")
         return PredictBody(b"[" + b",".join(message.as_request().document for message in messages) + b"]")
 
     def route_reply(self, node: Node, unit: UnitClient, reply: bytes) -> tuple[int, dict]:

@@ -54,6 +54,7 @@ def checked_reply(node: str, document: bytes) -> PredictBody:
         f"Unit '{node}' answered a body that cannot be chained (no 'predictions' or 'outputs'): {excerpt}",
         500,
         INTERNAL_ERROR,
+        node=node,
     )
 
 
@@ -83,7 +84,7 @@ class PredictProto:
 
 def checked_proto_reply(node: str, raw: bytes) -> PredictProto:
     if not proto_fields.has_field(raw, RESPONSE_OUTPUTS):
-        raise UnitError(f"Unit '{node}' answered a PredictResponse without outputs", 500, INTERNAL_ERROR)
+        raise UnitError(f"Unit '{node}' answered a PredictResponse without outputs", 500, INTERNAL_ERROR, node=node)
     return PredictProto(raw, is_reply=True)
 
 

@@ -108,8 +108,7 @@ class TensorflowRestServer(RestServer):
             result, _ = await self.graph.predict(body, {}, walk)
             response = Response(200, result.document, JSON_TYPE, {**self.cors, PUID_HEADER: puid})
         except SeldonError as exc:
-            body_bytes, status = self._failed(exc)
-            response = self._response(body_bytes, status, puid or new_puid())
+            response = self._error_response(exc, puid or new_puid())
         self._observe("predictions", response.status, started)
         if span is not None:
             self.graph.tracer.end(span, str(response.status), response.status >= 500)

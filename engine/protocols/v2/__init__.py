@@ -61,6 +61,10 @@ class V2Protocol:
 
     def aggregate_request(self, unit: UnitClient, messages: list, request: RequestState) -> InferBody:
         """A JSON array of the children's outputs as inference requests (as the Seldon executor combines)."""
+        if unit.wire != "json":
+            from seldon_graph.engine.protocols.grpc_glue import no_grpc_call
+
+            raise no_grpc_call("V2", unit.node, "aggregate")
         bodies = [message.as_request() for message in messages]
         if any(body.binary for body in bodies):
             raise SeldonError(f"Combiner '{unit.node}' cannot aggregate binary tensor data", 400, BAD_DATA)

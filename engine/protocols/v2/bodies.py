@@ -111,6 +111,7 @@ def checked_reply(node: str, body: InferBody) -> InferBody:
             f"Unit '{node}' answered a body that is not a V2 inference response (no 'outputs'): {excerpt}",
             500,
             INTERNAL_ERROR,
+            node=node,
         )
     body.is_reply = has_outputs
     return body
@@ -148,5 +149,5 @@ class InferProto:
 
 def checked_proto_reply(node: str, raw: bytes) -> InferProto:
     if not any(item.number in (TENSORS, RAW_OUTPUTS) for item in proto_fields.fields(raw)):
-        raise UnitError(f"Unit '{node}' answered a ModelInferResponse without outputs", 500, INTERNAL_ERROR)
+        raise UnitError(f"Unit '{node}' answered a ModelInferResponse without outputs", 500, INTERNAL_ERROR, node=node)
     return InferProto(raw, is_reply=True)

@@ -77,7 +77,7 @@ class V2RestServer(RestServer):
         return {
             "/ready": ("GET", self.ready),
             "/live": ("GET", self.live),
-            "/v2/health/ready": ("GET", self.ready),
+            "/v2/health/ready": ("GET", self._counted("status", self.ready)),
             "/v2/health/live": ("GET", self.live),
             "/v2": ("GET", self.server_metadata),
             "/v2/models/infer": ("POST", self.infer),
@@ -123,8 +123,7 @@ class V2RestServer(RestServer):
             if header_length is not None:
                 response.headers["Inference-Header-Content-Length"] = str(header_length)
         except SeldonError as exc:
-            body_bytes, status = self._failed(exc)
-            response = self._response(body_bytes, status, puid or new_puid())
+            response = self._error_response(exc, puid or new_puid())
         self._observe("predictions", response.status, started)
         if span is not None:
             self.graph.tracer.end(span, str(response.status), response.status >= 500)
