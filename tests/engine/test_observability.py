@@ -9,11 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import grpc
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pb_grpc
 from tests.engine.conftest import echo_unit, engine_running, engines_running, node, predictor
+from tests.engine.metric_samples import samples, samples_once_counted, value
 from tests.support.procs import VENV_BIN
 
 pytestmark = pytest.mark.e2e
@@ -89,28 +89,6 @@ def engines(units, sink, tmp_path_factory):
     }
     with engines_running(specs, tmp_path_factory.mktemp("observability")) as started:
         yield started
-
-
-def samples(engine, path="/metrics") -> list:
-    text = requests.get(f"{engine.url}{path}", timeout=30).text
-    return [s for family in text_string_to_metric_families(text) for s in family.samples]
-
-
-def samples_once_counted(engine, name: str, count: int, timeout: float = 5.0) -> list:
-    """The engine's samples once `name` has counted `count` requests: a gRPC server records a call just after
-    its status has gone to the client."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = samples(engine)
-        if sum(s.value for s in found if s.name == name) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
-
-
-def value(found: list, name: str, **labels) -> float:
-    matching = [s.value for s in found if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
-    assert matching, f"no sample {name} {labels}"
-    return sum(matching)
 
 
 def test_metrics_server_and_unit_calls_but_not_the_units_own_metrics(engines):

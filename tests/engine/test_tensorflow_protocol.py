@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import grpc
@@ -14,6 +13,7 @@ import requests
 
 from seldon_graph.proto import tensorflow_serving_pb2 as pb
 from tests.engine.conftest import engine_running, predictor
+from tests.engine.metric_samples import counted
 from tests.engine.tf_unit import REFUSAL
 from tests.support.procs import free_port, start, stop, wait_port
 
@@ -128,24 +128,6 @@ def test_grpc_unknown_model_and_metadata(chain):
 
 
 # ---- errors naming the node, refused router/combiner calls, metrics of every gRPC call -------------------------
-
-
-def counted(engine, count: int, **labels) -> float:
-    """The server histogram's count for `labels` once it reaches `count` (a gRPC server records a call just
-    after its status has gone to the client); what it is after 5 s otherwise."""
-    from tests.engine.test_observability import samples
-
-    name = "seldon_api_executor_server_requests_seconds_count"
-    deadline = time.monotonic() + 5
-    while True:
-        found = [
-            s.value
-            for s in samples(engine)
-            if s.name == name and all(s.labels.get(key) == want for key, want in labels.items())
-        ]
-        if sum(found) >= count or time.monotonic() > deadline:
-            return sum(found)
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

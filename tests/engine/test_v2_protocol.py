@@ -299,7 +299,7 @@ def test_grpc_metadata_and_server_calls_are_counted(single):
     them (executor/api/metric/server.go: `info.FullMethod`); REST `/v2/health/ready` is `service="status"`
     (executor/api/rest/server.go)."""
     from seldon_graph.proto import inference_pb2 as pb
-    from tests.engine.test_tensorflow_protocol import counted
+    from tests.engine.metric_samples import counted
 
     calls = {
         "ModelMetadata": (pb.ModelMetadataRequest(name="classifier"), pb.ModelMetadataResponse),
@@ -323,7 +323,8 @@ def test_grpc_metadata_and_server_calls_are_counted(single):
 
 
 def test_metrics_and_request_logging_speak_v2(v2_unit, tmp_path):
-    from tests.engine.test_observability import Sink, samples, value
+    from tests.engine.metric_samples import samples, value
+    from tests.engine.test_observability import Sink
 
     sink = Sink()
     logged = {"name": "doubler", "type": "MODEL", "endpoint": v2_unit, "logger": {"url": sink.url, "mode": "all"}}
