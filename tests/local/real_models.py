@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import numpy
@@ -127,3 +128,15 @@ def predict(stack: Stack, name: str, rows: list, namespace: str = "seldon") -> d
     response = requests.post(stack.rest(name, namespace), json={"data": {"ndarray": rows}}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def predict_once_loaded(stack: Stack, name: str, rows: list, namespace: str = "seldon", wait: float = 60) -> dict:
+    """`predict`, after waiting out the 503s of a server whose port is open (ready, as its probe says) while its
+    model still loads (MLflow's)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        response = requests.post(stack.rest(name, namespace), json={"data": {"ndarray": rows}}, timeout=30)
+        if response.status_code != 503:
+            break
+        time.sleep(0.5)
+    return predict(stack, name, rows, namespace)

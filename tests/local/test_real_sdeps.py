@@ -18,7 +18,7 @@ import requests
 
 from seldon_graph.operator.local import model_store
 from tests.local.conftest import alive, grpc_predict, ndarray
-from tests.local.real_models import IRIS, Stack, close, predict, train, write
+from tests.local.real_models import IRIS, Stack, close, predict, predict_once_loaded, train, write
 from tests.local.test_lifecycle import wait_until
 from tests.support.procs import free_port, running
 from tests.support.venvs import ensure_venv
@@ -160,13 +160,7 @@ spec:
 def test_an_mlflow_model_folder_is_served_in_place(stack, tmp_path):
     expected = train("mlflow", "mlflow-server", tmp_path / "mlflow-iris")
     stack.up(write(tmp_path, "mlflow.yaml", MLFLOW.format(folder=tmp_path / "mlflow-iris")))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # the port is open (ready, as its tcp probe says) while mlflow still loads
-        response = requests.post(stack.rest("mlflow"), json={"data": {"ndarray": IRIS}}, timeout=30)
-        if response.status_code != 503:
-            break
-        time.sleep(0.5)
-    assert close(predict(stack, "mlflow", IRIS)["data"]["ndarray"], expected["predict"])
+    assert close(predict_once_loaded(stack, "mlflow", IRIS)["data"]["ndarray"], expected["predict"])
     uri = f"file://{tmp_path / 'mlflow-iris'}"
     assert not model_store.cache_dir(stack.home / "models", uri).exists()  # used in place, not copied
 
