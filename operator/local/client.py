@@ -27,6 +27,8 @@ from seldon_graph.sdep import SdepError, SeldonDeployment
 DEFAULT_PORT = 8003
 SETTLED = (AVAILABLE, FAILED_STATE)
 SUPERVISOR_START_GRACE = 20.0  # a new supervisor may wait up to 15 s for the previous one to let go
+# documents published beside SeldonDeployments that create nothing locally: a namespace here is only a name
+IGNORED_KINDS = (("v1", "Namespace"),)
 
 
 class UsageError(Exception):
@@ -60,10 +62,11 @@ class UpRequest:
 
 def read_manifests(path: Path, ingress: str) -> Manifests:
     """Every SeldonDeployment document of a YAML/JSON file, validated once with the settings the supervisor renders
-    with for `ingress`, and its Secrets and ConfigMaps; UsageError saying what is wrong."""
+    with for `ingress`, and its Secrets and ConfigMaps (Namespace documents are skipped); UsageError saying what is
+    wrong."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text()
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        docs = [d for d in yaml.safe_load_all(text) if d is not None and not _ignored(d)]
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -86,6 +89,10 @@ def read_manifests(path: Path, ingress: str) -> Manifests:
             name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc, dict) else "?"
             raise UsageError(f"{path}: SeldonDeployment {name!r} is invalid:\n  " + "\n  ".join(exc.errors)) from None
     return Manifests(manifests, resources)
+
+
+def _ignored(doc: object) -> bool:
+    return isinstance(doc, dict) and (doc.get("apiVersion"), doc.get("kind")) in IGNORED_KINDS
 
 
 def request(home: Home, manifest: Manifest, asked: UpRequest) -> tuple[str, str]:

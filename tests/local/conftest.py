@@ -80,12 +80,14 @@ def alive(pid: int) -> bool:
         return False
 
 
-def grpc_predict(port: int, name: str, values: list, extra: tuple = ()) -> prediction_pb2.SeldonMessage:
+def grpc_predict(
+    port: int, name: str, values: list, extra: tuple = (), namespace: str = "seldon"
+) -> prediction_pb2.SeldonMessage:
     """Seldon.Predict through the ingress, addressed by `seldon`/`namespace` metadata as SeldonClient does."""
     request = json_format.ParseDict({"data": {"ndarray": values}}, prediction_pb2.SeldonMessage())
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = prediction_pb2_grpc.SeldonStub(channel)
-        return stub.Predict(request, metadata=(("seldon", name), ("namespace", "seldon"), *extra), timeout=10)
+        return stub.Predict(request, metadata=(("seldon", name), ("namespace", namespace), *extra), timeout=10)
 
 
 def ndarray(message: prediction_pb2.SeldonMessage) -> list:

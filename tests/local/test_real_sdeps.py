@@ -13,12 +13,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import numpy
 import pytest
 import requests
 
-from seldon_graph.operator.local import model_store, side_envs
-from tests.local.conftest import REPO, Local, alive, grpc_predict, ndarray
+from seldon_graph.operator.local import model_store
+from tests.local.conftest import alive, grpc_predict, ndarray
+from tests.local.real_models import IRIS, Stack, close, predict, predict_once_loaded, train, write
 from tests.local.test_lifecycle import wait_until
 from tests.support.procs import free_port, running
 from tests.support.venvs import ensure_venv
@@ -26,89 +26,7 @@ from tests.support.venvs import ensure_venv
 # the first run on a machine builds side virtualenvs (MLServer, the prepackaged servers) inside fixtures
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
-ENVS = REPO / ".cache" / "local-envs"
 MOTO = ["moto[server]>=5,<6"]
-IRIS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
-
-IRIS_DATA = """
-import json, sys
-from sklearn.datasets import load_iris
-X, y = load_iris(return_X_y=True)
-print(json.dumps([X.tolist(), y.tolist()]))
-"""
-
-TRAIN = """
-import json, sys
-from pathlib import Path
-out, rows, kind = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
-X, y = json.loads(Path(sys.argv[4]).read_text())
-out.parent.mkdir(parents=True, exist_ok=True)
-if kind == "sklearn":
-    import joblib
-    from sklearn.linear_model import LogisticRegression
-    model = LogisticRegression(max_iter=1000).fit(X, y)
-    out.mkdir()
-    joblib.dump(model, out / "model.joblib")
-    (out / "metadata.yaml").write_text("name: iris\\nversions: [iris/v1]\\n")
-    print(json.dumps({"predict_proba": model.predict_proba(rows).tolist(), "predict": model.predict(rows).tolist()}))
-elif kind == "xgboost":
-    import numpy, xgboost
-    X, y = numpy.array(X), numpy.array(y)
-    booster = xgboost.train({"objective": "multi:softprob", "num_class": 3}, xgboost.DMatrix(X, label=y), 5)
-    out.mkdir()
-    booster.save_model(str(out / "model.bst"))
-    print(json.dumps({"predict": booster.predict(xgboost.DMatrix(rows)).tolist()}))
-else:
-    import mlflow.sklearn
-    from sklearn.tree import DecisionTreeClassifier
-    model = DecisionTreeClassifier(random_state=0).fit(X, y)
-    mlflow.sklearn.save_model(model, str(out), serialization_format="cloudpickle")
-    print(json.dumps({"predict": model.predict(rows).tolist()}))
-"""
-
-
-def side_python(extra: str) -> Path:
-    """The python of the side env the local runtime itself uses for `extra` (same cache, same key)."""
-    return side_envs.ensure(ENVS, extra, side_envs.extra_requirements(extra), say=lambda _: None) / "python"
-
-
-def iris_data(folder: Path) -> Path:
-    """scikit-learn's bundled iris as JSON `[X, y]`, for the envs that have no scikit-learn (xgboost's)."""
-    path = folder / "iris.json"
-    if not path.exists():
-        data = subprocess.run([str(side_python("sklearn-server")), "-c", IRIS_DATA], capture_output=True, text=True)
-        assert data.returncode == 0, data.stderr
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(data.stdout)
-    return path
-
-
-def train(kind: str, extra: str, folder: Path) -> dict:
-    result = subprocess.run(
-        [str(side_python(extra)), "-c", TRAIN, str(folder), json.dumps(IRIS), kind, str(iris_data(folder.parent))],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-class Stack(Local):
-    """A state home whose `up` sees the shared env cache and a `gs` rclone remote that is an alias of `store`."""
-
-    def __init__(self, home: Path, port: int, store: Path):
-        super().__init__(home, port)
-        self.store = store
-
-    def env(self) -> dict:
-        return {
-            **super().env(),
-            "SELDON_GRAPH_ENVS": str(ENVS),
-            "SELDON_GRAPH_READY_TIMEOUT": "90",
-            "RCLONE_CONFIG_GS_TYPE": "alias",
-            "RCLONE_CONFIG_GS_REMOTE": str(self.store),
-        }
 
 
 @pytest.fixture(scope="module")
@@ -130,22 +48,6 @@ def stack(store, tmp_path_factory):
         yield local
     finally:
         local.run("down", timeout=120)
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(text)
-    return path
-
-
-def close(got: list, expected: list) -> bool:
-    return numpy.shape(got) == numpy.shape(expected) and numpy.allclose(got, expected)
-
-
-def predict(stack: Stack, name: str, rows: list) -> dict:
-    response = requests.post(stack.rest(name), json={"data": {"ndarray": rows}}, timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 SKLEARN_IRIS = """
@@ -258,13 +160,7 @@ spec:
 def test_an_mlflow_model_folder_is_served_in_place(stack, tmp_path):
     expected = train("mlflow", "mlflow-server", tmp_path / "mlflow-iris")
     stack.up(write(tmp_path, "mlflow.yaml", MLFLOW.format(folder=tmp_path / "mlflow-iris")))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # the port is open (ready, as its tcp probe says) while mlflow still loads
-        response = requests.post(stack.rest("mlflow"), json={"data": {"ndarray": IRIS}}, timeout=30)
-        if response.status_code != 503:
-            break
-        time.sleep(0.5)
-    assert close(predict(stack, "mlflow", IRIS)["data"]["ndarray"], expected["predict"])
+    assert close(predict_once_loaded(stack, "mlflow", IRIS)["data"]["ndarray"], expected["predict"])
     uri = f"file://{tmp_path / 'mlflow-iris'}"
     assert not model_store.cache_dir(stack.home / "models", uri).exists()  # used in place, not copied
 
