@@ -52,21 +52,20 @@ class UnitServicer:
 
     async def _call(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         started = time.perf_counter()
-        span = None
-        if self.tracer is not None:
-            span = self.tracer.begin(name, "GRPC", context.invocation_metadata() or ())
+        tracer = self.tracer
+        span = None if tracer is None else tracer.begin(name, "GRPC", context.invocation_metadata() or ())
         try:
             response = to_seldon_message(getattr(self.service, name)(request))
         except Exception as exc:
             error = call_failure(exc, name)
             status = grpc_code(error)
             self._observe(name, status.name, started)
-            if span is not None:
-                self.tracer.end(span, status.name, True)
+            if tracer is not None:
+                tracer.end(span, status.name, True)
             await context.abort(status, error.info)
         self._observe(name, "OK", started)
-        if span is not None:
-            self.tracer.end(span, "OK", False)
+        if tracer is not None:
+            tracer.end(span, "OK", False)
         return response
 
     def _observe(self, name: str, code: str, started: float) -> None:

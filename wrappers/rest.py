@@ -86,8 +86,8 @@ def parse_request(raw: bytes, content_type: str, query_json: str | None, allow_l
     if MULTIPART in content_type:
         return request_from_parts(raw, content_type)
     if allow_list:
-        field = messages.json_from_form(raw) if FORM in content_type else None
-        field = field if field is not None else query_json
+        form_json = messages.json_from_form(raw) if FORM in content_type else None
+        field = form_json if form_json is not None else query_json
         listed = messages.loads(field) if field is not None else None
         if isinstance(listed, list):
             return listed
@@ -189,7 +189,8 @@ class RestHandler:
     def _unit_call(self, request: Request, name: str) -> Response:
         started = time.perf_counter()
         status = 200
-        span = None if self.tracer is None else self.tracer.begin(name, "REST", request.headers.items())
+        tracer = self.tracer
+        span = None if tracer is None else tracer.begin(name, "REST", request.headers.items())
         try:
             if not self.loaded:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
@@ -206,6 +207,6 @@ class RestHandler:
             status = response.status
         if self.sink is not None:
             self.sink.observe_request(name, "rest", str(status), time.perf_counter() - started)
-        if span is not None:
-            self.tracer.end(span, str(status), status >= 500)
+        if tracer is not None:
+            tracer.end(span, str(status), status >= 500)
         return response

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-FeatureCall = Callable[[Any, list, dict], Any]
+FeatureCall = Callable[[Any, list, dict | None], Any]  # (features, names, meta); meta is None when absent
 # seldon-core's methods that still have `*_rest` (JSON) and `*_grpc` (proto) forms, deprecated for `*_raw`
 LEGACY_METHODS = ("predict", "transform_input", "transform_output", "route", "aggregate", "send_feedback")
 log = logging.getLogger(__name__)
