@@ -31,7 +31,13 @@ from seldon_graph.numpy_codec import (
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.wrappers.encoding import to_seldon_message
 from seldon_graph.wrappers.settings import UnitSettings
-from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, is_seldon_exception, unpack
+from seldon_graph.wrappers.user_model import (
+    FeatureCall,
+    UserModel,
+    is_not_implemented,
+    is_seldon_exception,
+    unpack,
+)
 
 PREDICT = "predict"
 INPUT_TRANSFORM = "inputtransform"
@@ -222,7 +228,7 @@ class UnitService:
                 if not self.settings.include_metrics:
                     del response["meta"]["metrics"]
 
-    def _call_features(self, call, raw_name: str, method: str, request: Any, echo: bool) -> Any:
+    def _call_features(self, call: FeatureCall | None, raw_name: str, method: str, request: Any, echo: bool) -> Any:
         response = self._raw(raw_name, request, method)
         if response is not NotImplemented:
             return response

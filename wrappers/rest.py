@@ -10,7 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from seldon_graph import messages
@@ -18,10 +18,13 @@ from seldon_graph.errors import BAD_DATA, BAD_METADATA, INTERNAL_ERROR, NOT_FOUN
 from seldon_graph.http11 import Request, Response
 from seldon_graph.wrappers.encoding import encode
 from seldon_graph.wrappers.error_handlers import UserErrorHandlers
-from seldon_graph.wrappers.methods import call_failure
+from seldon_graph.wrappers.methods import UnitService, call_failure
 from seldon_graph.wrappers.multipart import MULTIPART, request_from_parts
 from seldon_graph.wrappers.openapi import openapi_document
 from seldon_graph.wrappers.traces import UnitTracer
+
+if TYPE_CHECKING:  # importing metrics imports prometheus_client, which must wait for the multiprocess directory
+    from seldon_graph.wrappers.metrics import PrometheusSink
 
 log = logging.getLogger(__name__)
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
@@ -109,9 +112,9 @@ class RestHandler:
 
     def __init__(
         self,
-        service,
+        service: UnitService,
         metadata: dict | None,
-        sink=None,
+        sink: PrometheusSink | None = None,
         siblings_loaded: Callable[[], bool] = bool,
         error_handlers: UserErrorHandlers | None = None,
         tracer: UnitTracer | None = None,

@@ -51,7 +51,7 @@ def _feature_call(method: Callable) -> FeatureCall:
         params = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
 
-        def fallback(features, names, meta):
+        def fallback(features: Any, names: list, meta: dict | None) -> Any:
             try:
                 return method(features, names, meta=meta)
             except TypeError:
