@@ -169,7 +169,7 @@ def header_value_is_safe(value: str) -> bool:
 class _Clock:
     """The Date header, formatted once per second."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.second = 0
         self.value = b""
 
@@ -474,7 +474,7 @@ class HttpServer:
     async def call_offloaded(self, request: Request) -> Response:
         return await self.loop.run_in_executor(self.pool, self.call, request)
 
-    async def start(self, sock) -> None:
+    async def start(self, sock: socket.socket) -> None:
         self.loop = asyncio.get_running_loop()
         self.server = await self.loop.create_server(lambda: Connection(self), sock=sock)
         self._sweeper = self.loop.create_task(self._sweep_idle())

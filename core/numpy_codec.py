@@ -247,7 +247,7 @@ def as_array(result: Any) -> np.ndarray | None:
     return None
 
 
-def response_kind(array: np.ndarray, request_payload: str, request_data_kind: str | None) -> str:
+def response_kind(array: np.ndarray, request_payload: str | None, request_data_kind: str | None) -> str:
     """The DefaultData kind of a response holding `array`, by Seldon v1's rules."""
     if not np.issubdtype(array.dtype, np.number):
         return "ndarray"

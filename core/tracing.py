@@ -145,8 +145,9 @@ class Tracing:
         self.context_of = set_span_in_context  # the context whose current span is the given one
         self.settings = settings
 
-    def extract(self, headers: Iterable[tuple[str, str]]) -> Any:
-        """The trace context that request headers (or gRPC metadata) carry; an empty one when they carry none."""
+    def extract(self, headers: Iterable[tuple[str, str | bytes]]) -> Any:
+        """The trace context that request headers (or gRPC metadata, whose `-bin` values are bytes) carry; an empty
+        one when they carry none."""
         return self._reader.extract({key.lower(): value for key, value in headers})
 
     def start(self, name: str, parent: Any, kind: Any, attributes: dict[str, str]) -> Any:

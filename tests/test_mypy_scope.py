@@ -8,9 +8,20 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_YET_CHECKED = {"seldon_graph.http11"}
 
 
+def _mypy_config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+
+
 def test_every_top_level_core_module_is_type_checked():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    config = _mypy_config()
     core = {f"seldon_graph.{path.stem}" for path in (ROOT / "core").glob("*.py") if path.stem != "__init__"}
     missing = core - set(config["modules"]) - NOT_YET_CHECKED
     assert not missing, f"add {sorted(missing)} to [tool.mypy] modules in pyproject.toml"
     assert "seldon_graph" in config["modules"]
+
+
+def test_the_unit_wrapper_is_type_checked_and_not_silenced():
+    config = _mypy_config()
+    assert "seldon_graph.wrappers" in config["packages"]
+    silenced = {module for override in config.get("overrides", []) for module in override["module"]}
+    assert not {m for m in silenced if m.startswith("seldon_graph.wrappers")}, silenced

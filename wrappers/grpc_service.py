@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import grpc
 from google.protobuf import json_format
@@ -17,8 +18,11 @@ from seldon_graph.errors import SeldonError
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.proto import prediction_pb2_grpc as pbg
 from seldon_graph.wrappers.encoding import to_seldon_message
-from seldon_graph.wrappers.methods import call_failure
+from seldon_graph.wrappers.methods import UnitService, call_failure
 from seldon_graph.wrappers.traces import UnitTracer
+
+if TYPE_CHECKING:  # importing metrics imports prometheus_client, which must wait for the multiprocess directory
+    from seldon_graph.wrappers.metrics import PrometheusSink
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,13 @@ def grpc_code(error: SeldonError) -> grpc.StatusCode:
 class UnitServicer:
     """Every method of every Seldon service, over one UnitService."""
 
-    def __init__(self, service, metadata: dict | None, sink=None, tracer: UnitTracer | None = None):
+    def __init__(
+        self,
+        service: UnitService,
+        metadata: dict | None,
+        sink: PrometheusSink | None = None,
+        tracer: UnitTracer | None = None,
+    ):
         self.service = service
         self.tracer = tracer
         self.metadata = metadata
@@ -52,59 +62,65 @@ class UnitServicer:
 
     async def _call(self, name: str, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         started = time.perf_counter()
-        span = None
-        if self.tracer is not None:
-            span = self.tracer.begin(name, "GRPC", context.invocation_metadata() or ())
+        tracer = self.tracer
+        span = None if tracer is None else tracer.begin(name, "GRPC", context.invocation_metadata() or ())
         try:
             response = to_seldon_message(getattr(self.service, name)(request))
         except Exception as exc:
             error = call_failure(exc, name)
             status = grpc_code(error)
             self._observe(name, status.name, started)
-            if span is not None:
-                self.tracer.end(span, status.name, True)
+            if tracer is not None:
+                tracer.end(span, status.name, True)
             await context.abort(status, error.info)
         self._observe(name, "OK", started)
-        if span is not None:
-            self.tracer.end(span, "OK", False)
+        if tracer is not None:
+            tracer.end(span, "OK", False)
         return response
 
     def _observe(self, name: str, code: str, started: float) -> None:
         if self.sink is not None:
             self.sink.observe_request(name, "grpc", code, time.perf_counter() - started)
 
-    async def Predict(self, request, context):
+    async def Predict(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         return await self._call("predict", request, context)
 
-    async def TransformInput(self, request, context):
+    async def TransformInput(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         return await self._call("transform_input", request, context)
 
-    async def TransformOutput(self, request, context):
+    async def TransformOutput(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         return await self._call("transform_output", request, context)
 
-    async def Route(self, request, context):
+    async def Route(self, request: pb.SeldonMessage, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         return await self._call("route", request, context)
 
-    async def Aggregate(self, request, context):
+    async def Aggregate(self, request: pb.SeldonMessageList, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         return await self._call("aggregate", request, context)
 
-    async def SendFeedback(self, request, context):
+    async def SendFeedback(self, request: pb.Feedback, context: grpc.aio.ServicerContext) -> pb.SeldonMessage:
         return await self._call("send_feedback", request, context)
 
-    async def Metadata(self, request, context):
+    async def Metadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
         if self.metadata is None:
             await context.abort(grpc.StatusCode.INTERNAL, "Model metadata unavailable")
         return json_format.ParseDict(self.metadata, pb.SeldonModelMetadata(), ignore_unknown_fields=True)
 
-    async def ModelMetadata(self, request, context):
+    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> pb.SeldonModelMetadata:
         return await self.Metadata(request, context)
 
-    async def GraphMetadata(self, request, context):
+    async def GraphMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> NoReturn:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GraphMetadata not available on the Model level.")
 
 
 async def serve_grpc(
-    service, metadata, sink, load, port: int, drain_timeout: float, stop_signal, tracer: UnitTracer | None = None
+    service: UnitService,
+    metadata: dict | None,
+    sink: PrometheusSink | None,
+    load: Callable[[], object],
+    port: int,
+    drain_timeout: float,
+    stop_signal: Callable[[], Awaitable[asyncio.Event]],
+    tracer: UnitTracer | None = None,
 ) -> int:
     """Load the model, serve gRPC on `port` until SIGTERM, drain, return the exit code."""
     stop = await stop_signal()

@@ -17,7 +17,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,12 @@ class LoadedCounter:
         return self.count.value >= self.workers
 
 
-def _children(plan: Plan, targets) -> list[multiprocessing.Process]:
+Target = Callable[[], object]  # what a child process runs: the REST worker or the gRPC server
+
+
+def _children(plan: Plan, rest_target: Target, grpc_target: Target) -> list[BaseProcess]:
     ctx = multiprocessing.get_context("fork")
-    rest_target, grpc_target = targets
-    procs = [ctx.Process(target=rest_target, name=f"rest-{i}") for i in range(max(1, plan.workers))]
+    procs: list[BaseProcess] = [ctx.Process(target=rest_target, name=f"rest-{i}") for i in range(max(1, plan.workers))]
     if plan.grpc:
         procs.append(ctx.Process(target=grpc_target, name="grpc"))
     return procs
@@ -66,14 +70,14 @@ def _children(plan: Plan, targets) -> list[multiprocessing.Process]:
 class Respawner:
     """Replaces dead children in place; the pause before a replacement doubles while they die young."""
 
-    def __init__(self, procs: list[multiprocessing.Process], targets: dict[str, object]):
+    def __init__(self, procs: list[BaseProcess], targets: dict[str, Target]):
         self.procs = procs
         self.targets = targets
         self.started = {proc.name: time.monotonic() for proc in procs}
         self.pause = {proc.name: RESPAWN_PAUSE for proc in procs}
         self.due: dict[str, float] = {}
 
-    def check(self) -> multiprocessing.Process | None:
+    def check(self) -> BaseProcess | None:
         """Replace what died and is due; the child that makes the unit fail (load() failed), if any."""
         now = time.monotonic()
         for index, proc in enumerate(self.procs):
@@ -103,9 +107,9 @@ class Respawner:
         return None
 
 
-def _stop_all(procs: list[multiprocessing.Process], timeout: float) -> None:
+def _stop_all(procs: list[BaseProcess], timeout: float) -> None:
     for proc in procs:
-        if proc.is_alive():
+        if proc.pid is not None and proc.is_alive():
             os.kill(proc.pid, signal.SIGTERM)
     for proc in procs:
         proc.join(timeout)
@@ -115,9 +119,9 @@ def _stop_all(procs: list[multiprocessing.Process], timeout: float) -> None:
             proc.join()
 
 
-def supervise(plan: Plan, rest_target, grpc_target, start_metrics) -> int:
+def supervise(plan: Plan, rest_target: Target, grpc_target: Target, start_metrics: Callable[[int], object]) -> int:
     """Run the children until SIGTERM/SIGINT (exit 0) or until one of them fails (exit 1)."""
-    procs = _children(plan, (rest_target, grpc_target))
+    procs = _children(plan, rest_target, grpc_target)
     gc.freeze()  # what exists now (modules, the user's object) stays out of GC scans and copy-on-write faults
     for proc in procs:
         proc.start()
@@ -140,4 +144,6 @@ def supervise(plan: Plan, rest_target, grpc_target, start_metrics) -> int:
     _stop_all(procs, plan.drain_timeout + 5)
     if stop.is_set() and failed is None:
         return 0
-    return 1 if failed is None or failed.exitcode == 0 else abs(failed.exitcode)
+    if failed is None or not failed.exitcode:
+        return 1
+    return abs(failed.exitcode)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 
 import yaml
 
@@ -88,17 +89,17 @@ def validate(meta: dict) -> bool:
     )
 
 
-def model_metadata(user: UserModel, env: dict | None = None) -> dict | None:
+def model_metadata(user: UserModel, env: Mapping[str, str] | None = None) -> dict | None:
     """The validated metadata dict, or None when it is invalid."""
-    env = os.environ if env is None else env
-    image = env.get("PREDICTIVE_UNIT_IMAGE")
+    settings: Mapping[str, str] = os.environ if env is None else env
+    image = settings.get("PREDICTIVE_UNIT_IMAGE")
     name, version = split_image(image) if image is not None else ("", "")
     from_user = user.optional("init_metadata", {})
     if not isinstance(from_user, dict):
         log.error("init_metadata must return a dict, got %r", from_user)
         from_user = {}
     try:
-        from_env = yaml.safe_load(env.get("MODEL_METADATA", "{}")) or {}
+        from_env = yaml.safe_load(settings.get("MODEL_METADATA", "{}")) or {}
     except yaml.YAMLError as exc:
         log.error("MODEL_METADATA is not valid YAML/JSON: %s", exc)
         from_env = {}

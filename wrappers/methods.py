@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import numbers
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 from google.protobuf import any_pb2, json_format
@@ -31,7 +31,13 @@ from seldon_graph.numpy_codec import (
 from seldon_graph.proto import prediction_pb2 as pb
 from seldon_graph.wrappers.encoding import to_seldon_message
 from seldon_graph.wrappers.settings import UnitSettings
-from seldon_graph.wrappers.user_model import UserModel, is_not_implemented, is_seldon_exception, unpack
+from seldon_graph.wrappers.user_model import (
+    FeatureCall,
+    UserModel,
+    is_not_implemented,
+    is_seldon_exception,
+    unpack,
+)
 
 PREDICT = "predict"
 INPUT_TRANSFORM = "inputtransform"
@@ -97,6 +103,12 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _is_seldon_message(value: Any) -> TypeGuard[pb.SeldonMessage]:
+    """A SeldonMessage of any generated module: a `*_raw` method may build it with seldon-core's own classes, which
+    have the same fields as ours but are not our class."""
+    return isinstance(value, Message) and value.DESCRIPTOR.name == "SeldonMessage"
+
+
 @dataclass(slots=True)
 class Incoming:
     """A request message as the user's method sees it: numpy features once, names, meta."""
@@ -111,7 +123,7 @@ class Incoming:
 
 def incoming(message: Any) -> Incoming:
     """The Incoming view of a JSON message or a SeldonMessage proto (meta is {} for protos, as in seldon-core)."""
-    if isinstance(message, Message):
+    if isinstance(message, pb.SeldonMessage):
         features, names, payload, data_kind = features_from_proto(message)
         meta = messages.to_dict(message.meta) if message.HasField("meta") else {}
         return Incoming(features, names, payload, data_kind, meta, message.meta.puid)
@@ -204,8 +216,8 @@ class UnitService:
         return response
 
     def _raw_metrics(self, response: Any, method: str) -> None:
-        if isinstance(response, Message):
-            if response.DESCRIPTOR.name == "SeldonMessage" and response.meta.metrics:
+        if _is_seldon_message(response):
+            if response.meta.metrics:
                 self.sink.record(messages.to_dict(response.meta).get("metrics", []), method)
                 if not self.settings.include_metrics:
                     del response.meta.metrics[:]
@@ -216,7 +228,7 @@ class UnitService:
                 if not self.settings.include_metrics:
                     del response["meta"]["metrics"]
 
-    def _call_features(self, call, raw_name: str, method: str, request: Any, echo: bool) -> Any:
+    def _call_features(self, call: FeatureCall | None, raw_name: str, method: str, request: Any, echo: bool) -> Any:
         response = self._raw(raw_name, request, method)
         if response is not NotImplemented:
             return response
@@ -274,7 +286,11 @@ class UnitService:
             raise SeldonError(f"Invalid request data type: {request}", 400, BAD_DATA)
         if not msgs:
             raise SeldonError("Invalid request data type: seldonMessages is empty, nothing to aggregate", 400, BAD_DATA)
-        features_list, names_list, tags, request_path, child_metrics = [], [], {}, {}, []
+        features_list: list = []
+        names_list: list[list] = []
+        tags: dict = {}
+        request_path: dict = {}
+        child_metrics: list = []
         children = [incoming(msg) for msg in msgs]
         for child in children:
             features_list.append(child.features)

@@ -41,7 +41,7 @@ class PrometheusSink:
     def __init__(self, default_labels: dict):
         self.default_labels = dict(default_labels)
         self._families: dict[tuple, object] = {}
-        self._request_children: dict[tuple, object] = {}
+        self._request_children: dict[tuple[str, str, str], Histogram] = {}
         self._requests = Histogram(
             REQUESTS_KEY,
             "Requests served by the wrapper, by method, transport and status code",

@@ -70,7 +70,8 @@ def _text(part: Part) -> str:
 
 def request_from_parts(body: bytes, content_type: str) -> dict:
     """The request message seldon-core builds from the form: fields first, then files."""
-    fields, files = {}, {}
+    fields: dict[str, Part] = {}
+    files: dict[str, Part] = {}
     for part in parts(body, content_type):
         (files if part.is_file else fields).setdefault(part.name, part)
     message: dict = {}

@@ -40,7 +40,7 @@ def _operation(method: str, http_method: str, path: str) -> dict:
         operation["parameters"] = [
             {"name": "json", "in": "query", "required": True, "schema": {"type": "string"}, "description": request}
         ]
-    ok = {"description": "Success"}
+    ok: dict[str, object] = {"description": "Success"}
     if response is not None:
         ok["content"] = _json(response)
     else:

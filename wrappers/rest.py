@@ -10,7 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from seldon_graph import messages
@@ -18,10 +18,13 @@ from seldon_graph.errors import BAD_DATA, BAD_METADATA, INTERNAL_ERROR, NOT_FOUN
 from seldon_graph.http11 import Request, Response
 from seldon_graph.wrappers.encoding import encode
 from seldon_graph.wrappers.error_handlers import UserErrorHandlers
-from seldon_graph.wrappers.methods import call_failure
+from seldon_graph.wrappers.methods import UnitService, call_failure
 from seldon_graph.wrappers.multipart import MULTIPART, request_from_parts
 from seldon_graph.wrappers.openapi import openapi_document
 from seldon_graph.wrappers.traces import UnitTracer
+
+if TYPE_CHECKING:  # importing metrics imports prometheus_client, which must wait for the multiprocess directory
+    from seldon_graph.wrappers.metrics import PrometheusSink
 
 log = logging.getLogger(__name__)
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
@@ -86,8 +89,8 @@ def parse_request(raw: bytes, content_type: str, query_json: str | None, allow_l
     if MULTIPART in content_type:
         return request_from_parts(raw, content_type)
     if allow_list:
-        field = messages.json_from_form(raw) if FORM in content_type else None
-        field = field if field is not None else query_json
+        form_json = messages.json_from_form(raw) if FORM in content_type else None
+        field = form_json if form_json is not None else query_json
         listed = messages.loads(field) if field is not None else None
         if isinstance(listed, list):
             return listed
@@ -109,9 +112,9 @@ class RestHandler:
 
     def __init__(
         self,
-        service,
+        service: UnitService,
         metadata: dict | None,
-        sink=None,
+        sink: PrometheusSink | None = None,
         siblings_loaded: Callable[[], bool] = bool,
         error_handlers: UserErrorHandlers | None = None,
         tracer: UnitTracer | None = None,
@@ -189,7 +192,8 @@ class RestHandler:
     def _unit_call(self, request: Request, name: str) -> Response:
         started = time.perf_counter()
         status = 200
-        span = None if self.tracer is None else self.tracer.begin(name, "REST", request.headers.items())
+        tracer = self.tracer
+        span = None if tracer is None else tracer.begin(name, "REST", request.headers.items())
         try:
             if not self.loaded:
                 raise SeldonError("Model not ready: load() has not finished", 503, NOT_READY)
@@ -206,6 +210,6 @@ class RestHandler:
             status = response.status
         if self.sink is not None:
             self.sink.observe_request(name, "rest", str(status), time.perf_counter() - started)
-        if span is not None:
-            self.tracer.end(span, str(status), status >= 500)
+        if tracer is not None:
+            tracer.end(span, str(status), status >= 500)
         return response

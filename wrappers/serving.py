@@ -14,10 +14,17 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from seldon_graph.http11 import HttpServer, Limits, listening_socket
+from seldon_graph.wrappers.methods import UnitService
 from seldon_graph.wrappers.rest import RestHandler, server_error
+from seldon_graph.wrappers.traces import UnitTracer
+
+if TYPE_CHECKING:  # importing metrics imports prometheus_client, which must wait for the multiprocess directory
+    from seldon_graph.wrappers.metrics import PrometheusSink
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +53,8 @@ async def _stop_signal() -> asyncio.Event:
 
 async def serve_rest(
     handler: RestHandler,
-    load,
-    loaded,
+    load: Callable[[], object],
+    loaded: Callable[[], object],
     port: int,
     drain_timeout: float,
     shared: bool,
@@ -65,7 +72,7 @@ async def serve_rest(
     server = HttpServer(handler, server_error, handler.calls_model, pool, limits=limits)
     await server.start(listening_socket(port, reuse_port=shared))
     loading = loop.run_in_executor(None, load)
-    stopping = asyncio.ensure_future(stop.wait())
+    stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
     await asyncio.wait([loading, stopping], return_when=asyncio.FIRST_COMPLETED)
     if loading.done():
         if loading.exception() is not None:
@@ -96,8 +103,8 @@ def die_with_parent() -> None:
 
 def run_rest_worker(
     handler: RestHandler,
-    load,
-    loaded,
+    load: Callable[[], object],
+    loaded: Callable[[], object],
     port: int,
     drain_timeout: float,
     shared: bool,
@@ -111,7 +118,15 @@ def run_rest_worker(
     sys.exit(uvloop.run(serve_rest(handler, load, loaded, port, drain_timeout, shared, threads, limits)))
 
 
-def run_grpc_server(service, metadata, sink, load, port: int, drain_timeout: float, tracer=None) -> None:
+def run_grpc_server(
+    service: UnitService,
+    metadata: dict | None,
+    sink: PrometheusSink | None,
+    load: Callable[[], object],
+    port: int,
+    drain_timeout: float,
+    tracer: UnitTracer | None = None,
+) -> None:
     """Process target: the gRPC server (grpc.aio on the default asyncio loop)."""
     from seldon_graph.wrappers.grpc_service import serve_grpc
 

@@ -21,7 +21,7 @@ class UnitTracer:
             "seldon.node": self.node,
         }
 
-    def begin(self, method: str, transport: str, headers: Iterable[tuple[str, str]]) -> Any:
+    def begin(self, method: str, transport: str, headers: Iterable[tuple[str, str | bytes]]) -> Any:
         attributes = {**self.base, "seldon.method": method, "seldon.transport": transport}
         return self.tracing.start(
             f"{self.node} {method}", self.tracing.extract(headers), self.tracing.SERVER, attributes

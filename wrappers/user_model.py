@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-FeatureCall = Callable[[Any, list, dict], Any]
+FeatureCall = Callable[[Any, list, dict | None], Any]  # (features, names, meta); meta is None when absent
 # seldon-core's methods that still have `*_rest` (JSON) and `*_grpc` (proto) forms, deprecated for `*_raw`
 LEGACY_METHODS = ("predict", "transform_input", "transform_output", "route", "aggregate", "send_feedback")
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _feature_call(method: Callable) -> FeatureCall:
         params = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
 
-        def fallback(features, names, meta):
+        def fallback(features: Any, names: list, meta: dict | None) -> Any:
             try:
                 return method(features, names, meta=meta)
             except TypeError:

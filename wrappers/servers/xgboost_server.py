@@ -21,12 +21,16 @@ class XGBoostServer:
         self._booster: xgboost.Booster | None = None
 
     def load(self) -> None:
-        self._booster = xgboost.Booster(model_file=self.model_path)
+        self._booster = self._read_booster()
+
+    def _read_booster(self) -> xgboost.Booster:
+        return xgboost.Booster(model_file=self.model_path)
 
     def predict(self, X: Any, names: Any = None, meta: dict | None = None) -> Any:
-        if self._booster is None:
-            self.load()
-        return predict_or_bad_data(lambda x: self._booster.predict(xgboost.DMatrix(x)), X, "XGBOOST_SERVER")
+        booster = self._booster
+        if booster is None:
+            booster = self._booster = self._read_booster()
+        return predict_or_bad_data(lambda x: booster.predict(xgboost.DMatrix(x)), X, "XGBOOST_SERVER")
 
     def init_metadata(self) -> dict:
         return read_metadata(self.model_uri)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SeldonMicroserviceException(Exception):
     """A failure a model reports to its client; the wrapper answers with its status code and reason."""
@@ -9,7 +11,7 @@ class SeldonMicroserviceException(Exception):
     status_code = 400
 
     def __init__(
-        self, message: str, status_code: int | None = None, payload=None, reason: str = "MICROSERVICE_BAD_DATA"
+        self, message: str, status_code: int | None = None, payload: Any = None, reason: str = "MICROSERVICE_BAD_DATA"
     ):
         super().__init__(message)
         self.message = message

@@ -6,6 +6,9 @@ class does not define it" and falls back to the default behaviour.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NoReturn
+
 from seldon_core.flask_utils import SeldonMicroserviceException
 
 from seldon_graph.wrappers.user_model import SeldonResponse
@@ -17,8 +20,8 @@ class SeldonNotImplementedError(SeldonMicroserviceException):
     status_code = 400
 
 
-def _not_implemented(name: str):
-    def method(self, *args, **kwargs):
+def _not_implemented(name: str) -> Callable[..., NoReturn]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
         raise SeldonNotImplementedError(f"{name} is not implemented")
 
     method.__name__ = name
@@ -28,7 +31,7 @@ def _not_implemented(name: str):
 class SeldonComponent:
     """Base class some seldon-core models inherit; all hooks are optional."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         pass
 
     def load(self) -> None:
