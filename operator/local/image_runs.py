@@ -72,6 +72,7 @@ class ImageRun:
     env: list[tuple[str, str]]  # before the manifest's env (the image's ENV, e.g. the s2i environment file)
     cwd: str | None
     phase_file: str
+    ready_path: str = ""  # an HTTP readiness probe's path to use instead of the rendered one
 
 
 def model_volumes(pod: dict, container: dict, inputs: LocalInputs, env_of: Callable[[dict], list]) -> list[ModelVolume]:
@@ -176,7 +177,7 @@ def _mlserver_run(
     except mlserver_runs.UnknownRuntime as exc:
         raise CannotRun(f"{exc} (container {container['name']!r})") from None
     argv = [*launcher, "--extra", run.extra, "--isolated", "--exec", mlserver_runs.PROGRAM, "--", *run.args]
-    return ImageRun(argv, run.image_env, None, phase_file)
+    return ImageRun(argv, run.image_env, None, phase_file, run.ready_path)
 
 
 def _server_binary(args: list[str], inputs: LocalInputs) -> str | None:

@@ -36,6 +36,7 @@ class MLServerRun:
     extra: str
     args: list[str]
     image_env: list[tuple[str, str]]  # before the manifest's env, which wins over it
+    ready_path: str  # the readiness check: the model's own (the server's answers 200 once a failed model is dropped)
 
 
 def is_mlserver(env: dict[str, str]) -> bool:
@@ -60,4 +61,6 @@ def mlserver_run(env: dict[str, str], files_dir: str) -> MLServerRun:
         ("MLSERVER_METRICS_DIR", os.path.join(files_dir, "metrics")),
         ("MLSERVER_ENVIRONMENTS_DIR", os.path.join(files_dir, "environments")),
     ]
-    return MLServerRun(RUNTIME_EXTRAS[module], ["start", f"$({MODELS_DIR_ENV})"], image_env)
+    name = env.get("MLSERVER_MODEL_NAME")
+    ready_path = f"/v2/models/{name}/ready" if name else ""
+    return MLServerRun(RUNTIME_EXTRAS[module], ["start", f"$({MODELS_DIR_ENV})"], image_env, ready_path)

@@ -181,7 +181,7 @@ def test_a_v2_prepackaged_server_runs_mlserver_start_from_its_runtime_env(implem
     assert (unit.probe.kind, unit.probe.port, unit.probe.path) == (
         "http",
         int(env["MLSERVER_HTTP_PORT"]),
-        "/v2/health/ready",
+        "/v2/models/classifier/ready",
     )
     assert unit.phase_file.startswith("/state/phases/")
 

@@ -194,3 +194,14 @@ def test_an_mlserver_runtime_without_a_local_extra_is_failed_naming_its_module(s
     assert result.returncode == 1
     [line] = [line for line in result.stdout.splitlines() if "is Failed: " in line]
     assert "MLSERVER_MODEL_IMPLEMENTATION=my_runtimes.Custom" in line and "'my_runtimes'" in line, result.stdout
+
+
+def test_a_model_mlserver_cannot_load_is_failed_not_available(stack, store, tmp_path):
+    """MLServer drops a model that fails to load and then calls itself ready: the unit waits for the model's own
+    readiness, so the deployment is Failed (MLServer exits) and `up` shows the error from its log."""
+    (store[0] / "models" / "empty").mkdir(exist_ok=True)
+    text = SKLEARN_V2.format(protocol="v2").replace("sklearn/iris", "empty").replace("name: sklearn", "name: nomodel")
+    result = stack.up(write(tmp_path, "empty.yaml", text), check=False)
+    assert result.returncode == 1
+    assert "SeldonDeployment seldon/nomodel is Failed: unit nomodel-default-0-classifier/classifier" in result.stdout
+    assert "Error" in result.stdout.partition("last lines of")[2], result.stdout
