@@ -177,7 +177,7 @@ def _mlserver_run(
     except mlserver_runs.UnknownRuntime as exc:
         raise CannotRun(f"{exc} (container {container['name']!r})") from None
     argv = [*launcher, "--extra", run.extra, "--isolated", "--exec", mlserver_runs.PROGRAM, "--", *run.args]
-    return ImageRun(argv, run.image_env, None, phase_file, run.ready_path)
+    return ImageRun(argv, run.image_env, None, phase_file, ready_path=run.ready_path)
 
 
 def _server_binary(args: list[str], inputs: LocalInputs) -> str | None:

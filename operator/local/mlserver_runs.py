@@ -63,4 +63,9 @@ def mlserver_run(env: dict[str, str], files_dir: str) -> MLServerRun:
     ]
     name = env.get("MLSERVER_MODEL_NAME")
     ready_path = f"/v2/models/{name}/ready" if name else ""
-    return MLServerRun(RUNTIME_EXTRAS[module], ["start", f"$({MODELS_DIR_ENV})"], image_env, ready_path)
+    return MLServerRun(
+        extra=RUNTIME_EXTRAS[module],
+        args=["start", f"$({MODELS_DIR_ENV})"],
+        image_env=image_env,
+        ready_path=ready_path,
+    )
