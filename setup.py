@@ -48,6 +48,9 @@ TRACING = [
     "opentelemetry-exporter-otlp-proto-http>=1.30,<2",
     "opentelemetry-propagator-b3>=1.30,<2",
 ]
+# The real MLServer, for the local runtime's side envs. Its inference worker processes call
+# asyncio.get_event_loop() with no loop set, which uvloop 0.22 and later refuse (the worker dies, the model never loads).
+MLSERVER = ["mlserver>=1.7,<1.8", "uvloop>=0.19,<0.22"]
 
 setup(
     name="seldon-graph",
@@ -101,6 +104,12 @@ setup(
             "xgboost>=2,<4; platform_system != 'Linux'",
         ],
         "mlflow-server": ["mlflow-skinny>=2.9,<4", "scikit-learn>=1.3,<2", "pandas>=2,<4"],
+        # the real MLServer with one inference runtime each, for `protocol: v2` / `kfserving` prepackaged servers
+        "mlserver-sklearn": [*MLSERVER, "mlserver-sklearn>=1.7,<1.8"],
+        "mlserver-xgboost": [*MLSERVER, "mlserver-xgboost>=1.7,<1.8"],
+        "mlserver-lightgbm": [*MLSERVER, "mlserver-lightgbm>=1.7,<1.8"],
+        "mlserver-mlflow": [*MLSERVER, "mlserver-mlflow>=1.7,<1.8"],
+        "mlserver-huggingface": [*MLSERVER, "mlserver-huggingface>=1.7,<1.8"],
     },
     entry_points={
         "console_scripts": [

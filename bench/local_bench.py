@@ -3,7 +3,8 @@ against installing the same packages with pip and starting the server by hand, i
 
     .venv/bin/python bench/local_bench.py            # needs PyPI; takes minutes (it installs scikit-learn twice)
 
-Cases: an SKLEARN_SERVER iris model fetched from a gs:// store (an rclone alias over a temporary folder), and a
+Cases: an SKLEARN_SERVER iris model fetched from a gs:// store (an rclone alias over a temporary folder), in
+protocol seldon (this project's server) and protocol v2 (the real MLServer, first and cached run only), and a
 custom model image mapped with --source to a folder whose requirements.txt names one small package. Every run
 uses a fresh state home; the first run of each case a fresh env cache, so it pays for the installs. pip's own
 download cache is warm for every timed run (the model is trained first, in an env of its own), for both sides alike.
@@ -32,6 +33,16 @@ apiVersion: machinelearning.seldon.io/v1
 kind: SeldonDeployment
 metadata: {name: iris, namespace: bench}
 spec:
+  predictors:
+  - name: default
+    graph: {name: classifier, implementation: SKLEARN_SERVER, modelUri: gs://models/iris}
+"""
+SKLEARN_V2 = """
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata: {name: iris-v2, namespace: bench}
+spec:
+  protocol: v2
   predictors:
   - name: default
     graph: {name: classifier, implementation: SKLEARN_SERVER, modelUri: gs://models/iris}
@@ -131,6 +142,7 @@ def main() -> None:
         (source / "requirements.txt").write_text("six>=1.16\n")
         (work / "sklearn.yaml").write_text(SKLEARN)
         (work / "custom.yaml").write_text(SOURCE)
+        (work / "sklearn-v2.yaml").write_text(SKLEARN_V2)
         requirements = side_envs.extra_requirements("sklearn-server")
         trainer = side_envs.ensure(work / "train-env", "train", requirements, say=lambda _: None) / "python"
         subprocess.run([str(trainer), "-c", TRAIN, str(store / "models" / "iris" / "model.joblib")], check=True)
@@ -149,6 +161,18 @@ def main() -> None:
         rows.append(
             ("SKLEARN_SERVER, pip install + start by hand", by_hand(work, requirements, server, parameters, work))
         )
+        rows.append(
+            (
+                "SKLEARN_SERVER v2 (MLServer), first up (installs)",
+                timed_up(work / "home-v2-1", envs, store, work / "sklearn-v2.yaml"),
+            )
+        )
+        rows.append(
+            (
+                "SKLEARN_SERVER v2 (MLServer), second up (cached)",
+                timed_up(work / "home-v2-2", envs, store, work / "sklearn-v2.yaml"),
+            )
+        )
         mapping = ("--source", f"bench/custom={source}")
         rows.append(
             (
@@ -163,9 +187,9 @@ def main() -> None:
             )
         )
         rows.append(("--source folder, pip install + start by hand", by_hand(work, ["six>=1.16"], "Echo", [], source)))
-    print(f"{'case':<48} seconds")
+    print(f"{'case':<52} seconds")
     for name, seconds in rows:
-        print(f"{name:<48} {seconds:7.1f}")
+        print(f"{name:<52} {seconds:7.1f}")
 
 
 if __name__ == "__main__":

@@ -379,6 +379,7 @@ def local_inputs(spec: dict, home: Home, sdep: SeldonDeployment) -> LocalInputs:
         envs_dir=str(home.envs_dir),
         models_dir=str(home.models_dir),
         phases_dir=str(home.phases_dir(sdep.namespace)),
+        server_files_dir=str(home.server_files_dir(sdep.namespace)),
         refresh=bool(spec.get("refresh")),
     )
 

@@ -9,6 +9,7 @@ Layout under $SELDON_GRAPH_HOME (default ~/.seldon-graph):
   envoy/                               Envoy bootstrap, xDS files and log
   podinfo/<ns>/<pod instance>/         the downward-API annotations file the engine reads
   phases/<ns>/<unit>.phase             what a unit launcher is preparing, or why it failed
+  server-files/<ns>/<unit>/            what a server writes while it runs (MLServer's metrics)
   models/<hash of URI>/                model URIs as downloaded (reused until `up --refresh`)
   envs/<label>-<hash>/                 virtualenvs of source folders and prepackaged servers ($SELDON_GRAPH_ENVS)
 Files are written owner-only (desired/ holds the Secrets given to `up`).
@@ -87,6 +88,10 @@ class Home:
 
     def phases_dir(self, namespace: str) -> Path:
         return self.root / "phases" / namespace
+
+    def server_files_dir(self, namespace: str) -> Path:
+        """Files servers write while they run (MLServer's multiprocess metrics), kept out of the working dir."""
+        return self.root / "server-files" / namespace
 
     @property
     def supervisor_file(self) -> Path:

@@ -1,5 +1,6 @@
 """How a container given only by its image runs locally: as its mapped source folder, or as the prepackaged
-server the operator rendered it for, with the model URIs its storage initializer would have downloaded.
+server the operator rendered it for (the project's server classes for `protocol: seldon`, the real MLServer for
+a container rendered with MLSERVER_* env), with the model URIs its storage initializer would have downloaded.
 
 The unit's command is the unit launcher (which fetches, installs, then becomes the wrapper); its model volume
 mount path (/mnt/models) in env values and args is replaced by the local folder the URI lands in.
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seldon_graph.operator.local import model_store
+from seldon_graph.operator.local import mlserver_runs, model_store
 from seldon_graph.operator.local.resources import Resources
 from seldon_graph.operator.local.sources import S2iSource, folder_for
 
@@ -49,6 +50,7 @@ class LocalInputs:
     envs_dir: str = ""
     models_dir: str = ""
     phases_dir: str = ""
+    server_files_dir: str = ""  # files a server writes while it runs (MLServer's metrics), a folder per unit
     refresh: bool = False
     which: Callable[[str], str | None] = shutil.which
 
@@ -70,6 +72,7 @@ class ImageRun:
     env: list[tuple[str, str]]  # before the manifest's env (the image's ENV, e.g. the s2i environment file)
     cwd: str | None
     phase_file: str
+    ready_path: str = ""  # an HTTP readiness probe's path to use instead of the rendered one
 
 
 def model_volumes(pod: dict, container: dict, inputs: LocalInputs, env_of: Callable[[dict], list]) -> list[ModelVolume]:
@@ -118,6 +121,9 @@ def image_run(
     if inputs.refresh:
         launcher.append("--refresh")
     args = [str(a) for a in container.get("args") or []]
+    if mlserver_runs.is_mlserver(env):
+        files_dir = os.path.join(inputs.server_files_dir, instance.replace("/", "."))
+        return _mlserver_run(container, env, launcher=launcher, phase_file=phase_file, files_dir=files_dir)
     implementation = inputs.servers.get((env.get("PREDICTOR_ID", ""), env.get("PREDICTIVE_UNIT_ID", "")))
     if implementation:
         return _server_run(implementation, container, launcher, args, phase_file, inputs)
@@ -156,15 +162,22 @@ def _server_run(
         return ImageRun([binary, *args[1:]], [], None, "")
     if args and args[0] in SERVER_BINARIES:
         raise CannotRun(f"{implementation} needs {SERVER_BINARIES[args[0]]} on PATH (container {container['name']!r})")
-    if inputs.protocol in ("v2", "kfserving"):
-        raise CannotRun(
-            f"{implementation} with protocol {inputs.protocol} runs in MLServer, which the local runtime does not "
-            f"start yet (container {container['name']!r}); use protocol seldon"
-        )
     raise CannotRun(
         f"{implementation} (protocol {inputs.protocol or 'seldon'}) has no local server "
         f"(container {container['name']!r} image {container.get('image')})"
     )
+
+
+def _mlserver_run(
+    container: dict, env: dict[str, str], *, launcher: list[str], phase_file: str, files_dir: str
+) -> ImageRun:
+    """`mlserver start` from the isolated env of the container's runtime, as the MLServer image runs it."""
+    try:
+        run = mlserver_runs.mlserver_run(env, files_dir)
+    except mlserver_runs.UnknownRuntime as exc:
+        raise CannotRun(f"{exc} (container {container['name']!r})") from None
+    argv = [*launcher, "--extra", run.extra, "--isolated", "--exec", mlserver_runs.PROGRAM, "--", *run.args]
+    return ImageRun(argv, run.image_env, None, phase_file, ready_path=run.ready_path)
 
 
 def _server_binary(args: list[str], inputs: LocalInputs) -> str | None:

@@ -2,7 +2,9 @@
 
 Each is keyed by its requirements (and the Python version) and kept under the state home's envs/ folder (or
 $SELDON_GRAPH_ENVS), so a second `up` reuses it. A `.pth` file makes the project's own packages (the wrapper,
-its dependencies) importable behind the env's packages; nothing is ever installed into the project's env.
+its dependencies) importable behind the env's packages; nothing is ever installed into the project's env. An
+isolated env (a program that never imports the project, like MLServer) has no such link, so the project's
+packages cannot stand in for ones the program's own pins leave out.
 """
 
 from __future__ import annotations
@@ -26,14 +28,15 @@ class EnvError(RuntimeError):
     """The env cannot be built; the message is pip's own error line."""
 
 
-def env_key(requirements: list[str]) -> str:
+def env_key(requirements: list[str], isolated: bool = False) -> str:
     """Same requirements, Python and project install: same env (its .pth names this project's site-packages)."""
-    text = json.dumps([list(sys.version_info[:2]), sorted(requirements), site.getsitepackages()])
+    linked: object = "isolated" if isolated else site.getsitepackages()
+    text = json.dumps([list(sys.version_info[:2]), sorted(requirements), linked])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def env_dir(envs: Path, label: str, requirements: list[str]) -> Path:
-    return envs / f"{label}-{env_key(requirements)}"
+def env_dir(envs: Path, label: str, requirements: list[str], isolated: bool = False) -> Path:
+    return envs / f"{label}-{env_key(requirements, isolated)}"
 
 
 def extra_requirements(extra: str) -> list[str]:
@@ -50,9 +53,16 @@ def extra_requirements(extra: str) -> list[str]:
     return found
 
 
-def ensure(envs: Path, label: str, requirements: list[str], say: Callable[[str], None] = print) -> Path:
-    """The bin/ folder of the env for `requirements`, built on first use under a lock (other units wait)."""
-    root = env_dir(envs, label, requirements)
+def ensure(
+    envs: Path,
+    label: str,
+    requirements: list[str],
+    say: Callable[[str], None] = print,
+    isolated: bool = False,
+) -> Path:
+    """The bin/ folder of the env for `requirements`, built on first use under a lock (other units wait);
+    `isolated`: without the link to the project's packages."""
+    root = env_dir(envs, label, requirements, isolated)
     envs.mkdir(parents=True, exist_ok=True)
     with open(envs / f"{root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -63,7 +73,8 @@ def ensure(envs: Path, label: str, requirements: list[str], say: Callable[[str],
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(root)], check=True, stdout=subprocess.DEVNULL)
         if requirements:
             _pip_install(root, requirements)
-        _link_project(root)
+        if not isolated:
+            _link_project(root)
         (root / COMPLETE).write_text("\n".join(requirements))
         say(f"installed the {label} environment {root}")
     return root / "bin"

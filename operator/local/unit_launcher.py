@@ -2,10 +2,12 @@
 
 The unit process runs this first: it fetches the model URIs (the storage initializer's job), builds or reuses
 the virtualenv of the source folder's requirements or of the prepackaged server (the image build's job), then
-replaces itself with `seldon-core-microservice` from that env. Progress and a failure's one-line reason go to
-the phase file, which the supervisor shows as the unit's reason (like a termination message).
+replaces itself with `seldon-core-microservice` from that env, or with the program `--exec` names from the env's
+bin/ (MLServer's `mlserver`). Progress and a failure's one-line reason go to the phase file, which the
+supervisor shows as the unit's reason (like a termination message).
 
 python -m seldon_graph.operator.local.unit_launcher --phase-file F [options] -- INTERFACE [wrapper args]
+python -m seldon_graph.operator.local.unit_launcher --phase-file F --extra X --exec PROGRAM [options] -- [its args]
 """
 
 from __future__ import annotations
@@ -46,10 +48,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--env-label", default="source", help="name prefix of the env folder")
     p.add_argument("--requirement", action="append", default=[], help="a requirements.txt line (repeatable)")
     p.add_argument("--extra", help="install the project's extra of this name (a prepackaged server's packages)")
+    p.add_argument("--isolated", action="store_true", help="build the env without the link to the project's packages")
+    p.add_argument("--exec", dest="program", help="run this program from the env's bin/ instead of the wrapper")
     p.add_argument("--model", action="append", default=[], metavar="URI=DIR", help="fetch URI into DIR")
     p.add_argument("--refresh", action="store_true", help="fetch models again even when cached")
     p.add_argument("--storage-env", action="append", default=[], help="env only the storage initializer gets")
-    p.add_argument("wrapper_args", nargs=argparse.REMAINDER)
+    p.add_argument("wrapper_args", nargs=argparse.REMAINDER, help="the wrapper's (or the --exec program's) args")
     return p
 
 
@@ -69,10 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         write_phase(phase_file, FAILED, str(exc))
         return 1
     env = {k: v for k, v in os.environ.items() if k not in set(args.storage_env)}
-    python = str(bin_dir / "python")
+    if args.program:
+        program = str(bin_dir / args.program)
+        argv = [program, *wrapper_args]
+    else:
+        program = str(bin_dir / "python")
+        argv = [program, "-m", WRAPPER_MODULE, *wrapper_args]
     write_phase(phase_file, STARTED)
     sys.stdout.flush()
-    os.execve(python, [python, "-m", WRAPPER_MODULE, *wrapper_args], env)
+    os.execve(program, argv, env)
     return 0  # not reached
 
 
@@ -85,7 +94,8 @@ def _prepare(args: argparse.Namespace, say) -> Path:
         fetched = model_store.fetch(uri, Path(dest), str(rclone), dict(os.environ), refresh=args.refresh)
         print(f"seldon-graph: {'fetched' if fetched else 'reusing the cached copy of'} {uri} in {dest}", flush=True)
     if args.extra:
-        return side_envs.ensure(envs, args.extra, side_envs.extra_requirements(args.extra), say)
+        requirements = side_envs.extra_requirements(args.extra)
+        return side_envs.ensure(envs, args.extra, requirements, say, isolated=args.isolated)
     if args.requirement:
         return side_envs.ensure(envs, args.env_label, args.requirement, say)
     return Path(sys.executable).parent

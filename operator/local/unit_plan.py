@@ -96,6 +96,7 @@ def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
     argv = _command(container)
     cwd = os.path.join(ctx.cwd, container["workingDir"]) if container.get("workingDir") else ctx.cwd
     phase_file = ""
+    probe = _probe(container, ctx.topology, ctx.pod)
     if argv is None:
         volumes = model_volumes(pod_spec, container, ctx.inputs, lambda init: _env(init, ctx))
         instance = f"{ctx.topology.instance(ctx.pod)}/{container['name']}"
@@ -104,6 +105,8 @@ def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
         env = [EnvVar(k, replace_mounts(v, volumes)) for k, v in (*storage_env, *run.env, *env)]
         argv = [replace_mounts(token, volumes) for token in run.argv]
         cwd, phase_file = run.cwd or cwd, run.phase_file
+        if run.ready_path and probe.kind == "http":
+            probe = replace(probe, path=run.ready_path)
     argv = [expand(token, dict(env)) for token in argv]
     return UnitSpec(
         name=ctx.unit_name,
@@ -113,7 +116,7 @@ def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
         argv=tuple(_remap_args(argv, ctx.local)),
         env=tuple(env),
         cwd=cwd,
-        probe=_probe(container, ctx.topology, ctx.pod),
+        probe=probe,
         ports=tuple(
             UnitPort(p.get("name") or str(p["containerPort"]), ctx.local[int(p["containerPort"])])
             for p in container.get("ports") or []

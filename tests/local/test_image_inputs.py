@@ -126,14 +126,73 @@ def test_a_prepackaged_server_runs_the_launcher_with_its_model_folder_and_secret
     assert unit.phase_file.startswith("/state/phases/")
 
 
-def test_a_missing_secret_and_a_v2_server_are_problems_naming_them():
+def test_a_missing_secret_is_a_problem_naming_it():
     objects = render(parse_local(_sklearn("absent")), "ambassador")
     inputs = LocalInputs(servers={("default", "classifier"): "SKLEARN_SERVER"})
     result = plan_units(objects, "seldon", "iris", Topology(objects, "seldon", CountingPorts()), "/work", inputs=inputs)
     assert any("Secret 'absent' (envFrom)" in p for p in result.problems)
-    v2 = _sklearn()
-    v2["spec"]["protocol"] = "v2"
-    objects = render(parse_local(v2), "ambassador")
-    inputs = LocalInputs(servers={("default", "classifier"): "SKLEARN_SERVER"}, protocol="v2")
-    result = plan_units(objects, "seldon", "iris", Topology(objects, "seldon", CountingPorts()), "/work", inputs=inputs)
-    assert any("MLServer" in p for p in result.problems)
+
+
+def _v2_plan(implementation: str, protocol: str = "v2", env: list | None = None):
+    manifest = _sklearn()
+    manifest["spec"]["protocol"] = protocol
+    manifest["spec"]["predictors"][0]["graph"]["implementation"] = implementation
+    if env is not None:
+        container = {"name": "classifier", "env": env}
+        manifest["spec"]["predictors"][0]["componentSpecs"] = [{"spec": {"containers": [container]}}]
+    objects = render(parse_local(manifest), "ambassador")
+    topology = Topology(objects, "seldon", CountingPorts())
+    inputs = LocalInputs(
+        servers={("default", "classifier"): implementation},
+        protocol=protocol,
+        envs_dir="/state/envs",
+        models_dir="/state/models",
+        phases_dir="/state/phases",
+        server_files_dir="/state/server-files",
+    )
+    return plan_units(objects, "seldon", "iris", topology, "/work", inputs=inputs), topology
+
+
+@pytest.mark.parametrize(
+    ("implementation", "extra", "protocol"),
+    [
+        ("SKLEARN_SERVER", "mlserver-sklearn", "v2"),
+        ("XGBOOST_SERVER", "mlserver-xgboost", "v2"),
+        ("MLFLOW_SERVER", "mlserver-mlflow", "kfserving"),
+        ("HUGGINGFACE_SERVER", "mlserver-huggingface", "v2"),
+    ],
+)
+def test_a_v2_prepackaged_server_runs_mlserver_start_from_its_runtime_env(implementation, extra, protocol):
+    result, topology = _v2_plan(implementation, protocol)
+    assert not result.problems
+    unit = next(u for u in result.units if u.container == "classifier")
+    folder = str(model_store.cache_dir(Path("/state/models"), "gs://b/iris"))
+    tail = ("--extra", extra, "--isolated", "--exec", "mlserver", "--", "start", folder)
+    assert unit.argv[-len(tail) :] == tail
+    assert f"gs://b/iris={folder}" in unit.argv
+    env = dict(unit.env)
+    instance = topology.instance(unit.pod)
+    assert env["MLSERVER_MODEL_URI"] == env["MLSERVER_MODELS_DIR"] == folder
+    assert env["MLSERVER_HTTP_PORT"] == str(topology.pod_port(unit.pod, 9000))
+    assert env["MLSERVER_GRPC_PORT"] == str(topology.pod_port(unit.pod, 9500))
+    assert env["MLSERVER_METRICS_PORT"] == str(topology.pod_port(unit.pod, 6000))
+    assert env["MLSERVER_HOST"] == "127.0.0.1" and env["MLSERVER_MODEL_NAME"] == "classifier"
+    assert env["MLSERVER_METRICS_DIR"] == f"/state/server-files/{instance}.classifier/metrics"
+    assert (unit.probe.kind, unit.probe.port, unit.probe.path) == (
+        "http",
+        int(env["MLSERVER_HTTP_PORT"]),
+        "/v2/models/classifier/ready",
+    )
+    assert unit.phase_file.startswith("/state/phases/")
+
+
+def test_the_manifest_env_wins_over_what_the_mlserver_image_sets():
+    result, _ = _v2_plan("SKLEARN_SERVER", env=[{"name": "MLSERVER_HOST", "value": "0.0.0.0"}])
+    unit = next(u for u in result.units if u.container == "classifier")
+    assert dict(unit.env)["MLSERVER_HOST"] == "0.0.0.0"
+
+
+def test_an_mlserver_runtime_no_extra_provides_is_a_problem_naming_its_module():
+    result, _ = _v2_plan("TEMPO_SERVER")
+    [problem] = result.problems
+    assert "MLSERVER_MODEL_IMPLEMENTATION=tempo.mlserver.InferenceRuntime" in problem and "'tempo'" in problem

@@ -1,0 +1,207 @@
+"""`protocol: v2` / `kfserving` prepackaged servers run unchanged in the real MLServer: iris models trained here
+are fetched by rclone from a gs:// store (an rclone alias over a folder), MLServer starts from the side env of
+its runtime (mlserver-sklearn, mlserver-xgboost), and answers through the Envoy ingress and the engine to the
+real tritonclient (HTTP and gRPC) and to plain HTTP, as the model's own predict/predict_proba say.
+
+Side environments are built once under .cache/local-envs (the same cache the local runtime uses here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy
+import pytest
+import requests
+
+from seldon_graph.operator.local import side_envs
+from tests.local.test_real_sdeps import ENVS, IRIS, IRIS_DATA, TRAIN, Stack, write
+from tests.support.procs import free_port
+from tests.support.venvs import mlserver_bin
+
+# the first run on a machine builds the MLServer side virtualenvs inside fixtures
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
+
+SKLEARN_V2 = """
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: sklearn
+  namespace: seldon
+spec:
+  name: iris
+  protocol: {protocol}
+  predictors:
+  - graph:
+      children: []
+      implementation: SKLEARN_SERVER
+      modelUri: gs://models/sklearn/iris
+      name: classifier
+    name: default
+    replicas: 1
+"""
+
+XGBOOST_V2 = """
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: xgboost
+  namespace: seldon
+spec:
+  protocol: v2
+  predictors:
+  - graph:
+      implementation: XGBOOST_SERVER
+      modelUri: gs://models/xgboost/iris
+      name: iris
+    name: default
+"""
+
+UNKNOWN_RUNTIME = """
+apiVersion: machinelearning.seldon.io/v1
+kind: SeldonDeployment
+metadata:
+  name: custom-runtime
+  namespace: seldon
+spec:
+  protocol: v2
+  predictors:
+  - name: default
+    componentSpecs:
+    - spec:
+        containers:
+        - name: model
+          image: seldonio/mlserver:1.3.5-slim
+          env:
+          - {name: MLSERVER_MODEL_IMPLEMENTATION, value: my_runtimes.Custom}
+    graph:
+      name: model
+      type: MODEL
+"""
+
+TRITON = """
+import json, sys
+import numpy as np
+transport, url, model, rows = sys.argv[1], sys.argv[2], sys.argv[3], np.asarray(json.loads(sys.argv[4]))
+if transport == "http":
+    import tritonclient.http as client
+    triton, headers = client.InferenceServerClient(url=url), None
+else:
+    import tritonclient.grpc as client
+    triton, headers = client.InferenceServerClient(url=url), {"seldon": "sklearn", "namespace": "seldon"}
+tensor = client.InferInput("input-0", list(rows.shape), "FP64")
+tensor.set_data_from_numpy(rows) if transport == "grpc" else tensor.set_data_from_numpy(rows, binary_data=False)
+wanted = [client.InferRequestedOutput(name) for name in ("predict", "predict_proba")]
+result = triton.infer(model, [tensor], outputs=wanted, headers=headers)
+print(json.dumps({"predict": result.as_numpy("predict").ravel().tolist(), "predict_proba": result.as_numpy("predict_proba").tolist()}))
+"""
+
+
+def mlserver_python(extra: str) -> Path:
+    """The python of the isolated MLServer env the local runtime uses for `extra` (same cache, same key)."""
+    requirements = side_envs.extra_requirements(extra)
+    return side_envs.ensure(ENVS, extra, requirements, say=lambda _: None, isolated=True) / "python"
+
+
+def train(kind: str, python: Path, folder: Path, iris: Path) -> dict:
+    """A model trained by the runtime's own env (its scikit-learn / xgboost load what they saved)."""
+    command = [str(python), "-c", TRAIN, str(folder), json.dumps(IRIS), kind, str(iris)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("store")
+    sklearn = mlserver_python("mlserver-sklearn")
+    data = subprocess.run([str(sklearn), "-c", IRIS_DATA], capture_output=True, text=True, check=True)
+    iris = write(root, "iris.json", data.stdout)
+    expected = {
+        "sklearn": train("sklearn", sklearn, root / "models" / "sklearn" / "iris", iris),
+        "xgboost": train("xgboost", mlserver_python("mlserver-xgboost"), root / "models" / "xgboost" / "iris", iris),
+    }
+    return root, expected
+
+
+@pytest.fixture(scope="module")
+def stack(store, tmp_path_factory):
+    local = Stack(tmp_path_factory.mktemp("home"), free_port(), store[0])
+    try:
+        yield local
+    finally:
+        local.run("down", timeout=120)
+
+
+def close(got: list, expected: list) -> bool:
+    return numpy.shape(got) == numpy.shape(expected) and numpy.allclose(got, expected)
+
+
+def infer(stack: Stack, name: str, model: str, body: dict) -> dict:
+    url = f"{stack.base}/seldon/seldon/{name}/v2/models/{model}/infer"
+    response = requests.post(url, json=body, timeout=30)
+    assert response.status_code == 200, response.text
+    return {output["name"]: output for output in response.json()["outputs"]}
+
+
+def v2_request(rows: list, outputs: tuple[str, ...] = ()) -> dict:
+    tensor = {"name": "input-0", "shape": list(numpy.shape(rows)), "datatype": "FP64", "data": rows}
+    return {"inputs": [tensor], **({"outputs": [{"name": o} for o in outputs]} if outputs else {})}
+
+
+def triton(transport: str, url: str, model: str) -> dict:
+    command = [str(mlserver_bin() / "python"), "-c", TRITON, transport, url, model, json.dumps(IRIS)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_iris_sklearn_server_in_protocol_v2_answers_like_the_model(stack, store, tmp_path):
+    stack.up(write(tmp_path, "iris-v2.yaml", SKLEARN_V2.format(protocol="v2")))
+    expected = store[1]["sklearn"]
+    outputs = infer(stack, "sklearn", "classifier", v2_request(IRIS))
+    assert list(outputs) == ["predict"] and outputs["predict"]["data"] == expected["predict"]
+    both = infer(stack, "sklearn", "classifier", v2_request(IRIS, ("predict", "predict_proba")))
+    assert close(numpy.reshape(both["predict_proba"]["data"], (2, 3)), expected["predict_proba"])
+    for transport, url in (
+        ("http", f"127.0.0.1:{stack.port}/seldon/seldon/sklearn"),
+        ("grpc", f"127.0.0.1:{stack.port}"),
+    ):
+        answer = triton(transport, url, "classifier")
+        assert answer["predict"] == expected["predict"], transport
+        assert close(answer["predict_proba"], expected["predict_proba"]), transport
+    metadata = requests.get(f"{stack.base}/seldon/seldon/sklearn/v2/models/classifier", timeout=10)
+    assert metadata.status_code == 200 and metadata.json()["name"] == "classifier"
+    [log] = (stack.home / "logs" / "seldon").glob("sklearn-*.classifier.log")
+    assert "Uvicorn running on http://127.0.0.1:" in log.read_text()  # MLSERVER_HOST, as the local runtime sets it
+
+
+def test_the_kfserving_protocol_alias_runs_the_same_server(stack, store, tmp_path):
+    stack.up(write(tmp_path, "iris-kfserving.yaml", SKLEARN_V2.format(protocol="kfserving")))
+    outputs = infer(stack, "sklearn", "classifier", v2_request(IRIS))
+    assert outputs["predict"]["data"] == store[1]["sklearn"]["predict"]
+
+
+def test_the_xgboost_server_in_protocol_v2_answers_like_the_booster(stack, store, tmp_path):
+    stack.up(write(tmp_path, "xgboost-v2.yaml", XGBOOST_V2))
+    outputs = infer(stack, "xgboost", "iris", v2_request(IRIS))
+    assert close(numpy.reshape(outputs["predict"]["data"], (2, 3)), store[1]["xgboost"]["predict"])
+
+
+def test_an_mlserver_runtime_without_a_local_extra_is_failed_naming_its_module(stack, tmp_path):
+    result = stack.up(write(tmp_path, "unknown.yaml", UNKNOWN_RUNTIME), check=False)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if "is Failed: " in line]
+    assert "MLSERVER_MODEL_IMPLEMENTATION=my_runtimes.Custom" in line and "'my_runtimes'" in line, result.stdout
+
+
+def test_a_model_mlserver_cannot_load_is_failed_not_available(stack, store, tmp_path):
+    """MLServer drops a model that fails to load and then calls itself ready: the unit waits for the model's own
+    readiness, so the deployment is Failed (MLServer exits) and `up` shows the error from its log."""
+    (store[0] / "models" / "empty").mkdir(exist_ok=True)
+    text = SKLEARN_V2.format(protocol="v2").replace("sklearn/iris", "empty").replace("name: sklearn", "name: nomodel")
+    result = stack.up(write(tmp_path, "empty.yaml", text), check=False)
+    assert result.returncode == 1
+    assert "SeldonDeployment seldon/nomodel is Failed: unit nomodel-default-0-classifier/classifier" in result.stdout
+    assert "Error" in result.stdout.partition("last lines of")[2], result.stdout
