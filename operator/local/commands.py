@@ -229,8 +229,7 @@ def summary(status: dict) -> str:
         f"SeldonDeployment {ident} is Available",
         f"  REST  {urls['rest']}",
         f"  gRPC  {urls['grpc']}  (metadata seldon={urls['grpc_metadata']['seldon']}, namespace={status['namespace']})",
-        f"  try   curl -s -H 'Content-Type: application/json' -d '{{\"data\":{{\"ndarray\":[[1.0,2.0]]}}}}' "
-        f"{urls['rest']}",
+        f"  try   curl -s -H 'Content-Type: application/json' -d '{urls['example']}' {urls['rest']}",
     ]
     if urls.get("header"):
         lines.insert(1, f"  only requests with header {urls['header']}")

@@ -23,6 +23,7 @@ from pathlib import Path
 from seldon_graph import envoy
 from seldon_graph.operator.local import oauth_envoy
 from seldon_graph.operator.local.applied import FAILED_STATE, Applied, RunningUnit, Serving, oauth_credentials
+from seldon_graph.operator.local.client_urls import client_urls
 from seldon_graph.operator.local.desired_objects import identity, parse_local, render
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
 from seldon_graph.operator.local.envoy_routes import IngressObjects, resolve_any, route_tables
@@ -351,7 +352,14 @@ class Supervisor:
                 "description": description,
                 "failed_unit": failed,
                 "oauth": bool(applied.oauth),
-                "urls": _urls(applied, self.listen_port),
+                "urls": client_urls(
+                    sdep=applied.sdep,
+                    namespace=applied.namespace,
+                    external_name=applied.external_name,
+                    port=self.listen_port,
+                    header=applied.header,
+                    oauth=bool(applied.oauth),
+                ),
                 "units": [u.to_status() for u in applied.units.values()]
                 + [u.to_status(retiring=True) for u in applied.retiring],
                 "supervisor_pid": os.getpid(),
@@ -382,18 +390,6 @@ def local_inputs(spec: dict, home: Home, sdep: SeldonDeployment) -> LocalInputs:
         server_files_dir=str(home.server_files_dir(sdep.namespace)),
         refresh=bool(spec.get("refresh")),
     )
-
-
-def _urls(applied: Applied, port: int) -> dict:
-    """Where clients reach this deployment through the ingress (and which header it needs, if any)."""
-    base = f"http://127.0.0.1:{port}"
-    return {
-        "rest": f"{base}/seldon/{applied.namespace}/{applied.external_name}/api/v1.0/predictions",
-        "grpc": f"127.0.0.1:{port}",
-        "grpc_metadata": {"seldon": applied.external_name, "namespace": applied.namespace},
-        **({"header": applied.header} if applied.header else {}),
-        **({"token": f"{base}/oauth/token"} if applied.oauth else {}),
-    }
 
 
 def serve(home: Home, listen_port: int, wait_lock: float = 15.0) -> int:

@@ -69,9 +69,11 @@ else:
 """
 
 
-def side_python(extra: str) -> Path:
-    """The python of the side env the local runtime itself uses for `extra` (same cache, same key)."""
-    return side_envs.ensure(ENVS, extra, side_envs.extra_requirements(extra), say=lambda _: None) / "python"
+def side_python(extra: str, isolated: bool = False) -> Path:
+    """The python of the side env the local runtime itself uses for `extra` (same cache, same key; MLServer's are
+    `isolated`)."""
+    requirements = side_envs.extra_requirements(extra)
+    return side_envs.ensure(ENVS, extra, requirements, say=lambda _: None, isolated=isolated) / "python"
 
 
 def iris_data(folder: Path) -> Path:
@@ -85,10 +87,19 @@ def iris_data(folder: Path) -> Path:
     return path
 
 
-def train(kind: str, extra: str, folder: Path, rows: list = IRIS) -> dict:
-    """Train a `kind` model (sklearn, xgboost, mlflow, elasticnet:ALPHA) into `folder`; its answers for `rows`."""
+def train(kind: str, extra: str, folder: Path, rows: list = IRIS, isolated: bool = False) -> dict:
+    """Train a `kind` model (sklearn, xgboost, mlflow, elasticnet:ALPHA) into `folder` with the env of the server
+    that loads it (its library versions read what they saved); its answers for `rows`."""
     result = subprocess.run(
-        [str(side_python(extra)), "-c", TRAIN, str(folder), json.dumps(rows), kind, str(iris_data(folder.parent))],
+        [
+            str(side_python(extra, isolated)),
+            "-c",
+            TRAIN,
+            str(folder),
+            json.dumps(rows),
+            kind,
+            str(iris_data(folder.parent)),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

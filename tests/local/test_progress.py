@@ -55,7 +55,7 @@ def test_a_terminal_gets_one_line_per_unit_redrawn_in_place():
     assert [line.split()[2] for line in _screen(out.getvalue())] == ["Ready", "Starting"]
     progress.show(
         _status("Ready", "Ready", state="Available")
-        | {"urls": {"rest": "r", "grpc": "g", "grpc_metadata": {"seldon": "demo"}}}
+        | {"urls": {"rest": "r", "grpc": "g", "grpc_metadata": {"seldon": "demo"}, "example": "{}"}}
     )
     screen = _screen(out.getvalue())
     assert [line.split()[2] for line in screen[:2]] == ["Ready", "Ready"]

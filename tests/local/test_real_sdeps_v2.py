@@ -15,8 +15,7 @@ import numpy
 import pytest
 import requests
 
-from seldon_graph.operator.local import side_envs
-from tests.local.test_real_sdeps import ENVS, IRIS, IRIS_DATA, TRAIN, Stack, write
+from tests.local.real_models import IRIS, Stack, close, train, write
 from tests.support.procs import free_port
 from tests.support.venvs import mlserver_bin
 
@@ -98,29 +97,12 @@ print(json.dumps({"predict": result.as_numpy("predict").ravel().tolist(), "predi
 """
 
 
-def mlserver_python(extra: str) -> Path:
-    """The python of the isolated MLServer env the local runtime uses for `extra` (same cache, same key)."""
-    requirements = side_envs.extra_requirements(extra)
-    return side_envs.ensure(ENVS, extra, requirements, say=lambda _: None, isolated=True) / "python"
-
-
-def train(kind: str, python: Path, folder: Path, iris: Path) -> dict:
-    """A model trained by the runtime's own env (its scikit-learn / xgboost load what they saved)."""
-    command = [str(python), "-c", TRAIN, str(folder), json.dumps(IRIS), kind, str(iris)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("store")
-    sklearn = mlserver_python("mlserver-sklearn")
-    data = subprocess.run([str(sklearn), "-c", IRIS_DATA], capture_output=True, text=True, check=True)
-    iris = write(root, "iris.json", data.stdout)
     expected = {
-        "sklearn": train("sklearn", sklearn, root / "models" / "sklearn" / "iris", iris),
-        "xgboost": train("xgboost", mlserver_python("mlserver-xgboost"), root / "models" / "xgboost" / "iris", iris),
+        "sklearn": train("sklearn", "mlserver-sklearn", root / "models" / "sklearn" / "iris", isolated=True),
+        "xgboost": train("xgboost", "mlserver-xgboost", root / "models" / "xgboost" / "iris", isolated=True),
     }
     return root, expected
 
@@ -132,10 +114,6 @@ def stack(store, tmp_path_factory):
         yield local
     finally:
         local.run("down", timeout=120)
-
-
-def close(got: list, expected: list) -> bool:
-    return numpy.shape(got) == numpy.shape(expected) and numpy.allclose(got, expected)
 
 
 def infer(stack: Stack, name: str, model: str, body: dict) -> dict:
