@@ -1,6 +1,6 @@
 """V2 (Open Inference Protocol) benchmark: what the engine adds in front of MLServer, as same-run ratios.
 
-    .venv/bin/python bench/v2_bench.py [--seconds 5] [--count 300] [--repeat 3]
+    .venv/bin/python bench/v2_bench.py [--seconds 5] [--count 300] [--repeat 3] [--only one-node|binary]
 
 1. One-node V2 graph, the real MLServer 1.7.1 (scikit-learn classifier, built under .cache/ like the tests'):
    p50 at concurrency 1 of MLServer directly, through Envoy as a pure proxy, and through the engine; the target is
@@ -169,12 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput run")
     parser.add_argument("--count", type=int, default=300, help="sequential requests per latency run")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=("one-node", "binary"), help="run only this part (default: both)")
     args = parser.parse_args(argv)
     servers = Servers()
+    rows: list[tuple] = []
     try:
-        with mlserver_running(servers.dir / "mlserver") as mlserver:
-            rows = one_node(servers, mlserver, args.seconds, args.count, args.repeat)
-        rows += binary_chain(servers, max(args.count // 10, 20), args.repeat)
+        if args.only != "binary":
+            with mlserver_running(servers.dir / "mlserver") as mlserver:
+                rows += one_node(servers, mlserver, args.seconds, args.count, args.repeat)
+        if args.only != "one-node":
+            rows += binary_chain(servers, max(args.count // 10, 20), args.repeat)
     finally:
         servers.close()
     width = max(len(label) for label, _ in rows)

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 MIB = 1024 * 1024
+JOINED_BODY = 64 * 1024  # a body up to this size is copied after the head (one buffer); a larger one is not
 FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
 
 
@@ -122,10 +123,14 @@ class Request:
 
 @dataclass(slots=True)
 class Response:
+    """An answer; `tail` is sent right after `body` as it is (large binary data that is not worth a copy into one
+    buffer with the body, e.g. V2 tensor bytes after their JSON header)."""
+
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict = field(default_factory=dict)
+    tail: bytes | memoryview = b""
 
 
 App = Callable[[Request], Response | Awaitable[Response]]
@@ -180,12 +185,13 @@ class _Clock:
         return self.value
 
 
-def render(response: Response, keep_alive: bool, head_only: bool, date: bytes) -> bytes:
-    """The bytes of a response (Content-Length framing); a ValueError for a header value with CR, LF or NUL."""
+def render(response: Response, keep_alive: bool, head_only: bool, date: bytes) -> list[bytes | memoryview]:
+    """A response as buffers for one `writelines` (Content-Length framing): the head joined with a small body,
+    then a large body and the tail as they are (not copied); a ValueError for a header value with CR, LF or NUL."""
     lines = [
         b"HTTP/1.1 %d %s" % (response.status, REASONS.get(response.status, b"Unknown")),
         b"Content-Type: " + response.content_type.encode("latin-1"),
-        b"Content-Length: %d" % len(response.body),
+        b"Content-Length: %d" % (len(response.body) + len(response.tail)),
         b"Date: " + date,
     ]
     if not header_value_is_safe(response.content_type):
@@ -196,7 +202,14 @@ def render(response: Response, keep_alive: bool, head_only: bool, date: bytes) -
         lines.append(f"{name}: {value}".encode("latin-1"))
     if not keep_alive:
         lines.append(b"Connection: close")
-    return b"\r\n".join(lines) + b"\r\n\r\n" + (b"" if head_only else response.body)
+    head = b"\r\n".join(lines) + b"\r\n\r\n"
+    if head_only:
+        return [head]
+    body = response.body
+    buffers: list[bytes | memoryview] = [head + body] if len(body) <= JOINED_BODY else [head, body]
+    if response.tail:
+        buffers.append(response.tail)
+    return buffers
 
 
 def decompress(body: bytes, encoding: str, limit: int) -> bytes:
@@ -401,7 +414,7 @@ class Connection(asyncio.Protocol):
             log.error("%s %s: %s", request.method, request.path, exc)
             failure = self.server.error(500, "internal error: unsafe response header")
             data = render(failure, keep_alive, False, self.server.clock.date())
-        self.transport.write(data)
+        self.transport.writelines(data)
         if not keep_alive:
             self.transport.close()
             self.transport = None
@@ -409,7 +422,7 @@ class Connection(asyncio.Protocol):
     def _reject(self, error: HttpError) -> None:
         prefix = "Bad request: " if error.status == 400 else ""
         response = self.server.error(error.status, prefix + error.info)
-        self.transport.write(render(response, False, False, self.server.clock.date()))
+        self.transport.writelines(render(response, False, False, self.server.clock.date()))
         self.transport.close()
         self.transport = None
 

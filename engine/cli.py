@@ -19,6 +19,7 @@ from typing import NamedTuple
 import grpc
 import uvloop
 
+from seldon_graph.allocator import keep_freed_memory
 from seldon_graph.durations import duration_seconds
 from seldon_graph.engine.graph import Graph
 from seldon_graph.engine.metrics import EngineMetrics
@@ -255,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     except TracingError as exc:
         print(f"seldon-engine: {exc}", file=sys.stderr)
         return 2
+    keep_freed_memory()  # bodies are received, forwarded and freed on every request: reuse their memory
     try:
         return uvloop.run(serve(args, served, tracing))
     finally:

@@ -16,6 +16,9 @@ import httptools
 
 from seldon_graph.http11 import Limits
 
+Body = bytes | tuple[bytes | memoryview, ...] | None
+"""A request body: bytes, or buffers sent back to back without being joined (large tensor data is not copied)."""
+
 
 class Reply(NamedTuple):
     """A unit's answer: status, headers (lower-case names) and body."""
@@ -80,7 +83,7 @@ class _Connection(asyncio.Protocol):
             if self._head_size > self.limits.max_head:
                 self._fail(f"reply head larger than {self.limits.max_head} bytes")
 
-    def send(self, request: list[bytes]) -> asyncio.Future:
+    def send(self, request: list[bytes | memoryview]) -> asyncio.Future:
         self._start()
         self.received_any = False
         self._waiter = asyncio.get_running_loop().create_future()
@@ -154,15 +157,19 @@ class HttpPool:
         self._host_header = f"Host: {host}:{port}\r\n".encode()
         self._idle: list[_Connection] = []
 
-    async def request(self, method: str, path: str, headers: bytes, body: bytes | None) -> tuple[int, bytes]:
+    async def request(self, method: str, path: str, headers: bytes, body: Body) -> tuple[int, bytes]:
         """One request; `headers` are preformatted `Name: value\\r\\n` lines. Raises ConnectError when no
         connection could be made, ConnectionError or ProtocolError when the exchange broke."""
         status, _, reply = await self.exchange(method, path, headers, body)
         return status, reply
 
-    async def exchange(self, method: str, path: str, headers: bytes, body: bytes | None) -> Reply:
+    async def exchange(self, method: str, path: str, headers: bytes, body: Body) -> Reply:
         """`request` with the reply's headers too (protocols whose framing is in headers need them)."""
-        payload = body or b""
+        if body is None or isinstance(body, bytes):
+            parts: tuple[bytes | memoryview, ...] = (body or b"",)
+            length = len(parts[0])
+        else:
+            parts, length = body, sum(len(part) for part in body)
         head = b"".join(
             (
                 method.encode(),
@@ -172,11 +179,11 @@ class HttpPool:
                 self._host_header,
                 headers,
                 b"Content-Length: ",
-                str(len(payload)).encode(),
+                str(length).encode(),
                 b"\r\n\r\n",
             )
         )
-        message = [head, payload]
+        message = [head, *parts]
         connection, reused = await self._acquire()
         try:
             reply = await connection.send(message)
@@ -192,7 +199,7 @@ class HttpPool:
         self._release(connection)
         return reply
 
-    async def _exchange(self, connection: _Connection, message: list[bytes]) -> Reply:
+    async def _exchange(self, connection: _Connection, message: list[bytes | memoryview]) -> Reply:
         try:
             return await connection.send(message)
         except BaseException:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from seldon_graph.engine.http_client import ConnectError, HttpPool, ProtocolError, Reply
+from seldon_graph.engine.http_client import Body, ConnectError, HttpPool, ProtocolError, Reply
 from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.unit_errors import from_rest_reply, timed_out, unreachable
 
@@ -49,7 +49,7 @@ class RestUnit:
             raise from_rest_reply(self.node, path.lstrip("/"), reply.status, reply.body, _content_type(reply))
         return reply.body
 
-    async def _request(self, method: str, path: str, body: bytes | None, headers: bytes) -> Reply:
+    async def _request(self, method: str, path: str, body: Body, headers: bytes) -> Reply:
         url = self.url + path
         attempt = 0
         while True:

@@ -14,6 +14,7 @@ import requests
 from seldon_graph.http11 import HttpServer, Request, Response, listening_socket
 
 BODY = b'{"data":{"ndarray":[[1,2]]}}'
+TAIL = bytes(range(256)) * 1000
 
 
 async def _slow(request: Request) -> Response:
@@ -36,6 +37,8 @@ def app(request: Request):
         raise RuntimeError("bug")
     if request.path == "/thread":
         return Response(200, b"thread:" + threading.current_thread().name.encode())
+    if request.path == "/tail":
+        return Response(200, request.body, "application/octet-stream", tail=memoryview(TAIL)[1:])
     return Response(200, request.body or request.path.encode(), headers={"X-Query": request.query})
 
 
@@ -195,6 +198,18 @@ def test_head_answers_without_a_body(server):
     answer = exchange(server, b"HEAD /abc HTTP/1.1\r\nHost: x\r\n\r\n" + post(), responses=2)
     head, echoed = answer.split(b"HTTP/1.1 200 OK")[1:]
     assert b"Content-Length: 4\r\n" in head and head.endswith(b"\r\n\r\n") and echoed.endswith(BODY)
+
+
+def test_a_tail_follows_the_body_and_counts_in_content_length_small_or_large_body(server):
+    large = b"x" * 100_000  # past the size joined to the head: written as its own buffer
+    raw = b"HEAD /tail HTTP/1.1\r\nHost: x\r\n\r\n" + post(b"/tail") + post(b"/tail", body=large)
+    answer = exchange(server, raw, responses=3)
+    head_answer, small_answer, large_answer = (b"HTTP/1.1" + part for part in answer.split(b"HTTP/1.1")[1:])
+    for sent, answered in ((BODY, small_answer), (large, large_answer)):
+        head, body = answered.split(b"\r\n\r\n", 1)
+        assert b"\r\nContent-Length: %d\r\n" % (len(sent) + len(TAIL) - 1) in head
+        assert body == sent + TAIL[1:]
+    assert b"\r\nContent-Length: %d\r\n" % (len(TAIL) - 1) in head_answer and head_answer.endswith(b"\r\n\r\n")
 
 
 def test_expect_100_continue(server):

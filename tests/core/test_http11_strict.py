@@ -165,7 +165,7 @@ def test_render_refuses_cr_lf_nul_and_non_latin1_header_values():
     for value in ("a\r\nX-Injected: 1", "a\nb", "a\rb", "a\x00b", "\u0100"):
         with pytest.raises(ValueError, match="not a safe header value"):
             render(Response(headers={"X-Echo": value}), True, False, b"now")
-    assert b"\r\nX-Echo: caf\xe9\t1\r\n" in render(Response(headers={"X-Echo": "caf\xe9\t1"}), True, False, b"now")
+    assert b"\r\nX-Echo: caf\xe9\t1\r\n" in render(Response(headers={"X-Echo": "caf\xe9\t1"}), True, False, b"now")[0]
 
 
 def test_an_application_that_sets_an_unsafe_header_answers_500_without_it():

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import requests
 
@@ -186,6 +187,32 @@ def test_binary_tensors_pass_through_two_nodes(v2_unit, tmp_path):
     assert reply["outputs"][0]["name"] == "x_doubled_doubled"
     quadrupled = __import__("array").array("f", response.content[length:]).tolist()
     assert quadrupled == [4 * v for row in values for v in row]
+
+
+def test_a_large_binary_tensor_passes_through_two_nodes_on_one_keep_alive_connection(v2_unit, tmp_path):
+    """400 KB of tensor bytes: the engine forwards them as buffers (never joined to their JSON header), over and
+    over on the same client and unit connections."""
+    second = {"name": "doubler", "type": "MODEL", "endpoint": v2_unit}
+    first = {"name": "doubler-first", "type": "TRANSFORMER", "endpoint": v2_unit, "children": [second]}
+    tensor = np.arange(100_000, dtype=np.float32).reshape(1000, 100)
+    header = {
+        "inputs": [
+            {"name": "x", "shape": [1000, 100], "datatype": "FP32", "parameters": {"binary_data_size": 400_000}}
+        ],
+        "parameters": {"binary_data_output": True},
+    }
+    document = json.dumps(header).encode()
+    headers = {"Inference-Header-Content-Length": str(len(document)), "Content-Type": "application/octet-stream"}
+    with engine_running(predictor(first), tmp_path, "--protocol", "v2") as engine, requests.Session() as session:
+        for scale in (1, 3):
+            body = document + (tensor * scale).tobytes()
+            response = session.post(f"{engine.url}/v2/models/infer", data=body, headers=headers, timeout=10)
+            assert response.status_code == 200, response.text
+            length = int(response.headers["Inference-Header-Content-Length"])
+            assert len(response.content) == int(response.headers["Content-Length"]) == length + 400_000
+            assert json.loads(response.content[:length])["outputs"][0]["parameters"] == {"binary_data_size": 400_000}
+            received = np.frombuffer(response.content[length:], dtype=np.float32).reshape(1000, 100)
+            assert np.array_equal(received, tensor * scale * 4)
 
 
 def _triton_call():

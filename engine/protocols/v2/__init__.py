@@ -12,7 +12,6 @@ import grpc
 import orjson
 
 from seldon_graph.engine.protocols.v2.bodies import (
-    BINARY_TYPE,
     InferBody,
     InferProto,
     checked_proto_reply,
@@ -86,8 +85,8 @@ class V2Protocol:
     def log_body(self, message: InferBody | InferProto, request: RequestState) -> tuple[bytes, str]:
         if isinstance(message, InferProto):
             return message.raw, PROTOBUF_TYPE
-        body, content_type, _ = message.wire()
-        return body, content_type if content_type != BINARY_TYPE else BINARY_TYPE
+        wire = message.wire()
+        return wire.joined(), wire.content_type
 
     def rest_server(self, graph: Graph, units: UnitPool, **options: str) -> RestServer:
         from seldon_graph.engine.protocols.v2.rest import V2RestServer

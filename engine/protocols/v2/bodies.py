@@ -8,6 +8,8 @@ tensor data (JSON numbers, binary bytes, `raw_*_contents`) is never decoded.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import orjson
 
 from seldon_graph.engine.protocols import json_keys, proto_fields
@@ -25,13 +27,30 @@ MODEL_NAME, MODEL_VERSION, ID, PARAMETERS, TENSORS = 1, 2, 3, 4, 5
 REQUESTED_OUTPUTS, RAW_INPUTS, RAW_OUTPUTS = 6, 7, 6
 
 
+class Wire(NamedTuple):
+    """An InferBody as sent over HTTP: its buffers in order (the JSON document, then the binary tensor data, if
+    any, sent as it is: never joined into a copy), the content type and the JSON's length for
+    `Inference-Header-Content-Length` (None for a JSON-only body)."""
+
+    parts: tuple[bytes | memoryview, ...]
+    content_type: str
+    header_length: int | None
+
+    def joined(self) -> bytes:
+        """The whole body in one bytes object (a copy: for the request logger, not the hot path)."""
+        return b"".join(self.parts)
+
+
 class InferBody:
-    """A V2 REST body: the JSON part, the binary tensor bytes after it, and whether it is a reply (`outputs`)."""
+    """A V2 REST body: the JSON part, the binary tensor bytes after it, and whether it is a reply (`outputs`).
+
+    `binary` is usually a memoryview into the body the engine received: the tensor bytes are never copied between
+    the socket that brought them and the socket that sends them on."""
 
     __slots__ = ("document", "binary", "is_reply")
     tags = NO_TAGS
 
-    def __init__(self, document: bytes, binary: bytes = b"", is_reply: bool = False):
+    def __init__(self, document: bytes, binary: bytes | memoryview = b"", is_reply: bool = False):
         self.document = document
         self.binary = binary
         self.is_reply = is_reply
@@ -51,13 +70,15 @@ class InferBody:
                 400,
                 BAD_DATA,
             )
-        return cls(body[:length], body[length:], is_reply)
+        if length == len(body):
+            return cls(body, b"", is_reply)
+        return cls(body[:length], memoryview(body)[length:], is_reply)
 
-    def wire(self) -> tuple[bytes, str, int | None]:
-        """(body bytes, content type, JSON header length or None) to send this body over HTTP."""
+    def wire(self) -> Wire:
+        """The buffers, content type and JSON header length to send this body over HTTP."""
         if not self.binary:
-            return self.document, JSON_TYPE, None
-        return self.document + self.binary, BINARY_TYPE, len(self.document)
+            return Wire((self.document,), JSON_TYPE, None)
+        return Wire((self.document, self.binary), BINARY_TYPE, len(self.document))
 
     def as_request(self) -> InferBody:
         """This body as the next node's request: a reply's `outputs` become `inputs`, everything else is kept."""

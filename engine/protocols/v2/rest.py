@@ -40,13 +40,13 @@ class V2RestUnit(RestUnit):
         self.metadata_path, self.ready_path = base, f"{base}/ready"
 
     async def call(self, step: str, body: InferBody, context: CallContext) -> InferBody:
-        payload, _, header_length = body.wire()
+        wire = body.wire()
         headers = context.rest_headers()
-        if header_length is not None:
-            binary = f"Content-Type: {BINARY_TYPE}\r\nInference-Header-Content-Length: {header_length}\r\n"
+        if wire.header_length is not None:
+            binary = f"Content-Type: {BINARY_TYPE}\r\nInference-Header-Content-Length: {wire.header_length}\r\n"
             headers = headers.replace(JSON_HEADER, binary.encode())
         path = self.paths[step]
-        reply = await self._request("POST", path, payload, headers)
+        reply = await self._request("POST", path, wire.parts, headers)
         if 200 <= reply.status < 300:
             return InferBody.from_http(reply.body, reply.headers.get(HEADER_LENGTH.encode()), is_reply=True)
         raise error_body_failure(self.node, path, reply.status, reply.body)
@@ -118,10 +118,11 @@ class V2RestServer(RestServer):
             if self.graph.tracer is not None:
                 span = self.graph.tracer.begin_request(walk, "infer", "REST")
             result, _ = await self.graph.predict(body, {}, walk)
-            payload, content_type, header_length = result.wire()
-            response = Response(200, payload, content_type, {**self.cors, PUID_HEADER: puid})
-            if header_length is not None:
-                response.headers["Inference-Header-Content-Length"] = str(header_length)
+            wire = result.wire()
+            response = Response(200, wire.parts[0], wire.content_type, {**self.cors, PUID_HEADER: puid})
+            if wire.header_length is not None:
+                response.tail = wire.parts[1]
+                response.headers["Inference-Header-Content-Length"] = str(wire.header_length)
         except SeldonError as exc:
             response = self._error_response(exc, puid or new_puid())
         self._observe("predictions", response.status, started)
