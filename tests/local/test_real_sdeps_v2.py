@@ -1,13 +1,16 @@
 """`protocol: v2` / `kfserving` prepackaged servers run unchanged in the real MLServer: iris models trained here
 are fetched by rclone from a gs:// store (an rclone alias over a folder), MLServer starts from the side env of
 its runtime (mlserver-sklearn, mlserver-xgboost), and answers through the Envoy ingress and the engine to the
-real tritonclient (HTTP and gRPC) and to plain HTTP, as the model's own predict/predict_proba say.
+real tritonclient (HTTP and gRPC) and to plain HTTP, as the model's own predict/predict_proba say. Besides the
+documents written here, Seldon's own published V2 documents (tests/fixtures/seldon_examples, vendored byte for
+byte) run as they are, with the models at the paths their modelUris name.
 
 Side environments are built once under .cache/local-envs (the same cache the local runtime uses here)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,6 +21,8 @@ import requests
 from tests.local.real_models import IRIS, Stack, close, train, write
 from tests.support.procs import free_port
 from tests.support.venvs import mlserver_bin
+
+PUBLISHED = Path(__file__).resolve().parents[1] / "fixtures" / "seldon_examples"
 
 # the first run on a machine builds the MLServer side virtualenvs inside fixtures
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
@@ -104,6 +109,9 @@ def store(tmp_path_factory) -> tuple[Path, dict]:
         "sklearn": train("sklearn", "mlserver-sklearn", root / "models" / "sklearn" / "iris", isolated=True),
         "xgboost": train("xgboost", "mlserver-xgboost", root / "models" / "xgboost" / "iris", isolated=True),
     }
+    published = root / "seldon-models"  # the bucket Seldon's published documents name
+    shutil.copytree(root / "models" / "sklearn" / "iris", published / "sklearn" / "iris-0.23.2" / "lr_model")
+    shutil.copytree(root / "models" / "xgboost" / "iris", published / "xgboost" / "iris")
     return root, expected
 
 
@@ -116,8 +124,8 @@ def stack(store, tmp_path_factory):
         local.run("down", timeout=120)
 
 
-def infer(stack: Stack, name: str, model: str, body: dict) -> dict:
-    url = f"{stack.base}/seldon/seldon/{name}/v2/models/{model}/infer"
+def infer(stack: Stack, name: str, model: str, body: dict, namespace: str = "seldon") -> dict:
+    url = f"{stack.base}/seldon/{namespace}/{name}/v2/models/{model}/infer"
     response = requests.post(url, json=body, timeout=30)
     assert response.status_code == 200, response.text
     return {output["name"]: output for output in response.json()["outputs"]}
@@ -183,3 +191,32 @@ def test_a_model_mlserver_cannot_load_is_failed_not_available(stack, store, tmp_
     assert result.returncode == 1
     assert "SeldonDeployment seldon/nomodel is Failed: unit nomodel-default-0-classifier/classifier" in result.stdout
     assert "Error" in result.stdout.partition("last lines of")[2], result.stdout
+
+
+def test_seldons_published_iris_sklearn_v2_document_runs_unchanged(stack, store):
+    """notebooks/resources/iris-sklearn-v2.yaml: no namespace (so `default`), model `classifier`."""
+    stack.up(PUBLISHED / "iris-sklearn-v2.yaml")
+    expected = store[1]["sklearn"]
+    outputs = infer(stack, "sklearn", "classifier", v2_request(IRIS, ("predict", "predict_proba")), "default")
+    assert outputs["predict"]["data"] == expected["predict"]
+    assert close(numpy.reshape(outputs["predict_proba"]["data"], (2, 3)), expected["predict_proba"])
+    stack.run("down", "default/sklearn", check=True)
+
+
+def test_seldons_published_iris_xgboost_v2_document_runs_unchanged(stack, store):
+    """The iris-xgboost-v2.yaml that notebooks/server_examples.ipynb writes: model `iris` in namespace default."""
+    stack.up(PUBLISHED / "iris-xgboost-v2.yaml")
+    outputs = infer(stack, "xgboost", "iris", v2_request(IRIS), "default")
+    assert close(numpy.reshape(outputs["predict"]["data"], (2, 3)), store[1]["xgboost"]["predict"])
+    stack.run("down", "default/xgboost", check=True)
+
+
+def test_seldons_published_v2_graph_with_an_mlserver_build_image_is_failed_naming_it(stack):
+    """testing/resources/graph-v2.yaml: its seldonio/mock-preprocessor image is built by `mlserver build`, which
+    has no local source folder form; `up` says which image and flag, and leaves nothing running."""
+    result = stack.up(PUBLISHED / "graph-v2.yaml", check=False)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if "is Failed: " in line]
+    assert "SeldonDeployment default/graph-test is Failed: " in line, result.stdout
+    assert "seldonio/mock-preprocessor:0.2.0" in line and "--source" in line, line
+    assert "default.graph-test" not in stack.status()["deployments"]  # a failed detached `up` withdraws it
