@@ -158,6 +158,12 @@ class Applied:
         """A rollout is in progress: the ingress still routes to the previous pod instances."""
         return bool(self.retiring) and (self.serving is None or self.serving.topology is not self.topology)
 
+    def planned_serving(self) -> Serving | None:
+        """What the ingress routes to once this generation serves: its plan's ingress objects on its topology."""
+        if self.plan is None or self.topology is None:
+            return None
+        return Serving(self.plan.ingress_objects, self.topology)
+
     def all_units(self) -> list[RunningUnit]:
         return [*self.units.values(), *self.retiring]
 

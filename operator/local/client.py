@@ -181,8 +181,11 @@ def wait_settled(
         for key, status in current.items():
             if status and status.get("generation") == wanted[key]:
                 on_status(status)
-        if all(s and s.get("generation") == wanted[k] and s.get("state") in SETTLED for k, s in current.items()):
-            return current
+        settled = {
+            k: s for k, s in current.items() if s and s.get("generation") == wanted[k] and s.get("state") in SETTLED
+        }
+        if len(settled) == len(current):
+            return settled
         if time.monotonic() - started > timeout or interrupted():
             return {k: s or {"state": "Unknown", "description": "no status"} for k, s in current.items()}
         if port is None and time.monotonic() - started > SUPERVISOR_START_GRACE and not home.supervisor_running():

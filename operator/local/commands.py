@@ -8,8 +8,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeAlias
 
 from seldon_graph.graph_drawing import describe, render_text
 from seldon_graph.operator.local import client, node_stats
@@ -22,12 +23,17 @@ from seldon_graph.operator.local.process import pid_alive, tail
 from seldon_graph.operator.local.sources import SourceError, parse_mappings
 from seldon_graph.sdep import SdepError, default, parse
 
+# What the `seldon-graph` parser hands each command's `add_*` (argparse names this type only privately).
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+# A command run with its parsed arguments and the state directory they name; its exit status.
+Command = Callable[[argparse.Namespace, Home], int]
+
 
 def _home_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--home", help=f"state directory (default ${ENV_HOME} or ~/.seldon-graph)")
 
 
-def add_up(subparsers) -> None:
+def add_up(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("up", help="run SeldonDeployments locally (processes + Envoy ingress)")
     parser.add_argument(
         "-f", "--file", required=True, type=Path, help="SeldonDeployment YAML, one or more documents (- reads stdin)"
@@ -56,14 +62,14 @@ def add_up(subparsers) -> None:
     parser.set_defaults(func=_guarded(up))
 
 
-def add_status(subparsers) -> None:
+def add_status(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("status", help="state of the locally running SeldonDeployments")
     parser.add_argument("--json", action="store_true", help="print the raw status documents")
     _home_arg(parser)
     parser.set_defaults(func=_guarded(status))
 
 
-def add_logs(subparsers) -> None:
+def add_logs(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("logs", help="logs of local units")
     parser.add_argument(
         "unit", nargs="?", help="unit, pod, container or SeldonDeployment name, or envoy / ingress (default: all)"
@@ -74,14 +80,14 @@ def add_logs(subparsers) -> None:
     parser.set_defaults(func=_guarded(logs))
 
 
-def add_down(subparsers) -> None:
+def add_down(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("down", help="stop local SeldonDeployments (all when no name is given)")
     parser.add_argument("names", nargs="*", metavar="NAME", help="SeldonDeployment name or namespace/name")
     _home_arg(parser)
     parser.set_defaults(func=_guarded(down))
 
 
-def _guarded(command):
+def _guarded(command: Command) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args, Home.resolve(args.home))

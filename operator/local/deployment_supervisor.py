@@ -22,7 +22,7 @@ from pathlib import Path
 
 from seldon_graph import envoy
 from seldon_graph.operator.local import oauth_envoy
-from seldon_graph.operator.local.applied import FAILED_STATE, Applied, RunningUnit, Serving, oauth_credentials
+from seldon_graph.operator.local.applied import FAILED_STATE, Applied, RunningUnit, oauth_credentials
 from seldon_graph.operator.local.client_urls import client_urls
 from seldon_graph.operator.local.desired_objects import identity, parse_local, render
 from seldon_graph.operator.local.envoy_process import EnvoyProcess
@@ -166,7 +166,7 @@ class Supervisor:
             for unit in applied.all_units():
                 self._restart_if_due(applied.namespace, unit)
             if applied.waiting and all(u.state == READY for u in applied.units.values()):
-                applied.serving = Serving(applied.plan.ingress_objects, applied.topology)  # route to the ready ones
+                applied.serving = applied.planned_serving()  # route to the ready ones
                 changed = True
         if changed:
             self._update_ingress()
@@ -211,7 +211,7 @@ class Supervisor:
         if retire_later and previous and previous.serving:
             applied.serving = previous.serving  # until the new instances are ready
         elif not applied.error and applied.plan and len(keep) == len(applied.plan.units):
-            applied.serving = Serving(applied.plan.ingress_objects, applied.topology)  # nothing new to wait for
+            applied.serving = applied.planned_serving()  # nothing new to wait for
         # else: routed once its units are ready, as the operator creates Mappings/VirtualServices then
         self.applied[key] = applied
         self._release_ports(namespace)
@@ -271,11 +271,20 @@ class Supervisor:
         self._release_ports(applied.namespace)
 
     def _update_ingress(self) -> None:
-        serving = [a for _, a in sorted(self.applied.items()) if a.serving is not None and not a.error]
-        clients = [Client(a.oauth.key, a.oauth.secret, a.namespace, a.external_name) for a in serving if a.oauth]
+        entries: list[IngressObjects] = []
+        topologies: list[Topology] = []
+        clients: list[Client] = []
+        for _, applied in sorted(self.applied.items()):
+            if applied.serving is None or applied.error:
+                continue
+            entries.append(IngressObjects(applied.ingress, applied.serving.ingress_objects))
+            topologies.append(applied.serving.topology)
+            if applied.oauth:
+                clients.append(
+                    Client(applied.oauth.key, applied.oauth.secret, applied.namespace, applied.external_name)
+                )
         try:
-            entries = [IngressObjects(a.ingress, a.serving.ingress_objects) for a in serving]
-            tables = route_tables(entries, resolve_any([a.serving.topology for a in serving]))
+            tables = route_tables(entries, resolve_any(topologies))
             config = envoy.bootstrap(tables, self.listen_port, self.admin_port)
             if clients:
                 write_json(self.home.envoy_dir / "oauth-clients.json", clients_document(clients))

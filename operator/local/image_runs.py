@@ -87,7 +87,7 @@ def model_volumes(pod: dict, container: dict, inputs: LocalInputs, env_of: Calla
         uri = args[0]
         local = model_store.local_path(uri, os.getcwd())
         remote = local is None
-        if remote:
+        if local is None:
             local = str(model_store.cache_dir(Path(inputs.models_dir), uri))
         found.append(ModelVolume(uri, mounts[shared[0]], local, remote, tuple(env_of(init))))
     return found

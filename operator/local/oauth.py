@@ -19,6 +19,7 @@ import binascii
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ class Clients:
     def by_key(self, key: str) -> list[Client]:
         return [c for c in self.current() if c.key == key]
 
-    def protecting(self, path: str, headers) -> list[Client]:
+    def protecting(self, path: str, headers: Mapping[str, str]) -> list[Client]:
         """The clients whose deployment this request addresses (REST path or gRPC seldon/namespace headers)."""
         found = []
         for client in self.current():
@@ -81,7 +82,7 @@ def _deny(info: str, status: int = 401, error: str = "invalid_token") -> web.Res
     return web.json_response(body, status=status, headers={"WWW-Authenticate": f'Bearer error="{error}"'})
 
 
-def _credentials(request: web.Request, form) -> tuple[str, str] | None:
+def _credentials(request: web.Request, form: Mapping[str, object]) -> tuple[str, str] | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("basic "):
         try:
@@ -89,12 +90,13 @@ def _credentials(request: web.Request, form) -> tuple[str, str] | None:
         except (binascii.Error, UnicodeDecodeError):
             return None
         return key, secret
-    if form.get("client_id"):
-        return form.get("client_id"), form.get("client_secret", "")
+    client_id, client_secret = form.get("client_id"), form.get("client_secret", "")
+    if client_id and isinstance(client_id, str) and isinstance(client_secret, str):
+        return client_id, client_secret
     return None
 
 
-def _bearer(headers) -> str | None:
+def _bearer(headers: Mapping[str, str]) -> str | None:
     header = headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()

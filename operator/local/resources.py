@@ -27,6 +27,8 @@ def from_document(doc: dict) -> Resource:
     """A Secret (base64 `data`, plain `stringData`, which wins) or ConfigMap (`data`) document; ValueError if bad."""
     metadata = doc.get("metadata") or {}
     kind, name = doc.get("kind"), metadata.get("name")
+    if kind not in KINDS:
+        raise ValueError(f"a {kind} document is not one of {', '.join(KINDS)}")
     if not name:
         raise ValueError(f"a {kind} document has no metadata.name")
     values: dict[str, str] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from seldon_graph.operator.local import model_store, side_envs
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0  # not reached
 
 
-def _prepare(args: argparse.Namespace, say) -> Path:
+def _prepare(args: argparse.Namespace, say: Callable[[str], None]) -> Path:
     envs = args.envs or Path.home() / ".seldon-graph" / "envs"
     for pair in args.model:
         uri, _, dest = pair.partition("=")

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from seldon_graph.operator.local.image_runs import CannotRun, LocalInputs, image_run, model_volumes, replace_mounts
@@ -161,7 +162,7 @@ def _env(container: dict, ctx: _PodContext) -> list[EnvVar]:
     env = [EnvVar(k, v) for k, v in ctx.inputs.resources.env_from(container.get("envFrom") or [], namespace)]
     for item in container.get("env") or []:
         source = item.get("valueFrom") or {}
-        field_path = (source.get("fieldRef") or {}).get("fieldPath")
+        field_path = (source.get("fieldRef") or {}).get("fieldPath") or ""
         if "value" in item:
             name, value = item["name"], expand(str(item["value"]), dict(env))
         elif FIELD_REFS.get(field_path):
@@ -179,7 +180,8 @@ def _env(container: dict, ctx: _PodContext) -> list[EnvVar]:
     return env
 
 
-FIELD_REFS = {
+# The `fieldRef` paths a local process has a value for: the pod's name and namespace, and its (loopback) IPs.
+FIELD_REFS: dict[str, Callable[[Topology, str], str]] = {
     "metadata.name": lambda topology, pod: topology.instance(pod).replace("@", "-"),
     "metadata.namespace": lambda topology, pod: topology.namespace,
     "status.podIP": lambda topology, pod: LOCAL_IP,

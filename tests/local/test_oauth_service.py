@@ -48,6 +48,17 @@ def test_form_credentials_are_accepted_too(token_service):
     assert response.status_code == 200
 
 
+def test_a_secret_sent_as_a_file_is_missing_credentials_not_a_crash(token_service):
+    response = requests.post(
+        f"{token_service}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "key1"},
+        files={"client_secret": ("secret.txt", b"secret1")},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert "HTTP Basic" in response.json()["status"]["info"]
+
+
 def test_bad_secret_is_rejected_with_a_status_body(token_service):
     response = token(token_service, "key1", "wrong")
     assert response.status_code == 401
