@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from seldon_graph.errors import ENGINE_BAD_REQUEST, SeldonError
 from seldon_graph.http11 import header_value_is_safe
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 PUID_HEADER = "Seldon-Puid"
 PUID_KEY = PUID_HEADER.lower()  # as HTTP/1.1 header lookups and gRPC metadata spell it
@@ -93,7 +97,7 @@ class RequestState:
         self.routing: dict[str, int] = {}
         self.request_path: dict[str, str] = {}
         self.metrics: dict[str, list] = {}
-        self.trace: object | None = None  # the request's span, when tracing is on and the request is sampled
+        self.trace: Span | None = None  # the request's span, when tracing is on and the request is sampled
         self.timings: dict[str, float] | None = None  # seconds per node, when the answer carries Server-Timing
         self._headers: bytes | None = None
         self._metadata: tuple[tuple[str, str], ...] | None = None

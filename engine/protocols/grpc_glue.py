@@ -113,6 +113,7 @@ class ProtocolService:
                 raise
             finally:
                 if span is not None:
+                    assert self.graph.tracer is not None, "the span is the tracer's"
                     self.graph.tracer.end(span, status, status != "OK")
             return result.response()
 
