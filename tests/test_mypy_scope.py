@@ -28,6 +28,13 @@ def test_the_http11_server_is_type_checked_and_not_silenced():
     assert "seldon_graph.http11" not in _silenced(config)
 
 
+def test_the_engine_is_type_checked_and_not_silenced():
+    config = _mypy_config()
+    assert "seldon_graph.engine" in config["packages"]
+    silenced = _silenced(config)
+    assert not {m for m in silenced if m.startswith("seldon_graph.engine")}, silenced
+
+
 def test_the_unit_wrapper_is_type_checked_and_not_silenced():
     config = _mypy_config()
     assert "seldon_graph.wrappers" in config["packages"]

@@ -32,6 +32,13 @@ class Message(Protocol):
     tags: dict
 
 
+class RpcMessage(Message, Protocol):
+    """A request of a protocol's own gRPC API (V2, TensorFlow): the walk's result renders the call's response."""
+
+    def response(self) -> bytes:
+        """The serialized response message of the gRPC call."""
+
+
 M = TypeVar("M", bound=Message)
 
 
