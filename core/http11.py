@@ -30,7 +30,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import NamedTuple
+from typing import NamedTuple, final
 from urllib.parse import unquote
 
 import httptools
@@ -121,6 +121,7 @@ class Request:
     body: bytes = b""
 
 
+@final
 @dataclass(slots=True)
 class Response:
     """An answer; `tail` is sent right after `body` as it is (large binary data that is not worth a copy into one
@@ -240,7 +241,10 @@ class Connection(asyncio.Protocol):
     are answered one at a time."""
 
     def __init__(self, server: HttpServer):
+        loop = server.loop
+        assert loop is not None, "connections are made once the server has started"
         self.server = server
+        self.loop = loop
         self.limits = server.limits
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
@@ -260,8 +264,8 @@ class Connection(asyncio.Protocol):
         self.body_size = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.last_active = self.server.loop.time()
+        self.transport = transport  # type: ignore[assignment]  # a stream server hands an asyncio.Transport
+        self.last_active = self.loop.time()
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -269,7 +273,7 @@ class Connection(asyncio.Protocol):
         self.transport = None
 
     def data_received(self, data: bytes) -> None:
-        self.last_active = self.server.loop.time()
+        self.last_active = self.loop.time()
         if self.failure is not None:
             return
         was_in_head = self.in_head
@@ -382,15 +386,16 @@ class Connection(asyncio.Protocol):
                     self._reject(self.failure)
                 return
             request, keep_alive = ready.popleft()
+            answer: Response | Awaitable[Response]
             if self.server.offload(request):
                 answer = self.server.call_offloaded(request)
             else:
                 answer = self.server.call(request)
-                if answer.__class__ is Response:
+                if type(answer) is Response:  # narrows both ways: Response is final
                     self._write(request, answer, keep_alive)
                     continue
             self.busy = True
-            self.server.loop.create_task(self._answer_later(request, answer, keep_alive))
+            self.loop.create_task(self._answer_later(request, answer, keep_alive))
 
     async def _answer_later(self, request: Request, answer: Awaitable[Response], keep_alive: bool) -> None:
         try:
@@ -405,7 +410,8 @@ class Connection(asyncio.Protocol):
         self.process()
 
     def _write(self, request: Request, response: Response, keep_alive: bool) -> None:
-        if self.transport is None:
+        transport = self.transport
+        if transport is None:
             return
         keep_alive = keep_alive and not self.closing and not (self.eof and not self.ready)
         try:
@@ -414,16 +420,18 @@ class Connection(asyncio.Protocol):
             log.error("%s %s: %s", request.method, request.path, exc)
             failure = self.server.error(500, "internal error: unsafe response header")
             data = render(failure, keep_alive, False, self.server.clock.date())
-        self.transport.writelines(data)
+        transport.writelines(data)
         if not keep_alive:
-            self.transport.close()
+            transport.close()
             self.transport = None
 
     def _reject(self, error: HttpError) -> None:
         prefix = "Bad request: " if error.status == 400 else ""
         response = self.server.error(error.status, prefix + error.info)
-        self.transport.writelines(render(response, False, False, self.server.clock.date()))
-        self.transport.close()
+        transport = self.transport
+        assert transport is not None, "only an open connection is answered"
+        transport.writelines(render(response, False, False, self.server.clock.date()))
+        transport.close()
         self.transport = None
 
     def close(self) -> None:
@@ -471,7 +479,7 @@ class HttpServer:
         self.clock = _Clock()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.server: asyncio.Server | None = None
-        self._sweeper: asyncio.Task | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     def call(self, request: Request) -> Response | Awaitable[Response]:
         try:
@@ -485,33 +493,39 @@ class HttpServer:
         return self.error(500, "internal error")
 
     async def call_offloaded(self, request: Request) -> Response:
-        return await self.loop.run_in_executor(self.pool, self.call, request)
+        """The application's answer computed on the pool; an offloaded request must be answered synchronously."""
+        assert self.loop is not None, "requests are served once the server has started"
+        answer = await self.loop.run_in_executor(self.pool, self.call, request)
+        assert isinstance(answer, Response), "an offloaded request must be answered with a Response, not an awaitable"
+        return answer
 
     async def start(self, sock: socket.socket) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.server = await self.loop.create_server(lambda: Connection(self), sock=sock)
-        self._sweeper = self.loop.create_task(self._sweep_idle())
+        self.loop = loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: Connection(self), sock=sock)
+        self._sweeper = loop.create_task(self._sweep_idle(loop))
 
-    async def _sweep_idle(self) -> None:
+    async def _sweep_idle(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
             await asyncio.sleep(min(5.0, self.keepalive_timeout))
-            cutoff = self.loop.time() - self.keepalive_timeout
+            cutoff = loop.time() - self.keepalive_timeout
             for conn in [c for c in self.connections if c.last_active < cutoff and not c.busy]:
                 conn.close()  # idle keep-alive, or a client silent in the middle of a request
 
     async def shutdown(self, timeout: float) -> None:
         """Stop accepting, close idle connections, let requests in flight finish (up to `timeout` s)."""
-        self.server.close()
-        self._sweeper.cancel()
-        deadline = self.loop.time() + timeout
+        loop, server, sweeper = self.loop, self.server, self._sweeper
+        assert loop is not None and server is not None and sweeper is not None, "shutdown() follows start()"
+        server.close()
+        sweeper.cancel()
+        deadline = loop.time() + timeout
         for conn in list(self.connections):
             conn.closing = True
             conn.close_if_idle()
-        while self.connections and self.loop.time() < deadline:
+        while self.connections and loop.time() < deadline:
             for conn in list(self.connections):
                 conn.close_if_idle()
             await asyncio.sleep(0.05)
         for conn in list(self.connections):
             if conn.transport is not None:
                 conn.transport.abort()
-        await self.server.wait_closed()
+        await server.wait_closed()

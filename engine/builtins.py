@@ -7,6 +7,8 @@ probability `ratioA`), AVERAGE_COMBINER (element-wise mean of the children's ten
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -83,6 +85,12 @@ def _matrix(node: Node, body: dict) -> list[list[float]]:
     return ndarray
 
 
-TRANSFORMS = {"SIMPLE_MODEL": simple_model}
-ROUTERS = {"SIMPLE_ROUTER": simple_router, "RANDOM_ABTEST": random_abtest}
-AGGREGATORS = {"AVERAGE_COMBINER": average_combiner}
+# The walk hands a built-in its graph's messages, of whatever protocol: a protocol lists the built-ins that
+# understand them (WireProtocol.builtins), so these take `Any` where they expect SeldonMessages.
+Transform = Callable[[Node, Any], tuple[Any, dict]]
+Router = Callable[[Node, Any], int]
+Aggregator = Callable[[Node, list[Any]], tuple[Any, dict]]
+
+TRANSFORMS: dict[str, Transform] = {"SIMPLE_MODEL": simple_model}
+ROUTERS: dict[str, Router] = {"SIMPLE_ROUTER": simple_router, "RANDOM_ABTEST": random_abtest}
+AGGREGATORS: dict[str, Aggregator] = {"AVERAGE_COMBINER": average_combiner}

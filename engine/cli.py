@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import grpc
 import uvloop
@@ -112,7 +112,7 @@ class Served(NamedTuple):
     """What one engine serves: the protocol, and the predictor as walked for REST and for gRPC clients (the same
     one unless the protocol follows the client's transport; `over_grpc` is None when its units have no gRPC port)."""
 
-    protocol: WireProtocol
+    protocol: WireProtocol[Any]
     over_rest: Predictor
     over_grpc: Predictor | None
     source: PredictorSource

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any, SupportsInt
 
 import orjson
 
@@ -33,7 +34,7 @@ from seldon_graph.engine.predictor import (
     Node,
     Predictor,
 )
-from seldon_graph.engine.protocols import Message, WireProtocol
+from seldon_graph.engine.protocols import M, Message, WireProtocol
 from seldon_graph.engine.protocols.seldon import SELDON
 from seldon_graph.engine.request_logger import (
     FEEDBACK_TYPE,
@@ -60,7 +61,7 @@ class Graph:
         metrics: EngineMetrics | None = None,
         logger: RequestLogger | None = None,
         tracer: EngineTracer | None = None,
-        protocol: WireProtocol = SELDON,
+        protocol: WireProtocol[Any] = SELDON,
     ):
         self.predictor = predictor
         self.protocol = protocol
@@ -73,7 +74,7 @@ class Graph:
 
     # ---- prediction ---------------------------------------------------------------------------------------
 
-    async def predict(self, message: Message, meta: dict, request: RequestState) -> tuple[Message, dict]:
+    async def predict(self, message: M, meta: dict, request: RequestState) -> tuple[M, dict]:
         """The result of the whole graph for a client's message and meta, and the response meta."""
         client_metrics = meta.get("metrics")
         if isinstance(client_metrics, list) and client_metrics:
@@ -94,7 +95,7 @@ class Graph:
             meta["metrics"] = metrics
         return meta
 
-    async def _walk(self, node: Node, message: Message, request: RequestState) -> Message:
+    async def _walk(self, node: Node, message: M, request: RequestState) -> M:
         request.request_path[node.name] = node.image
         if request.timings is not None:
             request.timings.setdefault(node.name, 0.0)
@@ -108,7 +109,7 @@ class Graph:
         self._log(node, RESPONSE_TYPE, message, request)
         return message
 
-    async def _children(self, node: Node, message: Message, request: RequestState) -> Message:
+    async def _children(self, node: Node, message: M, request: RequestState) -> M:
         route = await self._route(node, message, request) if node.does(ROUTE) else ALL_CHILDREN
         request.routing[node.name] = route
         if route == NO_CHILDREN:
@@ -128,7 +129,7 @@ class Graph:
             return await self._aggregate(node, outputs, request)
         return outputs[0]
 
-    async def _transform(self, node: Node, step: str, message: Message, request: RequestState) -> Message:
+    async def _transform(self, node: Node, step: str, message: M, request: RequestState) -> M:
         if node.builtin:
             transform = builtins.TRANSFORMS.get(node.implementation)
             if transform is None or step == "transform-output":
@@ -157,7 +158,7 @@ class Graph:
         self._collect(node, meta, request)
         return route
 
-    async def _aggregate(self, node: Node, outputs: list[Message], request: RequestState) -> Message:
+    async def _aggregate(self, node: Node, outputs: list[M], request: RequestState) -> M:
         tags: dict = {}
         for output in outputs:
             tags.update(output.tags)
@@ -196,7 +197,9 @@ class Graph:
         self, node: Node, unit: UnitClient, step: str, body: object, request: RequestState
     ) -> object:
         """`_call` inside a span whose context the unit receives."""
-        span, context = self.tracer.begin_call(node, step, request)
+        tracer = self.tracer
+        assert tracer is not None, "requests are traced only when the graph has a tracer"
+        span, context = tracer.begin_call(node, step, request)
         started = time.perf_counter()
         failure = None
         try:
@@ -210,9 +213,10 @@ class Graph:
                 self.metrics.unit_call(node, *unit.labels(step), code, time.perf_counter() - started)
             if request.timings is not None:
                 _spent(node, request, started)
-            self.tracer.end(span, "200" if failure is None else str(failure.status_code), failure is not None)
+            tracer.end(span, "200" if failure is None else str(failure.status_code), failure is not None)
 
-    def _split(self, node: Node, unit: UnitClient, raw: object, request: RequestState) -> Message:
+    def _split(self, node: Node, unit: UnitClient, raw: object, request: RequestState) -> Any:
+        """The node's output from a unit's reply: a message of the graph's protocol."""
         output, meta = self.protocol.unit_reply(node, unit, raw)
         self._collect(node, meta, request)
         return output
@@ -224,8 +228,10 @@ class Graph:
 
     def _log(self, node: Node, event_type: str, message: Message, request: RequestState) -> None:
         if self._logs(node, event_type, request):
+            logger, spec = self.logger, node.logger
+            assert logger is not None and spec is not None, "_logs checked both"
             body, content_type = self.protocol.log_body(message, request)
-            self.logger.emit(Event(node.logger.url, event_type, node.name, request.puid, body, content_type))
+            logger.emit(Event(spec.url, event_type, node.name, request.puid, body, content_type))
 
     def _logs(self, node: Node, event_type: str, request: RequestState) -> bool:
         """Whether this event of this request goes to the node's request logger (feedback counts as a response)."""
@@ -249,9 +255,9 @@ class Graph:
             elif 0 <= route < len(node.children):
                 await self._feedback(node.children[route], feedback, request)
         if self._logs(node, FEEDBACK_TYPE, request):
-            self.logger.emit(
-                Event(node.logger.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(), "application/json")
-            )
+            logger, spec = self.logger, node.logger
+            assert logger is not None and spec is not None, "_logs checked both"
+            logger.emit(Event(spec.url, FEEDBACK_TYPE, node.name, request.puid, feedback.json(), "application/json"))
         if not node.does(SEND_FEEDBACK) or node.builtin or not self.protocol.sends_feedback:
             return None
         if self.metrics is not None:
@@ -312,7 +318,7 @@ async def _all(calls: list) -> list:
     return results
 
 
-def _as_route(value: object) -> int:
+def _as_route(value: str | SupportsInt) -> int:
     """A recorded route as an int; anything unreadable counts as "all children"."""
     try:
         return int(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 import grpc
 import orjson
@@ -77,6 +78,7 @@ class SeldonService:
             raise
         finally:
             if span is not None:
+                assert self.graph.tracer is not None, "the span is the tracer's"
                 self.graph.tracer.end(span, status, status != "OK")
         if request.timings is not None:
             if timing.in_meta(asked):
@@ -100,6 +102,7 @@ class SeldonService:
             raise
         finally:
             if span is not None:
+                assert self.graph.tracer is not None, "the span is the tracer's"
                 self.graph.tracer.end(span, status, status != "OK")
         return reply.proto_body({"puid": request.puid})
 
@@ -166,7 +169,7 @@ class SeldonService:
             self.metrics.server(f"/{SERVICE}/{method}", "unary", grpc_code_label(code), time.perf_counter() - started)
 
 
-async def abort_with(context: grpc.aio.ServicerContext, error: SeldonError, verbatim: bool = True) -> None:
+async def abort_with(context: grpc.aio.ServicerContext, error: SeldonError, verbatim: bool = True) -> NoReturn:
     """End the call with `error`'s status; a unit's failure names its node in the trailing metadata and the log.
     The details are a gRPC unit's own (`verbatim`) or the engine's text naming the node (the V2 and TensorFlow
     APIs)."""

@@ -43,10 +43,13 @@ class GrpcUnit:
     methods = STEP_METHODS  # step → full gRPC method; other protocols' units replace the table
 
     def __init__(self, node: Node, channel: grpc.aio.Channel, timeout: float | None):
+        assert node.endpoint is not None, "unit clients are made for nodes with an endpoint"
         self.node = node.name
         self.url = f"grpc://{node.endpoint.url}"
         self.timeout = timeout
-        self._methods = {step: channel.unary_unary(path) for step, path in self.methods.items()}
+        self._methods: dict[str, grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]] = {
+            step: channel.unary_unary(path) for step, path in self.methods.items()
+        }
 
     async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
         return await self._invoke(step, body, context.grpc_metadata())

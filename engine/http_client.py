@@ -56,7 +56,7 @@ class _Connection(asyncio.Protocol):
         self.reusable = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # a stream connection hands an asyncio.Transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -87,7 +87,9 @@ class _Connection(asyncio.Protocol):
         self._start()
         self.received_any = False
         self._waiter = asyncio.get_running_loop().create_future()
-        self.transport.writelines(request)  # head and body in one writev, the body not copied
+        transport = self.transport
+        assert transport is not None, "a pool hands out connections once they are made"
+        transport.writelines(request)  # head and body in one writev, the body not copied
         return self._waiter
 
     def close(self) -> None:
@@ -209,7 +211,8 @@ class HttpPool:
     async def _acquire(self, fresh: bool = False) -> tuple[_Connection, bool]:
         while self._idle and not fresh:
             connection = self._idle.pop()
-            if not connection.closed and not connection.transport.is_closing():
+            transport = connection.transport
+            if not connection.closed and transport is not None and not transport.is_closing():
                 return connection, True
         loop = asyncio.get_running_loop()
         try:

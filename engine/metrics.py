@@ -84,7 +84,7 @@ class EngineMetrics:
         self._node_labels = {
             node.name: (*self._base, node.name, *split_image(node.image)) for node in predictor.nodes()
         }
-        self._children: dict[tuple, object] = {}
+        self._children: dict[tuple, Histogram] = {}
 
     def server(self, service: str, method: str, code: str, seconds: float) -> None:
         key = ("s", service, method, code)

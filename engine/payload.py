@@ -12,6 +12,7 @@ import re
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
+from google.protobuf.message import Message as ProtoMessage
 
 from seldon_graph import jsontext
 from seldon_graph.errors import BAD_DATA, INTERNAL_ERROR, SeldonError
@@ -80,13 +81,17 @@ def split_json(document: bytes) -> tuple[dict, bytes]:
     `meta` is found as the first or the last member of the top-level object (every Seldon implementation
     writes it there); anywhere else the document is parsed in full, which is correct, only slower.
     """
-    start = _SPACE.match(document).end()
+    space = _SPACE.match(document)
+    assert space is not None  # the pattern matches the empty string anywhere
+    start = space.end()
     end = len(document) - 1
     while end > start and document[end] in _WHITESPACE:
         end -= 1
     if start >= end or document[start] != 0x7B or document[end] != 0x7D:
         raise SeldonError("Expected a JSON object", 400, BAD_DATA)
-    first = _SPACE.match(document, start + 1).end()
+    space = _SPACE.match(document, start + 1)
+    assert space is not None
+    first = space.end()
     if document.startswith(_META, first):
         found = _meta_first(document, first, end)
         if found is not None:
@@ -99,15 +104,21 @@ def split_json(document: bytes) -> tuple[dict, bytes]:
 
 
 def _meta_first(document: bytes, key: int, end: int) -> tuple[dict, bytes] | None:
-    colon = _SPACE.match(document, key + len(_META)).end()
+    space = _SPACE.match(document, key + len(_META))
+    assert space is not None
+    colon = space.end()
     if document[colon : colon + 1] != b":":
         return None
-    value = _SPACE.match(document, colon + 1).end()
+    space = _SPACE.match(document, colon + 1)
+    assert space is not None
+    value = space.end()
     value_end = _object_end(document, value, end)
     if value_end is None:
         return None
     meta = _loads_object(document[value:value_end])
-    after = _SPACE.match(document, value_end).end()
+    space = _SPACE.match(document, value_end)
+    assert space is not None
+    after = space.end()
     if meta is None or (after != end and document[after : after + 1] != b","):
         return None
     return meta, (document[after + 1 : end].strip() if after != end else b"")
@@ -119,7 +130,9 @@ def _meta_last(document: bytes, start: int, key: int, end: int) -> tuple[dict, b
         comma -= 1
     if document[comma] != 0x2C:
         return None
-    colon = _SPACE.match(document, key + len(_META)).end()
+    space = _SPACE.match(document, key + len(_META))
+    assert space is not None
+    colon = space.end()
     if document[colon : colon + 1] != b":":
         return None
     meta = _loads_object(document[colon + 1 : end])
@@ -297,7 +310,7 @@ class FeedbackBody:
         return self._proto
 
 
-def _proto_as_dict(message_type: type, raw: bytes) -> dict:
+def _proto_as_dict(message_type: type[ProtoMessage], raw: bytes) -> dict:
     """A serialized message as its JSON dict; a 400 naming the problem when it is not one or has no JSON form (a
     NaN or an infinity in a Value: proto JSON would turn it into a string; a customData Any of a type unknown
     here)."""

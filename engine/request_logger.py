@@ -105,7 +105,9 @@ class RequestLogger:
             "Ce-Time": datetime.now(UTC).isoformat(),
             "Content-Type": event.content_type,
         }
-        async with self._session.post(event.url, data=event.body, headers=headers) as response:
+        session = self._session
+        assert session is not None, "events are sent by the workers start() begins"
+        async with session.post(event.url, data=event.body, headers=headers) as response:
             await response.read()
             if response.status >= 300:
                 raise RuntimeError(f"sink answered HTTP {response.status}")

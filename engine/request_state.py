@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from seldon_graph.errors import ENGINE_BAD_REQUEST, SeldonError
 from seldon_graph.http11 import header_value_is_safe
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 PUID_HEADER = "Seldon-Puid"
 PUID_KEY = PUID_HEADER.lower()  # as HTTP/1.1 header lookups and gRPC metadata spell it
@@ -84,7 +88,9 @@ class RequestState:
         "_metadata",
     )
 
-    def __init__(self, puid: str | None, forwarded: Iterable[tuple[str, str]] = ()):
+    def __init__(self, puid: object, forwarded: Iterable[tuple[str, str | bytes]] = ()):
+        """`puid` as the client sent it (checked here); `forwarded` the request's headers or gRPC metadata, whose
+        `-bin` values are bytes (not forwarded: REST has no binary headers, and units get text metadata)."""
         self.puid = checked_puid(puid) or new_puid()
         self.forwarded = [(k, v) for k, v in forwarded if k.lower() not in NOT_FORWARDED and not k.startswith(":")]
         self.skip_logging = any(
@@ -93,7 +99,7 @@ class RequestState:
         self.routing: dict[str, int] = {}
         self.request_path: dict[str, str] = {}
         self.metrics: dict[str, list] = {}
-        self.trace: object | None = None  # the request's span, when tracing is on and the request is sampled
+        self.trace: Span | None = None  # the request's span, when tracing is on and the request is sampled
         self.timings: dict[str, float] | None = None  # seconds per node, when the answer carries Server-Timing
         self._headers: bytes | None = None
         self._metadata: tuple[tuple[str, str], ...] | None = None
@@ -104,7 +110,10 @@ class RequestState:
             lines = [
                 f"{k}: {v}\r\n"
                 for k, v in self.forwarded
-                if not k.lower().endswith("-bin") and header_value_is_safe(v) and header_value_is_safe(k)
+                if not k.lower().endswith("-bin")
+                and isinstance(v, str)
+                and header_value_is_safe(v)
+                and header_value_is_safe(k)
             ]
             lines.append(f"{PUID_HEADER}: {self.puid}\r\nContent-Type: application/json\r\n")
             self._headers = "".join(lines).encode("latin-1", errors="replace")
@@ -112,7 +121,9 @@ class RequestState:
 
     def grpc_metadata(self) -> tuple[tuple[str, str], ...]:
         if self._metadata is None:
-            pairs = [(k.lower(), v) for k, v in self.forwarded if v.isascii() and v.isprintable()]
+            pairs = [
+                (k.lower(), v) for k, v in self.forwarded if isinstance(v, str) and v.isascii() and v.isprintable()
+            ]
             pairs.append((PUID_KEY, self.puid))
             self._metadata = tuple(pairs)
         return self._metadata

@@ -196,6 +196,7 @@ class RestServer:
         if walk is not None and walk.timings is not None:
             response.headers[timing.SERVER_TIMING] = timing.server_timing(walk.timings, time.perf_counter() - started)
         if span is not None:
+            assert self.graph.tracer is not None, "the span is the tracer's"
             self.graph.tracer.end(span, str(status), status >= 500)
         if CE_SPECVERSION in headers:
             response.headers.update(self._cloudevent_echo(request.path, puid))
@@ -221,6 +222,7 @@ class RestServer:
             response = self._error_response(exc, puid)
         self._observe("feedback", response.status, started)
         if span is not None:
+            assert self.graph.tracer is not None, "the span is the tracer's"
             self.graph.tracer.end(span, str(response.status), response.status >= 500)
         return response
 
@@ -246,6 +248,7 @@ class RestServer:
         return Response(200, b"pong", TEXT_TYPE, self.cors)
 
     async def prometheus(self, request: HttpRequest) -> Response:
+        assert self.metrics is not None, "the engine serves its metrics only when it collects them"
         body, content_type = self.metrics.exposition()
         return Response(200, body, content_type, self.cors)
 

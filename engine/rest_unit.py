@@ -19,14 +19,40 @@ if TYPE_CHECKING:
 CONNECT_BACKOFF = (0.02, 0.1, 0.3)
 
 
-class RestUnit:
+class RestEndpoint:
+    """A unit's REST port: requests on its keep-alive pool with connection failures retried (what every
+    protocol's REST unit client shares; each adds its own calls)."""
+
     wire = "json"
 
     def __init__(self, node: Node, pool: HttpPool, timeout: float | None):
+        assert node.endpoint is not None, "unit clients are made for nodes with an endpoint"
         self.node = node.name
         self.url = node.endpoint.url
         self.timeout = timeout
         self._pool = pool
+
+    async def _request(self, method: str, path: str, body: Body, headers: bytes) -> Reply:
+        url = self.url + path
+        attempt = 0
+        while True:
+            try:
+                if self.timeout is None:
+                    return await self._pool.exchange(method, path, headers, body)
+                return await asyncio.wait_for(self._pool.exchange(method, path, headers, body), self.timeout)
+            except ConnectError as exc:
+                if attempt == len(CONNECT_BACKOFF):
+                    raise unreachable(self.node, url, exc) from exc
+                await asyncio.sleep(CONNECT_BACKOFF[attempt])
+                attempt += 1
+            except TimeoutError as exc:
+                raise timed_out(self.node, url, path.lstrip("/"), self.timeout) from exc
+            except (ConnectionError, ProtocolError) as exc:
+                raise unreachable(self.node, url, exc) from exc
+
+
+class RestUnit(RestEndpoint):
+    """A seldon protocol unit: SeldonMessage JSON documents in and out."""
 
     async def call(self, step: str, body: bytes, context: CallContext) -> bytes:
         reply = await self._request("POST", f"/{step}", body, context.rest_headers())
@@ -48,24 +74,6 @@ class RestUnit:
         if reply.status != 200:
             raise from_rest_reply(self.node, path.lstrip("/"), reply.status, reply.body, _content_type(reply))
         return reply.body
-
-    async def _request(self, method: str, path: str, body: Body, headers: bytes) -> Reply:
-        url = self.url + path
-        attempt = 0
-        while True:
-            try:
-                if self.timeout is None:
-                    return await self._pool.exchange(method, path, headers, body)
-                return await asyncio.wait_for(self._pool.exchange(method, path, headers, body), self.timeout)
-            except ConnectError as exc:
-                if attempt == len(CONNECT_BACKOFF):
-                    raise unreachable(self.node, url, exc) from exc
-                await asyncio.sleep(CONNECT_BACKOFF[attempt])
-                attempt += 1
-            except TimeoutError as exc:
-                raise timed_out(self.node, url, path.lstrip("/"), self.timeout) from exc
-            except (ConnectionError, ProtocolError) as exc:
-                raise unreachable(self.node, url, exc) from exc
 
 
 def _content_type(reply: Reply) -> str:

@@ -54,8 +54,10 @@ class EngineTracer:
             "seldon.method": step,
             "seldon.transport": node.endpoint.transport if node.endpoint else "",
         }
+        parent = request.trace
+        assert parent is not None, "unit calls get spans only within a sampled request's span"
         span = self.tracing.start(
-            f"{node.name} {step}", self.tracing.context_of(request.trace), self.tracing.CLIENT, attributes
+            f"{node.name} {step}", self.tracing.context_of(parent), self.tracing.CLIENT, attributes
         )
         return span, TracedCall(request, self.tracing.headers(span))
 

@@ -83,7 +83,7 @@ def from_rest_reply(node: str, step: str, status: int, body: bytes, content_type
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         parsed = None
-    verbatim = {"node": node, "reply": body, "reply_type": content_type or "application/json"}
+    reply_type = content_type or "application/json"
     status_block = parsed.get("status") if isinstance(parsed, dict) else None
     if isinstance(status_block, dict) and status_block.get("info") is not None:
         code = status_block.get("code", -1)
@@ -92,10 +92,19 @@ def from_rest_reply(node: str, step: str, status: int, body: bytes, content_type
             status,
             str(status_block.get("reason") or INTERNAL_ERROR),
             code=code if isinstance(code, int) else -1,
-            **verbatim,
+            node=node,
+            reply=body,
+            reply_type=reply_type,
         )
     text = body[:500].decode("utf-8", errors="replace")
-    return UnitError(f"Unit '{node}' failed {step} with HTTP {status}: {text}", status, INTERNAL_ERROR, **verbatim)
+    return UnitError(
+        f"Unit '{node}' failed {step} with HTTP {status}: {text}",
+        status,
+        INTERNAL_ERROR,
+        node=node,
+        reply=body,
+        reply_type=reply_type,
+    )
 
 
 def from_grpc_error(node: str, url: str, step: str, error: grpc.aio.AioRpcError, timeout: float | None) -> UnitError:

@@ -53,17 +53,22 @@ class UnitClient(Protocol):
 
 
 class UnitLookup(Protocol):
-    """What the graph walk needs of a pool: the client of a node (a fake pool in the in-process walk tests)."""
+    """What the graph walk and the gRPC services need of a pool: the client of a node, and whether every unit
+    endpoint is up (a fake pool in the in-process walk tests)."""
 
     def __getitem__(self, node: Node) -> UnitClient: ...
+
+    async def ready(self) -> bool: ...
 
 
 class UnitPool:
     """Unit clients for every non-built-in node of a predictor, sharing connections per endpoint."""
 
-    def __init__(self, predictor: Predictor, protocol: WireProtocol | None = None):
+    def __init__(self, predictor: Predictor, protocol: WireProtocol[Any] | None = None):
         if protocol is None:
-            from seldon_graph.engine.protocols.seldon import SELDON as protocol
+            from seldon_graph.engine.protocols.seldon import SELDON
+
+            protocol = SELDON
         annotations = predictor.annotations
         rest_timeout = timeout_ms(annotations, REST_TIMEOUT_ANNOTATION)
         grpc_timeout = timeout_ms(annotations, GRPC_TIMEOUT_ANNOTATION)

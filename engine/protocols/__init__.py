@@ -12,7 +12,7 @@ The graph walk (graph.py) knows none of that. Adding a protocol is a new module 
 from __future__ import annotations
 
 from importlib import metadata
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import grpc
@@ -32,8 +32,20 @@ class Message(Protocol):
     tags: dict
 
 
-class WireProtocol(Protocol):
-    """What the graph walk, the unit pool and the engine's servers need from a protocol."""
+class RpcMessage(Message, Protocol):
+    """A request of a protocol's own gRPC API (V2, TensorFlow): the walk's result renders the call's response."""
+
+    def response(self) -> bytes:
+        """The serialized response message of the gRPC call."""
+
+
+M = TypeVar("M", bound=Message)
+
+
+class WireProtocol(Protocol[M]):
+    """What the graph walk, the unit pool and the engine's servers need from a protocol whose messages are `M`.
+
+    A unit's reply (`reply`) is whatever that protocol's own unit clients return (UnitClient.call)."""
 
     name: str
     builtins: frozenset[str]  # the built-in implementations whose in-process steps understand its messages
@@ -46,22 +58,22 @@ class WireProtocol(Protocol):
 
     def grpc_unit(self, node: Node, channel: grpc.aio.Channel, timeout: float | None) -> UnitClient: ...
 
-    def unit_request(self, unit: UnitClient, message: Message, request: RequestState) -> object:
+    def unit_request(self, unit: UnitClient, message: M, request: RequestState) -> object:
         """The body of a transform/predict/route call of `unit` with `message`."""
 
-    def unit_reply(self, node: Node, unit: UnitClient, reply: object) -> tuple[Message, dict]:
+    def unit_reply(self, node: Node, unit: UnitClient, reply: Any) -> tuple[M, dict]:
         """The node's output and the meta to collect (custom metrics) from a unit's reply; a UnitError naming the
         node when the reply cannot be used as the next node's input."""
 
-    def aggregate_request(self, unit: UnitClient, messages: list[Message], request: RequestState) -> object:
+    def aggregate_request(self, unit: UnitClient, messages: list[M], request: RequestState) -> object:
         """The body of an aggregate call with the children's outputs, in child order."""
 
-    def route_reply(self, node: Node, unit: UnitClient, reply: object) -> tuple[int, dict]:
+    def route_reply(self, node: Node, unit: UnitClient, reply: Any) -> tuple[int, dict]:
         """The child index a router's reply chose, and the meta to collect."""
 
     def feedback_request(self, unit: UnitClient, feedback: FeedbackBody) -> object: ...
 
-    def log_body(self, message: Message, request: RequestState) -> tuple[bytes, str]:
+    def log_body(self, message: M, request: RequestState) -> tuple[bytes, str]:
         """The bytes and content type of a request-log CloudEvent for `message`."""
 
     def rest_server(self, graph: Graph, units: UnitPool, **options: str) -> RestServer:
@@ -71,11 +83,11 @@ class WireProtocol(Protocol):
         """The external gRPC services of a graph walked over gRPC units (None: the graph has no gRPC units)."""
 
 
-def protocol_named(name: str) -> WireProtocol:
+def protocol_named(name: str) -> WireProtocol[Any]:
     """The protocol of `--protocol` / `spec.protocol` (`kfserving` is V2's old name); ValueError when unknown."""
     from seldon_graph.engine.protocols import seldon, tensorflow, v2
 
-    protocols: dict[str, WireProtocol] = {
+    protocols: dict[str, WireProtocol[Any]] = {
         "seldon": seldon.SELDON,
         "v2": v2.V2,
         "kfserving": v2.V2,

@@ -27,7 +27,7 @@ from seldon_graph.errors import ENGINE_BAD_REQUEST, SeldonError
 
 if TYPE_CHECKING:
     from seldon_graph.engine.graph import Graph
-    from seldon_graph.engine.protocols import Message
+    from seldon_graph.engine.protocols import RpcMessage
     from seldon_graph.engine.unit_pool import CallContext
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class PredictMethod:
     and how to read the model the client named (empty when it named none)."""
 
     name: str
-    message: Callable[[bytes], Message]
+    message: Callable[[bytes], RpcMessage]
     model_name: Callable[[bytes], str | None]
 
 
@@ -113,6 +113,7 @@ class ProtocolService:
                 raise
             finally:
                 if span is not None:
+                    assert self.graph.tracer is not None, "the span is the tracer's"
                     self.graph.tracer.end(span, status, status != "OK")
             return result.response()
 

@@ -21,6 +21,7 @@ from seldon_graph.errors import INTERNAL_ERROR, SeldonError
 if TYPE_CHECKING:
     from seldon_graph.engine.graph import Graph
     from seldon_graph.engine.http_client import HttpPool
+    from seldon_graph.engine.protocols import WireProtocol
     from seldon_graph.engine.request_state import RequestState
     from seldon_graph.engine.rest_server import RestServer
     from seldon_graph.engine.unit_pool import UnitClient, UnitPool
@@ -77,4 +78,4 @@ class SeldonProtocol:
         return [] if graph is None else [SeldonService(graph).handler()]
 
 
-SELDON = SeldonProtocol()
+SELDON: WireProtocol[Payload] = SeldonProtocol()

@@ -103,6 +103,16 @@ def test_grpc_predict_through_rest_and_grpc_units(engines):
     assert ("seldon-puid", "grpc-puid") in tuple(call.initial_metadata())
 
 
+def test_grpc_predict_with_binary_metadata_reaches_rest_and_grpc_units(engines):
+    """gRPC clients may send `-bin` metadata (bytes values); it is not forwarded, and it must not fail the walk."""
+    message = json_format.ParseDict({"data": {"tensor": {"shape": [1, 2], "values": [1, 2]}}}, pb.SeldonMessage())
+    with grpc.insecure_channel(engines["transformer"].grpc_target) as channel:
+        reply = pb_grpc.SeldonStub(channel).Predict(
+            message, metadata=(("x-context-bin", b"ascii"), ("x-raw-bin", b"\xff\x00")), timeout=30
+        )
+    assert values(json_format.MessageToDict(reply)) == [[4, 6]]
+
+
 def test_grpc_graph_and_model_metadata(engines):
     with grpc.insecure_channel(engines["transformer"].grpc_target) as channel:
         stub = pb_grpc.SeldonStub(channel)

@@ -19,3 +19,9 @@ def test_hop_by_hop_headers_are_not_forwarded_and_the_puid_is_added():
         b"x-custom: a\r\nauthorization: t\r\nSeldon-Puid: p-1\r\nContent-Type: application/json\r\n"
     )
     assert request.grpc_metadata() == (("x-custom", "a"), ("authorization", "t"), ("seldon-puid", "p-1"))
+
+
+def test_binary_grpc_metadata_is_not_forwarded():
+    request = RequestState("p-1", [("x-context-bin", b"ascii"), ("x-raw-bin", b"\xff"), ("x-custom", "a")])
+    assert request.grpc_metadata() == (("x-custom", "a"), ("seldon-puid", "p-1"))
+    assert request.rest_headers() == b"x-custom: a\r\nSeldon-Puid: p-1\r\nContent-Type: application/json\r\n"

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from seldon_graph.engine.http_client import HttpPool
     from seldon_graph.engine.payload import FeedbackBody
     from seldon_graph.engine.predictor import Node
+    from seldon_graph.engine.protocols import WireProtocol
     from seldon_graph.engine.request_state import RequestState
     from seldon_graph.engine.rest_server import RestServer
     from seldon_graph.engine.unit_pool import UnitClient, UnitPool
@@ -95,4 +96,4 @@ class TensorflowProtocol:
         return [] if graph is None else [PredictionService(graph).handler()]
 
 
-TENSORFLOW = TensorflowProtocol()
+TENSORFLOW: WireProtocol[PredictBody | PredictProto] = TensorflowProtocol()

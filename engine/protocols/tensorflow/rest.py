@@ -14,7 +14,7 @@ from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.protocols.tensorflow.bodies import PredictBody, checked_request
 from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
 from seldon_graph.engine.rest_server import JSON_TYPE, RestServer
-from seldon_graph.engine.rest_unit import RestUnit
+from seldon_graph.engine.rest_unit import RestEndpoint
 from seldon_graph.engine.unit_errors import error_body_failure
 from seldon_graph.errors import SeldonError
 from seldon_graph.http11 import Request as HttpRequest
@@ -28,7 +28,7 @@ MODELS = "/v1/models"
 PREDICT_STEPS = ("predict", "transform-input", "transform-output")
 
 
-class TensorflowRestUnit(RestUnit):
+class TensorflowRestUnit(RestEndpoint):
     """A TensorFlow-Serving-compatible server reached over REST; every node is called by its own name."""
 
     def __init__(self, node: Node, pool: HttpPool, timeout: float | None):
@@ -111,6 +111,7 @@ class TensorflowRestServer(RestServer):
             response = self._error_response(exc, puid or new_puid())
         self._observe("predictions", response.status, started)
         if span is not None:
+            assert self.graph.tracer is not None, "the span is the tracer's"
             self.graph.tracer.end(span, str(response.status), response.status >= 500)
         return response
 
@@ -130,6 +131,7 @@ class TensorflowRestServer(RestServer):
             response = self._response(orjson.dumps({"model_spec": {"name": model}}), 200)
         else:
             unit = self.units[node]
+            assert isinstance(unit, TensorflowRestUnit), "a TensorFlow graph walked over REST has TensorFlow REST units"
             reply = await unit.get(unit.metadata_path if metadata else unit.status_path)
             response = Response(reply.status, reply.body, JSON_TYPE, dict(self.cors))
         self._observe("metadata" if metadata else "status", response.status, started, "get")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from seldon_graph.engine.http_client import HttpPool
     from seldon_graph.engine.payload import FeedbackBody
     from seldon_graph.engine.predictor import Node
+    from seldon_graph.engine.protocols import WireProtocol
     from seldon_graph.engine.request_state import RequestState
     from seldon_graph.engine.rest_server import RestServer
     from seldon_graph.engine.unit_pool import UnitClient, UnitPool
@@ -53,7 +54,7 @@ class V2Protocol:
             return message.request_for(unit.node)
         return message.as_request()
 
-    def unit_reply(self, node: Node, unit: UnitClient, reply: object) -> tuple[InferBody | InferProto, dict]:
+    def unit_reply(self, node: Node, unit: UnitClient, reply: InferBody | bytes) -> tuple[InferBody | InferProto, dict]:
         if isinstance(reply, InferBody):
             return checked_reply(node.name, reply), {}
         return checked_proto_reply(node.name, reply), {}
@@ -99,4 +100,4 @@ class V2Protocol:
         return [] if graph is None else [InferenceService(graph).handler()]
 
 
-V2 = V2Protocol()
+V2: WireProtocol[InferBody | InferProto] = V2Protocol()

@@ -15,7 +15,7 @@ from seldon_graph.engine.protocols import engine_version
 from seldon_graph.engine.protocols.v2.bodies import BINARY_TYPE, HEADER_LENGTH, InferBody, checked_request, error_body
 from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
 from seldon_graph.engine.rest_server import TEXT_TYPE, RestServer
-from seldon_graph.engine.rest_unit import RestUnit
+from seldon_graph.engine.rest_unit import RestEndpoint
 from seldon_graph.engine.unit_errors import error_body_failure
 from seldon_graph.errors import SeldonError
 from seldon_graph.http11 import Request as HttpRequest
@@ -29,7 +29,7 @@ INFER_STEPS = ("predict", "transform-input", "transform-output")
 JSON_HEADER = b"Content-Type: application/json\r\n"
 
 
-class V2RestUnit(RestUnit):
+class V2RestUnit(RestEndpoint):
     """A V2 server (MLServer, Triton, …) reached over REST; every node is called by its own name."""
 
     def __init__(self, node: Node, pool, timeout: float | None):  # noqa: ANN001 - an HttpPool
@@ -119,14 +119,15 @@ class V2RestServer(RestServer):
                 span = self.graph.tracer.begin_request(walk, "infer", "REST")
             result, _ = await self.graph.predict(body, {}, walk)
             wire = result.wire()
-            response = Response(200, wire.parts[0], wire.content_type, {**self.cors, PUID_HEADER: puid})
+            response = Response(200, result.document, wire.content_type, {**self.cors, PUID_HEADER: puid})
             if wire.header_length is not None:
-                response.tail = wire.parts[1]
+                response.tail = result.binary
                 response.headers["Inference-Header-Content-Length"] = str(wire.header_length)
         except SeldonError as exc:
             response = self._error_response(exc, puid or new_puid())
         self._observe("predictions", response.status, started)
         if span is not None:
+            assert self.graph.tracer is not None, "the span is the tracer's"
             self.graph.tracer.end(span, str(response.status), response.status >= 500)
         return response
 
@@ -139,6 +140,7 @@ class V2RestServer(RestServer):
             response = Response(200, body, TEXT_TYPE if ready else "application/json", dict(self.cors))
         else:
             unit = self.units[node]
+            assert isinstance(unit, V2RestUnit), "a V2 graph walked over REST has V2 REST units"
             reply = await unit.get(unit.ready_path if ready else unit.metadata_path)
             content_type = reply.headers.get(b"content-type", b"application/json").decode("latin-1")
             response = Response(reply.status, reply.body, content_type, dict(self.cors))
