@@ -104,6 +104,8 @@ setup(
             "xgboost>=2,<4; platform_system != 'Linux'",
         ],
         "mlflow-server": ["mlflow-skinny>=2.9,<4", "scikit-learn>=1.3,<2", "pandas>=2,<4"],
+        # the real MLServer alone, for source folders `mlserver build` would build (their requirements go on top)
+        "mlserver": MLSERVER,
         # the real MLServer with one inference runtime each, for `protocol: v2` / `kfserving` prepackaged servers
         "mlserver-sklearn": [*MLSERVER, "mlserver-sklearn>=1.7,<1.8"],
         "mlserver-xgboost": [*MLSERVER, "mlserver-xgboost>=1.7,<1.8"],

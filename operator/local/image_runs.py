@@ -121,9 +121,13 @@ def image_run(
     if inputs.refresh:
         launcher.append("--refresh")
     args = [str(a) for a in container.get("args") or []]
+    files_dir = os.path.join(inputs.server_files_dir, instance.replace("/", "."))
     if mlserver_runs.is_mlserver(env):
-        files_dir = os.path.join(inputs.server_files_dir, instance.replace("/", "."))
-        return _mlserver_run(container, env, launcher=launcher, phase_file=phase_file, files_dir=files_dir)
+        try:
+            run = mlserver_runs.mlserver_run(env, files_dir)
+        except mlserver_runs.UnknownRuntime as exc:
+            raise CannotRun(f"{exc} (container {container['name']!r})") from None
+        return _mlserver_run(run, launcher=launcher, phase_file=phase_file)
     implementation = inputs.servers.get((env.get("PREDICTOR_ID", ""), env.get("PREDICTIVE_UNIT_ID", "")))
     if implementation:
         return _server_run(implementation, container, launcher, args, phase_file, inputs)
@@ -139,6 +143,9 @@ def image_run(
             f"map it to its model folder with --source {image.partition('@')[0].rpartition(':')[0] or image}=DIR"
         )
     source = inputs.s2i[folder]
+    if source.mlserver:
+        run = mlserver_runs.source_run(env, folder, files_dir)
+        return _mlserver_run(run, launcher=launcher, phase_file=phase_file, source=source)
     merged = {**source.env, **env}
     if not merged.get("MODEL_NAME"):
         raise CannotRun(f"the source folder {folder} of {image} sets no MODEL_NAME in environment or .s2i/environment")
@@ -169,15 +176,14 @@ def _server_run(
 
 
 def _mlserver_run(
-    container: dict, env: dict[str, str], *, launcher: list[str], phase_file: str, files_dir: str
+    run: mlserver_runs.MLServerRun, *, launcher: list[str], phase_file: str, source: S2iSource | None = None
 ) -> ImageRun:
-    """`mlserver start` from the isolated env of the container's runtime, as the MLServer image runs it."""
-    try:
-        run = mlserver_runs.mlserver_run(env, files_dir)
-    except mlserver_runs.UnknownRuntime as exc:
-        raise CannotRun(f"{exc} (container {container['name']!r})") from None
-    argv = [*launcher, "--extra", run.extra, "--isolated", "--exec", mlserver_runs.PROGRAM, "--", *run.args]
-    return ImageRun(argv, run.image_env, None, phase_file, ready_path=run.ready_path)
+    """`mlserver start` from the isolated env MLServer's image would have: the extra of the container's runtime,
+    or MLServer plus an `mlserver build` source folder's requirements (then run in that folder, the image's)."""
+    requirements = [f"--requirement={line}" for line in source.requirements] if source else []
+    argv = [*launcher, "--extra", run.extra, *requirements, "--isolated", "--exec", mlserver_runs.PROGRAM, "--"]
+    cwd = source.folder if source else None
+    return ImageRun([*argv, *run.args], run.image_env, cwd, phase_file, ready_path=run.ready_path)
 
 
 def _server_binary(args: list[str], inputs: LocalInputs) -> str | None:

@@ -2,7 +2,9 @@
 
 `--source IMAGE=DIR` (repeatable) and `--sources FILE` (YAML `{image: dir}`) map images to folders. An IMAGE without
 a tag matches every tag of that repository. A folder holds the model code, an optional `requirements.txt` and the
-s2i `environment` (or `.s2i/environment`) with MODEL_NAME, SERVICE_TYPE, PERSISTENCE and any other variables.
+s2i `environment` (or `.s2i/environment`) with MODEL_NAME, SERVICE_TYPE, PERSISTENCE and any other variables; or,
+for an image `mlserver build` made, MLServer's `model-settings.json` or `settings.json` at its top (then it runs in
+MLServer, not in the wrapper).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ ENVIRONMENT_FILES = ("environment", ".s2i/environment")
 REQUIREMENTS_FILE = "requirements.txt"
 # the wrapper is this project's: a requirement on seldon-core must not install the original over it
 WRAPPER_REQUIREMENT = re.compile(r"^\s*seldon[-_.]core\s*($|[\[<>=!~;\s])", re.IGNORECASE)
+MLSERVER_SETTINGS_FILES = ("model-settings.json", "settings.json")
+# likewise MLServer in an `mlserver build` folder: the project's extra pins the MLServer the folder runs in
+MLSERVER_REQUIREMENT = re.compile(r"^\s*mlserver\s*($|[\[<>=!~;\s])", re.IGNORECASE)
 
 
 class SourceError(ValueError):
@@ -25,11 +30,12 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class S2iSource:
-    """A source folder as the s2i Python builder reads it."""
+    """A source folder as the s2i Python builder reads it (or as `mlserver build` does, when `mlserver`)."""
 
     folder: str
     environment: tuple[tuple[str, str], ...]
     requirements: tuple[str, ...]
+    mlserver: bool = False  # MLServer settings at its top: `mlserver start` serves it, with no s2i environment
 
     @property
     def env(self) -> dict[str, str]:
@@ -95,17 +101,20 @@ def read_environment(text: str) -> list[tuple[str, str]]:
 
 
 def read_source(folder: str) -> S2iSource:
-    """The s2i view of `folder`: its environment file and requirements (without a seldon-core line)."""
+    """The s2i (or `mlserver build`) view of `folder`: its environment file and requirements (without the line on
+    the server the project provides: seldon-core, or MLServer)."""
     root = Path(folder)
+    mlserver = any((root / name).is_file() for name in MLSERVER_SETTINGS_FILES)
     environment: list[tuple[str, str]] = []
-    for name in ENVIRONMENT_FILES:
+    for name in () if mlserver else ENVIRONMENT_FILES:
         if (root / name).is_file():
             environment = read_environment((root / name).read_text())
             break
+    provided = MLSERVER_REQUIREMENT if mlserver else WRAPPER_REQUIREMENT
     requirements: list[str] = []
     if (root / REQUIREMENTS_FILE).is_file():
         for line in (root / REQUIREMENTS_FILE).read_text().splitlines():
             line = line.split(" #", 1)[0].strip()
-            if line and not line.startswith("#") and not WRAPPER_REQUIREMENT.match(line):
+            if line and not line.startswith("#") and not provided.match(line):
                 requirements.append(line)
-    return S2iSource(str(root), tuple(environment), tuple(requirements))
+    return S2iSource(str(root), tuple(environment), tuple(requirements), mlserver)

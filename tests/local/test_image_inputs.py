@@ -196,3 +196,43 @@ def test_an_mlserver_runtime_no_extra_provides_is_a_problem_naming_its_module():
     result, _ = _v2_plan("TEMPO_SERVER")
     [problem] = result.problems
     assert "MLSERVER_MODEL_IMPLEMENTATION=tempo.mlserver.InferenceRuntime" in problem and "'tempo'" in problem
+
+
+def test_an_mlserver_build_folder_runs_mlserver_start_with_its_requirements_on_mlserver(tmp_path):
+    """A folder with MLServer's settings at its top is what `mlserver build` makes an image of: `mlserver start`
+    in it from the isolated env of MLServer plus its requirements (an `mlserver` pin yields to the project's)."""
+    (tmp_path / "settings.json").write_text("{}")
+    (tmp_path / "environment").write_text("MODEL_NAME=Ignored\n")
+    (tmp_path / "requirements.txt").write_text("mlserver==1.3.5\nsix>=1  # used by the runtime\n")
+    source = read_source(str(tmp_path))
+    assert source.mlserver and source.requirements == ("six>=1",) and source.env == {}
+    manifest = _sklearn()
+    manifest["spec"]["protocol"] = "v2"
+    container = {"name": "transformer", "image": "myorg/transformer:0.1"}
+    manifest["spec"]["predictors"][0]["componentSpecs"] = [{"spec": {"containers": [container]}}]
+    manifest["spec"]["predictors"][0]["graph"] = {"name": "transformer", "type": "MODEL"}
+    objects = render(parse_local(manifest), "ambassador")
+    topology = Topology(objects, "seldon", CountingPorts())
+    inputs = LocalInputs(
+        sources={"myorg/transformer": str(tmp_path)},
+        s2i={str(tmp_path): source},
+        protocol="v2",
+        envs_dir="/state/envs",
+        phases_dir="/state/phases",
+        server_files_dir="/state/server-files",
+    )
+    result = plan_units(objects, "seldon", "iris", topology, "/work", inputs=inputs)
+    assert not result.problems
+    unit = next(u for u in result.units if u.container == "transformer")
+    tail = ("--extra", "mlserver", "--requirement=six>=1", "--isolated", "--exec", "mlserver", "--", "start")
+    assert unit.argv[-len(tail) - 1 :] == (*tail, str(tmp_path)) and unit.cwd == str(tmp_path)
+    env = dict(unit.env)
+    assert env["MLSERVER_MODELS_DIR"] == str(tmp_path) and env["MLSERVER_MODEL_NAME"] == "transformer"
+    assert env["MLSERVER_HOST"] == "127.0.0.1" and "MODEL_NAME" not in env
+    instance = topology.instance(unit.pod)
+    assert env["MLSERVER_ENVIRONMENTS_DIR"] == f"/state/server-files/{instance}.transformer/environments"
+    assert (unit.probe.kind, unit.probe.port, unit.probe.path) == (
+        "http",
+        int(env["MLSERVER_HTTP_PORT"]),
+        "/v2/models/transformer/ready",
+    )

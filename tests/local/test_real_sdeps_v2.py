@@ -3,7 +3,8 @@ are fetched by rclone from a gs:// store (an rclone alias over a folder), MLServ
 its runtime (mlserver-sklearn, mlserver-xgboost), and answers through the Envoy ingress and the engine to the
 real tritonclient (HTTP and gRPC) and to plain HTTP, as the model's own predict/predict_proba say. Besides the
 documents written here, Seldon's own published V2 documents (tests/fixtures/seldon_examples, vendored byte for
-byte) run as they are, with the models at the paths their modelUris name.
+byte) run as they are, with the models at the paths their modelUris name, and the `mlserver build` image of its V2
+graph mapped with `--source` to an MLServer folder written here (tests/fixtures/seldon_sources).
 
 Side environments are built once under .cache/local-envs (the same cache the local runtime uses here)."""
 
@@ -18,11 +19,12 @@ import numpy
 import pytest
 import requests
 
-from tests.local.real_models import IRIS, Stack, close, train, write
+from tests.local.real_models import IRIS, Stack, close, side_python, train, write
 from tests.support.procs import free_port
 from tests.support.venvs import mlserver_bin
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "fixtures" / "seldon_examples"
+SCALING_PREPROCESSOR = Path(__file__).resolve().parents[1] / "fixtures" / "seldon_sources" / "scaling_preprocessor"
 
 # the first run on a machine builds the MLServer side virtualenvs inside fixtures
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
@@ -124,6 +126,13 @@ def stack(store, tmp_path_factory):
         local.run("down", timeout=120)
 
 
+PREDICT_SAVED = """
+import json, sys
+import joblib
+print(json.dumps(joblib.load(sys.argv[1]).predict(json.loads(sys.argv[2])).tolist()))
+"""
+
+
 def infer(stack: Stack, name: str, model: str, body: dict, namespace: str = "seldon") -> dict:
     url = f"{stack.base}/seldon/{namespace}/{name}/v2/models/{model}/infer"
     response = requests.post(url, json=body, timeout=30)
@@ -211,12 +220,23 @@ def test_seldons_published_iris_xgboost_v2_document_runs_unchanged(stack, store)
     stack.run("down", "default/xgboost", check=True)
 
 
-def test_seldons_published_v2_graph_with_an_mlserver_build_image_is_failed_naming_it(stack):
-    """testing/resources/graph-v2.yaml: its seldonio/mock-preprocessor image is built by `mlserver build`, which
-    has no local source folder form; `up` says which image and flag, and leaves nothing running."""
-    result = stack.up(PUBLISHED / "graph-v2.yaml", check=False)
-    assert result.returncode == 1
-    [line] = [line for line in result.stdout.splitlines() if "is Failed: " in line]
-    assert "SeldonDeployment default/graph-test is Failed: " in line, result.stdout
-    assert "seldonio/mock-preprocessor:0.2.0" in line and "--source" in line, line
-    assert "default.graph-test" not in stack.status()["deployments"]  # a failed detached `up` withdraws it
+def test_seldons_published_v2_graph_runs_its_mlserver_build_image_from_an_mlserver_source_folder(stack, store):
+    """testing/resources/graph-v2.yaml: seldonio/mock-preprocessor (an `mlserver build` image) before a
+    SKLEARN_SERVER. Mapped to a folder with a model-settings.json and a custom runtime that scales its inputs by 0.75,
+    MLServer serves it as `mock-preprocessor` (the rendered MLSERVER_MODEL_NAME), and the graph answers what the
+    stored iris model predicts for the scaled rows."""
+    stack.up(PUBLISHED / "graph-v2.yaml", "--source", f"seldonio/mock-preprocessor:0.2.0={SCALING_PREPROCESSOR}")
+    scaled = (numpy.asarray(IRIS) * 0.75).tolist()  # the factor in its model-settings.json
+    model = store[0] / "seldon-models" / "sklearn" / "iris-0.23.2" / "lr_model" / "model.joblib"
+    python = str(side_python("mlserver-sklearn", isolated=True))
+    saved = subprocess.run(
+        [python, "-c", PREDICT_SAVED, str(model), json.dumps(scaled)], capture_output=True, text=True
+    )
+    assert saved.returncode == 0, saved.stderr
+    expected = json.loads(saved.stdout)
+    assert expected != store[1]["sklearn"]["predict"]  # the preprocessor's scaling changes the model's answer
+    outputs = infer(stack, "graph-test", "mock-preprocessor", v2_request(IRIS), "default")
+    assert list(outputs) == ["predict"] and outputs["predict"]["data"] == expected
+    [log] = (stack.home / "logs" / "default").glob("graph-test-*.mock-preprocessor.log")
+    assert "Uvicorn running on http://127.0.0.1:" in log.read_text()
+    stack.run("down", "default/graph-test", check=True)

@@ -1,8 +1,8 @@
 """The vendored published SeldonDeployments (tests/fixtures/seldon_examples) are the bytes the README names, and
 `up` reads each as it is: a Namespace document beside them is skipped, every SeldonDeployment validates but the
 LIGHTGBM_SERVER one, whose server the operator knows only after its example's Helm values add it. The published
-V2 documents not run end to end are planned here: MLflow's (its MLServer env is about 1 GB) and the graph whose
-`mlserver build` image has no local source folder."""
+V2 documents are planned here: MLflow's (not run end to end: its MLServer env is about 1 GB) and the graph whose
+`mlserver build` image runs from an MLServer source folder."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.unit_plan import LocalPlan, plan_units
 
 FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "seldon_examples"
+SOURCES = Path(__file__).resolve().parents[1] / "fixtures" / "seldon_sources"
 DOCUMENTS = sorted(p.name for p in FOLDER.iterdir() if p.suffix in (".yaml", ".json"))
 CUSTOM_SERVER = "lightgbm-iris-kfserving.yaml"
 
@@ -52,14 +53,14 @@ def test_a_server_only_the_examples_helm_values_add_is_rejected_as_the_webhook_d
     assert "No entry in predictors map for LIGHTGBM_SERVER" in str(error.value)
 
 
-def local_plan(name: str, home: Path) -> LocalPlan:
-    """The supervisor's plan of a vendored document, with no source mappings and ports counted from 20000."""
+def local_plan(name: str, home: Path, sources: dict[str, str] | None = None) -> LocalPlan:
+    """The supervisor's plan of a vendored document, with `sources` (image → folder) and ports counted from 20000."""
     [manifest] = read_manifests(FOLDER / name, "ambassador").deployments
     sdep = manifest.sdep
     objects = render(sdep, "ambassador")
     ports: dict = {}
     topology = Topology(objects, sdep.namespace, lambda *key: ports.setdefault(key, 20000 + len(ports)))
-    inputs = local_inputs({"manifest": manifest.document}, Home(home), sdep)
+    inputs = local_inputs({"manifest": manifest.document, "sources": sources or {}}, Home(home), sdep)
     return plan_units(objects, sdep.namespace, sdep.name or "", topology, str(home), inputs=inputs)
 
 
@@ -76,6 +77,21 @@ def test_the_mlflow_v2_document_plans_mlserver_with_its_mlflow_runtime(tmp_path)
     assert unit.probe.path == "/v2/models/classifier/ready"
 
 
-def test_the_v2_graph_with_an_mlserver_build_image_names_the_source_flag_it_needs(tmp_path):
+def test_the_v2_graph_without_a_source_for_its_mlserver_build_image_names_the_flag(tmp_path):
     [problem] = local_plan("graph-v2.yaml", tmp_path).problems
     assert "seldonio/mock-preprocessor:0.2.0" in problem and "--source" in problem, problem
+
+
+def test_the_v2_graphs_mlserver_build_image_plans_mlserver_start_in_its_source_folder(tmp_path):
+    folder = str(SOURCES / "scaling_preprocessor")
+    result = local_plan("graph-v2.yaml", tmp_path, {"seldonio/mock-preprocessor": folder})
+    assert not result.problems
+    units = {u.container: u for u in result.units}
+    unit = units["mock-preprocessor"]
+    assert unit.argv[-8:-1] == ("--extra", "mlserver", "--isolated", "--exec", "mlserver", "--", "start")
+    assert unit.argv[-1] == folder and unit.cwd == folder
+    env = dict(unit.env)
+    assert env["MLSERVER_MODELS_DIR"] == folder and env["MLSERVER_MODEL_NAME"] == "mock-preprocessor"
+    assert unit.probe.path == "/v2/models/mock-preprocessor/ready"
+    assert unit.probe.port == int(env["MLSERVER_HTTP_PORT"]) != units["model"].probe.port
+    assert units["model"].probe.port == int(dict(units["model"].env)["MLSERVER_HTTP_PORT"])
