@@ -141,9 +141,9 @@ def predict(stack: Stack, name: str, rows: list, namespace: str = "seldon") -> d
     return response.json()
 
 
-def predict_once_loaded(stack: Stack, name: str, rows: list, namespace: str = "seldon", wait: float = 60) -> dict:
+def predict_once_loaded(stack: Stack, name: str, rows: list, namespace: str = "seldon", wait: float = 240) -> dict:
     """`predict`, after waiting out the 503s of a server whose port is open (ready, as its probe says) while its
-    model still loads (MLflow's)."""
+    model still loads (MLflow's: two loading at once on a fresh 2-core machine took over a minute)."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         response = requests.post(stack.rest(name, namespace), json={"data": {"ndarray": rows}}, timeout=30)
