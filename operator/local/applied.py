@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from seldon_graph.labels import AMBASSADOR_HEADER_ANNOTATION, AMBASSADOR_SERVICE_NAME_ANNOTATION
 from seldon_graph.operator.local import probes
-from seldon_graph.operator.local.process import BACKOFF, FAILED, READY, STARTING, tail
+from seldon_graph.operator.local.process import BACKOFF, FAILED, READY, STARTING, failure_line, tail
 from seldon_graph.operator.local.restart_policy import KUBELET, CrashLoopBackOff, exit_reason
 from seldon_graph.operator.local.topology import Topology
 from seldon_graph.operator.local.unit_launcher import FAILED as PHASE_FAILED
@@ -108,8 +108,8 @@ class RunningUnit:
         self.restarts += 1
 
     def _exit_reason(self, code: int) -> str:
-        """How the process ended, with the last line it logged (what a user looks for first)."""
-        last = next((line.strip() for line in reversed(tail(self.log)) if line.strip()), "")
+        """How the process ended, with the log line that says why (what a user looks for first)."""
+        last = failure_line(self.log)
         return exit_reason(code) + (f": {last}" if last else "")
 
     def to_status(self, retiring: bool = False) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,6 +88,28 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
         return path.read_text(errors="replace").splitlines()[-lines:]
     except FileNotFoundError:
         return []
+
+
+# a log line that reports a failure: an exception's name or an ERROR/FATAL/CRITICAL level
+ERROR_LINE = re.compile(r"\b(\w*(Error|Exception)\b|ERROR|FATAL|CRITICAL)")
+TRACEBACK_START = "Traceback (most recent call last)"
+ERROR_SEARCH_LINES = 200
+
+
+def failure_line(path: Path) -> str:
+    """The line of a unit's log that best says why it stopped: the last error it reported among its last lines (a
+    traceback's exception line, or a line naming an error), since servers such as MLServer log their shutdown after
+    the error; else its last line."""
+    lines = [line.rstrip() for line in tail(path, ERROR_SEARCH_LINES) if line.strip()]
+    found, in_traceback = "", False
+    for line in lines:
+        if line.startswith(TRACEBACK_START):
+            in_traceback = True
+        elif in_traceback and not line[0].isspace():
+            found, in_traceback = line, False  # the exception that ended the traceback, whatever its name
+        elif not in_traceback and ERROR_LINE.search(line):
+            found = line
+    return (found or (lines[-1] if lines else "")).strip()
 
 
 class ProcessLayer(NamedTuple):

@@ -6,9 +6,11 @@ Shared by the tests that run hand-written manifests (test_real_sdeps) and Seldon
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy
@@ -16,6 +18,7 @@ import requests
 
 from seldon_graph.operator.local import side_envs
 from tests.local.conftest import REPO, Local
+from tests.support.procs import free_port
 
 ENVS = REPO / ".cache" / "local-envs"
 IRIS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
@@ -33,6 +36,7 @@ print(json.dumps([X.tolist(), y.tolist()]))
 
 TRAIN = """
 import json, sys
+from collections.abc import Iterator
 from pathlib import Path
 out, rows, kind = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
 X, y = json.loads(Path(sys.argv[4]).read_text())
@@ -123,6 +127,16 @@ class Stack(Local):
             "RCLONE_CONFIG_GS_TYPE": "alias",
             "RCLONE_CONFIG_GS_REMOTE": str(self.store),
         }
+
+
+@contextlib.contextmanager
+def serving_stack(store: Path, home: Path) -> Iterator[Stack]:
+    """A Stack in `home` on a free port, reading models from `store`; everything it started is brought down after."""
+    local = Stack(home, free_port(), store)
+    try:
+        yield local
+    finally:
+        local.run("down", timeout=120)
 
 
 def write(folder: Path, name: str, text: str) -> Path:

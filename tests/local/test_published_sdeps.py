@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.local.conftest import grpc_predict, ndarray
-from tests.local.real_models import IRIS, WINE, Stack, close, predict, predict_once_loaded, train
-from tests.support.procs import free_port
+from tests.local.real_models import IRIS, WINE, close, predict, predict_once_loaded, serving_stack, train
 
 # the first run on a machine builds side virtualenvs (the prepackaged servers, the source folders' requirements)
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
@@ -46,11 +45,8 @@ def store(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="module")
 def stack(store, tmp_path_factory):
-    local = Stack(tmp_path_factory.mktemp("home"), free_port(), store[0])
-    try:
+    with serving_stack(store[0], tmp_path_factory.mktemp("home")) as local:
         yield local
-    finally:
-        local.run("down", timeout=120)
 
 
 def test_the_server_samples_answer_like_their_models(stack, store):

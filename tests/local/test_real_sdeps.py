@@ -18,7 +18,7 @@ import requests
 
 from seldon_graph.operator.local import model_store
 from tests.local.conftest import alive, grpc_predict, ndarray
-from tests.local.real_models import IRIS, Stack, close, predict, predict_once_loaded, train, write
+from tests.local.real_models import IRIS, close, predict, predict_once_loaded, serving_stack, train, write
 from tests.local.test_lifecycle import wait_until
 from tests.support.procs import free_port, running
 from tests.support.venvs import ensure_venv
@@ -43,11 +43,8 @@ def store(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="module")
 def stack(store, tmp_path_factory):
-    local = Stack(tmp_path_factory.mktemp("home"), free_port(), store[0])
-    try:
+    with serving_stack(store[0], tmp_path_factory.mktemp("home")) as local:
         yield local
-    finally:
-        local.run("down", timeout=120)
 
 
 SKLEARN_IRIS = """
