@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
@@ -274,6 +275,39 @@ class RestServer:
         """The HTTP server's own failures (malformed HTTP) as a Seldon status body."""
         reason = ENGINE_BAD_REQUEST if status < 500 else INTERNAL_ERROR
         return Response(status, SeldonError(info, status, reason).to_json(), JSON_TYPE)
+
+    async def _protocol_predict(
+        self,
+        request: HttpRequest,
+        model: str | None,
+        *,
+        step: str,
+        parse: Callable[[HttpRequest], Any],
+        respond: Callable[[Any, str], Response],
+    ) -> Response:
+        """A prediction in a protocol other than seldon's (V2 infer, TensorFlow predict): the puid, the model the
+        path names (a graph node), the walk with its span, the error answer and the metrics, around the protocol's
+        own `parse` of the request and `respond` with the walk's result and the puid."""
+        started = time.perf_counter()
+        headers = request.headers
+        puid = span = None
+        try:
+            puid = checked_puid(headers.get(PUID_KEY)) or new_puid()
+            if model is not None:
+                self.graph.node(model)
+            body = parse(request)
+            walk = RequestState(puid, headers.items())
+            if self.graph.tracer is not None:
+                span = self.graph.tracer.begin_request(walk, step, "REST")
+            result, _ = await self.graph.predict(body, {}, walk)
+            response = respond(result, puid)
+        except SeldonError as exc:
+            response = self._error_response(exc, puid or new_puid())
+        self._observe("predictions", response.status, started)
+        if span is not None:
+            assert self.graph.tracer is not None, "the span is the tracer's"
+            self.graph.tracer.end(span, str(response.status), response.status >= 500)
+        return response
 
     def _error_response(self, error: SeldonError, puid: str | None = None) -> Response:
         """The client's answer to a failure. A unit's own reply goes back verbatim (status and body, as the Seldon

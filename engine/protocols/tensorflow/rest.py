@@ -12,7 +12,7 @@ import orjson
 from seldon_graph.engine.http_client import Reply
 from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.protocols.tensorflow.bodies import PredictBody, checked_request
-from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
+from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, checked_puid
 from seldon_graph.engine.rest_server import JSON_TYPE, RestServer
 from seldon_graph.engine.rest_unit import RestEndpoint
 from seldon_graph.engine.unit_errors import error_body_failure
@@ -94,26 +94,13 @@ class TensorflowRestServer(RestServer):
         return orjson.dumps({"error": error.info})
 
     async def predict(self, request: HttpRequest, model: str | None = None) -> Response:
-        started = time.perf_counter()
-        headers = request.headers
-        puid = span = None
-        try:
-            puid = checked_puid(headers.get(PUID_KEY)) or new_puid()
-            if model is not None:
-                self.graph.node(model)
-            body = checked_request(request.body)
-            walk = RequestState(puid, headers.items())
-            if self.graph.tracer is not None:
-                span = self.graph.tracer.begin_request(walk, "predict", "REST")
-            result, _ = await self.graph.predict(body, {}, walk)
-            response = Response(200, result.document, JSON_TYPE, {**self.cors, PUID_HEADER: puid})
-        except SeldonError as exc:
-            response = self._error_response(exc, puid or new_puid())
-        self._observe("predictions", response.status, started)
-        if span is not None:
-            assert self.graph.tracer is not None, "the span is the tracer's"
-            self.graph.tracer.end(span, str(response.status), response.status >= 500)
-        return response
+        return await self._protocol_predict(
+            request,
+            model,
+            step="predict",
+            parse=lambda http: checked_request(http.body),
+            respond=lambda result, puid: Response(200, result.document, JSON_TYPE, {**self.cors, PUID_HEADER: puid}),
+        )
 
     async def feedback_echo(self, request: HttpRequest) -> Response:
         """Feedback is not delivered to TensorFlow units (as in Seldon's executor): the request is echoed."""

@@ -13,7 +13,7 @@ from seldon_graph.engine.http_client import Reply
 from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.protocols import engine_version
 from seldon_graph.engine.protocols.v2.bodies import BINARY_TYPE, HEADER_LENGTH, InferBody, checked_request, error_body
-from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, RequestState, checked_puid, new_puid
+from seldon_graph.engine.request_state import PUID_HEADER
 from seldon_graph.engine.rest_server import TEXT_TYPE, RestServer
 from seldon_graph.engine.rest_unit import RestEndpoint
 from seldon_graph.engine.unit_errors import error_body_failure
@@ -106,29 +106,15 @@ class V2RestServer(RestServer):
         return error_body(error.info)
 
     async def infer(self, request: HttpRequest, model: str | None = None) -> Response:
-        started = time.perf_counter()
-        headers = request.headers
-        puid = span = None
-        try:
-            puid = checked_puid(headers.get(PUID_KEY)) or new_puid()
-            if model is not None:
-                self.graph.node(model)
-            body = checked_request(InferBody.from_http(request.body, headers.get(HEADER_LENGTH), is_reply=False))
-            walk = RequestState(puid, headers.items())
-            if self.graph.tracer is not None:
-                span = self.graph.tracer.begin_request(walk, "infer", "REST")
-            result, _ = await self.graph.predict(body, {}, walk)
-            wire = result.wire()
-            response = Response(200, result.document, wire.content_type, {**self.cors, PUID_HEADER: puid})
-            if wire.header_length is not None:
-                response.tail = result.binary
-                response.headers["Inference-Header-Content-Length"] = str(wire.header_length)
-        except SeldonError as exc:
-            response = self._error_response(exc, puid or new_puid())
-        self._observe("predictions", response.status, started)
-        if span is not None:
-            assert self.graph.tracer is not None, "the span is the tracer's"
-            self.graph.tracer.end(span, str(response.status), response.status >= 500)
+        return await self._protocol_predict(request, model, step="infer", parse=_infer_request, respond=self._answer)
+
+    def _answer(self, result: InferBody, puid: str) -> Response:
+        """The walk's result: JSON, or its JSON header followed by the binary tensor data it carried through."""
+        wire = result.wire()
+        response = Response(200, result.document, wire.content_type, {**self.cors, PUID_HEADER: puid})
+        if wire.header_length is not None:
+            response.tail = result.binary
+            response.headers["Inference-Header-Content-Length"] = str(wire.header_length)
         return response
 
     async def model_probe(self, request: HttpRequest, model: str, ready: bool) -> Response:
@@ -150,3 +136,7 @@ class V2RestServer(RestServer):
     async def server_metadata(self, request: HttpRequest) -> Response:
         body = {"name": "seldon-graph", "version": engine_version(), "extensions": ["binary_tensor_data"]}
         return self._response(orjson.dumps(body), 200)
+
+
+def _infer_request(request: HttpRequest) -> InferBody:
+    return checked_request(InferBody.from_http(request.body, request.headers.get(HEADER_LENGTH), is_reply=False))
