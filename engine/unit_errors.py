@@ -122,6 +122,11 @@ def from_grpc_error(node: str, url: str, step: str, error: grpc.aio.AioRpcError,
     )
 
 
+def error_body(info: str) -> bytes:
+    """The error body of the V2 and TensorFlow APIs, `{"error": "..."}` (what `error_body_failure` reads)."""
+    return orjson.dumps({"error": info})
+
+
 def error_body_failure(node: str, path: str, status: int, body: bytes) -> UnitError:
     """A V2 or TensorFlow unit's non-2xx reply as an error naming the node, keeping its status and the `error` text
     both protocols put in their error bodies (the body's start when it has none)."""

@@ -15,7 +15,7 @@ from seldon_graph.engine.protocols.tensorflow.bodies import PredictBody, checked
 from seldon_graph.engine.request_state import PUID_HEADER, PUID_KEY, checked_puid
 from seldon_graph.engine.rest_server import JSON_TYPE, RestServer
 from seldon_graph.engine.rest_unit import RestEndpoint
-from seldon_graph.engine.unit_errors import error_body_failure
+from seldon_graph.engine.unit_errors import error_body, error_body_failure
 from seldon_graph.errors import SeldonError
 from seldon_graph.http11 import Request as HttpRequest
 from seldon_graph.http11 import Response
@@ -91,7 +91,7 @@ class TensorflowRestServer(RestServer):
         return None
 
     def _error_json(self, error: SeldonError) -> bytes:
-        return orjson.dumps({"error": error.info})
+        return error_body(error.info)
 
     async def predict(self, request: HttpRequest, model: str | None = None) -> Response:
         return await self._protocol_predict(

@@ -138,10 +138,6 @@ def checked_reply(node: str, body: InferBody) -> InferBody:
     return body
 
 
-def error_body(info: str) -> bytes:
-    return orjson.dumps({"error": info})
-
-
 class InferProto:
     """A V2 gRPC message: a serialized ModelInferRequest, or a ModelInferResponse (`is_reply`) still to be chained."""
 

@@ -12,11 +12,11 @@ import orjson
 from seldon_graph.engine.http_client import Reply
 from seldon_graph.engine.predictor import Node
 from seldon_graph.engine.protocols import engine_version
-from seldon_graph.engine.protocols.v2.bodies import BINARY_TYPE, HEADER_LENGTH, InferBody, checked_request, error_body
+from seldon_graph.engine.protocols.v2.bodies import BINARY_TYPE, HEADER_LENGTH, InferBody, checked_request
 from seldon_graph.engine.request_state import PUID_HEADER
 from seldon_graph.engine.rest_server import TEXT_TYPE, RestServer
 from seldon_graph.engine.rest_unit import RestEndpoint
-from seldon_graph.engine.unit_errors import error_body_failure
+from seldon_graph.engine.unit_errors import error_body, error_body_failure
 from seldon_graph.errors import SeldonError
 from seldon_graph.http11 import Request as HttpRequest
 from seldon_graph.http11 import Response
